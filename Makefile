@@ -1,0 +1,48 @@
+# The README's commands. Everything installs from pyproject.toml + uv.lock into .venv.
+PY ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV_PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: install run test lint fmt check-lock e2e unit bench clean
+
+$(UV):
+	$(PY) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PY)
+	touch $@
+
+install: .venv/.synced
+
+## make run: migrate, seed a demo and start all three services on SQLite (Ctrl-C stops)
+run: install
+	$(VENV_PY) -m deploy.local
+
+## make test: lint, import contracts, the whole suite (SQLite; TEST_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL)
+test: install lint
+	$(VENV_PY) -m pytest -q
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/lint-imports
+
+fmt: install
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+unit: install
+	$(VENV_PY) -m pytest -q -m "not e2e"
+
+e2e: install
+	$(VENV_PY) -m pytest -q -m e2e
+
+## make bench: the intake load benchmark on PostgreSQL (see bench/README.md)
+bench: install
+	$(VENV_PY) -m bench.intake_load
+
+clean:
+	rm -rf var .pytest_cache .hypothesis

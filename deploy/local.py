@@ -1,0 +1,237 @@
+"""Start the three services as real processes on 127.0.0.1.
+
+``python -m deploy.local`` is what ``make run`` calls: it creates development keys,
+migrates and seeds each service's SQLite database under ``var/``, starts the three
+services, waits until each is ready, prints the URLs and a curl to try, and stops them
+all on Ctrl-C. The end-to-end tests drive the same :class:`LocalStack`.
+"""
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    env_prefix: str
+    default_port: int
+
+
+SERVICES = (
+    ServiceSpec("loan_intake", "INTAKE_", 8001),
+    ServiceSpec("guarantee", "GUARANTEE_", 8002),
+    ServiceSpec("bank_gateway", "GATEWAY_", 8003),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class LocalStack:
+    state_dir: Path
+    database_urls: dict[str, str]
+    ports: dict[str, int]
+    extra_env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.state_dir / "keys"
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def env(self, spec: ServiceSpec) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("INTAKE_", "GUARANTEE_", "GATEWAY_"))
+        }
+        p = spec.env_prefix
+        env.update(
+            {
+                f"{p}DATABASE_URL": self.database_urls[spec.name],
+                f"{p}PORT": str(self.ports[spec.name]),
+                f"{p}KEYS_DIR": str(self.keys_dir),
+                "INTAKE_GUARANTEE_URL": self.url("guarantee"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _run(self, spec: ServiceSpec, *args: str) -> str:
+        result = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", f"services.{spec.name}", *args],
+            cwd=ROOT,
+            env=self.env(spec),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{spec.name} {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout.strip()
+
+    def prepare(self, *, seed: bool = True) -> list[str]:
+        """Keys, migrations and demo data for every service; returns what seeding said."""
+        said = [self._run(SERVICES[0], "keys")]
+        for spec in SERVICES:
+            self._run(spec, "migrate")
+            if seed:
+                said.append(self._run(spec, "seed"))
+        return said
+
+    def token(self, service: str, *args: str) -> str:
+        spec = next(s for s in SERVICES if s.name == service)
+        return self._run(spec, "token", *args)
+
+    def start(self, name: str) -> None:
+        spec = next(s for s in SERVICES if s.name == name)
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = (self.log_dir / f"{name}.log").open("ab")
+        else:
+            output = subprocess.DEVNULL  # type: ignore[assignment]
+        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", f"services.{name}", "serve"],
+            cwd=ROOT,
+            env=self.env(spec),
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, name: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        url = self.url(name) + "/readyz"
+        while time.monotonic() < deadline:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{name} not ready at {url} after {timeout:.0f}s")
+
+    def start_all(self) -> None:
+        for spec in SERVICES:
+            self.start(spec.name)
+        for spec in SERVICES:
+            self.wait_ready(spec.name)
+
+    def stop(self, name: str, *, kill: bool = False) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+
+def _choose_ports() -> dict[str, int]:
+    ports = {}
+    for spec in SERVICES:
+        ports[spec.name] = spec.default_port if port_is_free(spec.default_port) else free_port()
+    return ports
+
+
+def main() -> None:
+    from services.loan_intake.demo import DEMO_APPLICATION
+
+    state_dir = ROOT / "var"
+    data_dir = state_dir / "data"
+    stack = LocalStack(
+        state_dir=state_dir,
+        database_urls={s.name: f"sqlite+aiosqlite:///{data_dir / s.name}.db" for s in SERVICES},
+        ports=_choose_ports(),
+        log_dir=state_dir / "log",
+    )
+    print("准备中 (preparing): keys, migrations, demo data …", flush=True)
+    for line in stack.prepare():
+        print("  " + line)
+    stack.start_all()
+    sme_token = stack.token("loan_intake", "--ttl", "86400")
+    bureau_token = stack.token("bank_gateway", "--role", "bureau", "--ttl", "86400")
+    body = json.dumps(DEMO_APPLICATION, ensure_ascii=False)
+    intake = stack.url("loan_intake")
+    print()
+    print("批次贷 platform is running (Ctrl-C stops all three):")
+    for spec in SERVICES:
+        print(f"  {spec.name:<13} {stack.url(spec.name)}   docs: {stack.url(spec.name)}/docs")
+    print(f"  logs          {stack.log_dir}/<service>.log")
+    print()
+    print("Demo SME token (24 h) and a ready-to-paste submission:")
+    print(f"  export SME_TOKEN={sme_token}")
+    print(
+        f'  curl -s -X POST {intake}/v1/applications -H "Authorization: Bearer $SME_TOKEN" '
+        f"-H 'Content-Type: application/json' -H \"Idempotency-Key: demo-$(date +%s)\" "
+        f"-d {shlex.quote(body)}"
+    )
+    print("Then follow it (the Location header of the answer):")
+    print(f'  curl -s {intake}/v1/applications -H "Authorization: Bearer $SME_TOKEN"')
+    print("Bureau token (sees every application):")
+    print(f"  export BUREAU_TOKEN={bureau_token}")
+    print(flush=True)
+
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        while not stopping:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(
+                        f"{name} exited with {process.returncode}; see {stack.log_dir}/{name}.log"
+                    )
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("\n正在停止 (stopping) …", flush=True)
+        stack.stop_all()
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    main()

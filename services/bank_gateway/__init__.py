@@ -1,0 +1,1 @@
+"""bank_gateway: partner banks, batches, the loan ledger fed by bank callbacks."""

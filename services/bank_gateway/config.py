@@ -1,0 +1,16 @@
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import LOCAL_STATE_DIR, BaseServiceSettings
+
+SERVICE = "bank_gateway"
+
+
+class Settings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    port: int = 8003
+    database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/bank_gateway.db"
+
+
+def get_settings() -> Settings:
+    return Settings()

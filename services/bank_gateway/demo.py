@@ -1,0 +1,18 @@
+"""Demo partner bank for local runs."""
+
+from services.bank_gateway.config import Settings
+from services.bank_gateway.service import ensure_bank
+from shared.db import make_engine, make_sessionmaker
+
+DEMO_BANKS = {"srcb": "上海农商银行", "bosc": "上海银行"}
+
+
+async def seed(settings: Settings) -> str:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            for code, name in DEMO_BANKS.items():
+                await ensure_bank(session=session, code=code, name=name)
+    finally:
+        await engine.dispose()
+    return "bank_gateway: demo banks " + "、".join(DEMO_BANKS.values())

@@ -1,0 +1,1 @@
+"""guarantee: policy versions, assessments, guarantees in force, fees, claims."""

@@ -1,0 +1,271 @@
+"""The guarantee service's rules. Never commits, never HTTP."""
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.guarantee import repository as repo
+from services.guarantee.default_policy import DEFAULT_POLICY
+from services.guarantee.exceptions import AssessmentConflict, AssessmentNotFound, NoPolicyInForce
+from services.guarantee.models import (
+    Assessment,
+    AssessmentPublic,
+    PolicyVersion,
+    PolicyVersionPublic,
+)
+from services.guarantee.policy import PolicyDocument, content_hash, evaluate
+from shared.auth import Principal
+from shared.contracts.assessment import (
+    AssessmentBatchItem,
+    AssessmentBatchOutcome,
+    AssessmentRequest,
+    AssessmentResult,
+    Decision,
+    ItemProblem,
+    ProposedTerms,
+    Reason,
+)
+from shared.errors import AppError
+
+log = structlog.get_logger("guarantee")
+
+# Versions are immutable, so a parsed document can be kept by its content hash.
+_parsed: dict[str, PolicyDocument] = {}
+
+
+def parse_policy(version: PolicyVersion) -> PolicyDocument:
+    document = _parsed.get(version.content_hash)
+    if document is None:
+        document = PolicyDocument.model_validate(version.document)
+        _parsed[version.content_hash] = document
+    return document
+
+
+def fingerprint(request: AssessmentRequest) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+def to_result(assessment: Assessment, policy: PolicyVersion) -> AssessmentResult:
+    return AssessmentResult(
+        assessment_id=assessment.id,
+        application_id=assessment.application_id,
+        decision=Decision(assessment.decision),
+        score=assessment.score,
+        reasons=[Reason.model_validate(r) for r in assessment.reasons],
+        terms=ProposedTerms.model_validate(assessment.terms) if assessment.terms else None,
+        policy_version_id=policy.id,
+        policy_name=policy.name,
+        policy_version=policy.version,
+        assessed_at=assessment.created_at,
+    )
+
+
+class _Policies:
+    """The policy in force per as-of date, looked up once per batch."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._by_date: dict[date, PolicyVersion | None] = {}
+        self._by_id: dict[uuid.UUID, PolicyVersion] = {}
+
+    async def in_force(self, on: date) -> PolicyVersion | None:
+        if on not in self._by_date:
+            policy = await repo.policy_in_force(session=self._session, on=on)
+            self._by_date[on] = policy
+            if policy is not None:
+                self._by_id[policy.id] = policy
+        return self._by_date[on]
+
+    async def by_id(self, policy_id: uuid.UUID) -> PolicyVersion:
+        if policy_id not in self._by_id:
+            policy = await repo.get_policy(session=self._session, policy_id=policy_id)
+            assert policy is not None
+            self._by_id[policy_id] = policy
+        return self._by_id[policy_id]
+
+
+def _problem(error: AppError) -> ItemProblem:
+    return ItemProblem(type=error.type, title=error.title, status=error.status, detail=error.detail)
+
+
+async def _assess_all(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    requests: Sequence[tuple[AssessmentRequest, str | None]],
+) -> list[tuple[AssessmentBatchOutcome, bool]]:
+    """Assess each request; (outcome, created) per request, in order."""
+    existing = await repo.assessments_for_applications(
+        session=session, application_ids=[r.application_id for r, _ in requests]
+    )
+    policies = _Policies(session)
+    results: list[tuple[AssessmentBatchOutcome, bool]] = []
+    for request, request_id in requests:
+        application_ref = str(request.application_id)
+        fp = fingerprint(request)
+        previous = existing.get(request.application_id)
+        if previous is not None:
+            if previous.fingerprint != fp:
+                error = AssessmentConflict(
+                    f"申请 {application_ref} 已于 {previous.created_at:%Y-%m-%d %H:%M} 评估，"
+                    "内容与本次不同"
+                )
+                results.append(
+                    (
+                        AssessmentBatchOutcome(
+                            application_id=request.application_id, problem=_problem(error)
+                        ),
+                        False,
+                    )
+                )
+            else:
+                policy = await policies.by_id(previous.policy_version_id)
+                results.append(
+                    (
+                        AssessmentBatchOutcome(
+                            application_id=request.application_id,
+                            result=to_result(previous, policy),
+                        ),
+                        False,
+                    )
+                )
+            continue
+        policy = await policies.in_force(request.as_of)
+        if policy is None:
+            error = NoPolicyInForce(f"{request.as_of} 没有生效的担保政策")
+            results.append(
+                (
+                    AssessmentBatchOutcome(
+                        application_id=request.application_id, problem=_problem(error)
+                    ),
+                    False,
+                )
+            )
+            continue
+        evaluation = evaluate(parse_policy(policy), request)
+        assessment = Assessment(
+            application_id=request.application_id,
+            fingerprint=fp,
+            request=request.model_dump(mode="json"),
+            policy_version_id=policy.id,
+            policy_hash=policy.content_hash,
+            as_of=request.as_of,
+            decision=evaluation.decision.value,
+            score=evaluation.score,
+            reasons=[r.model_dump(mode="json") for r in evaluation.reasons],
+            terms=evaluation.terms.model_dump(mode="json") if evaluation.terms else None,
+            trace=evaluation.trace,
+            requested_by=principal.actor,
+        )
+        session.add(assessment)
+        existing[request.application_id] = assessment
+        log.info(
+            "assessment.decided",
+            request_id=request_id,
+            application_id=application_ref,
+            decision=evaluation.decision.value,
+            score=evaluation.score,
+            policy=f"{policy.name} v{policy.version}",
+        )
+        results.append(
+            (
+                AssessmentBatchOutcome(
+                    application_id=request.application_id, result=to_result(assessment, policy)
+                ),
+                True,
+            )
+        )
+    return results
+
+
+async def assess(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    requests: Sequence[tuple[AssessmentRequest, str | None]],
+) -> list[tuple[AssessmentBatchOutcome, bool]]:
+    """Assess a batch. An application already assessed gets its first assessment back."""
+    try:
+        results = await _assess_all(session=session, principal=principal, requests=requests)
+        await session.flush()
+    except IntegrityError:
+        # Another worker assessed one of these between our look-up and our insert: start
+        # over, and its assessment is then found and returned instead of a second one.
+        await session.rollback()
+        results = await _assess_all(session=session, principal=principal, requests=requests)
+        await session.flush()
+    return results
+
+
+async def assess_batch(
+    *, session: AsyncSession, principal: Principal, items: Sequence[AssessmentBatchItem]
+) -> list[AssessmentBatchOutcome]:
+    results = await assess(
+        session=session, principal=principal, requests=[(i.request, i.request_id) for i in items]
+    )
+    return [outcome for outcome, _ in results]
+
+
+async def assess_one(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    request: AssessmentRequest,
+    request_id: str | None,
+) -> tuple[AssessmentResult, bool]:
+    [(outcome, created)] = await assess(
+        session=session, principal=principal, requests=[(request, request_id)]
+    )
+    if outcome.problem is not None:
+        error_class = NoPolicyInForce if outcome.problem.status == 503 else AssessmentConflict
+        raise error_class(outcome.problem.detail)
+    assert outcome.result is not None
+    return outcome.result, created
+
+
+async def get_assessment(*, session: AsyncSession, assessment_id: uuid.UUID) -> AssessmentPublic:
+    assessment = await repo.get_assessment(session=session, assessment_id=assessment_id)
+    if assessment is None:
+        raise AssessmentNotFound(f"没有编号为 {assessment_id} 的评估")
+    return AssessmentPublic.model_validate(assessment, from_attributes=True)
+
+
+async def list_policies(*, session: AsyncSession) -> list[PolicyVersionPublic]:
+    return [
+        PolicyVersionPublic.model_validate(p, from_attributes=True)
+        for p in await repo.list_policies(session=session)
+    ]
+
+
+async def get_policy_in_force(*, session: AsyncSession, on: date) -> PolicyVersionPublic:
+    policy = await repo.policy_in_force(session=session, on=on)
+    if policy is None:
+        raise NoPolicyInForce(f"{on} 没有生效的担保政策")
+    return PolicyVersionPublic.model_validate(policy, from_attributes=True)
+
+
+async def install_default_policy(*, session: AsyncSession, effective_from: date) -> PolicyVersion:
+    """Make the shipped policy version 1 if it is not there yet (idempotent)."""
+    PolicyDocument.model_validate(DEFAULT_POLICY)
+    existing = await repo.get_policy_by_name(
+        session=session, name=DEFAULT_POLICY["name"], version=1
+    )
+    if existing is not None:
+        return existing
+    policy = PolicyVersion(
+        name=DEFAULT_POLICY["name"],
+        version=1,
+        status="active",
+        document=DEFAULT_POLICY,
+        content_hash=content_hash(DEFAULT_POLICY),
+        effective_from=effective_from,
+        created_by="system:seed",
+    )
+    session.add(policy)
+    await session.flush()
+    return policy

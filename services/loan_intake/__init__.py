@@ -1,0 +1,1 @@
+"""loan_intake: enterprises, applications and the SME's view of their status."""

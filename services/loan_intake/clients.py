@@ -1,0 +1,44 @@
+"""Typed client for the guarantee service."""
+
+import httpx
+
+from shared.contracts.assessment import (
+    AssessmentBatch,
+    AssessmentBatchItem,
+    AssessmentBatchOutcome,
+    AssessmentBatchResult,
+)
+
+
+class GuaranteeUnavailable(Exception):
+    """The guarantee service could not be reached or answered 5xx: try again later."""
+
+
+class GuaranteeRefused(Exception):
+    """The guarantee service refused the whole batch (4xx): retrying will not help."""
+
+
+class GuaranteeClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def assess_batch(self, items: list[AssessmentBatchItem]) -> list[AssessmentBatchOutcome]:
+        headers = {}
+        if len(items) == 1 and items[0].request_id:
+            headers["X-Request-ID"] = items[0].request_id
+        try:
+            response = await self._http.post(
+                "/v1/assessments/batch",
+                content=AssessmentBatch(items=items).model_dump_json(),
+                headers={"Content-Type": "application/json", **headers},
+            )
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        if response.status_code >= 400:
+            raise GuaranteeRefused(f"HTTP {response.status_code}: {response.text[:1000]}")
+        return AssessmentBatchResult.model_validate_json(response.content).outcomes
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

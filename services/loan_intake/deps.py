@@ -1,0 +1,19 @@
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.loan_intake.outbox import AssessmentDispatcher
+from shared.auth import Principal, Role, require_roles
+from shared.db import SessionDep
+
+__all__ = ["ApplicantDep", "DispatcherDep", "ReaderDep", "SessionDep"]
+
+
+def _dispatcher(request: Request) -> AssessmentDispatcher | None:
+    return getattr(request.app.state, "dispatcher", None)
+
+
+# Who may submit: the SME for itself; bureau and admin staff on an SME's behalf.
+ApplicantDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN)]
+ReaderDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN)]
+DispatcherDep = Annotated[AssessmentDispatcher | None, Depends(_dispatcher)]

@@ -1,0 +1,60 @@
+"""loan_intake: create_app() and its lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from services.loan_intake.clients import GuaranteeClient
+from services.loan_intake.config import SERVICE, Settings, get_settings
+from services.loan_intake.outbox import AssessmentDispatcher
+from services.loan_intake.router import router
+from shared.app import attach_auth, attach_database, create_service_app
+from shared.http import CachedServiceToken, make_service_client
+from shared.logging import configure_logging
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    guarantee_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """Build the app. ``guarantee_transport`` lets tests mount the guarantee app in-process."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        attach_database(app, settings.database_url)
+        attach_auth(app, settings, issuer=SERVICE)
+        token = CachedServiceToken(
+            app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
+        )
+        guarantee = GuaranteeClient(
+            make_service_client(
+                base_url=settings.guarantee_url, token=token, transport=guarantee_transport
+            )
+        )
+        app.state.guarantee = guarantee
+        dispatcher = AssessmentDispatcher(
+            sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
+        )
+        app.state.dispatcher = dispatcher
+        if settings.run_outbox_worker:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+            await guarantee.aclose()
+            await app.state.engine.dispose()
+
+    configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
+    return create_service_app(
+        service=SERVICE,
+        title="批次贷 · 贷款申请 (loan intake)",
+        description="SMEs submit policy-guarantee loan applications and follow their status.",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[router],
+    )

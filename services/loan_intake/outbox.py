@@ -1,0 +1,200 @@
+"""Hands submitted applications to the guarantee service, durably.
+
+Each submission writes an outbox row in its own transaction. This worker leases due rows
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas never take the same row; SQLite has
+one writer), sends them to the guarantee service in one batch call, and records every
+decision together with the row's completion in one transaction. If the guarantee service
+is down, rows are rescheduled with exponential backoff and jitter — indefinitely: an
+application is never dropped. A crash mid-flight leaves the lease to expire and the row is
+taken again; the guarantee service answers a repeated application with its first
+assessment, and an application already out of ``assessing`` is not changed, so nothing is
+assessed or recorded twice.
+"""
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from asgi_correlation_id import correlation_id
+from prometheus_client import Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.loan_intake import repository as repo
+from services.loan_intake import service
+from services.loan_intake.clients import GuaranteeClient, GuaranteeRefused, GuaranteeUnavailable
+from services.loan_intake.config import Settings
+from services.loan_intake.models import OutboxMessage
+from shared.clock import utcnow
+from shared.contracts.assessment import AssessmentBatchItem, AssessmentRequest
+
+log = structlog.get_logger("loan_intake.outbox")
+
+HANDOFFS = Counter(
+    "intake_assessment_handoffs_total", "Applications handed to the guarantee service", ["outcome"]
+)
+BACKLOG = Gauge("intake_assessment_backlog", "Applications waiting for their assessment")
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)], at least base."""
+    ceiling = min(cap, base * (2 ** min(attempt, 30)))
+    return max(base, random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
+
+
+class AssessmentDispatcher:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        client: GuaranteeClient,
+        settings: Settings,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._client = client
+        self._settings = settings
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="assessment-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        log.info("outbox.worker.started")
+        while True:
+            try:
+                handled = await self.dispatch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox.worker.crashed")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._settings.outbox_poll_seconds)
+
+    async def dispatch_once(self) -> int:
+        """Send one batch of due applications; return how many were taken."""
+        settings = self._settings
+        now = utcnow()
+        async with self._sessionmaker() as session, session.begin():
+            messages = await repo.claim_due_outbox(
+                session=session,
+                topic=service.ASSESSMENT_TOPIC,
+                now=now,
+                lease_until=now + timedelta(seconds=settings.outbox_lease_seconds),
+                limit=settings.outbox_batch_size,
+            )
+            backlog = await repo.outbox_backlog(session=session)
+        BACKLOG.set(backlog)
+        if not messages:
+            return 0
+        items = [
+            AssessmentBatchItem(
+                request_id=m.request_id, request=AssessmentRequest.model_validate(m.payload)
+            )
+            for m in messages
+        ]
+        token = correlation_id.set(messages[0].request_id if len(messages) == 1 else None)
+        try:
+            outcomes = await self._client.assess_batch(items)
+        except GuaranteeUnavailable as exc:
+            await self._reschedule(messages, str(exc))
+            HANDOFFS.labels("retry").inc(len(messages))
+            return len(messages)
+        except GuaranteeRefused as exc:
+            await self._fail(messages, str(exc))
+            HANDOFFS.labels("refused").inc(len(messages))
+            return len(messages)
+        finally:
+            correlation_id.reset(token)
+
+        by_application = {o.application_id: o for o in outcomes}
+        async with self._sessionmaker() as session, session.begin():
+            done: list[int] = []
+            for message in messages:
+                assert message.id is not None
+                outcome = by_application.get(message.aggregate_id)
+                bound = structlog.contextvars.bound_contextvars(
+                    request_id=message.request_id, application_id=str(message.aggregate_id)
+                )
+                with bound:
+                    if outcome is not None and outcome.result is not None:
+                        recorded = await service.record_assessment(
+                            session=session, result=outcome.result
+                        )
+                        done.append(message.id)
+                        log.info(
+                            "application.assessed",
+                            decision=outcome.result.decision.value,
+                            score=outcome.result.score,
+                            recorded=recorded,
+                            attempts=message.attempts,
+                        )
+                        HANDOFFS.labels("assessed").inc()
+                    else:
+                        problem = outcome.problem if outcome is not None else None
+                        error = problem.model_dump_json() if problem else "no outcome returned"
+                        if problem is not None and 400 <= problem.status < 500:
+                            await repo.fail_outbox(
+                                session=session, message_id=message.id, now=utcnow(), error=error
+                            )
+                            log.error("application.assessment_refused", problem=error)
+                            HANDOFFS.labels("refused").inc()
+                        else:
+                            await repo.reschedule_outbox(
+                                session=session,
+                                message_id=message.id,
+                                next_attempt_at=self._next_attempt(message.attempts),
+                                error=error,
+                            )
+                            HANDOFFS.labels("retry").inc()
+            if done:
+                await repo.complete_outbox(session=session, ids=done, now=utcnow())
+        return len(messages)
+
+    def _next_attempt(self, attempts: int) -> datetime:
+        delay = backoff_seconds(
+            attempts,
+            base=self._settings.outbox_backoff_base_seconds,
+            cap=self._settings.outbox_backoff_cap_seconds,
+        )
+        return utcnow() + timedelta(seconds=delay)
+
+    async def _reschedule(self, messages: Sequence[OutboxMessage], error: str) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            for message in messages:
+                assert message.id is not None
+                await repo.reschedule_outbox(
+                    session=session,
+                    message_id=message.id,
+                    next_attempt_at=self._next_attempt(message.attempts),
+                    error=error,
+                )
+        log.warning(
+            "outbox.guarantee_unavailable",
+            count=len(messages),
+            attempts=max(m.attempts for m in messages),
+            error=error[:300],
+        )
+
+    async def _fail(self, messages: Sequence[OutboxMessage], error: str) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            for message in messages:
+                assert message.id is not None
+                await repo.fail_outbox(
+                    session=session, message_id=message.id, now=utcnow(), error=error
+                )
+        log.error("outbox.guarantee_refused_batch", count=len(messages), error=error[:500])

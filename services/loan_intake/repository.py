@@ -1,0 +1,190 @@
+"""Every query loan_intake makes."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.loan_intake.models import (
+    Application,
+    ApplicationEvent,
+    Enterprise,
+    IdempotencyRecord,
+    OutboxMessage,
+)
+
+
+async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | None:
+    result = await session.execute(select(Enterprise).where(Enterprise.uscc == uscc))
+    return result.scalar_one_or_none()
+
+
+async def get_application(
+    *,
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    tenant: str | None = None,
+    for_update: bool = False,
+) -> Application | None:
+    query = select(Application).where(Application.id == application_id)
+    if tenant is not None:
+        query = query.where(Application.enterprise_uscc == tenant)
+    if for_update:
+        query = query.with_for_update()
+    result = await session.execute(query)
+    return result.scalar_one_or_none()
+
+
+async def get_enterprise_by_id(*, session: AsyncSession, enterprise_id: int) -> Enterprise:
+    result = await session.execute(select(Enterprise).where(Enterprise.id == enterprise_id))
+    return result.scalar_one()
+
+
+async def list_events(
+    *, session: AsyncSession, application_id: uuid.UUID
+) -> Sequence[ApplicationEvent]:
+    result = await session.execute(
+        select(ApplicationEvent)
+        .where(ApplicationEvent.application_id == application_id)
+        .order_by(col(ApplicationEvent.id))
+    )
+    return result.scalars().all()
+
+
+async def list_applications(
+    *,
+    session: AsyncSession,
+    tenant: str | None,
+    status: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Application], int]:
+    conditions = []
+    if tenant is not None:
+        conditions.append(Application.enterprise_uscc == tenant)
+    if status is not None:
+        conditions.append(Application.status == status)
+    total = await session.scalar(
+        select(sa.func.count()).select_from(Application).where(*conditions)
+    )
+    result = await session.execute(
+        select(Application)
+        .where(*conditions)
+        .order_by(col(Application.created_at).desc(), col(Application.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), int(total or 0)
+
+
+async def get_idempotency_record(
+    *, session: AsyncSession, client: str, key: str
+) -> IdempotencyRecord | None:
+    result = await session.execute(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.client == client, IdempotencyRecord.key == key
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def delete_idempotency_records_before(*, session: AsyncSession, before: datetime) -> int:
+    result = await session.execute(
+        sa.delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < before)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- outbox ----------------------------------------------------------------------------
+
+
+async def claim_due_outbox(
+    *, session: AsyncSession, topic: str, now: datetime, lease_until: datetime, limit: int
+) -> Sequence[OutboxMessage]:
+    """Take up to ``limit`` due messages and lease them, skipping rows another worker holds."""
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.topic == topic,
+            col(OutboxMessage.completed_at).is_(None),
+            col(OutboxMessage.failed_at).is_(None),
+            col(OutboxMessage.next_attempt_at) <= now,
+            sa.or_(
+                col(OutboxMessage.locked_until).is_(None),
+                col(OutboxMessage.locked_until) < now,
+            ),
+        )
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(due)).scalars().all())
+    if not ids:
+        return []
+    await session.execute(
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(locked_until=lease_until, attempts=OutboxMessage.attempts + 1)
+    )
+    result = await session.execute(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .order_by(col(OutboxMessage.id))
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().all()
+
+
+async def complete_outbox(*, session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    await session.execute(
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(completed_at=now, locked_until=None, last_error=None)
+    )
+
+
+async def reschedule_outbox(
+    *, session: AsyncSession, message_id: int, next_attempt_at: datetime, error: str
+) -> None:
+    await session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(next_attempt_at=next_attempt_at, locked_until=None, last_error=error[:2000])
+    )
+
+
+async def fail_outbox(*, session: AsyncSession, message_id: int, now: datetime, error: str) -> None:
+    await session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(failed_at=now, locked_until=None, last_error=error[:2000])
+    )
+
+
+async def outbox_backlog(*, session: AsyncSession) -> int:
+    total = await session.scalar(
+        select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.completed_at).is_(None), col(OutboxMessage.failed_at).is_(None))
+    )
+    return int(total or 0)
+
+
+async def upsert_enterprise(
+    *, session: AsyncSession, uscc: str, fields: dict[str, object], now: datetime
+) -> Enterprise:
+    """Insert or refresh an enterprise in one statement, safe against a concurrent first insert."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Enterprise).values(uscc=uscc, created_at=now, updated_at=now, **fields)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Enterprise.uscc], set_={**fields, "updated_at": now}
+    ).returning(Enterprise)
+    result = await session.execute(
+        select(Enterprise).from_statement(statement).execution_options(populate_existing=True)
+    )
+    return result.scalar_one()

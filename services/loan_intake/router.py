@@ -1,0 +1,139 @@
+import uuid
+from typing import Annotated
+
+from asgi_correlation_id import correlation_id
+from fastapi import APIRouter, BackgroundTasks, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from services.loan_intake import service
+from services.loan_intake.deps import ApplicantDep, DispatcherDep, ReaderDep, SessionDep
+from services.loan_intake.exceptions import (
+    ApplicationNotFound,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    NotYourEnterprise,
+    TransitionNotAllowed,
+)
+from services.loan_intake.models import (
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationPublic,
+    ApplicationStatus,
+)
+from shared.errors import (
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+)
+
+router = APIRouter(prefix="/v1/applications", tags=["applications"])
+
+_AUTH = (Unauthenticated, Forbidden)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=ApplicationPublic,
+    responses={
+        200: {
+            "description": "Replay of an earlier request with the same Idempotency-Key",
+            "model": ApplicationPublic,
+        },
+        **problem_responses(
+            *_AUTH,
+            InvalidRequest,
+            InvalidIdempotencyKey,
+            NotYourEnterprise,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            ValidationFailed,
+            IdempotencyKeyReused,
+        ),
+    },
+)
+async def submit_application(
+    payload: ApplicationCreate,
+    session: SessionDep,
+    principal: ApplicantDep,
+    dispatcher: DispatcherDep,
+    background: BackgroundTasks,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Same key + same body → the original response; different body → 422"),
+    ] = None,
+) -> JSONResponse:
+    """Submit a loan application; it is accepted at once and assessed asynchronously."""
+    submission = await service.submit_application(
+        session=session,
+        principal=principal,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        request_id=correlation_id.get(),
+    )
+    if dispatcher is not None and not submission.replayed:
+        background.add_task(dispatcher.wake)
+    location = f"/v1/applications/{submission.application_id}"
+    headers = {"Location": location}
+    if submission.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(
+        submission.body, status_code=submission.status_code, headers=headers, background=background
+    )
+
+
+@router.get(
+    "",
+    response_model=ApplicationPage,
+    responses=problem_responses(*_AUTH, ValidationFailed),
+)
+async def list_applications(
+    session: SessionDep,
+    principal: ReaderDep,
+    status: ApplicationStatus | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> ApplicationPage:
+    """List applications, newest first: an SME sees its own, bureau staff see all."""
+    return await service.list_applications(
+        session=session, principal=principal, status=status, page=page, page_size=page_size
+    )
+
+
+@router.get(
+    "/{application_id}",
+    response_model=ApplicationPublic,
+    responses=problem_responses(*_AUTH, ApplicationNotFound, ValidationFailed),
+)
+async def get_application(
+    application_id: uuid.UUID, session: SessionDep, principal: ReaderDep
+) -> ApplicationPublic:
+    """One application: status, history, score, reasons and proposed terms."""
+    return await service.get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+
+
+class Withdrawal(BaseModel):
+    reason: str = Field(min_length=2, max_length=500, description="撤回原因")
+
+
+@router.post(
+    "/{application_id}/withdrawal",
+    response_model=ApplicationPublic,
+    responses=problem_responses(
+        *_AUTH, ApplicationNotFound, TransitionNotAllowed, ValidationFailed, UnsupportedMediaType
+    ),
+)
+async def withdraw_application(
+    application_id: uuid.UUID, body: Withdrawal, session: SessionDep, principal: ApplicantDep
+) -> ApplicationPublic:
+    """Withdraw an application before it is allocated to a batch."""
+    return await service.withdraw_application(
+        session=session, principal=principal, application_id=application_id, reason=body.reason
+    )

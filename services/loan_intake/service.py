@@ -1,0 +1,440 @@
+"""loan_intake's rules. Never commits (the caller owns the transaction), never HTTP."""
+
+import hashlib
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.loan_intake import repository as repo
+from services.loan_intake.exceptions import (
+    ApplicationNotFound,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    NotYourEnterprise,
+    TransitionNotAllowed,
+)
+from services.loan_intake.models import (
+    DECISION_STATUS,
+    STATUS_LABELS_ZH,
+    TRANSITIONS,
+    Application,
+    ApplicationCreate,
+    ApplicationEvent,
+    ApplicationPage,
+    ApplicationPublic,
+    ApplicationStatus,
+    ApplicationSummary,
+    Enterprise,
+    EnterprisePublic,
+    HistoryEntry,
+    IdempotencyRecord,
+    LoanPublic,
+    OutboxMessage,
+)
+from shared.auth import Principal, Role
+from shared.clock import shanghai_date, utcnow
+from shared.contracts.assessment import (
+    AssessmentRequest,
+    AssessmentResult,
+    Decision,
+    EnterpriseFlags,
+    EnterpriseSnapshot,
+    LoanRequest,
+    ProposedTerms,
+    Reason,
+)
+from shared.money import from_fen, to_fen
+from shared.sme import SECTORS, SmeSize, classify, resolve_sector
+
+ASSESSMENT_TOPIC = "assessment.requested"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+log = structlog.get_logger("loan_intake")
+
+S = ApplicationStatus
+
+
+@dataclass(frozen=True)
+class Submission:
+    status_code: int
+    body: dict[str, Any]
+    application_id: uuid.UUID
+    replayed: bool
+
+
+def _fingerprint(payload: ApplicationCreate) -> str:
+    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Submission:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "同一幂等键已用于内容不同的申请；请换一个键重新提交 "
+            "(this Idempotency-Key was used for a different request body)"
+        )
+    return Submission(
+        status_code=record.status_code,
+        body=record.response,
+        application_id=uuid.UUID(record.response["id"]),
+        replayed=True,
+    )
+
+
+def transition(
+    application: Application, to: ApplicationStatus, *, actor: str, reason: str
+) -> ApplicationEvent:
+    """Move ``application`` to ``to`` if DESIGN.md §4 allows it; return the history entry."""
+    current = ApplicationStatus(application.status)
+    if to not in TRANSITIONS[current]:
+        raise TransitionNotAllowed(
+            f"申请当前为「{STATUS_LABELS_ZH[current]}」，不能变为「{STATUS_LABELS_ZH[to]}」 "
+            f"({current} → {to} is not allowed)"
+        )
+    now = utcnow()
+    application.status = to.value
+    application.updated_at = now
+    return ApplicationEvent(
+        application_id=application.id,
+        from_status=current.value,
+        to_status=to.value,
+        actor=actor,
+        reason=reason,
+        at=now,
+    )
+
+
+async def submit_application(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    payload: ApplicationCreate,
+    idempotency_key: str | None,
+    request_id: str | None,
+) -> Submission:
+    """Store an application, record its history and queue its assessment — one transaction."""
+    if principal.role is Role.SME and principal.tenant != payload.enterprise.uscc:
+        raise NotYourEnterprise(
+            f"您的账号属于 {principal.tenant}，不能为 {payload.enterprise.uscc} 提交申请"
+        )
+    fingerprint = _fingerprint(payload)
+    if idempotency_key is not None:
+        if not _IDEMPOTENCY_KEY.match(idempotency_key):
+            raise InvalidIdempotencyKey("幂等键应为 1–200 个可见 ASCII 字符")
+        record = await repo.get_idempotency_record(
+            session=session, client=principal.actor, key=idempotency_key
+        )
+        if record is not None:
+            return _replay(record, fingerprint)
+
+    enterprise = await _upsert_enterprise(session=session, payload=payload)
+    application, events, outbox = _new_application(
+        enterprise=enterprise, payload=payload, principal=principal, request_id=request_id
+    )
+    session.add(application)
+    session.add_all([*events, outbox])
+    body = to_public(application=application, enterprise=enterprise, events=events).model_dump(
+        mode="json"
+    )
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyRecord(
+                client=principal.actor,
+                key=idempotency_key,
+                fingerprint=fingerprint,
+                status_code=202,
+                response=body,
+            )
+        )
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The same key committed by a concurrent request between our look-up and now.
+        await session.rollback()
+        record = await repo.get_idempotency_record(
+            session=session, client=principal.actor, key=idempotency_key or ""
+        )
+        if record is None:
+            raise
+        return _replay(record, fingerprint)
+    log.info(
+        "application.submitted",
+        application_id=str(application.id),
+        uscc=enterprise.uscc,
+        amount=str(payload.loan.amount),
+        sme_size=enterprise.sme_size,
+    )
+    return Submission(202, body, application.id, replayed=False)
+
+
+async def _upsert_enterprise(*, session: AsyncSession, payload: ApplicationCreate) -> Enterprise:
+    data = payload.enterprise
+    sector = resolve_sector(data.sector)
+    size = classify(
+        sector.sme_sector,
+        employees=data.employees,
+        revenue=data.annual_revenue,
+        assets=data.total_assets,
+    )
+    fields = {
+        "name": data.name,
+        "registered_district": data.registered_district,
+        "industry_code": sector.industry_code,
+        "sme_sector": sector.sme_sector,
+        "sme_size": size.value,
+        "employees": data.employees,
+        "annual_revenue_fen": to_fen(data.annual_revenue),
+        "total_assets_fen": to_fen(data.total_assets),
+        "established_on": data.established_on,
+        "flags": data.flags.model_dump(),
+    }
+    return await repo.upsert_enterprise(
+        session=session, uscc=data.uscc, fields=fields, now=utcnow()
+    )
+
+
+def _snapshot(enterprise: Enterprise) -> EnterpriseSnapshot:
+    return EnterpriseSnapshot(
+        uscc=enterprise.uscc,
+        name=enterprise.name,
+        registered_district=enterprise.registered_district,
+        industry_code=enterprise.industry_code,
+        sme_sector=enterprise.sme_sector,
+        sme_size=SmeSize(enterprise.sme_size),
+        employees=enterprise.employees,
+        annual_revenue=from_fen(enterprise.annual_revenue_fen),
+        total_assets=from_fen(enterprise.total_assets_fen),
+        established_on=enterprise.established_on,
+        flags=EnterpriseFlags.model_validate(enterprise.flags),
+    )
+
+
+def _new_application(
+    *,
+    enterprise: Enterprise,
+    payload: ApplicationCreate,
+    principal: Principal,
+    request_id: str | None,
+) -> tuple[Application, list[ApplicationEvent], OutboxMessage]:
+    assert enterprise.id is not None
+    now = utcnow()
+    snapshot = _snapshot(enterprise)
+    application = Application(
+        enterprise_id=enterprise.id,
+        enterprise_uscc=enterprise.uscc,
+        enterprise_snapshot=snapshot.model_dump(mode="json"),
+        amount_fen=to_fen(payload.loan.amount),
+        term_months=payload.loan.term_months,
+        purpose=payload.loan.purpose,
+        preferred_bank=payload.loan.preferred_bank,
+        status=S.SUBMITTED.value,
+        submitted_by=principal.actor,
+        created_at=now,
+        updated_at=now,
+    )
+    events = [
+        ApplicationEvent(
+            application_id=application.id,
+            from_status=None,
+            to_status=S.SUBMITTED.value,
+            actor=principal.actor,
+            reason="企业在线提交申请 (submitted online)",
+            at=now,
+        ),
+        transition(
+            application,
+            S.ASSESSING,
+            actor="system:loan_intake",
+            reason="已提交担保中心评估 (sent to the guarantee service for assessment)",
+        ),
+    ]
+    request = AssessmentRequest(
+        application_id=application.id,
+        submitted_at=now,
+        as_of=shanghai_date(now),
+        enterprise=snapshot,
+        loan=LoanRequest(
+            amount=payload.loan.amount,
+            term_months=payload.loan.term_months,
+            purpose=payload.loan.purpose,
+            preferred_bank=payload.loan.preferred_bank,
+        ),
+    )
+    outbox = OutboxMessage(
+        topic=ASSESSMENT_TOPIC,
+        aggregate_id=application.id,
+        payload=request.model_dump(mode="json"),
+        request_id=request_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    return application, events, outbox
+
+
+def to_public(
+    *, application: Application, enterprise: Enterprise, events: Sequence[ApplicationEvent]
+) -> ApplicationPublic:
+    snapshot = EnterpriseSnapshot.model_validate(application.enterprise_snapshot)
+    status = ApplicationStatus(application.status)
+    return ApplicationPublic(
+        id=application.id,
+        status=status,
+        status_label=STATUS_LABELS_ZH[status],
+        enterprise=EnterprisePublic(
+            **snapshot.model_dump(exclude={"sme_size"}),
+            sme_size=snapshot.sme_size,
+            sme_size_label=snapshot.sme_size.label_zh,
+            sme_sector_name=SECTORS[snapshot.sme_sector].name_zh,
+        ),
+        loan=LoanPublic(
+            amount=from_fen(application.amount_fen),
+            term_months=application.term_months,
+            purpose=application.purpose,
+            preferred_bank=application.preferred_bank,
+        ),
+        decision=Decision(application.decision) if application.decision else None,
+        score=application.score,
+        reasons=[Reason.model_validate(r) for r in application.reasons]
+        if application.reasons is not None
+        else None,
+        terms=ProposedTerms.model_validate(application.terms) if application.terms else None,
+        policy_name=application.policy_name,
+        policy_version_id=application.policy_version_id,
+        assessment_id=application.assessment_id,
+        submitted_by=application.submitted_by,
+        created_at=application.created_at,
+        updated_at=application.updated_at,
+        assessed_at=application.assessed_at,
+        history=[
+            HistoryEntry(
+                from_status=ApplicationStatus(e.from_status) if e.from_status else None,
+                to_status=ApplicationStatus(e.to_status),
+                to_status_label=STATUS_LABELS_ZH[ApplicationStatus(e.to_status)],
+                actor=e.actor,
+                reason=e.reason,
+                at=e.at,
+            )
+            for e in events
+        ],
+        links={"self": f"/v1/applications/{application.id}"},
+    )
+
+
+def _tenant_filter(principal: Principal) -> str | None:
+    return principal.tenant if principal.role is Role.SME else None
+
+
+async def get_application(
+    *, session: AsyncSession, principal: Principal, application_id: uuid.UUID
+) -> ApplicationPublic:
+    application = await repo.get_application(
+        session=session, application_id=application_id, tenant=_tenant_filter(principal)
+    )
+    if application is None:
+        # Another tenant's application is indistinguishable from a missing one.
+        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    enterprise = await repo.get_enterprise_by_id(
+        session=session, enterprise_id=application.enterprise_id
+    )
+    events = await repo.list_events(session=session, application_id=application.id)
+    return to_public(application=application, enterprise=enterprise, events=events)
+
+
+async def list_applications(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    status: ApplicationStatus | None,
+    page: int,
+    page_size: int,
+) -> ApplicationPage:
+    rows, total = await repo.list_applications(
+        session=session,
+        tenant=_tenant_filter(principal),
+        status=status.value if status else None,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
+    return ApplicationPage(
+        items=[
+            ApplicationSummary(
+                id=a.id,
+                enterprise_uscc=a.enterprise_uscc,
+                enterprise_name=a.enterprise_snapshot["name"],
+                amount=from_fen(a.amount_fen),
+                term_months=a.term_months,
+                status=ApplicationStatus(a.status),
+                status_label=STATUS_LABELS_ZH[ApplicationStatus(a.status)],
+                decision=Decision(a.decision) if a.decision else None,
+                score=a.score,
+                created_at=a.created_at,
+            )
+            for a in rows
+        ],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def withdraw_application(
+    *, session: AsyncSession, principal: Principal, application_id: uuid.UUID, reason: str
+) -> ApplicationPublic:
+    application = await repo.get_application(
+        session=session,
+        application_id=application_id,
+        tenant=_tenant_filter(principal),
+        for_update=True,
+    )
+    if application is None:
+        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    event = transition(application, S.WITHDRAWN, actor=principal.actor, reason=reason)
+    session.add(event)
+    await session.flush()
+    log.info("application.withdrawn", application_id=str(application_id))
+    return await get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+
+
+async def record_assessment(*, session: AsyncSession, result: AssessmentResult) -> bool:
+    """Store the guarantee service's decision; False if it was already recorded."""
+    application = await repo.get_application(
+        session=session, application_id=result.application_id, for_update=True
+    )
+    if application is None or application.status != S.ASSESSING.value:
+        return False
+    now = utcnow()
+    application.decision = result.decision.value
+    application.score = result.score
+    application.reasons = [r.model_dump(mode="json") for r in result.reasons]
+    application.terms = result.terms.model_dump(mode="json") if result.terms else None
+    application.assessment_id = result.assessment_id
+    application.policy_version_id = result.policy_version_id
+    application.policy_name = f"{result.policy_name} v{result.policy_version}"
+    application.assessed_at = now
+    failed = [r.message_zh for r in result.reasons if not r.passed]
+    why = f"担保评估：{_DECISION_ZH[result.decision]}，得分 {result.score}"
+    if failed:
+        why += "；" + "；".join(failed)
+    session.add(
+        transition(
+            application,
+            DECISION_STATUS[result.decision],
+            actor="service:guarantee",
+            reason=why,
+        )
+    )
+    return True
+
+
+_DECISION_ZH = {
+    Decision.ELIGIBLE: "符合条件",
+    Decision.INELIGIBLE: "不符合条件",
+    Decision.REFERRED: "转人工复核",
+}

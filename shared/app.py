@@ -1,0 +1,94 @@
+"""What every service's ``create_app`` has in common: errors, middleware, health, metrics."""
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel
+
+from shared.auth import TokenIssuer, TokenVerifier
+from shared.db import database_is_ready, make_engine, make_sessionmaker
+from shared.errors import FieldError, Problem, ServiceUnavailable, install_error_handlers
+from shared.middleware import install_middleware
+from shared.settings import BaseServiceSettings
+
+
+class Health(BaseModel):
+    status: str
+    service: str
+    checks: dict[str, str] = {}
+
+
+def _health_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        """Liveness: the process answers."""
+        return Health(status="ok", service=service)
+
+    @router.get("/readyz", response_model=Health, responses={503: {"model": Problem}})
+    async def readyz(request: Request) -> Health:
+        """Readiness: the service's database answers."""
+        if not await database_is_ready(request.app.state.engine):
+            raise ServiceUnavailable("数据库不可用 (database unavailable)")
+        return Health(status="ready", service=service, checks={"database": "ok"})
+
+    return router
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: BaseServiceSettings,
+    lifespan: Any,
+    routers: list[APIRouter],
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_middleware(app, max_body_bytes=settings.max_body_bytes)
+    app.include_router(_health_router(service))
+    for router in routers:
+        app.include_router(router)
+    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
+    _document_problems(app)
+    return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Put ``Problem`` in the OpenAPI components so every problem response can refer to it."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        problem.pop("$defs", None)
+        components["Problem"] = problem
+        components["FieldError"] = FieldError.model_json_schema()
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def attach_database(app: FastAPI, url: str) -> None:
+    engine = make_engine(url)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+
+def attach_auth(app: FastAPI, settings: BaseServiceSettings, *, issuer: str) -> None:
+    app.state.token_verifier = TokenVerifier.from_keys_dir(settings.keys_dir)
+    app.state.token_issuer = TokenIssuer.from_keys_dir(
+        settings.keys_dir, issuer=issuer, ttl_seconds=settings.token_ttl_seconds
+    )

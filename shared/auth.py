@@ -1,0 +1,224 @@
+"""Tokens: Ed25519-signed JWTs (pyjwt), verified with the issuers' public keys.
+
+Whoever holds an account issues its token (DESIGN.md §7): loan_intake issues ``sme``
+tokens (tenant = the enterprise's USCC), bank_gateway issues ``bureau``, ``bank`` and
+``admin`` tokens. Every service also issues ``service`` tokens for its own calls to the
+others. A verifier accepts a role only from the issuer that owns it, so a compromised
+intake key cannot mint a bureau token.
+
+Keys live in a directory (``keys_dir``): ``<issuer>.pem`` is that issuer's private key
+(only on the issuer), ``<issuer>.pub.pem`` the public keys everyone may read.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.errors import Forbidden, Unauthenticated
+
+ALGORITHM = "EdDSA"
+PLATFORM_AUDIENCE = "picidai"
+ISSUERS = ("loan_intake", "guarantee", "bank_gateway")
+
+
+class Role(StrEnum):
+    SME = "sme"
+    BUREAU = "bureau"
+    BANK = "bank"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+# The only issuer whose word counts for each human role; service tokens come from any
+# issuer, and then name that issuer as their subject.
+ROLE_ISSUER: dict[Role, str] = {
+    Role.SME: "loan_intake",
+    Role.BUREAU: "bank_gateway",
+    Role.BANK: "bank_gateway",
+    Role.ADMIN: "bank_gateway",
+}
+
+# A bureau user holding this permission may be the second pair of eyes on approvals.
+APPROVE_PERMISSION = "approve"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    issuer: str
+    tenant: str | None = None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    name: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How this principal appears in history and audit lines."""
+        return f"{self.role.value}:{self.subject}"
+
+
+def generate_keypair(directory: Path, issuer: str) -> None:
+    """Write ``<issuer>.pem`` and ``<issuer>.pub.pem`` unless they exist (development)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    private_path = directory / f"{issuer}.pem"
+    public_path = directory / f"{issuer}.pub.pem"
+    if private_path.exists() and public_path.exists():
+        return
+    key = Ed25519PrivateKey.generate()
+    private_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    private_path.chmod(0o600)
+    public_path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+class TokenIssuer:
+    def __init__(self, *, issuer: str, private_key: Ed25519PrivateKey, ttl: timedelta) -> None:
+        self.issuer = issuer
+        self._key = private_key
+        self.ttl = ttl
+
+    @classmethod
+    def from_keys_dir(cls, keys_dir: Path, *, issuer: str, ttl_seconds: int) -> "TokenIssuer":
+        key = serialization.load_pem_private_key((keys_dir / f"{issuer}.pem").read_bytes(), None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{issuer}.pem is not an Ed25519 private key")
+        return cls(issuer=issuer, private_key=key, ttl=timedelta(seconds=ttl_seconds))
+
+    def issue(
+        self,
+        *,
+        subject: str,
+        role: Role,
+        tenant: str | None = None,
+        permissions: frozenset[str] | set[str] = frozenset(),
+        name: str | None = None,
+        ttl: timedelta | None = None,
+    ) -> str:
+        if role is not Role.SERVICE and ROLE_ISSUER[role] != self.issuer:
+            raise ValueError(f"{self.issuer} does not issue {role} tokens")
+        now = datetime.now(UTC)
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": PLATFORM_AUDIENCE,
+            "iat": now,
+            "nbf": now,
+            "exp": now + (ttl or self.ttl),
+            "jti": uuid.uuid4().hex,
+            "role": role.value,
+        }
+        if tenant is not None:
+            claims["tenant"] = tenant
+        if permissions:
+            claims["perms"] = sorted(permissions)
+        if name:
+            claims["name"] = name
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.issuer})
+
+    def service_token(self) -> str:
+        return self.issue(subject=self.issuer, role=Role.SERVICE)
+
+
+class TokenVerifier:
+    def __init__(self, public_keys: dict[str, Ed25519PublicKey]) -> None:
+        self._keys = public_keys
+
+    @classmethod
+    def from_keys_dir(
+        cls, keys_dir: Path, *, issuers: tuple[str, ...] = ISSUERS
+    ) -> "TokenVerifier":
+        keys: dict[str, Ed25519PublicKey] = {}
+        for issuer in issuers:
+            path = keys_dir / f"{issuer}.pub.pem"
+            if path.exists():
+                key = serialization.load_pem_public_key(path.read_bytes())
+                if not isinstance(key, Ed25519PublicKey):
+                    raise ValueError(f"{path} is not an Ed25519 public key")
+                keys[issuer] = key
+        return cls(keys)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            issuer = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.get(issuer) if isinstance(issuer, str) else None
+            if key is None:
+                raise Unauthenticated("令牌签发方不受信任 (token issuer not trusted)")
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=PLATFORM_AUDIENCE,
+                issuer=issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("令牌已过期 (token expired)") from None
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"令牌无效 (invalid token: {type(exc).__name__})") from None
+        try:
+            role = Role(claims.get("role"))
+        except ValueError:
+            raise Unauthenticated("令牌角色无效 (unknown role)") from None
+        if role is Role.SERVICE:
+            if claims["sub"] != issuer:
+                raise Unauthenticated("服务令牌主体与签发方不符 (service token subject mismatch)")
+        elif ROLE_ISSUER[role] != issuer:
+            raise Unauthenticated(f"{issuer} 无权签发 {role} 令牌 (issuer not allowed for role)")
+        tenant = claims.get("tenant")
+        if role in (Role.SME, Role.BANK) and not tenant:
+            raise Unauthenticated("令牌缺少租户 (token without tenant)")
+        return Principal(
+            subject=str(claims["sub"]),
+            role=role,
+            issuer=issuer,
+            tenant=tenant,
+            permissions=frozenset(claims.get("perms", [])),
+            name=claims.get("name"),
+        )
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued by loan_intake or bank_gateway")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("缺少 Bearer 令牌 (missing bearer token)")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+def require_roles(*roles: Role) -> Any:
+    """A dependency that yields the principal if its role is one of ``roles``, else 403."""
+    allowed = frozenset(roles)
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if principal.role not in allowed:
+            names = "、".join(r.value for r in roles)
+            raise Forbidden(f"此操作需要角色：{names} (requires role: {', '.join(roles)})")
+        return principal
+
+    return Depends(dependency)

@@ -1,0 +1,65 @@
+"""``python -m services.<name> <command>``: serve, migrate, seed, token, keys."""
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared.auth import ISSUERS, generate_keypair
+from shared.migrate import upgrade
+from shared.settings import BaseServiceSettings
+
+
+@dataclass
+class ServiceCli:
+    name: str
+    settings: Callable[[], BaseServiceSettings]
+    create_app: Callable[[], Any]
+    migrations_dir: Path
+    seed: Callable[[BaseServiceSettings], Awaitable[str]] | None = None
+    # Extra sub-commands: name → (configure parser, run(args, settings) → printed text)
+    commands: dict[
+        str,
+        tuple[Callable[[argparse.ArgumentParser], None], Callable[[Any, BaseServiceSettings], str]],
+    ] = field(default_factory=dict)
+
+    def main(self, argv: list[str] | None = None) -> None:
+        parser = argparse.ArgumentParser(prog=f"python -m services.{self.name}")
+        sub = parser.add_subparsers(dest="command", required=True)
+        sub.add_parser("serve", help="start the HTTP service (uvicorn)")
+        sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+        sub.add_parser("keys", help="create development signing keys if missing")
+        if self.seed is not None:
+            sub.add_parser("seed", help="load the demo data (idempotent)")
+        for name, (configure, _) in self.commands.items():
+            configure(sub.add_parser(name))
+        args = parser.parse_args(argv)
+        settings = self.settings()
+
+        if args.command == "serve":
+            import uvicorn
+
+            uvicorn.run(
+                self.create_app(),
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=5,
+            )
+        elif args.command == "migrate":
+            upgrade(self.migrations_dir, settings.database_url)
+            print(f"{self.name}: migrated")
+        elif args.command == "keys":
+            if settings.environment == "production":
+                raise SystemExit("refusing to generate keys in production: mount them")
+            for issuer in ISSUERS:
+                generate_keypair(settings.keys_dir, issuer)
+            print(f"keys in {settings.keys_dir}")
+        elif args.command == "seed":
+            assert self.seed is not None
+            print(asyncio.run(self.seed(settings)))
+        else:
+            print(self.commands[args.command][1](args, settings))

@@ -1,0 +1,1 @@
+"""Pydantic models exchanged between services — the only coupling they have."""

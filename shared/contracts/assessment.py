@@ -1,0 +1,127 @@
+"""loan_intake ⇄ guarantee: ``POST /v1/assessments`` on the guarantee service."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.money import Money, Rate
+from shared.sme import SmeSize
+
+
+class EnterpriseFlags(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    specialized_new: bool = Field(False, description="专精特新中小企业")
+    little_giant: bool = Field(False, description="专精特新“小巨人”企业")
+    high_tech: bool = Field(False, description="高新技术企业")
+    tech_sme: bool = Field(False, description="科技型中小企业")
+    key_industry: bool = Field(False, description="青浦“3+5”重点产业")
+    bad_credit_2y: bool = Field(
+        False, description="近两年企业、法定代表人或实际控制人有严重失信记录"
+    )
+    pending_lawsuit: bool = Field(False, description="有影响偿债能力的未决诉讼")
+    phase_out_list: bool = Field(False, description="列入“三高一低”淘汰名单")
+
+
+class EnterpriseSnapshot(BaseModel):
+    """The enterprise as it was when the application was submitted."""
+
+    uscc: str
+    name: str
+    registered_district: str
+    industry_code: str | None
+    sme_sector: str
+    sme_size: SmeSize
+    employees: int
+    annual_revenue: Money
+    total_assets: Money
+    established_on: date
+    flags: EnterpriseFlags
+
+
+class LoanRequest(BaseModel):
+    amount: Money
+    term_months: int
+    purpose: str
+    preferred_bank: str | None = None
+
+
+class AssessmentRequest(BaseModel):
+    application_id: uuid.UUID
+    submitted_at: datetime
+    as_of: date = Field(description="The date whose policy applies (Asia/Shanghai)")
+    enterprise: EnterpriseSnapshot
+    loan: LoanRequest
+
+
+class Decision(StrEnum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    REFERRED = "referred"
+
+
+class Reason(BaseModel):
+    code: str
+    passed: bool
+    message_zh: str
+    message_en: str
+
+
+class ProposedTerms(BaseModel):
+    guaranteed_amount: Money = Field(description="Principal the fund stands behind")
+    coverage_ratio: Rate = Field(description="Fund's share of a loss, e.g. 0.8000")
+    annual_fee_rate: Rate
+    fee_subsidy_share: Rate
+    interest_subsidy_share: Rate
+    annual_fee: Money = Field(description="Guarantee fee for one year on the principal")
+    annual_fee_subsidy: Money
+    annual_fee_payable: Money = Field(description="What the SME pays after the subsidy")
+    term_months: int
+
+
+class AssessmentResult(BaseModel):
+    assessment_id: uuid.UUID
+    application_id: uuid.UUID
+    decision: Decision
+    score: int = Field(ge=0, le=100)
+    reasons: list[Reason]
+    terms: ProposedTerms | None
+    policy_version_id: uuid.UUID
+    policy_name: str
+    policy_version: int
+    assessed_at: datetime
+
+
+MAX_BATCH = 500
+
+
+class AssessmentBatchItem(BaseModel):
+    request_id: str | None = Field(
+        None, description="X-Request-ID of the submission, so its logs can be followed here"
+    )
+    request: AssessmentRequest
+
+
+class AssessmentBatch(BaseModel):
+    items: list[AssessmentBatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ItemProblem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class AssessmentBatchOutcome(BaseModel):
+    application_id: uuid.UUID
+    result: AssessmentResult | None = None
+    problem: ItemProblem | None = Field(
+        None, description="Why this item was refused; the others are unaffected"
+    )
+
+
+class AssessmentBatchResult(BaseModel):
+    outcomes: list[AssessmentBatchOutcome]

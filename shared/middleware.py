@@ -1,0 +1,163 @@
+"""Pure-ASGI middleware (never ``BaseHTTPMiddleware``: it breaks context variables).
+
+- :func:`install_request_context` — takes or makes ``X-Request-ID`` (asgi-correlation-id),
+  clears structlog's context for each request and writes one access-log line.
+- :class:`BodyLimitMiddleware` — refuses bodies over the configured size with 413.
+- :class:`JsonContentTypeMiddleware` — refuses a body under ``/v1`` that is not JSON (415).
+"""
+
+import re
+import time
+from email.message import Message as MimeMessage
+
+import structlog
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import PayloadTooLarge, UnsupportedMediaType, problem_response
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_SHAPE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+log = structlog.get_logger("http")
+
+
+def _acceptable_request_id(value: str) -> bool:
+    # Any id another system gives us is kept (so it can be followed), but never
+    # something that could forge log lines.
+    return bool(_REQUEST_ID_SHAPE.match(value))
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        structlog.contextvars.clear_contextvars()
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            path = scope.get("path", "")
+            if path not in ("/healthz", "/readyz", "/metrics"):
+                log.info(
+                    "http.request",
+                    method=scope.get("method"),
+                    path=path,
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+
+        received = 0
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not response_started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLarge(
+            detail=f"请求体超过 {self.max_bytes} 字节上限 (body over {self.max_bytes} bytes)"
+        )
+        await problem_response(error, instance=scope.get("path"))(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class JsonContentTypeMiddleware:
+    """A write to the JSON API must say it is JSON; anything else is 415, not a 422."""
+
+    def __init__(self, app: ASGIApp, *, prefix: str = "/v1/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("POST", "PUT", "PATCH")
+            and scope["path"].startswith(self.prefix)
+        ):
+            headers = dict(scope["headers"])
+            has_body = headers.get(b"content-length", b"0") != b"0" or (
+                b"transfer-encoding" in headers
+            )
+            content_type = headers.get(b"content-type", b"").decode("latin-1")
+            if has_body and not _is_json(content_type):
+                error = UnsupportedMediaType(
+                    detail=(
+                        f"请求体必须是 JSON (Content-Type: application/json)，收到 "
+                        f"'{content_type or '无'}'"
+                    )
+                )
+                await problem_response(error, instance=scope["path"])(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _is_json(content_type: str) -> bool:
+    if not content_type:
+        return False
+    mime = MimeMessage()
+    mime["content-type"] = content_type
+    if mime.get_content_maintype() != "application":
+        return False
+    subtype = mime.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+def install_middleware(app: FastAPI, *, max_body_bytes: int) -> None:
+    """Install the request pipeline: request id outermost, so even a 413 carries one."""
+    app.add_middleware(JsonContentTypeMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=_acceptable_request_id,
+    )

@@ -1,0 +1,42 @@
+"""Settings base shared by the three services.
+
+Each service subclasses :class:`BaseServiceSettings` with its own ``env_prefix``
+(``INTAKE_``, ``GUARANTEE_``, ``GATEWAY_``) and instantiates it once in ``config.py``.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Where `make run` keeps its SQLite files and development keys; git-ignored.
+LOCAL_STATE_DIR = Path("var")
+
+
+class BaseServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", validate_default=True)
+
+    environment: Environment = "development"
+    log_level: str = "INFO"
+    # None: JSON when stderr is not a terminal, coloured console otherwise.
+    log_json: bool | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = ""
+    # A directory holding this service's Ed25519 signing key (``<issuer>.pem``) and the
+    # public keys of every issuer it trusts (``<issuer>.pub.pem``). See shared/auth.py.
+    keys_dir: Path = LOCAL_STATE_DIR / "keys"
+    token_ttl_seconds: int = 900
+    max_body_bytes: int = 1024 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> "BaseServiceSettings":
+        if self.environment == "production":
+            if not self.database_url or self.database_url.startswith("sqlite"):
+                raise ValueError("production needs a PostgreSQL database_url")
+            if self.keys_dir == LOCAL_STATE_DIR / "keys":
+                raise ValueError("production needs keys_dir set to mounted secrets")
+        return self
