@@ -7,6 +7,7 @@ database of its own on that server, created here and dropped at the end.
 """
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import uuid
@@ -36,6 +37,13 @@ def is_postgres() -> bool:
     return bool(url and url.startswith("postgresql"))
 
 
+def off_loop(function: Callable[..., Any], *args: Any) -> Any:
+    """Run ``function`` in a thread of its own, so it may call ``asyncio.run`` even when a
+    fixture asks for it from inside the test session's running event loop."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
 class Databases:
     """Creates one migrated database per name; drops them at the end on PostgreSQL."""
 
@@ -52,14 +60,14 @@ class Databases:
         """A fresh database URL; migrated with service ``migrate``'s chain if given."""
         if is_postgres():
             name = f"{self.prefix}_{label}"
-            asyncio.run(self._create(name))
+            off_loop(asyncio.run, self._create(name))
             self.created.append(name)
             url = sa.engine.make_url(server_url() or "").set(database=name)
             db_url = url.render_as_string(hide_password=False)
         else:
             db_url = f"sqlite+aiosqlite:///{self.tmp / label}.db"
         if migrate:
-            upgrade(MIGRATIONS[migrate], db_url)
+            off_loop(upgrade, MIGRATIONS[migrate], db_url)
         return db_url
 
     async def _create(self, name: str) -> None:
@@ -79,7 +87,7 @@ class Databases:
 
     def drop_all(self) -> None:
         if self.created:
-            asyncio.run(self._drop_all())
+            off_loop(asyncio.run, self._drop_all())
 
 
 @pytest.fixture(scope="session")
@@ -217,7 +225,7 @@ def guarantee_db(databases: Databases) -> str:
     from services.guarantee.demo import seed
 
     url = databases.new("guarantee", migrate="guarantee")
-    asyncio.run(seed(Settings(database_url=url)))
+    off_loop(asyncio.run, seed(Settings(database_url=url)))
     return url
 
 
@@ -232,7 +240,7 @@ def gateway_db(databases: Databases) -> str:
     from services.bank_gateway.demo import seed
 
     url = databases.new("bank_gateway", migrate="bank_gateway")
-    asyncio.run(seed(Settings(database_url=url)))
+    off_loop(asyncio.run, seed(Settings(database_url=url)))
     return url
 
 

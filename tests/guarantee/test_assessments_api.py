@@ -1,0 +1,150 @@
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Tokens
+
+pytestmark = pytest.mark.asyncio
+
+
+def assessment_request(**loan: Any) -> dict[str, Any]:
+    return {
+        "application_id": str(uuid.uuid4()),
+        "submitted_at": "2026-11-25T02:00:00Z",
+        "as_of": "2026-11-25",
+        "enterprise": {
+            "uscc": "91310118MA1JL0000N",
+            "name": "测试企业",
+            "registered_district": "青浦区",
+            "industry_code": "C39",
+            "sme_sector": "industry",
+            "sme_size": "small",
+            "employees": 80,
+            "annual_revenue": "12000000.00",
+            "total_assets": "9000000.00",
+            "established_on": "2018-03-01",
+            "flags": {},
+        },
+        "loan": {"amount": "2000000.00", "term_months": 12, "purpose": "设备", **loan},
+    }
+
+
+async def test_assess_once_then_same_answer(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    headers = tokens.header(tokens.service("loan_intake"))
+    body = assessment_request()
+    first = await guarantee_client.post("/v1/assessments", json=body, headers=headers)
+    assert first.status_code == 201
+    again = await guarantee_client.post("/v1/assessments", json=body, headers=headers)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+
+    changed = {**body, "loan": {**body["loan"], "amount": "3000000.00"}}
+    conflict = await guarantee_client.post("/v1/assessments", json=changed, headers=headers)
+    assert conflict.status_code == 409
+    assert conflict.json()["type"] == "/problems/assessment-conflict"
+
+
+async def test_assessment_keeps_snapshot_policy_hash_and_trace(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    body = assessment_request()
+    created = await guarantee_client.post(
+        "/v1/assessments", json=body, headers=tokens.header(tokens.service("loan_intake"))
+    )
+    stored = await guarantee_client.get(
+        f"/v1/assessments/{created.json()['assessment_id']}",
+        headers=tokens.header(tokens.bureau()),
+    )
+    assert stored.status_code == 200
+    data = stored.json()
+    assert data["as_of"] == "2026-11-25"
+    assert len(data["policy_hash"]) == 64
+    assert data["trace"]["rules"][0]["code"] == "registered_in_district"
+    assert data["trace"]["derived"]["years_operating"] == 8
+
+
+async def test_batch_gives_each_item_its_own_outcome(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    headers = tokens.header(tokens.service("loan_intake"))
+    good = assessment_request()
+    already = assessment_request()
+    await guarantee_client.post("/v1/assessments", json=already, headers=headers)
+    clash = {**already, "loan": {**already["loan"], "term_months": 24}}
+    too_early = {**assessment_request(), "as_of": "2020-06-01"}  # before any policy
+    response = await guarantee_client.post(
+        "/v1/assessments/batch",
+        json={"items": [{"request": r} for r in (good, clash, too_early)]},
+        headers=headers,
+    )
+    assert response.status_code == 200
+    outcomes = response.json()["outcomes"]
+    assert outcomes[0]["result"]["decision"] == "eligible"
+    assert outcomes[1]["problem"]["type"] == "/problems/assessment-conflict"
+    assert outcomes[2]["problem"]["type"] == "/problems/no-policy-in-force"
+    assert outcomes[2]["problem"]["status"] == 503
+
+
+async def test_single_assessment_without_policy_is_503(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    body = {**assessment_request(), "as_of": "2019-01-01"}
+    response = await guarantee_client.post(
+        "/v1/assessments", json=body, headers=tokens.header(tokens.service("loan_intake"))
+    )
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/no-policy-in-force"
+
+
+@pytest.mark.parametrize("who", ["sme", "bank", "none"])
+async def test_only_services_and_staff_assess(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens, who: str
+) -> None:
+    headers = {
+        "sme": tokens.header(tokens.sme("91310118MA1JL0000N")),
+        "bank": tokens.header(tokens.bank("srcb")),
+        "none": {},
+    }[who]
+    response = await guarantee_client.post(
+        "/v1/assessments", json=assessment_request(), headers=headers
+    )
+    assert response.status_code == (401 if who == "none" else 403)
+
+
+async def test_batch_is_for_services_only(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    response = await guarantee_client.post(
+        "/v1/assessments/batch",
+        json={"items": [{"request": assessment_request()}]},
+        headers=tokens.header(tokens.bureau()),
+    )
+    assert response.status_code == 403
+
+
+async def test_policy_in_force(guarantee_client: httpx.AsyncClient, tokens: Tokens) -> None:
+    headers = tokens.header(tokens.bureau())
+    today = await guarantee_client.get("/v1/policies/in-force", headers=headers)
+    assert today.status_code == 200
+    assert today.json()["name"] == "青浦区批次贷"
+    assert today.json()["document"]["terms"]["annual_fee_rate"] == "0.0050"
+    before = await guarantee_client.get("/v1/policies/in-force?on=2019-12-31", headers=headers)
+    assert before.status_code == 503
+    listing = await guarantee_client.get("/v1/policies", headers=headers)
+    assert [p["version"] for p in listing.json()] == [1]
+    assert date.fromisoformat(listing.json()[0]["effective_from"]) == date(2021, 1, 1)
+
+
+async def test_unknown_assessment_is_404(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    response = await guarantee_client.get(
+        f"/v1/assessments/{uuid.uuid4()}", headers=tokens.header(tokens.bureau())
+    )
+    assert response.status_code == 404
+    assert response.json()["type"] == "/problems/assessment-not-found"

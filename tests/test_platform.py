@@ -1,0 +1,99 @@
+"""What every service offers alike: health, readiness, metrics, OpenAPI, problem+json."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import asgi_client
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(params=["loan_intake", "guarantee", "bank_gateway"])
+async def service_client(
+    request: pytest.FixtureRequest, keys_dir: Path
+) -> AsyncIterator[tuple[str, httpx.AsyncClient, Any]]:
+    name = request.param
+    db = request.getfixturevalue(
+        {"loan_intake": "intake_db", "guarantee": "guarantee_db", "bank_gateway": "gateway_db"}[
+            name
+        ]
+    )
+    module = __import__(f"services.{name}.main", fromlist=["create_app"])
+    config = __import__(f"services.{name}.config", fromlist=["Settings"])
+    settings = config.Settings(database_url=db, keys_dir=keys_dir, environment="test")
+    if name == "loan_intake":
+        settings = config.Settings(
+            database_url=db, keys_dir=keys_dir, environment="test", run_outbox_worker=False
+        )
+    app = module.create_app(settings)
+    async with app.router.lifespan_context(app), asgi_client(app, f"http://{name}") as client:
+        yield name, client, app
+
+
+async def test_health_and_readiness(service_client: tuple[str, httpx.AsyncClient, Any]) -> None:
+    name, client, _ = service_client
+    live = await client.get("/healthz")
+    assert live.json() == {"status": "ok", "service": name, "checks": {}}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok"}
+
+
+async def test_readiness_reports_a_dead_database(
+    service_client: tuple[str, httpx.AsyncClient, Any],
+) -> None:
+    _, client, app = service_client
+    working = app.state.engine
+    from shared.db import make_engine
+
+    app.state.engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        response = await client.get("/readyz")
+    finally:
+        await app.state.engine.dispose()
+        app.state.engine = working
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/service-unavailable"
+
+
+async def test_metrics_are_prometheus_text(
+    service_client: tuple[str, httpx.AsyncClient, Any],
+) -> None:
+    _, client, _ = service_client
+    await client.get("/healthz")
+    await client.get("/v1/does-not-exist")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert "http_requests_total" in response.text
+
+
+async def test_openapi_documents_problems(
+    service_client: tuple[str, httpx.AsyncClient, Any],
+) -> None:
+    _, client, _ = service_client
+    schema = (await client.get("/openapi.json")).json()
+    assert schema["openapi"].startswith("3.")
+    assert "Problem" in schema["components"]["schemas"]
+    v1 = [p for p in schema["paths"] if p.startswith("/v1/")]
+    assert v1
+    for path in v1:
+        for operation in schema["paths"][path].values():
+            assert operation.get("description") or operation.get("summary"), path
+            assert "401" in operation["responses"], f"{path} does not document 401"
+
+
+async def test_unknown_route_and_method_are_problems(
+    service_client: tuple[str, httpx.AsyncClient, Any],
+) -> None:
+    _, client, _ = service_client
+    missing = await client.get("/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["type"] == "/problems/not-found"
+    wrong = await client.delete("/healthz")
+    assert wrong.status_code == 405
+    assert wrong.json()["type"] == "/problems/method-not-allowed"
