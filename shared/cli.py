@@ -29,7 +29,9 @@ class ServiceCli:
         parser = argparse.ArgumentParser(prog=f"python -m services.{self.name}")
         sub = parser.add_subparsers(dest="command", required=True)
         sub.add_parser("serve", help="start the HTTP service (uvicorn)")
-        sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+        migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+        if self.seed is not None:
+            migrate.add_argument("--seed", action="store_true", help="then load the demo data")
         sub.add_parser("keys", help="create development signing keys if missing")
         if self.seed is not None:
             sub.add_parser("seed", help="load the demo data (idempotent)")
@@ -52,6 +54,9 @@ class ServiceCli:
         elif args.command == "migrate":
             upgrade(self.migrations_dir, settings.database_url)
             print(f"{self.name}: migrated")
+            if getattr(args, "seed", False):
+                assert self.seed is not None
+                print(asyncio.run(self.seed(settings)))
         elif args.command == "keys":
             if settings.environment == "production":
                 raise SystemExit("refusing to generate keys in production: mount them")

@@ -1,0 +1,119 @@
+"""The walking skeleton over real HTTP between real processes."""
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.local import LocalStack
+from tests.conftest import Tokens, application_body, make_uscc
+from tests.e2e.conftest import log_lines
+
+pytestmark = pytest.mark.e2e
+
+
+def submit(stack: LocalStack, tokens: Tokens, uscc: str, **headers: str) -> httpx.Response:
+    return httpx.post(
+        stack.url("loan_intake") + "/v1/applications",
+        json=application_body(uscc),
+        headers={**tokens.header(tokens.sme(uscc)), **headers},
+        timeout=10,
+    )
+
+
+def wait_for_decision(
+    stack: LocalStack, tokens: Tokens, uscc: str, location: str, timeout: float = 20
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = httpx.get(
+            stack.url("loan_intake") + location, headers=tokens.header(tokens.sme(uscc)), timeout=10
+        )
+        application = response.json()
+        if application["status"] != "assessing" or time.monotonic() > deadline:
+            return application
+        time.sleep(0.1)
+
+
+def test_sme_submits_and_sees_the_outcome(stack: LocalStack, stack_tokens: Tokens) -> None:
+    uscc = make_uscc()
+    response = submit(stack, stack_tokens, uscc, **{"X-Request-ID": f"e2e-{uscc}"})
+    assert response.status_code == 202
+    assert response.headers["X-Request-ID"] == f"e2e-{uscc}"
+
+    application = wait_for_decision(stack, stack_tokens, uscc, response.headers["Location"])
+    assert application["status"] == "eligible"
+    assert application["terms"]["annual_fee"] == "10000.00"
+    assert [h["to_status"] for h in application["history"]] == [
+        "submitted",
+        "assessing",
+        "eligible",
+    ]
+
+    # One request id, followed from intake's log into the guarantee service's.
+    def lines_with_id(service: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(line)
+            for line in log_lines(stack, service)
+            if f"e2e-{uscc}" in line and line.startswith("{")
+        ]
+
+    intake_events = {e["event"] for e in lines_with_id("loan_intake")}
+    guarantee_events = {e["event"] for e in lines_with_id("guarantee")}
+    assert {"application.submitted", "application.assessed"} <= intake_events
+    assert "assessment.decided" in guarantee_events
+
+
+def test_guarantee_down_then_up(stack: LocalStack, stack_tokens: Tokens) -> None:
+    stack.stop("guarantee")
+    try:
+        uscc = make_uscc()
+        response = submit(stack, stack_tokens, uscc)
+        assert response.status_code == 202
+        time.sleep(2.0)  # several retries against a closed port
+        waiting = wait_for_decision(
+            stack, stack_tokens, uscc, response.headers["Location"], timeout=0
+        )
+        assert waiting["status"] == "assessing"
+    finally:
+        stack.start("guarantee")
+        stack.wait_ready("guarantee")
+    application = wait_for_decision(stack, stack_tokens, uscc, response.headers["Location"])
+    assert application["status"] == "eligible"
+    assert [h["to_status"] for h in application["history"]].count("eligible") == 1
+
+
+def test_intake_killed_mid_retry_loses_nothing(stack: LocalStack, stack_tokens: Tokens) -> None:
+    stack.stop("guarantee")
+    try:
+        uscc = make_uscc()
+        response = submit(stack, stack_tokens, uscc)
+        assert response.status_code == 202
+        time.sleep(1.0)
+        stack.stop("loan_intake", kill=True)  # SIGKILL: no graceful anything
+        stack.start("loan_intake")
+        stack.wait_ready("loan_intake")
+    finally:
+        stack.start("guarantee")
+        stack.wait_ready("guarantee")
+    application = wait_for_decision(stack, stack_tokens, uscc, response.headers["Location"])
+    assert application["status"] == "eligible"
+    listing = httpx.get(
+        stack.url("loan_intake") + "/v1/applications",
+        headers=stack_tokens.header(stack_tokens.sme(uscc)),
+    ).json()
+    assert listing["total"] == 1
+    assessments = httpx.get(
+        stack.url("guarantee") + f"/v1/assessments/{application['assessment_id']}",
+        headers=stack_tokens.header(stack_tokens.bureau()),
+    )
+    assert assessments.status_code == 200
+
+
+def test_every_service_is_ready_and_documented(stack: LocalStack) -> None:
+    for name in ("loan_intake", "guarantee", "bank_gateway"):
+        assert httpx.get(stack.url(name) + "/readyz").json()["status"] == "ready"
+        assert httpx.get(stack.url(name) + "/openapi.json").json()["info"]["title"]
+        assert "http_requests_total" in httpx.get(stack.url(name) + "/metrics").text
