@@ -10,7 +10,9 @@ Keys live in a directory (``keys_dir``): ``<issuer>.pem`` is that issuer's priva
 (only on the issuer), ``<issuer>.pub.pem`` the public keys everyone may read.
 """
 
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -138,8 +140,12 @@ class TokenIssuer:
 
 
 class TokenVerifier:
+    # A client sends the same token with every request until it expires: verify it once.
+    CACHE_SIZE = 4096
+
     def __init__(self, public_keys: dict[str, Ed25519PublicKey]) -> None:
         self._keys = public_keys
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     @classmethod
     def from_keys_dir(
@@ -156,6 +162,20 @@ class TokenVerifier:
         return cls(keys)
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            expires_at, principal = cached
+            if time.time() < expires_at:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires_at = self._verify(token)
+        self._verified[token] = (expires_at, principal)
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             issuer = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(issuer) if isinstance(issuer, str) else None
@@ -186,7 +206,7 @@ class TokenVerifier:
         tenant = claims.get("tenant")
         if role in (Role.SME, Role.BANK) and not tenant:
             raise Unauthenticated("令牌缺少租户 (token without tenant)")
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             role=role,
             issuer=issuer,
@@ -194,6 +214,7 @@ class TokenVerifier:
             permissions=frozenset(claims.get("perms", [])),
             name=claims.get("name"),
         )
+        return principal, float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by loan_intake or bank_gateway")

@@ -50,7 +50,7 @@ async def seed(settings: Settings) -> str:
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             await repo.upsert_enterprise(
-                session=session, uscc=DEMO_USCC, fields=dict(DEMO_ENTERPRISE), now=utcnow()
+                session=session, enterprise={"uscc": DEMO_USCC, **DEMO_ENTERPRISE}, now=utcnow()
             )
     finally:
         await engine.dispose()

@@ -9,7 +9,7 @@ from shared.db import SessionDep
 __all__ = ["ApplicantDep", "DispatcherDep", "ReaderDep", "SessionDep"]
 
 
-def _dispatcher(request: Request) -> AssessmentDispatcher | None:
+async def _dispatcher(request: Request) -> AssessmentDispatcher | None:
     return getattr(request.app.state, "dispatcher", None)
 
 

@@ -58,7 +58,8 @@ class AssessmentDispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
+    async def wake(self) -> None:
+        """Look for due work now (called after a submission commits)."""
         self._wake.set()
 
     def start(self) -> None:

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -174,17 +175,63 @@ async def outbox_backlog(*, session: AsyncSession) -> int:
     return int(total or 0)
 
 
+_ENTERPRISE_REFRESHED = (
+    "name",
+    "registered_district",
+    "industry_code",
+    "sme_sector",
+    "sme_size",
+    "employees",
+    "annual_revenue_fen",
+    "total_assets_fen",
+    "established_on",
+    "flags",
+    "updated_at",
+)
+_upserts: dict[str, Any] = {}
+
+
+def _enterprise_upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (uscc) DO UPDATE … RETURNING id, built once per dialect."""
+    if dialect not in _upserts:
+        table = Enterprise.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(table)
+        _upserts[dialect] = statement.on_conflict_do_update(
+            index_elements=[table.c.uscc],
+            set_={name: statement.excluded[name] for name in _ENTERPRISE_REFRESHED},
+        ).returning(table.c.id)
+    return _upserts[dialect]
+
+
 async def upsert_enterprise(
-    *, session: AsyncSession, uscc: str, fields: dict[str, object], now: datetime
-) -> Enterprise:
+    *, session: AsyncSession, enterprise: dict[str, Any], now: datetime
+) -> int:
     """Insert or refresh an enterprise in one statement, safe against a concurrent first insert."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Enterprise).values(uscc=uscc, created_at=now, updated_at=now, **fields)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Enterprise.uscc], set_={**fields, "updated_at": now}
-    ).returning(Enterprise)
+    dialect = session.get_bind().dialect.name
     result = await session.execute(
-        select(Enterprise).from_statement(statement).execution_options(populate_existing=True)
+        _enterprise_upsert(dialect), {**enterprise, "created_at": now, "updated_at": now}
     )
-    return result.scalar_one()
+    return int(result.scalar_one())
+
+
+async def insert_submission(
+    *,
+    session: AsyncSession,
+    enterprise: dict[str, Any],
+    application: dict[str, Any],
+    events: list[dict[str, Any]],
+    outbox: dict[str, Any],
+    idempotency: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    """Write a submission's rows: enterprise, application, history, outbox, idempotency key."""
+    enterprise_id = await upsert_enterprise(session=session, enterprise=enterprise, now=now)
+    await session.execute(
+        sa.insert(Application.__table__),  # type: ignore[attr-defined]
+        {**application, "enterprise_id": enterprise_id},
+    )
+    await session.execute(sa.insert(ApplicationEvent.__table__), events)  # type: ignore[attr-defined]
+    await session.execute(sa.insert(OutboxMessage.__table__), outbox)  # type: ignore[attr-defined]
+    if idempotency is not None:
+        await session.execute(sa.insert(IdempotencyRecord.__table__), idempotency)  # type: ignore[attr-defined]

@@ -3,8 +3,9 @@
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -30,12 +31,10 @@ from services.loan_intake.models import (
     ApplicationPublic,
     ApplicationStatus,
     ApplicationSummary,
-    Enterprise,
     EnterprisePublic,
     HistoryEntry,
     IdempotencyRecord,
     LoanPublic,
-    OutboxMessage,
 )
 from shared.auth import Principal, Role
 from shared.clock import shanghai_date, utcnow
@@ -43,14 +42,13 @@ from shared.contracts.assessment import (
     AssessmentRequest,
     AssessmentResult,
     Decision,
-    EnterpriseFlags,
     EnterpriseSnapshot,
     LoanRequest,
     ProposedTerms,
     Reason,
 )
 from shared.money import from_fen, to_fen
-from shared.sme import SECTORS, SmeSize, classify, resolve_sector
+from shared.sme import SECTORS, classify, resolve_sector
 
 ASSESSMENT_TOPIC = "assessment.requested"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -86,16 +84,20 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Submission:
     )
 
 
-def transition(
-    application: Application, to: ApplicationStatus, *, actor: str, reason: str
-) -> ApplicationEvent:
-    """Move ``application`` to ``to`` if DESIGN.md §4 allows it; return the history entry."""
-    current = ApplicationStatus(application.status)
+def check_transition(current: ApplicationStatus, to: ApplicationStatus) -> None:
     if to not in TRANSITIONS[current]:
         raise TransitionNotAllowed(
             f"申请当前为「{STATUS_LABELS_ZH[current]}」，不能变为「{STATUS_LABELS_ZH[to]}」 "
             f"({current} → {to} is not allowed)"
         )
+
+
+def transition(
+    application: Application, to: ApplicationStatus, *, actor: str, reason: str
+) -> ApplicationEvent:
+    """Move ``application`` to ``to`` if DESIGN.md §4 allows it; return the history entry."""
+    current = ApplicationStatus(application.status)
+    check_transition(current, to)
     now = utcnow()
     application.status = to.value
     application.updated_at = now
@@ -117,7 +119,11 @@ async def submit_application(
     idempotency_key: str | None,
     request_id: str | None,
 ) -> Submission:
-    """Store an application, record its history and queue its assessment — one transaction."""
+    """Store an application, record its history and queue its assessment — one transaction.
+
+    This is the hot path of the platform, so it writes plain rows with prepared Core
+    statements (no ORM unit of work) and makes no call to another service.
+    """
     if principal.role is Role.SME and principal.tenant != payload.enterprise.uscc:
         raise NotYourEnterprise(
             f"您的账号属于 {principal.tenant}，不能为 {payload.enterprise.uscc} 提交申请"
@@ -132,27 +138,97 @@ async def submit_application(
         if record is not None:
             return _replay(record, fingerprint)
 
-    enterprise = await _upsert_enterprise(session=session, payload=payload)
-    application, events, outbox = _new_application(
-        enterprise=enterprise, payload=payload, principal=principal, request_id=request_id
+    now = utcnow()
+    snapshot = _snapshot(payload)
+    application_id = uuid.uuid4()
+    application = {
+        "id": application_id,
+        "enterprise_uscc": snapshot.uscc,
+        "enterprise_snapshot": snapshot.model_dump(mode="json"),
+        "amount_fen": to_fen(payload.loan.amount),
+        "term_months": payload.loan.term_months,
+        "purpose": payload.loan.purpose,
+        "preferred_bank": payload.loan.preferred_bank,
+        "status": S.ASSESSING.value,
+        "decision": None,
+        "score": None,
+        "reasons": None,
+        "terms": None,
+        "assessment_id": None,
+        "policy_version_id": None,
+        "policy_name": None,
+        "submitted_by": principal.actor,
+        "created_at": now,
+        "updated_at": now,
+        "assessed_at": None,
+    }
+    check_transition(S.SUBMITTED, S.ASSESSING)
+    events = [
+        _event(
+            application_id,
+            None,
+            S.SUBMITTED,
+            principal.actor,
+            "企业在线提交申请 (submitted online)",
+            now,
+        ),
+        _event(
+            application_id,
+            S.SUBMITTED,
+            S.ASSESSING,
+            "system:loan_intake",
+            "已提交担保中心评估 (sent to the guarantee service for assessment)",
+            now,
+        ),
+    ]
+    request = AssessmentRequest(
+        application_id=application_id,
+        submitted_at=now,
+        as_of=shanghai_date(now),
+        enterprise=snapshot,
+        loan=LoanRequest(
+            amount=payload.loan.amount,
+            term_months=payload.loan.term_months,
+            purpose=payload.loan.purpose,
+            preferred_bank=payload.loan.preferred_bank,
+        ),
     )
-    session.add(application)
-    session.add_all([*events, outbox])
-    body = to_public(application=application, enterprise=enterprise, events=events).model_dump(
-        mode="json"
+    outbox = {
+        "topic": ASSESSMENT_TOPIC,
+        "aggregate_id": application_id,
+        "payload": request.model_dump(mode="json"),
+        "request_id": request_id,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "locked_until": None,
+        "last_error": None,
+        "created_at": now,
+        "completed_at": None,
+        "failed_at": None,
+    }
+    body = to_public(application=application, events=events).model_dump(mode="json")
+    idempotency = (
+        {
+            "client": principal.actor,
+            "key": idempotency_key,
+            "fingerprint": fingerprint,
+            "status_code": 202,
+            "response": body,
+            "created_at": now,
+        }
+        if idempotency_key is not None
+        else None
     )
-    if idempotency_key is not None:
-        session.add(
-            IdempotencyRecord(
-                client=principal.actor,
-                key=idempotency_key,
-                fingerprint=fingerprint,
-                status_code=202,
-                response=body,
-            )
-        )
     try:
-        await session.flush()
+        await repo.insert_submission(
+            session=session,
+            enterprise=_enterprise_row(snapshot),
+            application=application,
+            events=events,
+            outbox=outbox,
+            idempotency=idempotency,
+            now=now,
+        )
     except IntegrityError:
         # The same key committed by a concurrent request between our look-up and now.
         await session.rollback()
@@ -164,125 +240,82 @@ async def submit_application(
         return _replay(record, fingerprint)
     log.info(
         "application.submitted",
-        application_id=str(application.id),
-        uscc=enterprise.uscc,
+        application_id=str(application_id),
+        uscc=snapshot.uscc,
         amount=str(payload.loan.amount),
-        sme_size=enterprise.sme_size,
+        sme_size=snapshot.sme_size.value,
     )
-    return Submission(202, body, application.id, replayed=False)
+    return Submission(202, body, application_id, replayed=False)
 
 
-async def _upsert_enterprise(*, session: AsyncSession, payload: ApplicationCreate) -> Enterprise:
+def _event(
+    application_id: uuid.UUID,
+    from_status: ApplicationStatus | None,
+    to_status: ApplicationStatus,
+    actor: str,
+    reason: str,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "application_id": application_id,
+        "from_status": from_status.value if from_status else None,
+        "to_status": to_status.value,
+        "actor": actor,
+        "reason": reason,
+        "at": at,
+    }
+
+
+def _snapshot(payload: ApplicationCreate) -> EnterpriseSnapshot:
     data = payload.enterprise
     sector = resolve_sector(data.sector)
-    size = classify(
-        sector.sme_sector,
-        employees=data.employees,
-        revenue=data.annual_revenue,
-        assets=data.total_assets,
-    )
-    fields = {
-        "name": data.name,
-        "registered_district": data.registered_district,
-        "industry_code": sector.industry_code,
-        "sme_sector": sector.sme_sector,
-        "sme_size": size.value,
-        "employees": data.employees,
-        "annual_revenue_fen": to_fen(data.annual_revenue),
-        "total_assets_fen": to_fen(data.total_assets),
-        "established_on": data.established_on,
-        "flags": data.flags.model_dump(),
-    }
-    return await repo.upsert_enterprise(
-        session=session, uscc=data.uscc, fields=fields, now=utcnow()
-    )
-
-
-def _snapshot(enterprise: Enterprise) -> EnterpriseSnapshot:
     return EnterpriseSnapshot(
-        uscc=enterprise.uscc,
-        name=enterprise.name,
-        registered_district=enterprise.registered_district,
-        industry_code=enterprise.industry_code,
-        sme_sector=enterprise.sme_sector,
-        sme_size=SmeSize(enterprise.sme_size),
-        employees=enterprise.employees,
-        annual_revenue=from_fen(enterprise.annual_revenue_fen),
-        total_assets=from_fen(enterprise.total_assets_fen),
-        established_on=enterprise.established_on,
-        flags=EnterpriseFlags.model_validate(enterprise.flags),
+        uscc=data.uscc,
+        name=data.name,
+        registered_district=data.registered_district,
+        industry_code=sector.industry_code,
+        sme_sector=sector.sme_sector,
+        sme_size=classify(
+            sector.sme_sector,
+            employees=data.employees,
+            revenue=data.annual_revenue,
+            assets=data.total_assets,
+        ),
+        employees=data.employees,
+        annual_revenue=data.annual_revenue,
+        total_assets=data.total_assets,
+        established_on=data.established_on,
+        flags=data.flags,
     )
 
 
-def _new_application(
-    *,
-    enterprise: Enterprise,
-    payload: ApplicationCreate,
-    principal: Principal,
-    request_id: str | None,
-) -> tuple[Application, list[ApplicationEvent], OutboxMessage]:
-    assert enterprise.id is not None
-    now = utcnow()
-    snapshot = _snapshot(enterprise)
-    application = Application(
-        enterprise_id=enterprise.id,
-        enterprise_uscc=enterprise.uscc,
-        enterprise_snapshot=snapshot.model_dump(mode="json"),
-        amount_fen=to_fen(payload.loan.amount),
-        term_months=payload.loan.term_months,
-        purpose=payload.loan.purpose,
-        preferred_bank=payload.loan.preferred_bank,
-        status=S.SUBMITTED.value,
-        submitted_by=principal.actor,
-        created_at=now,
-        updated_at=now,
-    )
-    events = [
-        ApplicationEvent(
-            application_id=application.id,
-            from_status=None,
-            to_status=S.SUBMITTED.value,
-            actor=principal.actor,
-            reason="企业在线提交申请 (submitted online)",
-            at=now,
-        ),
-        transition(
-            application,
-            S.ASSESSING,
-            actor="system:loan_intake",
-            reason="已提交担保中心评估 (sent to the guarantee service for assessment)",
-        ),
-    ]
-    request = AssessmentRequest(
-        application_id=application.id,
-        submitted_at=now,
-        as_of=shanghai_date(now),
-        enterprise=snapshot,
-        loan=LoanRequest(
-            amount=payload.loan.amount,
-            term_months=payload.loan.term_months,
-            purpose=payload.loan.purpose,
-            preferred_bank=payload.loan.preferred_bank,
-        ),
-    )
-    outbox = OutboxMessage(
-        topic=ASSESSMENT_TOPIC,
-        aggregate_id=application.id,
-        payload=request.model_dump(mode="json"),
-        request_id=request_id,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    return application, events, outbox
+def _enterprise_row(snapshot: EnterpriseSnapshot) -> dict[str, Any]:
+    return {
+        "uscc": snapshot.uscc,
+        "name": snapshot.name,
+        "registered_district": snapshot.registered_district,
+        "industry_code": snapshot.industry_code,
+        "sme_sector": snapshot.sme_sector,
+        "sme_size": snapshot.sme_size.value,
+        "employees": snapshot.employees,
+        "annual_revenue_fen": to_fen(snapshot.annual_revenue),
+        "total_assets_fen": to_fen(snapshot.total_assets),
+        "established_on": snapshot.established_on,
+        "flags": snapshot.flags.model_dump(),
+    }
+
+
+def _row(model: Application | ApplicationEvent) -> Mapping[str, Any]:
+    return {name: getattr(model, name) for name in type(model).model_fields}
 
 
 def to_public(
-    *, application: Application, enterprise: Enterprise, events: Sequence[ApplicationEvent]
+    *, application: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
 ) -> ApplicationPublic:
-    snapshot = EnterpriseSnapshot.model_validate(application.enterprise_snapshot)
-    status = ApplicationStatus(application.status)
+    snapshot = EnterpriseSnapshot.model_validate(application["enterprise_snapshot"])
+    status = ApplicationStatus(application["status"])
     return ApplicationPublic(
-        id=application.id,
+        id=application["id"],
         status=status,
         status_label=STATUS_LABELS_ZH[status],
         enterprise=EnterprisePublic(
@@ -292,36 +325,36 @@ def to_public(
             sme_sector_name=SECTORS[snapshot.sme_sector].name_zh,
         ),
         loan=LoanPublic(
-            amount=from_fen(application.amount_fen),
-            term_months=application.term_months,
-            purpose=application.purpose,
-            preferred_bank=application.preferred_bank,
+            amount=from_fen(application["amount_fen"]),
+            term_months=application["term_months"],
+            purpose=application["purpose"],
+            preferred_bank=application["preferred_bank"],
         ),
-        decision=Decision(application.decision) if application.decision else None,
-        score=application.score,
-        reasons=[Reason.model_validate(r) for r in application.reasons]
-        if application.reasons is not None
+        decision=Decision(application["decision"]) if application["decision"] else None,
+        score=application["score"],
+        reasons=[Reason.model_validate(r) for r in application["reasons"]]
+        if application["reasons"] is not None
         else None,
-        terms=ProposedTerms.model_validate(application.terms) if application.terms else None,
-        policy_name=application.policy_name,
-        policy_version_id=application.policy_version_id,
-        assessment_id=application.assessment_id,
-        submitted_by=application.submitted_by,
-        created_at=application.created_at,
-        updated_at=application.updated_at,
-        assessed_at=application.assessed_at,
+        terms=ProposedTerms.model_validate(application["terms"]) if application["terms"] else None,
+        policy_name=application["policy_name"],
+        policy_version_id=application["policy_version_id"],
+        assessment_id=application["assessment_id"],
+        submitted_by=application["submitted_by"],
+        created_at=application["created_at"],
+        updated_at=application["updated_at"],
+        assessed_at=application["assessed_at"],
         history=[
             HistoryEntry(
-                from_status=ApplicationStatus(e.from_status) if e.from_status else None,
-                to_status=ApplicationStatus(e.to_status),
-                to_status_label=STATUS_LABELS_ZH[ApplicationStatus(e.to_status)],
-                actor=e.actor,
-                reason=e.reason,
-                at=e.at,
+                from_status=ApplicationStatus(e["from_status"]) if e["from_status"] else None,
+                to_status=ApplicationStatus(e["to_status"]),
+                to_status_label=STATUS_LABELS_ZH[ApplicationStatus(e["to_status"])],
+                actor=e["actor"],
+                reason=e["reason"],
+                at=e["at"],
             )
             for e in events
         ],
-        links={"self": f"/v1/applications/{application.id}"},
+        links={"self": f"/v1/applications/{application['id']}"},
     )
 
 
@@ -338,11 +371,8 @@ async def get_application(
     if application is None:
         # Another tenant's application is indistinguishable from a missing one.
         raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
-    enterprise = await repo.get_enterprise_by_id(
-        session=session, enterprise_id=application.enterprise_id
-    )
     events = await repo.list_events(session=session, application_id=application.id)
-    return to_public(application=application, enterprise=enterprise, events=events)
+    return to_public(application=_row(application), events=[_row(e) for e in events])
 
 
 async def list_applications(
