@@ -121,7 +121,9 @@ async def drop_databases(names: list[str]) -> None:
         await connection.close()
 
 
-async def assessment_lag(dsn: str, load_ended: float, timeout: float = 120) -> dict[str, float]:
+async def assessment_lag(
+    dsn: str, load_ended: float, give_up_after: float = 120
+) -> dict[str, float]:
     """Wait until nothing is `assessing`; report the drain time and per-application lag."""
     connection = await asyncpg.connect(dsn)
     try:
@@ -129,7 +131,7 @@ async def assessment_lag(dsn: str, load_ended: float, timeout: float = 120) -> d
             waiting = await connection.fetchval(
                 "SELECT count(*) FROM applications WHERE status = 'assessing'"
             )
-            if waiting == 0 or time.monotonic() - load_ended > timeout:
+            if waiting == 0 or time.monotonic() - load_ended > give_up_after:
                 break
             await asyncio.sleep(0.05)
         drained = time.monotonic() - load_ended
