@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,3 +59,8 @@ async def assessments_for_applications(
 
 async def get_assessment(*, session: AsyncSession, assessment_id: uuid.UUID) -> Assessment | None:
     return await session.get(Assessment, assessment_id)
+
+
+async def insert_assessments(*, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(sa.insert(Assessment.__table__), rows)  # type: ignore[attr-defined]

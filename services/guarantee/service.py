@@ -2,8 +2,9 @@
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from services.guarantee.models import (
 )
 from services.guarantee.policy import PolicyDocument, content_hash, evaluate
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.contracts.assessment import (
     AssessmentBatchItem,
     AssessmentBatchOutcome,
@@ -50,19 +52,23 @@ def fingerprint(request: AssessmentRequest) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
-def to_result(assessment: Assessment, policy: PolicyVersion) -> AssessmentResult:
+def to_result(assessment: Mapping[str, Any], policy: PolicyVersion) -> AssessmentResult:
     return AssessmentResult(
-        assessment_id=assessment.id,
-        application_id=assessment.application_id,
-        decision=Decision(assessment.decision),
-        score=assessment.score,
-        reasons=[Reason.model_validate(r) for r in assessment.reasons],
-        terms=ProposedTerms.model_validate(assessment.terms) if assessment.terms else None,
+        assessment_id=assessment["id"],
+        application_id=assessment["application_id"],
+        decision=Decision(assessment["decision"]),
+        score=assessment["score"],
+        reasons=[Reason.model_validate(r) for r in assessment["reasons"]],
+        terms=ProposedTerms.model_validate(assessment["terms"]) if assessment["terms"] else None,
         policy_version_id=policy.id,
         policy_name=policy.name,
         policy_version=policy.version,
-        assessed_at=assessment.created_at,
+        assessed_at=assessment["created_at"],
     )
+
+
+def _row(assessment: Assessment) -> dict[str, Any]:
+    return {name: getattr(assessment, name) for name in Assessment.model_fields}
 
 
 class _Policies:
@@ -100,9 +106,15 @@ async def _assess_all(
     requests: Sequence[tuple[AssessmentRequest, str | None]],
 ) -> list[tuple[AssessmentBatchOutcome, bool]]:
     """Assess each request; (outcome, created) per request, in order."""
-    existing = await repo.assessments_for_applications(
-        session=session, application_ids=[r.application_id for r, _ in requests]
-    )
+    existing = {
+        application_id: _row(assessment)
+        for application_id, assessment in (
+            await repo.assessments_for_applications(
+                session=session, application_ids=[r.application_id for r, _ in requests]
+            )
+        ).items()
+    }
+    new_rows: list[dict[str, Any]] = []
     policies = _Policies(session)
     results: list[tuple[AssessmentBatchOutcome, bool]] = []
     for request, request_id in requests:
@@ -110,9 +122,9 @@ async def _assess_all(
         fp = fingerprint(request)
         previous = existing.get(request.application_id)
         if previous is not None:
-            if previous.fingerprint != fp:
+            if previous["fingerprint"] != fp:
                 error = AssessmentConflict(
-                    f"申请 {application_ref} 已于 {previous.created_at:%Y-%m-%d %H:%M} 评估，"
+                    f"申请 {application_ref} 已于 {previous['created_at']:%Y-%m-%d %H:%M} 评估，"
                     "内容与本次不同"
                 )
                 results.append(
@@ -124,7 +136,7 @@ async def _assess_all(
                     )
                 )
             else:
-                policy = await policies.by_id(previous.policy_version_id)
+                policy = await policies.by_id(previous["policy_version_id"])
                 results.append(
                     (
                         AssessmentBatchOutcome(
@@ -148,21 +160,23 @@ async def _assess_all(
             )
             continue
         evaluation = evaluate(parse_policy(policy), request)
-        assessment = Assessment(
-            application_id=request.application_id,
-            fingerprint=fp,
-            request=request.model_dump(mode="json"),
-            policy_version_id=policy.id,
-            policy_hash=policy.content_hash,
-            as_of=request.as_of,
-            decision=evaluation.decision.value,
-            score=evaluation.score,
-            reasons=[r.model_dump(mode="json") for r in evaluation.reasons],
-            terms=evaluation.terms.model_dump(mode="json") if evaluation.terms else None,
-            trace=evaluation.trace,
-            requested_by=principal.actor,
-        )
-        session.add(assessment)
+        assessment = {
+            "id": uuid.uuid4(),
+            "application_id": request.application_id,
+            "fingerprint": fp,
+            "request": request.model_dump(mode="json"),
+            "policy_version_id": policy.id,
+            "policy_hash": policy.content_hash,
+            "as_of": request.as_of,
+            "decision": evaluation.decision.value,
+            "score": evaluation.score,
+            "reasons": [r.model_dump(mode="json") for r in evaluation.reasons],
+            "terms": evaluation.terms.model_dump(mode="json") if evaluation.terms else None,
+            "trace": evaluation.trace,
+            "requested_by": principal.actor,
+            "created_at": utcnow(),
+        }
+        new_rows.append(assessment)
         existing[request.application_id] = assessment
         log.info(
             "assessment.decided",
@@ -180,6 +194,7 @@ async def _assess_all(
                 True,
             )
         )
+    await repo.insert_assessments(session=session, rows=new_rows)
     return results
 
 
@@ -191,15 +206,12 @@ async def assess(
 ) -> list[tuple[AssessmentBatchOutcome, bool]]:
     """Assess a batch. An application already assessed gets its first assessment back."""
     try:
-        results = await _assess_all(session=session, principal=principal, requests=requests)
-        await session.flush()
+        return await _assess_all(session=session, principal=principal, requests=requests)
     except IntegrityError:
         # Another worker assessed one of these between our look-up and our insert: start
         # over, and its assessment is then found and returned instead of a second one.
         await session.rollback()
-        results = await _assess_all(session=session, principal=principal, requests=requests)
-        await session.flush()
-    return results
+        return await _assess_all(session=session, principal=principal, requests=requests)
 
 
 async def assess_batch(

@@ -124,46 +124,56 @@ class AssessmentDispatcher:
 
         by_application = {o.application_id: o for o in outcomes}
         async with self._sessionmaker() as session, session.begin():
-            done: list[int] = []
-            for message in messages:
-                assert message.id is not None
-                outcome = by_application.get(message.aggregate_id)
-                bound = structlog.contextvars.bound_contextvars(
-                    request_id=message.request_id, application_id=str(message.aggregate_id)
+            decided = [
+                (m, by_application[m.aggregate_id])
+                for m in messages
+                if m.aggregate_id in by_application
+                and by_application[m.aggregate_id].result is not None
+            ]
+            changed = await service.record_assessments(
+                session=session, results=[o.result for _, o in decided if o.result is not None]
+            )
+            for message, outcome in decided:
+                assert outcome.result is not None
+                log.info(
+                    "application.assessed",
+                    request_id=message.request_id,
+                    application_id=str(message.aggregate_id),
+                    decision=outcome.result.decision.value,
+                    score=outcome.result.score,
+                    recorded=message.aggregate_id in changed,
+                    attempts=message.attempts,
                 )
-                with bound:
-                    if outcome is not None and outcome.result is not None:
-                        recorded = await service.record_assessment(
-                            session=session, result=outcome.result
-                        )
-                        done.append(message.id)
-                        log.info(
-                            "application.assessed",
-                            decision=outcome.result.decision.value,
-                            score=outcome.result.score,
-                            recorded=recorded,
-                            attempts=message.attempts,
-                        )
-                        HANDOFFS.labels("assessed").inc()
-                    else:
-                        problem = outcome.problem if outcome is not None else None
-                        error = problem.model_dump_json() if problem else "no outcome returned"
-                        if problem is not None and 400 <= problem.status < 500:
-                            await repo.fail_outbox(
-                                session=session, message_id=message.id, now=utcnow(), error=error
-                            )
-                            log.error("application.assessment_refused", problem=error)
-                            HANDOFFS.labels("refused").inc()
-                        else:
-                            await repo.reschedule_outbox(
-                                session=session,
-                                message_id=message.id,
-                                next_attempt_at=self._next_attempt(message.attempts),
-                                error=error,
-                            )
-                            HANDOFFS.labels("retry").inc()
+            HANDOFFS.labels("assessed").inc(len(decided))
+            done = [m.id for m, _ in decided if m.id is not None]
             if done:
                 await repo.complete_outbox(session=session, ids=done, now=utcnow())
+            for message in messages:
+                outcome = by_application.get(message.aggregate_id)
+                if outcome is not None and outcome.result is not None:
+                    continue
+                assert message.id is not None
+                problem = outcome.problem if outcome is not None else None
+                error = problem.model_dump_json() if problem else "no outcome returned"
+                if problem is not None and 400 <= problem.status < 500:
+                    await repo.fail_outbox(
+                        session=session, message_id=message.id, now=utcnow(), error=error
+                    )
+                    log.error(
+                        "application.assessment_refused",
+                        request_id=message.request_id,
+                        application_id=str(message.aggregate_id),
+                        problem=error,
+                    )
+                    HANDOFFS.labels("refused").inc()
+                else:
+                    await repo.reschedule_outbox(
+                        session=session,
+                        message_id=message.id,
+                        next_attempt_at=self._next_attempt(message.attempts),
+                        error=error,
+                    )
+                    HANDOFFS.labels("retry").inc()
         return len(messages)
 
     def _next_attempt(self, attempts: int) -> datetime:

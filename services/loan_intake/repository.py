@@ -235,3 +235,52 @@ async def insert_submission(
     await session.execute(sa.insert(OutboxMessage.__table__), outbox)  # type: ignore[attr-defined]
     if idempotency is not None:
         await session.execute(sa.insert(IdempotencyRecord.__table__), idempotency)  # type: ignore[attr-defined]
+
+
+_ASSESSMENT_FIELDS = (
+    "status",
+    "decision",
+    "score",
+    "reasons",
+    "terms",
+    "assessment_id",
+    "policy_version_id",
+    "policy_name",
+    "assessed_at",
+    "updated_at",
+)
+
+
+async def lock_assessing(
+    *, session: AsyncSession, application_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these applications still wait for their assessment (rows locked)."""
+    if not application_ids:
+        return set()
+    result = await session.execute(
+        select(Application.id)
+        .where(col(Application.id).in_(application_ids), Application.status == "assessing")
+        .with_for_update()
+    )
+    return set(result.scalars().all())
+
+
+async def apply_assessments(
+    *, session: AsyncSession, updates: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    if not updates:
+        return
+    table = Application.__table__  # type: ignore[attr-defined]
+    statement = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("application_id"))
+        .values({name: sa.bindparam(f"new_{name}") for name in _ASSESSMENT_FIELDS})
+    )
+    await session.execute(
+        statement,
+        [
+            {"application_id": u["id"], **{f"new_{n}": u[n] for n in _ASSESSMENT_FIELDS}}
+            for u in updates
+        ],
+    )
+    await session.execute(sa.insert(ApplicationEvent.__table__), events)  # type: ignore[attr-defined]

@@ -432,35 +432,50 @@ async def withdraw_application(
     )
 
 
-async def record_assessment(*, session: AsyncSession, result: AssessmentResult) -> bool:
-    """Store the guarantee service's decision; False if it was already recorded."""
-    application = await repo.get_application(
-        session=session, application_id=result.application_id, for_update=True
+async def record_assessments(
+    *, session: AsyncSession, results: Sequence[AssessmentResult]
+) -> set[uuid.UUID]:
+    """Store the guarantee service's decisions for a batch; return the applications changed.
+
+    Only applications still ``assessing`` change: a decision delivered twice, or for an
+    application withdrawn meanwhile, is recorded once or not at all.
+    """
+    waiting = await repo.lock_assessing(
+        session=session, application_ids=[r.application_id for r in results]
     )
-    if application is None or application.status != S.ASSESSING.value:
-        return False
     now = utcnow()
-    application.decision = result.decision.value
-    application.score = result.score
-    application.reasons = [r.model_dump(mode="json") for r in result.reasons]
-    application.terms = result.terms.model_dump(mode="json") if result.terms else None
-    application.assessment_id = result.assessment_id
-    application.policy_version_id = result.policy_version_id
-    application.policy_name = f"{result.policy_name} v{result.policy_version}"
-    application.assessed_at = now
-    failed = [r.message_zh for r in result.reasons if not r.passed]
-    why = f"担保评估：{_DECISION_ZH[result.decision]}，得分 {result.score}"
-    if failed:
-        why += "；" + "；".join(failed)
-    session.add(
-        transition(
-            application,
-            DECISION_STATUS[result.decision],
-            actor="service:guarantee",
-            reason=why,
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for result in results:
+        if result.application_id not in waiting:
+            continue
+        target = DECISION_STATUS[result.decision]
+        check_transition(S.ASSESSING, target)
+        failed = [r.message_zh for r in result.reasons if not r.passed]
+        why = f"担保评估：{_DECISION_ZH[result.decision]}，得分 {result.score}"
+        if failed:
+            why += "；" + "；".join(failed)
+        updates.append(
+            {
+                "id": result.application_id,
+                "status": target.value,
+                "decision": result.decision.value,
+                "score": result.score,
+                "reasons": [r.model_dump(mode="json") for r in result.reasons],
+                "terms": result.terms.model_dump(mode="json") if result.terms else None,
+                "assessment_id": result.assessment_id,
+                "policy_version_id": result.policy_version_id,
+                "policy_name": f"{result.policy_name} v{result.policy_version}",
+                "assessed_at": now,
+                "updated_at": now,
+            }
         )
-    )
-    return True
+        events.append(
+            _event(result.application_id, S.ASSESSING, target, "service:guarantee", why, now)
+        )
+        waiting.discard(result.application_id)
+    await repo.apply_assessments(session=session, updates=updates, events=events)
+    return {u["id"] for u in updates}
 
 
 _DECISION_ZH = {
