@@ -18,7 +18,6 @@ slug never changes meaning once shipped. Handlers are installed by
 that leaks nothing.
 """
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import structlog
@@ -210,90 +209,86 @@ def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]
     return result
 
 
-@dataclass
-class _Handlers:
-    app: FastAPI
+async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    if exc.status >= 500:
+        log.warning("request.failed", problem=exc.slug, detail=exc.detail)
+    return problem_response(exc, instance=request.url.path)
 
-    async def app_error(self, request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AppError)
-        if exc.status >= 500:
-            log.warning("request.failed", problem=exc.slug, detail=exc.detail)
-        return problem_response(exc, instance=request.url.path)
 
-    async def validation(self, request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = list(exc.errors())
-        json_errors = [e for e in errors if e.get("type") == "json_invalid"]
-        if json_errors:
-            err = json_errors[0]
-            position = err["loc"][-1] if err.get("loc") else "?"
-            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
-            return problem_response(
-                InvalidRequest(
-                    detail=f"JSON 格式错误，位置 {position}：{reason} "
-                    f"(malformed JSON at character {position}: {reason})",
-                    errors=[
-                        FieldError(
-                            field="body",
-                            message=f"JSON 格式错误（位置 {position}）",
-                            message_en=f"malformed JSON at character {position}: {reason}",
-                            code="json_invalid",
-                        )
-                    ],
-                ),
-                instance=request.url.path,
-            )
-        field_errors = field_errors_from_pydantic(errors)
-        names = "、".join(dict.fromkeys(e.field for e in field_errors))
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    json_errors = [e for e in errors if e.get("type") == "json_invalid"]
+    if json_errors:
+        err = json_errors[0]
+        position = err["loc"][-1] if err.get("loc") else "?"
+        reason = (err.get("ctx") or {}).get("error", "invalid JSON")
         return problem_response(
-            ValidationFailed(detail=f"以下字段有误：{names}", errors=field_errors),
+            InvalidRequest(
+                detail=f"JSON 格式错误，位置 {position}：{reason} "
+                f"(malformed JSON at character {position}: {reason})",
+                errors=[
+                    FieldError(
+                        field="body",
+                        message=f"JSON 格式错误（位置 {position}）",
+                        message_en=f"malformed JSON at character {position}: {reason}",
+                        code="json_invalid",
+                    )
+                ],
+            ),
             instance=request.url.path,
         )
+    field_errors = field_errors_from_pydantic(errors)
+    names = "、".join(dict.fromkeys(e.field for e in field_errors))
+    return problem_response(
+        ValidationFailed(detail=f"以下字段有误：{names}", errors=field_errors),
+        instance=request.url.path,
+    )
 
-    async def http(self, request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        mapped: dict[int, type[AppError]] = {
-            400: InvalidRequest,
-            401: Unauthenticated,
-            403: Forbidden,
-            404: NotFound,
-            405: MethodNotAllowed,
-            409: Conflict,
-            413: PayloadTooLarge,
-            415: UnsupportedMediaType,
-            422: ValidationFailed,
-            503: ServiceUnavailable,
-        }
-        error_class = mapped.get(exc.status_code)
-        if error_class is None:
-            body = Problem(
-                type=problem_type(f"http-{exc.status_code}"),
-                title=str(exc.detail),
-                status=exc.status_code,
-                instance=request.url.path,
-            ).model_dump(exclude_none=True)
-            return JSONResponse(body, exc.status_code, media_type=PROBLEM_MEDIA_TYPE)
-        detail = exc.detail if isinstance(exc.detail, str) else None
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = f"没有这个地址 (no route for {request.url.path})"
-        return problem_response(
-            error_class(detail=detail, headers=dict(exc.headers or {})),
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    mapped: dict[int, type[AppError]] = {
+        400: InvalidRequest,
+        401: Unauthenticated,
+        403: Forbidden,
+        404: NotFound,
+        405: MethodNotAllowed,
+        409: Conflict,
+        413: PayloadTooLarge,
+        415: UnsupportedMediaType,
+        422: ValidationFailed,
+        503: ServiceUnavailable,
+    }
+    error_class = mapped.get(exc.status_code)
+    if error_class is None:
+        body = Problem(
+            type=problem_type(f"http-{exc.status_code}"),
+            title=str(exc.detail),
+            status=exc.status_code,
             instance=request.url.path,
-        )
+        ).model_dump(exclude_none=True)
+        return JSONResponse(body, exc.status_code, media_type=PROBLEM_MEDIA_TYPE)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"没有这个地址 (no route for {request.url.path})"
+    return problem_response(
+        error_class(detail=detail, headers=dict(exc.headers or {})),
+        instance=request.url.path,
+    )
 
-    async def unexpected(self, request: Request, exc: Exception) -> JSONResponse:
-        log.exception("request.crashed", path=request.url.path)
-        return problem_response(
-            AppError(detail="服务器内部错误，已记录"), instance=request.url.path
-        )
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.crashed", path=request.url.path)
+    return problem_response(AppError(detail="服务器内部错误，已记录"), instance=request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    handlers = _Handlers(app)
-    app.add_exception_handler(AppError, handlers.app_error)
-    app.add_exception_handler(RequestValidationError, handlers.validation)
-    app.add_exception_handler(StarletteHTTPException, handlers.http)
-    app.add_exception_handler(Exception, handlers.unexpected)
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)
 
 
 def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:

@@ -14,6 +14,7 @@ assessed or recorded twice.
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -35,6 +36,8 @@ log = structlog.get_logger("loan_intake.outbox")
 HANDOFFS = Counter(
     "intake_assessment_handoffs_total", "Applications handed to the guarantee service", ["outcome"]
 )
+IDEMPOTENCY_SWEEP_SECONDS = 600
+
 BACKLOG = Gauge("intake_assessment_backlog", "Applications waiting for their assessment")
 
 
@@ -57,6 +60,7 @@ class AssessmentDispatcher:
         self._settings = settings
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._last_sweep = 0.0
 
     async def wake(self) -> None:
         """Look for due work now (called after a submission commits)."""
@@ -82,9 +86,26 @@ class AssessmentDispatcher:
                 log.exception("outbox.worker.crashed")
                 handled = 0
             if handled == 0:
+                if time.monotonic() - self._last_sweep > IDEMPOTENCY_SWEEP_SECONDS:
+                    self._last_sweep = time.monotonic()
+                    await self.sweep_idempotency_keys()
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._settings.outbox_poll_seconds)
+
+    async def sweep_idempotency_keys(self) -> None:
+        """Forget Idempotency-Keys older than their time to live."""
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                removed = await repo.delete_idempotency_records_before(
+                    session=session,
+                    before=utcnow() - timedelta(hours=self._settings.idempotency_ttl_hours),
+                )
+        except Exception:
+            log.exception("idempotency.sweep_failed")
+            return
+        if removed:
+            log.info("idempotency.expired", removed=removed)
 
     async def dispatch_once(self) -> int:
         """Send one batch of due applications; return how many were taken."""

@@ -40,11 +40,6 @@ async def get_application(
     return result.scalar_one_or_none()
 
 
-async def get_enterprise_by_id(*, session: AsyncSession, enterprise_id: int) -> Enterprise:
-    result = await session.execute(select(Enterprise).where(Enterprise.id == enterprise_id))
-    return result.scalar_one()
-
-
 async def list_events(
     *, session: AsyncSession, application_id: uuid.UUID
 ) -> Sequence[ApplicationEvent]:

@@ -439,3 +439,26 @@ async def test_request_id_is_returned_and_kept(intake: IntakeHarness, tokens: To
     assert response.headers["X-Request-ID"] == "trace-abc-123"
     generated = await intake.client.get("/healthz")
     assert len(generated.headers["X-Request-ID"]) >= 16
+
+
+async def test_expired_idempotency_keys_are_forgotten(
+    intake_db: str, keys_dir: Any, guarantee_app: Any, tokens: Tokens, unique_key: Any
+) -> None:
+    import httpx
+
+    from services.loan_intake.main import create_app
+    from tests.conftest import asgi_client, intake_settings
+
+    app = create_app(
+        intake_settings(intake_db, keys_dir, idempotency_ttl_hours=0),
+        guarantee_transport=httpx.ASGITransport(app=guarantee_app),
+    )
+    uscc, key = make_uscc(), unique_key()
+    headers = {**tokens.header(tokens.sme(uscc)), "Idempotency-Key": key}
+    async with app.router.lifespan_context(app), asgi_client(app, "http://intake") as client:
+        first = await client.post("/v1/applications", json=application_body(uscc), headers=headers)
+        await app.state.dispatcher.sweep_idempotency_keys()
+        other = application_body(uscc, loan__amount="999.00")
+        second = await client.post("/v1/applications", json=other, headers=headers)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] != second.json()["id"]
