@@ -8,8 +8,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+import pydantic
 import sqlalchemy as sa
-from pydantic import ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 from sqlmodel import Field, SQLModel
 
@@ -199,6 +200,8 @@ class OutboxMessage(IntakeModel, table=True):
 
 
 # --- API shapes ------------------------------------------------------------------------
+# Plain pydantic models, not SQLModel: they are built on every request of the hot path,
+# and SQLModel's __init__ costs several times more per object.
 
 
 def _custom(code: str, zh: str, en: str) -> PydanticCustomError:
@@ -206,23 +209,25 @@ def _custom(code: str, zh: str, en: str) -> PydanticCustomError:
     return PydanticCustomError(code, safe_en, {"code": code, "message_zh": zh})
 
 
-class EnterpriseIn(IntakeModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+class EnterpriseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=2, max_length=200, description="企业名称")
-    uscc: str = Field(description="统一社会信用代码 (GB 32100-2015, 18 characters)")
-    registered_district: str = Field(min_length=2, max_length=50, description="注册地区，如 青浦区")
-    sector: str = Field(
+    name: str = pydantic.Field(min_length=2, max_length=200, description="企业名称")
+    uscc: str = pydantic.Field(description="统一社会信用代码 (GB 32100-2015, 18 characters)")
+    registered_district: str = pydantic.Field(
+        min_length=2, max_length=50, description="注册地区，如 青浦区"
+    )
+    sector: str = pydantic.Field(
         description=(
             "GB/T 4754 code (C, C39, F52, K701 …) or a 300号 sector key/name (industry, 工业 …)"
         ),
         max_length=40,
     )
-    employees: int = Field(ge=0, le=10_000_000, description="从业人员")
-    annual_revenue: Money = Field(description="上年营业收入 (yuan)")
-    total_assets: Money = Field(description="资产总额 (yuan)")
-    established_on: date = Field(description="成立日期")
-    flags: EnterpriseFlags = Field(default_factory=EnterpriseFlags)
+    employees: int = pydantic.Field(ge=0, le=10_000_000, description="从业人员")
+    annual_revenue: Money = pydantic.Field(description="上年营业收入 (yuan)")
+    total_assets: Money = pydantic.Field(description="资产总额 (yuan)")
+    established_on: date = pydantic.Field(description="成立日期")
+    flags: EnterpriseFlags = pydantic.Field(default_factory=EnterpriseFlags)
 
     @field_validator("uscc")
     @classmethod
@@ -264,13 +269,15 @@ MIN_TERM_MONTHS = 1
 MAX_TERM_MONTHS = 120
 
 
-class LoanIn(IntakeModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+class LoanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    amount: Money = Field(description='申请金额 (yuan), e.g. "5000000.00"')
-    term_months: int = Field(description="贷款期限（月），1–120")
-    purpose: str = Field(min_length=2, max_length=500, description="贷款用途")
-    preferred_bank: str | None = Field(default=None, max_length=100, description="意向银行")
+    amount: Money = pydantic.Field(description='申请金额 (yuan), e.g. "5000000.00"')
+    term_months: int = pydantic.Field(description="贷款期限（月），1–120")
+    purpose: str = pydantic.Field(min_length=2, max_length=500, description="贷款用途")
+    preferred_bank: str | None = pydantic.Field(
+        default=None, max_length=100, description="意向银行"
+    )
 
     @field_validator("amount")
     @classmethod
@@ -297,16 +304,16 @@ class LoanIn(IntakeModel):
         return value
 
 
-class ApplicationCreate(IntakeModel):
+class ApplicationCreate(BaseModel):
     """What an SME submits: who it is and what it asks for."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid")
 
     enterprise: EnterpriseIn
     loan: LoanIn
 
 
-class HistoryEntry(IntakeModel):
+class HistoryEntry(BaseModel):
     from_status: ApplicationStatus | None
     to_status: ApplicationStatus
     to_status_label: str
@@ -315,7 +322,7 @@ class HistoryEntry(IntakeModel):
     at: datetime
 
 
-class EnterprisePublic(IntakeModel):
+class EnterprisePublic(BaseModel):
     uscc: str
     name: str
     registered_district: str
@@ -331,14 +338,14 @@ class EnterprisePublic(IntakeModel):
     flags: EnterpriseFlags
 
 
-class LoanPublic(IntakeModel):
+class LoanPublic(BaseModel):
     amount: Money
     term_months: int
     purpose: str
     preferred_bank: str | None
 
 
-class ApplicationPublic(IntakeModel):
+class ApplicationPublic(BaseModel):
     id: uuid.UUID
     status: ApplicationStatus
     status_label: str
@@ -359,7 +366,7 @@ class ApplicationPublic(IntakeModel):
     links: dict[str, str]
 
 
-class ApplicationSummary(IntakeModel):
+class ApplicationSummary(BaseModel):
     id: uuid.UUID
     enterprise_uscc: str
     enterprise_name: str
@@ -372,7 +379,7 @@ class ApplicationSummary(IntakeModel):
     created_at: datetime
 
 
-class ApplicationPage(IntakeModel):
+class ApplicationPage(BaseModel):
     items: list[ApplicationSummary]
     total: int
     page: int

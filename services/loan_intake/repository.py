@@ -199,6 +199,64 @@ def _enterprise_upsert(dialect: str) -> Any:
     return _upserts[dialect]
 
 
+_pg_submissions: dict[tuple[int, bool], sa.TextClause] = {}
+
+
+def _pg_submission(*, events: int, with_idempotency: bool) -> sa.TextClause:
+    """The submission as one PostgreSQL statement, built once per shape from the tables."""
+    key = (events, with_idempotency)
+    if key in _pg_submissions:
+        return _pg_submissions[key]
+    binds: list[sa.BindParameter[Any]] = []
+
+    def values(table: sa.Table, prefix: str, skip: tuple[str, ...] = ()) -> tuple[str, str]:
+        # Serial keys are the database's to give.
+        columns = [
+            c
+            for c in table.columns
+            if c.name not in skip and not (c.primary_key and isinstance(c.type, sa.Integer))
+        ]
+        for c in columns:
+            binds.append(sa.bindparam(f"{prefix}{c.name}", type_=c.type))
+        names = ", ".join(c.name for c in columns)
+        placeholders = ", ".join(f":{prefix}{c.name}" for c in columns)
+        return names, placeholders
+
+    enterprises = Enterprise.__table__  # type: ignore[attr-defined]
+    applications = Application.__table__  # type: ignore[attr-defined]
+    history = ApplicationEvent.__table__  # type: ignore[attr-defined]
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    keys = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+    e_names, e_values = values(enterprises, "e_")
+    refreshed = ", ".join(f"{n} = EXCLUDED.{n}" for n in _ENTERPRISE_REFRESHED)
+    a_names, a_values = values(applications, "a_", skip=("enterprise_id",))
+    ev_names = ""
+    ev_rows = []
+    for index in range(events):
+        ev_names, placeholders = values(history, f"ev{index}_")
+        ev_rows.append(f"({placeholders})")
+    o_names, o_values = values(outbox, "o_")
+    # Only column names from our own table definitions are formatted in; every value is
+    # a bound parameter.
+    parts = [
+        f"e AS (INSERT INTO enterprises ({e_names}) VALUES ({e_values})"  # noqa: S608
+        f" ON CONFLICT (uscc) DO UPDATE SET {refreshed} RETURNING id)",
+        f"a AS (INSERT INTO applications ({a_names}, enterprise_id)"  # noqa: S608
+        f" VALUES ({a_values}, (SELECT id FROM e)) RETURNING id)",
+        f"ev AS (INSERT INTO application_events ({ev_names}) VALUES {', '.join(ev_rows)})",  # noqa: S608
+        f"o AS (INSERT INTO outbox_messages ({o_names}) VALUES ({o_values}))",  # noqa: S608
+    ]
+    if with_idempotency:
+        i_names, i_values = values(keys, "i_")
+        parts.append(
+            f"i AS (INSERT INTO idempotency_keys ({i_names}) VALUES ({i_values}))"  # noqa: S608
+        )
+    statement = sa.text("WITH " + ",\n".join(parts) + "\nSELECT id FROM a").bindparams(*binds)
+    _pg_submissions[key] = statement
+    return statement
+
+
 async def upsert_enterprise(
     *, session: AsyncSession, enterprise: dict[str, Any], now: datetime
 ) -> int:
@@ -220,7 +278,23 @@ async def insert_submission(
     idempotency: dict[str, Any] | None,
     now: datetime,
 ) -> None:
-    """Write a submission's rows: enterprise, application, history, outbox, idempotency key."""
+    """Write a submission's rows: enterprise, application, history, outbox, idempotency key.
+
+    On PostgreSQL this is one statement (one round trip; data-modifying CTEs); on SQLite,
+    which runs in process, five plain inserts.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        statement = _pg_submission(events=len(events), with_idempotency=idempotency is not None)
+        params: dict[str, Any] = {f"e_{k}": v for k, v in enterprise.items()}
+        params.update({"e_created_at": now, "e_updated_at": now})
+        params.update({f"a_{k}": v for k, v in application.items()})
+        for index, event in enumerate(events):
+            params.update({f"ev{index}_{k}": v for k, v in event.items()})
+        params.update({f"o_{k}": v for k, v in outbox.items()})
+        if idempotency is not None:
+            params.update({f"i_{k}": v for k, v in idempotency.items()})
+        await session.execute(statement, params)
+        return
     enterprise_id = await upsert_enterprise(session=session, enterprise=enterprise, now=now)
     await session.execute(
         sa.insert(Application.__table__),  # type: ignore[attr-defined]
