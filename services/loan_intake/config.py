@@ -12,7 +12,7 @@ class Settings(BaseServiceSettings):
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/loan_intake.db"
     guarantee_url: str = "http://127.0.0.1:8002"
     # Outbox hand-off to the guarantee service.
-    outbox_batch_size: int = 100
+    outbox_batch_size: int = 250
     outbox_poll_seconds: float = 1.0
     outbox_lease_seconds: float = 30.0
     outbox_backoff_base_seconds: float = 0.5
