@@ -1,5 +1,7 @@
 """What every service's ``create_app`` has in common: errors, middleware, health, metrics."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -79,6 +81,19 @@ def _document_problems(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+@asynccontextmanager
+async def service_resources(
+    app: FastAPI, settings: BaseServiceSettings, *, issuer: str
+) -> AsyncIterator[None]:
+    """What every lifespan holds: the database engine and the token issuer/verifier."""
+    attach_database(app, settings.database_url)
+    attach_auth(app, settings, issuer=issuer)
+    try:
+        yield
+    finally:
+        await app.state.engine.dispose()
 
 
 def attach_database(app: FastAPI, url: str) -> None:

@@ -1,27 +1,20 @@
 """guarantee: create_app() and its lifespan."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
 from services.guarantee.config import SERVICE, Settings, get_settings
 from services.guarantee.router import assessments, policies
-from shared.app import attach_auth, attach_database, create_service_app
+from shared.app import create_service_app, service_resources
 from shared.logging import configure_logging
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        attach_database(app, settings.database_url)
-        attach_auth(app, settings, issuer=SERVICE)
-        try:
-            yield
-        finally:
-            await app.state.engine.dispose()
+    def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
+        return service_resources(app, settings, issuer=SERVICE)
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
     return create_service_app(

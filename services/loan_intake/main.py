@@ -10,9 +10,33 @@ from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
 from services.loan_intake.outbox import AssessmentDispatcher
 from services.loan_intake.router import router
-from shared.app import attach_auth, attach_database, create_service_app
+from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
+
+
+@asynccontextmanager
+async def guarantee_handoff(
+    app: FastAPI, settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> AsyncIterator[None]:
+    """The guarantee client and the outbox worker that feeds it."""
+    token = CachedServiceToken(
+        app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
+    )
+    guarantee = GuaranteeClient(
+        make_service_client(base_url=settings.guarantee_url, token=token, transport=transport)
+    )
+    dispatcher = AssessmentDispatcher(
+        sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
+    )
+    app.state.dispatcher = dispatcher
+    if settings.run_outbox_worker:
+        dispatcher.start()
+    try:
+        yield
+    finally:
+        await dispatcher.stop()
+        await guarantee.aclose()
 
 
 def create_app(
@@ -25,29 +49,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        attach_database(app, settings.database_url)
-        attach_auth(app, settings, issuer=SERVICE)
-        token = CachedServiceToken(
-            app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
-        )
-        guarantee = GuaranteeClient(
-            make_service_client(
-                base_url=settings.guarantee_url, token=token, transport=guarantee_transport
-            )
-        )
-        app.state.guarantee = guarantee
-        dispatcher = AssessmentDispatcher(
-            sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
-        )
-        app.state.dispatcher = dispatcher
-        if settings.run_outbox_worker:
-            dispatcher.start()
-        try:
+        async with (
+            service_resources(app, settings, issuer=SERVICE),
+            guarantee_handoff(app, settings, guarantee_transport),
+        ):
             yield
-        finally:
-            await dispatcher.stop()
-            await guarantee.aclose()
-            await app.state.engine.dispose()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
     return create_service_app(
