@@ -16,11 +16,12 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from shared.auth import ISSUERS, generate_keypair
+from shared.auth import ISSUERS, Role, TokenIssuer, generate_keypair
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,10 +112,6 @@ class LocalStack:
             said = list(pool.map(lambda spec: self._run(spec, *args), SERVICES))
         return [line for output in said for line in output.splitlines()]
 
-    def token(self, service: str, *args: str) -> str:
-        spec = next(s for s in SERVICES if s.name == service)
-        return self._run(spec, "token", *args)
-
     def start(self, name: str) -> None:
         spec = next(s for s in SERVICES if s.name == name)
         if self.log_dir is not None:
@@ -175,9 +172,27 @@ def _choose_ports() -> dict[str, int]:
     return ports
 
 
+def _demo_tokens(keys_dir: Path) -> tuple[str, str]:
+    from services.loan_intake.demo import DEMO_USCC
+
+    day = timedelta(days=1)
+    sme = TokenIssuer.from_keys_dir(keys_dir, issuer="loan_intake", ttl_seconds=900).issue(
+        subject=DEMO_USCC, role=Role.SME, tenant=DEMO_USCC, ttl=day
+    )
+    bureau = TokenIssuer.from_keys_dir(keys_dir, issuer="bank_gateway", ttl_seconds=900).issue(
+        subject="demo-bureau", role=Role.BUREAU, ttl=day
+    )
+    return sme, bureau
+
+
+def _stop_on_sigterm(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     from services.loan_intake.demo import DEMO_APPLICATION
 
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     state_dir = ROOT / "var"
     data_dir = state_dir / "data"
     stack = LocalStack(
@@ -186,13 +201,31 @@ def main() -> None:
         ports=_choose_ports(),
         log_dir=state_dir / "log",
     )
-    print("准备中 (preparing): keys, migrations, demo data …", flush=True)
-    for line in stack.prepare():
-        print("  " + line)
-    stack.start_all()
-    sme_token = stack.token("loan_intake", "--ttl", "86400")
-    bureau_token = stack.token("bank_gateway", "--role", "bureau", "--ttl", "86400")
-    body = json.dumps(DEMO_APPLICATION, ensure_ascii=False)
+    try:
+        print("准备中 (preparing): keys, migrations, demo data …", flush=True)
+        for line in stack.prepare():
+            print("  " + line)
+        stack.start_all()
+        _print_welcome(stack, DEMO_APPLICATION)
+        while True:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(
+                        f"{name} exited with {process.returncode}; see {stack.log_dir}/{name}.log"
+                    )
+                    return
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\n正在停止 (stopping) …", flush=True)
+        stack.stop_all()
+        print("stopped.", flush=True)
+
+
+def _print_welcome(stack: LocalStack, application: dict[str, object]) -> None:
+    sme_token, bureau_token = _demo_tokens(stack.keys_dir)
+    body = json.dumps(application, ensure_ascii=False)
     intake = stack.url("loan_intake")
     print()
     print("批次贷 platform is running (Ctrl-C stops all three):")
@@ -212,28 +245,6 @@ def main() -> None:
     print("Bureau token (sees every application):")
     print(f"  export BUREAU_TOKEN={bureau_token}")
     print(flush=True)
-
-    stopping = False
-
-    def request_stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        while not stopping:
-            for name, process in list(stack.processes.items()):
-                if process.poll() is not None:
-                    print(
-                        f"{name} exited with {process.returncode}; see {stack.log_dir}/{name}.log"
-                    )
-                    stopping = True
-            time.sleep(0.5)
-    finally:
-        print("\n正在停止 (stopping) …", flush=True)
-        stack.stop_all()
-        print("stopped.")
 
 
 if __name__ == "__main__":
