@@ -145,7 +145,7 @@ class TokenVerifier:
 
     def __init__(self, public_keys: dict[str, Ed25519PublicKey]) -> None:
         self._keys = public_keys
-        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[int, Principal]] = OrderedDict()
 
     @classmethod
     def from_keys_dir(
@@ -175,7 +175,7 @@ class TokenVerifier:
             self._verified.popitem(last=False)
         return principal
 
-    def _verify(self, token: str) -> tuple[Principal, float]:
+    def _verify(self, token: str) -> tuple[Principal, int]:
         try:
             issuer = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(issuer) if isinstance(issuer, str) else None
@@ -214,7 +214,7 @@ class TokenVerifier:
             permissions=frozenset(claims.get("perms", [])),
             name=claims.get("name"),
         )
-        return principal, float(claims["exp"])
+        return principal, int(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by loan_intake or bank_gateway")
