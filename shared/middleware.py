@@ -13,6 +13,7 @@ from email.message import Message as MimeMessage
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import PayloadTooLarge, UnsupportedMediaType, problem_response
@@ -76,38 +77,28 @@ class BodyLimitMiddleware:
             return
 
         received = 0
-        response_started = False
 
         async def counting_receive() -> Message:
+            # A body without Content-Length is counted as it arrives. FastAPI turns any
+            # error met while reading a body into a 400 except an HTTPException, so that
+            # is what we raise; the app's handler renders it as the 413 problem.
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise HTTPException(413, detail=self._error().detail)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+        await self.app(scope, counting_receive, send)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(
+    def _error(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
             detail=f"请求体超过 {self.max_bytes} 字节上限 (body over {self.max_bytes} bytes)"
         )
-        await problem_response(error, instance=scope.get("path"))(scope, receive, send)
 
-
-class _BodyTooLarge(Exception):
-    pass
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem_response(self._error(), instance=scope.get("path"))(scope, receive, send)
 
 
 class JsonContentTypeMiddleware:

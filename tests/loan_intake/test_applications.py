@@ -462,3 +462,24 @@ async def test_expired_idempotency_keys_are_forgotten(
         second = await client.post("/v1/applications", json=other, headers=headers)
     assert first.status_code == second.status_code == 202
     assert first.json()["id"] != second.json()["id"]
+
+
+async def test_streamed_body_over_one_megabyte_is_413(
+    intake: IntakeHarness, tokens: Tokens
+) -> None:
+    uscc = make_uscc()
+
+    async def chunks() -> Any:
+        yield b'{"enterprise": {"name": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}}'
+
+    response = await intake.client.post(
+        "/v1/applications",
+        content=chunks(),
+        headers={**tokens.header(tokens.sme(uscc)), "Content-Type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json()["type"] == "/problems/payload-too-large"
