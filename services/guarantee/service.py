@@ -106,58 +106,42 @@ async def _assess_all(
     requests: Sequence[tuple[AssessmentRequest, str | None]],
 ) -> list[tuple[AssessmentBatchOutcome, bool]]:
     """Assess each request; (outcome, created) per request, in order."""
-    existing = {
-        application_id: _row(assessment)
-        for application_id, assessment in (
-            await repo.assessments_for_applications(
-                session=session, application_ids=[r.application_id for r, _ in requests]
-            )
-        ).items()
-    }
+    found = await repo.assessments_for_applications(
+        session=session, application_ids=[r.application_id for r, _ in requests]
+    )
+    existing = {application_id: _row(a) for application_id, a in found.items()}
     new_rows: list[dict[str, Any]] = []
     policies = _Policies(session)
     results: list[tuple[AssessmentBatchOutcome, bool]] = []
+
+    def refuse(request: AssessmentRequest, error: AppError) -> None:
+        outcome = AssessmentBatchOutcome(
+            application_id=request.application_id, problem=_problem(error)
+        )
+        results.append((outcome, False))
+
     for request, request_id in requests:
-        application_ref = str(request.application_id)
         fp = fingerprint(request)
         previous = existing.get(request.application_id)
         if previous is not None:
             if previous["fingerprint"] != fp:
-                error = AssessmentConflict(
-                    f"申请 {application_ref} 已于 {previous['created_at']:%Y-%m-%d %H:%M} 评估，"
-                    "内容与本次不同"
-                )
-                results.append(
-                    (
-                        AssessmentBatchOutcome(
-                            application_id=request.application_id, problem=_problem(error)
-                        ),
-                        False,
-                    )
+                refuse(
+                    request,
+                    AssessmentConflict(
+                        f"申请 {request.application_id} 已于 "
+                        f"{previous['created_at']:%Y-%m-%d %H:%M} 评估，内容与本次不同"
+                    ),
                 )
             else:
                 policy = await policies.by_id(previous["policy_version_id"])
-                results.append(
-                    (
-                        AssessmentBatchOutcome(
-                            application_id=request.application_id,
-                            result=to_result(previous, policy),
-                        ),
-                        False,
-                    )
+                outcome = AssessmentBatchOutcome(
+                    application_id=request.application_id, result=to_result(previous, policy)
                 )
+                results.append((outcome, False))
             continue
         policy = await policies.in_force(request.as_of)
         if policy is None:
-            error = NoPolicyInForce(f"{request.as_of} 没有生效的担保政策")
-            results.append(
-                (
-                    AssessmentBatchOutcome(
-                        application_id=request.application_id, problem=_problem(error)
-                    ),
-                    False,
-                )
-            )
+            refuse(request, NoPolicyInForce(f"{request.as_of} 没有生效的担保政策"))
             continue
         evaluation = evaluate(parse_policy(policy), request)
         assessment = {
@@ -181,19 +165,15 @@ async def _assess_all(
         log.info(
             "assessment.decided",
             request_id=request_id,
-            application_id=application_ref,
+            application_id=str(request.application_id),
             decision=evaluation.decision.value,
             score=evaluation.score,
             policy=f"{policy.name} v{policy.version}",
         )
-        results.append(
-            (
-                AssessmentBatchOutcome(
-                    application_id=request.application_id, result=to_result(assessment, policy)
-                ),
-                True,
-            )
+        outcome = AssessmentBatchOutcome(
+            application_id=request.application_id, result=to_result(assessment, policy)
         )
+        results.append((outcome, True))
     await repo.insert_assessments(session=session, rows=new_rows)
     return results
 
