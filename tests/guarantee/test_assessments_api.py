@@ -6,30 +6,14 @@ import httpx
 import pytest
 
 from tests.conftest import Tokens
+from tests.guarantee.factories import make_request
 
 pytestmark = pytest.mark.asyncio
 
 
 def assessment_request(**loan: Any) -> dict[str, Any]:
-    return {
-        "application_id": str(uuid.uuid4()),
-        "submitted_at": "2026-11-25T02:00:00Z",
-        "as_of": "2026-11-25",
-        "enterprise": {
-            "uscc": "91310118MA1JL0000N",
-            "name": "测试企业",
-            "registered_district": "青浦区",
-            "industry_code": "C39",
-            "sme_sector": "industry",
-            "sme_size": "small",
-            "employees": 80,
-            "annual_revenue": "12000000.00",
-            "total_assets": "9000000.00",
-            "established_on": "2018-03-01",
-            "flags": {},
-        },
-        "loan": {"amount": "2000000.00", "term_months": 12, "purpose": "设备", **loan},
-    }
+    changes = {f"loan__{name}": value for name, value in loan.items()}
+    return make_request(**changes).model_dump(mode="json")
 
 
 async def test_assess_once_then_same_answer(

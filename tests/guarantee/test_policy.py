@@ -1,7 +1,6 @@
 """The shipped policy, rule by rule, and properties of its arithmetic."""
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,36 +12,10 @@ from services.guarantee.default_policy import DEFAULT_POLICY
 from services.guarantee.policy import PolicyDocument, content_hash, evaluate, years_between
 from shared.contracts.assessment import AssessmentRequest, Decision
 from shared.sme import SECTORS, SmeSize
+from tests.guarantee.factories import make_request
 
 POLICY = PolicyDocument.model_validate(DEFAULT_POLICY)
-AS_OF = date(2026, 11, 25)
-
-
-def request(**changes: Any) -> AssessmentRequest:
-    enterprise = {
-        "uscc": "91310118MA1JL0000N",
-        "name": "测试企业",
-        "registered_district": "青浦区",
-        "industry_code": "C39",
-        "sme_sector": "industry",
-        "sme_size": "small",
-        "employees": 80,
-        "annual_revenue": "12000000.00",
-        "total_assets": "9000000.00",
-        "established_on": "2018-03-01",
-        "flags": {},
-    }
-    loan = {"amount": "2000000.00", "term_months": 12, "purpose": "设备"}
-    for key, value in changes.items():
-        part, field = key.split("__", 1)
-        (enterprise if part == "enterprise" else loan)[field] = value
-    return AssessmentRequest(
-        application_id=uuid.uuid4(),
-        submitted_at=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
-        as_of=AS_OF,
-        enterprise=enterprise,
-        loan=loan,
-    )
+request = make_request
 
 
 def failed(evaluation: Any) -> set[str]:
