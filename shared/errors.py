@@ -42,6 +42,8 @@ class FieldError(BaseModel):
     message: str = Field(description="中文说明")
     message_en: str = Field(description="English explanation")
     code: str = Field(description="Stable machine code of the check that failed")
+    line: int | None = Field(None, description="Line in the offending text (expressions)")
+    column: int | None = Field(None, description="Column in the offending text (expressions)")
 
 
 class Problem(BaseModel):

@@ -10,6 +10,9 @@ class Settings(BaseServiceSettings):
 
     port: int = 8002
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/guarantee.db"
+    # Tests run the what-if worker by hand; a deployment may run it in fewer replicas.
+    run_whatif_worker: bool = True
+    whatif_chunk_size: int = 1000
 
 
 def get_settings() -> Settings:

@@ -1,11 +1,30 @@
 from typing import Annotated
 
+from fastapi import Depends, Request
+
+from services.guarantee.whatif import WhatIfRunner
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 
-__all__ = ["AssessorDep", "ServiceCallerDep", "SessionDep", "StaffDep"]
+__all__ = [
+    "AssessorDep",
+    "BureauDep",
+    "RunnerDep",
+    "ServiceCallerDep",
+    "SessionDep",
+    "StaffDep",
+]
 
 # Assessments are requested by loan_intake (service token) or by staff by hand.
 AssessorDep = Annotated[Principal, require_roles(Role.SERVICE, Role.BUREAU, Role.ADMIN)]
 ServiceCallerDep = Annotated[Principal, require_roles(Role.SERVICE)]
 StaffDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN, Role.SERVICE)]
+# Policy changes and what-if runs are people's work: the finance bureau and admins.
+BureauDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
+
+
+def _runner(request: Request) -> WhatIfRunner | None:
+    return getattr(request.app.state, "whatif_runner", None)
+
+
+RunnerDep = Annotated[WhatIfRunner | None, Depends(_runner)]

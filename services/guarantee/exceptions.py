@@ -1,4 +1,4 @@
-from shared.errors import Conflict, NotFound, ServiceUnavailable
+from shared.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 
 
 class NoPolicyInForce(ServiceUnavailable):
@@ -12,3 +12,43 @@ class AssessmentNotFound(NotFound):
 class AssessmentConflict(Conflict):
     slug = "assessment-conflict"
     title = "该申请已按不同内容评估过 (application already assessed with different content)"
+
+
+class PolicyNotFound(NotFound):
+    slug, title = "policy-not-found", "政策版本不存在 (policy version not found)"
+
+
+class PolicyInvalid(ValidationFailed):
+    """The document does not validate or an expression does not compile; nothing was saved."""
+
+    slug, title = "policy-invalid", "政策内容有误，未保存 (policy invalid, not saved)"
+
+
+class PolicyNotEditable(Conflict):
+    slug = "policy-not-editable"
+    title = "政策版本已提交，不能再修改 (a submitted version is immutable)"
+
+
+class PolicyStateConflict(Conflict):
+    slug, title = "policy-state-conflict", "政策版本状态不允许此操作 (not allowed in this state)"
+
+
+class FourEyesRequired(Forbidden):
+    slug = "four-eyes-required"
+    title = "审批人必须是起草和提交之外的另一人 (four eyes: approver must differ)"
+
+
+class ApprovePermissionRequired(Forbidden):
+    slug, title = "approve-permission-required", "需要审批权限 (approver permission required)"
+
+
+class EffectiveDateInvalid(ValidationFailed):
+    slug, title = "effective-date-invalid", "生效日期无效 (effective date invalid)"
+
+
+class WhatIfNotFound(NotFound):
+    slug, title = "whatif-not-found", "模拟任务不存在 (what-if job not found)"
+
+
+class WhatIfPeriodInvalid(ValidationFailed):
+    slug, title = "whatif-period-invalid", "模拟期间无效 (what-if period invalid)"

@@ -1,11 +1,13 @@
 """guarantee: create_app() and its lifespan."""
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from services.guarantee.config import SERVICE, Settings, get_settings
-from services.guarantee.router import assessments, policies
+from services.guarantee.router import assessments, audit, policies, whatifs
+from services.guarantee.whatif import WhatIfRunner
 from shared.app import create_service_app, service_resources
 from shared.logging import configure_logging
 
@@ -13,15 +15,29 @@ from shared.logging import configure_logging
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
-    def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
-        return service_resources(app, settings, issuer=SERVICE)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_resources(app, settings, issuer=SERVICE):
+            runner = WhatIfRunner(
+                sessionmaker=app.state.sessionmaker, chunk_size=settings.whatif_chunk_size
+            )
+            app.state.whatif_runner = runner
+            if settings.run_whatif_worker:
+                runner.start()
+            try:
+                yield
+            finally:
+                await runner.stop()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
     return create_service_app(
         service=SERVICE,
         title="批次贷 · 担保评估 (guarantee)",
-        description="Policy versions and assessments of applications against them.",
+        description=(
+            "Policy versions (rules as data, four-eyes approval, diff, YAML/JSON import and "
+            "export), assessments with their full trace, and what-if replays."
+        ),
         settings=settings,
         lifespan=lifespan,
-        routers=[assessments, policies],
+        routers=[assessments, policies, whatifs, audit],
     )

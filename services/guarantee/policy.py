@@ -1,74 +1,120 @@
-"""The policy document and its evaluation.
+"""The policy document, its compilation and its evaluation.
 
-A policy version is data (:class:`PolicyDocument`, stored as JSON): the bureau changes
-districts, caps, rates and points without a deploy. This first engine evaluates a fixed
-set of rule kinds whose parameters come from the document; every rule yields a verdict
-with Chinese and English reasons, every scoring factor its points, and the whole is kept
-as the assessment's trace.
+A policy version is data: a :class:`PolicyDocument` (stored as JSON, imported and
+exported as YAML or JSON) of eligibility rules, scoring factors, terms by segment and
+batch risk parameters, whose conditions and points are expressions
+(:mod:`services.guarantee.expressions`). :func:`compile_policy` checks every expression
+and every message, and collects every problem at once so the bureau fixes a draft in one
+round; :func:`evaluate` applies a compiled policy to one application and keeps the whole
+trace — each rule's verdict, each factor's points, the segment and the derived fields.
 """
 
+import calendar
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.contracts.assessment import (
-    AssessmentRequest,
-    Decision,
-    EnterpriseFlags,
-    ProposedTerms,
-    Reason,
+from services.guarantee.expressions import (
+    BOOLEAN,
+    FIELDS,
+    NUMBER,
+    SEGMENT_FIELDS,
+    CompiledExpression,
+    ExpressionRefused,
+    application_fields,
+    compile_expression,
+    placeholders,
+    probe,
+    probe_applications,
+    render,
+    runtime_rule,
 )
+from shared.contracts.assessment import AssessmentRequest, Decision, ProposedTerms, Reason
+from shared.errors import FieldError
 from shared.money import Money, Rate, round_to_fen
-from shared.sme import SECTORS, SmeSize, is_industrial
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Eligibility(_Strict):
-    registered_districts: list[str] = Field(min_length=1)
-    allowed_sizes: list[SmeSize] = Field(min_length=1)
-    min_years_operating_industrial: int = Field(ge=0)
-    min_years_operating_other: int = Field(ge=0)
-    # GB/T 4754 code prefix → name, e.g. {"K701": "房地产开发经营"}
-    excluded_industry_prefixes: dict[str, str]
-    # 300号 sector keys refused even when no GB/T code was given
-    excluded_sectors: list[str]
+class EligibilityRule(_Strict):
+    code: Code
+    when: Expression = Field(description="Passes when this expression is true")
+    message_zh: Text = Field(description="The requirement in Chinese; {field} placeholders")
+    message_en: Text
 
 
-class Limits(_Strict):
-    max_amount: Money
-    max_amount_specialized: Money
-    max_term_months: int = Field(ge=1)
+class ScoringFactor(_Strict):
+    code: Code
+    label_zh: Text
+    points: Expression = Field(description="Expression yielding the factor's points")
+    weight: Decimal = Field(Decimal(1), ge=0, le=10, max_digits=6, decimal_places=4)
 
 
-class LeveragePenalty(_Strict):
-    above_ratio: Decimal = Field(description="amount ÷ annual revenue above which points are lost")
-    points: int
+class Bands(_Strict):
+    eligible_from: int = Field(ge=0, le=100, description="Score from which an SME is eligible")
+    referred_from: int = Field(
+        ge=0, le=100, description="Score from which it is referred to the bureau; below: refused"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Bands":
+        if self.referred_from > self.eligible_from:
+            raise ValueError("referred_from must not exceed eligible_from")
+        return self
 
 
 class Scoring(_Strict):
     base: int = Field(ge=0, le=100)
-    flag_points: dict[str, int]
-    mature_after_years: int = Field(ge=0)
-    mature_points: int
-    leverage_penalties: list[LeveragePenalty]
-    eligible_from: int = Field(ge=0, le=100)
+    factors: list[ScoringFactor]
+    bands: Bands
+
+
+# The fund covers at most 80 % of a loss: the bank keeps at least 20 % (DESIGN.md §1).
+CoverageRatio = Annotated[Rate, Field(le=Decimal("0.8"))]
+# Guarantee fees stay below 1 % a year in the programme.
+FeeRate = Annotated[Rate, Field(lt=Decimal("0.01"))]
+
+
+class TermSet(_Strict):
+    coverage_ratio: CoverageRatio
+    annual_fee_rate: FeeRate
+    fee_subsidy_share: Rate
+    interest_subsidy_share: Rate
+    max_amount: Money = Field(gt=0)
+    max_term_months: int = Field(ge=1, le=120)
+
+
+class TermOverrides(_Strict):
+    coverage_ratio: CoverageRatio | None = None
+    annual_fee_rate: FeeRate | None = None
+    fee_subsidy_share: Rate | None = None
+    interest_subsidy_share: Rate | None = None
+    max_amount: Money | None = Field(None, gt=0)
+    max_term_months: int | None = Field(None, ge=1, le=120)
+
+
+class Segment(_Strict):
+    code: Code
+    label_zh: Text
+    when: Expression = Field(description="The first segment whose condition holds applies")
+    overrides: TermOverrides
 
 
 class Terms(_Strict):
-    coverage_ratio: Rate
-    coverage_ratio_specialized: Rate
-    annual_fee_rate: Rate
-    fee_subsidy_share: Rate
-    interest_subsidy_share: Rate
-    interest_subsidy_share_specialized: Rate
+    default: TermSet
+    segments: list[Segment] = []
+    day_count_basis: Literal[360, 365] = 360
 
 
 class BatchRisk(_Strict):
@@ -76,33 +122,179 @@ class BatchRisk(_Strict):
     suspension_loss_rate: Rate
     compensation_ceiling: Rate
 
+    @model_validator(mode="after")
+    def _ordered(self) -> "BatchRisk":
+        if not self.warning_loss_rate <= self.suspension_loss_rate <= self.compensation_ceiling:
+            raise ValueError(
+                "warning_loss_rate ≤ suspension_loss_rate ≤ compensation_ceiling is required"
+            )
+        return self
+
 
 class PolicyDocument(_Strict):
-    name: str
-    description: str = ""
-    eligibility: Eligibility
-    limits: Limits
+    name: Text
+    description: str = Field("", max_length=2000)
+    rules: list[EligibilityRule] = Field(min_length=1, max_length=100)
     scoring: Scoring
     terms: Terms
     batch_risk: BatchRisk
 
+    @model_validator(mode="after")
+    def _unique_codes(self) -> "PolicyDocument":
+        for kind, codes in (
+            ("rules", [r.code for r in self.rules]),
+            ("scoring.factors", [f.code for f in self.scoring.factors]),
+            ("terms.segments", [s.code for s in self.terms.segments]),
+        ):
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                raise ValueError(f"{kind}: duplicate code {', '.join(duplicates)}")
+        return self
+
+
+def canonical(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as stored: validated and normalised (rates "0.0050", money "1.00")."""
+    return PolicyDocument.model_validate(document).model_dump(mode="json")
+
 
 def content_hash(document: dict[str, Any]) -> str:
-    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def years_between(start: date, end: date) -> int:
-    """Whole years from ``start`` to ``end`` (a firm founded 2020-03-01 is 1 on 2021-03-01)."""
-    years = end.year - start.year
-    if (end.month, end.day) < (start.month, start.day):
-        years -= 1
-    return max(years, 0)
+class PolicyInvalid(Exception):
+    """The document cannot be used; ``errors`` says where and why, all at once."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(f"{len(errors)} problem(s) in the policy")
+        self.errors = errors
 
 
-_FLAG_NAMES = {
-    name: field.description or name for name, field in EnterpriseFlags.model_fields.items()
-}
+@dataclass(frozen=True)
+class CompiledRule:
+    spec: EligibilityRule
+    expression: CompiledExpression
+    names_zh: list[str]
+    names_en: list[str]
+
+
+@dataclass(frozen=True)
+class CompiledFactor:
+    spec: ScoringFactor
+    expression: CompiledExpression
+
+
+@dataclass(frozen=True)
+class CompiledSegment:
+    spec: Segment
+    expression: CompiledExpression
+    terms: TermSet
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    document: PolicyDocument
+    rules: list[CompiledRule]
+    factors: list[CompiledFactor]
+    segments: list[CompiledSegment]
+    # Every rule, then every factor, as one array expression: one evaluation per
+    # assessment instead of one per expression. On an error, each is run on its own to
+    # find which one failed.
+    combined: Any
+
+
+def _segment_terms(default: TermSet, overrides: TermOverrides) -> TermSet:
+    merged = default.model_dump(mode="json") | overrides.model_dump(mode="json", exclude_none=True)
+    return TermSet.model_validate(merged)
+
+
+def _limits(terms: TermSet, code: str) -> dict[str, Any]:
+    return {
+        "segment": code,
+        "max_amount": terms.max_amount,
+        "max_term_months": Decimal(terms.max_term_months),
+    }
+
+
+def compile_policy(document: PolicyDocument) -> CompiledPolicy:
+    """Compile every expression; :class:`PolicyInvalid` lists every problem found."""
+    errors: list[FieldError] = []
+    default = document.terms.default
+    probes = probe_applications(_limits(default, "default"))
+
+    def compiled(path: str, text: str, result: Any, known: Any = FIELDS) -> Any:
+        try:
+            expression = compile_expression(text, result=result, known=known)
+            probe(expression, probes)
+        except ExpressionRefused as refused:
+            e = refused.error
+            errors.append(
+                FieldError(
+                    field=path,
+                    message=e.message,
+                    message_en=e.message_en,
+                    code=e.code,
+                    line=e.line,
+                    column=e.column,
+                )
+            )
+            return None
+        return expression
+
+    def check_message(path: str, template: str) -> list[str]:
+        try:
+            names = placeholders(template)
+        except ExpressionRefused as refused:
+            e = refused.error
+            errors.append(
+                FieldError(field=path, message=e.message, message_en=e.message_en, code=e.code)
+            )
+            return []
+        for name in names:
+            if name not in FIELDS:
+                errors.append(
+                    FieldError(
+                        field=path,
+                        message=f"消息中的占位符 {{{name}}} 不是已知字段",
+                        message_en=f"placeholder {{{name}}} is not a known field",
+                        code="unknown_name",
+                    )
+                )
+        return names
+
+    segments = []
+    for i, segment in enumerate(document.terms.segments):
+        expression = compiled(f"terms.segments.{i}.when", segment.when, BOOLEAN, SEGMENT_FIELDS)
+        segments.append(
+            CompiledSegment(segment, expression, _segment_terms(default, segment.overrides))
+        )
+    rules = []
+    for i, rule in enumerate(document.rules):
+        expression = compiled(f"rules.{i}.when", rule.when, BOOLEAN)
+        names_zh = check_message(f"rules.{i}.message_zh", rule.message_zh)
+        names_en = check_message(f"rules.{i}.message_en", rule.message_en)
+        rules.append(CompiledRule(rule, expression, names_zh, names_en))
+    factors = []
+    for i, factor in enumerate(document.scoring.factors):
+        path = f"scoring.factors.{i}.points"
+        factors.append(CompiledFactor(factor, compiled(path, factor.points, NUMBER)))
+    if errors:
+        raise PolicyInvalid(errors)
+    texts = [r.spec.when for r in rules] + [f.spec.points for f in factors]
+    combined = runtime_rule("[" + ",\n".join(f"({t})" for t in texts) + "]")
+    return CompiledPolicy(document, rules, factors, segments, combined)
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def guarantee_fee(principal: Decimal, annual_rate: Decimal, days: int, basis: int = 360) -> Decimal:
+    """``principal × rate × days / basis``, rounded half-up to the fen."""
+    return round_to_fen(principal * annual_rate * days / basis)
 
 
 @dataclass(frozen=True)
@@ -114,214 +306,140 @@ class Evaluation:
     trace: dict[str, Any]
 
 
-def evaluate(policy: PolicyDocument, request: AssessmentRequest) -> Evaluation:
-    enterprise, loan = request.enterprise, request.loan
-    flags = enterprise.flags
-    specialized = flags.specialized_new or flags.little_giant
-    years = years_between(enterprise.established_on, request.as_of)
-    amount_to_revenue = (
-        (loan.amount / enterprise.annual_revenue).quantize(Decimal("0.0001"))
-        if enterprise.annual_revenue > 0
-        else None
-    )
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def evaluate(policy: CompiledPolicy, request: AssessmentRequest) -> Evaluation:
+    document = policy.document
+    fields = application_fields(request)
+    segment_code, terms = "default", document.terms.default
+    errors: list[str] = []
+    for segment in policy.segments:
+        try:
+            applies = segment.expression.evaluate(fields)
+        except Exception as error:
+            errors.append(f"segment {segment.spec.code}: {error}")
+            continue
+        if applies:
+            segment_code, terms = segment.spec.code, segment.terms
+            break
+    fields.update(_limits(terms, segment_code))
+
+    try:
+        values = list(policy.combined.evaluate(fields))
+    except Exception:
+        values = []
+        for item in [*policy.rules, *policy.factors]:
+            try:
+                values.append(item.expression.evaluate(fields))
+            except Exception as error:
+                errors.append(f"{item.spec.code}: {error}")
+                values.append(None)
+    rule_values, factor_values = values[: len(policy.rules)], values[len(policy.rules) :]
+
     reasons: list[Reason] = []
     rules_trace: list[dict[str, Any]] = []
-
-    def rule(
-        code: str, passed: bool, ok: tuple[str, str], fail: tuple[str, str], **inputs: Any
-    ) -> None:
-        zh, en = ok if passed else fail
-        reasons.append(Reason(code=code, passed=passed, message_zh=zh, message_en=en))
-        rules_trace.append({"code": code, "passed": passed, "inputs": inputs})
-
-    e = policy.eligibility
-    district = enterprise.registered_district
-    rule(
-        "registered_in_district",
-        district in e.registered_districts,
-        (f"注册地为{district}", f"registered in {district}"),
-        (
-            f"注册地 {district} 不在本政策范围（{'、'.join(e.registered_districts)}）",
-            f"registered in {district}, outside {', '.join(e.registered_districts)}",
-        ),
-        registered_district=district,
-    )
-    size = enterprise.sme_size
-    rule(
-        "sme_class",
-        size in e.allowed_sizes,
-        (
-            f"按工信部联企业〔2011〕300号划型为{size.label_zh}企业",
-            f"classed {size.value} under 300号",
-        ),
-        (
-            f"按工信部联企业〔2011〕300号划型为{size.label_zh}企业，不属于支持对象",
-            f"classed {size.value} under 300号: not an SME",
-        ),
-        sme_size=size.value,
-        sme_sector=enterprise.sme_sector,
-    )
-    industrial = is_industrial(enterprise.sme_sector)
-    min_years = e.min_years_operating_industrial if industrial else e.min_years_operating_other
-    kind_zh = "工业企业" if industrial else "非工业企业"
-    rule(
-        "years_operating",
-        years >= min_years,
-        (
-            f"已经营 {years} 年（{kind_zh}要求 ≥ {min_years} 年）",
-            f"operating {years} years (≥ {min_years})",
-        ),
-        (
-            f"经营年限 {years} 年，不足{kind_zh}要求的 {min_years} 年",
-            f"operating {years} years, {kind_zh} need {min_years}",
-        ),
-        years_operating=years,
-        required=min_years,
-    )
-    code = enterprise.industry_code or ""
-    excluded_by_code = next(
-        (name for prefix, name in e.excluded_industry_prefixes.items() if code.startswith(prefix)),
-        None,
-    )
-    excluded_by_sector = (
-        SECTORS[enterprise.sme_sector].name_zh
-        if enterprise.sme_sector in e.excluded_sectors
-        else None
-    )
-    excluded = excluded_by_code or excluded_by_sector
-    rule(
-        "sector_not_excluded",
-        excluded is None,
-        ("所属行业不在限制范围", "sector not excluded"),
-        (f"所属行业（{excluded}）不在批次贷支持范围", f"sector excluded: {excluded}"),
-        industry_code=enterprise.industry_code,
-        sme_sector=enterprise.sme_sector,
-    )
-    rule(
-        "no_serious_bad_credit",
-        not flags.bad_credit_2y,
-        ("近两年无严重失信记录", "no serious bad-credit record in 2 years"),
-        (
-            "企业、法定代表人或实际控制人近两年有严重失信记录",
-            "serious bad-credit record of the firm, its representative or controller in 2 years",
-        ),
-    )
-    rule(
-        "no_threatening_lawsuit",
-        not flags.pending_lawsuit,
-        ("无影响偿债能力的未决诉讼", "no pending lawsuit threatening repayment"),
-        ("存在影响偿债能力的未决诉讼", "a pending lawsuit threatens repayment"),
-    )
-    rule(
-        "not_phase_out",
-        not flags.phase_out_list,
-        ("未列入“三高一低”淘汰名单", "not on the 三高一低 phase-out list"),
-        ("列入“三高一低”淘汰名单", "on the 三高一低 phase-out list"),
-    )
-    cap = policy.limits.max_amount_specialized if specialized else policy.limits.max_amount
-    cap_wan = (cap / 10000).normalize()
-    rule(
-        "amount_within_cap",
-        loan.amount <= cap,
-        (f"申请金额在单户上限 {cap_wan:f} 万元以内", f"amount within the cap of {cap}"),
-        (
-            f"申请金额 {loan.amount} 元超过单户上限 {cap_wan:f} 万元",
-            f"amount {loan.amount} above the cap of {cap}",
-        ),
-        amount=str(loan.amount),
-        cap=str(cap),
-        specialized=specialized,
-    )
-    max_term = policy.limits.max_term_months
-    rule(
-        "term_within_cap",
-        loan.term_months <= max_term,
-        (f"期限 {loan.term_months} 个月，不超过 {max_term} 个月", f"term within {max_term} months"),
-        (
-            f"期限 {loan.term_months} 个月，超过上限 {max_term} 个月",
-            f"term {loan.term_months} months above {max_term}",
-        ),
-        term_months=loan.term_months,
-        cap=max_term,
-    )
-
-    s = policy.scoring
-    factors: list[dict[str, Any]] = [{"code": "base", "points": s.base}]
-    for flag, points in s.flag_points.items():
-        if getattr(flags, flag, False):
-            factors.append(
-                {"code": f"flag:{flag}", "points": points, "label": _FLAG_NAMES.get(flag)}
+    for rule, value in zip(policy.rules, rule_values, strict=True):
+        spec = rule.spec
+        passed = None if value is None else bool(value)
+        rules_trace.append({"code": spec.code, "passed": passed})
+        reasons.append(
+            Reason(
+                code=spec.code,
+                passed=bool(passed),
+                message_zh=render(spec.message_zh, rule.names_zh, fields),
+                message_en=render(spec.message_en, rule.names_en, fields),
             )
-    if years >= s.mature_after_years:
-        factors.append({"code": "mature", "points": s.mature_points, "years_operating": years})
-    leverage = amount_to_revenue if amount_to_revenue is not None else Decimal("Infinity")
-    penalty = next(
-        (
-            p
-            for p in sorted(s.leverage_penalties, key=lambda p: p.above_ratio, reverse=True)
-            if leverage > p.above_ratio
-        ),
-        None,
-    )
-    if penalty is not None:
-        factors.append(
-            {
-                "code": "leverage",
-                "points": penalty.points,
-                "amount_to_revenue": str(amount_to_revenue)
-                if amount_to_revenue is not None
-                else None,
-                "above": str(penalty.above_ratio),
-            }
         )
-    score = max(0, min(100, sum(f["points"] for f in factors)))
 
-    hard_failures = [r for r in reasons if not r.passed]
-    if hard_failures:
+    scoring = document.scoring
+    factors_trace: list[dict[str, Any]] = []
+    total = Decimal(scoring.base)
+    for factor, points in zip(policy.factors, factor_values, strict=True):
+        if not points:
+            continue
+        weighted = Decimal(points) * factor.spec.weight
+        total += weighted
+        factors_trace.append(
+            {"code": factor.spec.code, "label_zh": factor.spec.label_zh, "points": str(weighted)}
+        )
+    score = int(min(max(total.quantize(Decimal(1), rounding=ROUND_HALF_UP), 0), 100))
+
+    bands = scoring.bands
+    if any(r["passed"] is False for r in rules_trace):
         decision = Decision.INELIGIBLE
-    elif score >= s.eligible_from:
+    elif errors:
+        decision = Decision.REFERRED
+        reasons.append(
+            Reason(
+                code="evaluation_error",
+                passed=False,
+                message_zh="部分规则无法计算，转区财政局人工复核",
+                message_en="some rules could not be evaluated: referred to the bureau",
+            )
+        )
+    elif score >= bands.eligible_from:
         decision = Decision.ELIGIBLE
-    else:
+    elif score >= bands.referred_from:
         decision = Decision.REFERRED
         reasons.append(
             Reason(
                 code="score_below_threshold",
                 passed=False,
-                message_zh=f"评分 {score} 低于自动通过线 {s.eligible_from}，转区财政局人工复核",
-                message_en=f"score {score} below {s.eligible_from}: referred to the bureau",
+                message_zh=f"评分 {score} 低于自动通过线 {bands.eligible_from}，转区财政局人工复核",
+                message_en=f"score {score} below {bands.eligible_from}: referred to the bureau",
             )
         )
-    terms = None if decision is Decision.INELIGIBLE else _terms(policy, request, specialized)
+    else:
+        decision = Decision.INELIGIBLE
+        reasons.append(
+            Reason(
+                code="score_below_referral",
+                passed=False,
+                message_zh=f"评分 {score} 低于复核线 {bands.referred_from}",
+                message_en=f"score {score} below the referral line {bands.referred_from}",
+            )
+        )
+    proposed = (
+        None
+        if decision is Decision.INELIGIBLE
+        else _terms(terms, segment_code, request, document.terms.day_count_basis)
+    )
     trace = {
-        "derived": {
-            "years_operating": years,
-            "amount_to_revenue": str(amount_to_revenue) if amount_to_revenue is not None else None,
-            "specialized": specialized,
-            "industrial": industrial,
-        },
+        "segment": segment_code,
+        "fields": {name: _jsonable(value) for name, value in fields.items()},
         "rules": rules_trace,
-        "factors": factors,
-        "eligible_from": s.eligible_from,
+        "base": scoring.base,
+        "factors": factors_trace,
+        "bands": bands.model_dump(),
+        "errors": errors,
     }
-    return Evaluation(decision=decision, score=score, reasons=reasons, terms=terms, trace=trace)
+    return Evaluation(decision=decision, score=score, reasons=reasons, terms=proposed, trace=trace)
 
 
-def _terms(policy: PolicyDocument, request: AssessmentRequest, specialized: bool) -> ProposedTerms:
-    t = policy.terms
+def _terms(terms: TermSet, segment: str, request: AssessmentRequest, basis: int) -> ProposedTerms:
     amount = request.loan.amount
-    coverage = t.coverage_ratio_specialized if specialized else t.coverage_ratio
-    annual_fee = round_to_fen(amount * t.annual_fee_rate)
-    fee_subsidy = round_to_fen(annual_fee * t.fee_subsidy_share)
+    days = (add_months(request.as_of, request.loan.term_months) - request.as_of).days
+    annual_fee = round_to_fen(amount * terms.annual_fee_rate)
+    annual_subsidy = round_to_fen(annual_fee * terms.fee_subsidy_share)
+    fee = guarantee_fee(amount, terms.annual_fee_rate, days, basis)
+    subsidy = round_to_fen(fee * terms.fee_subsidy_share)
     return ProposedTerms(
-        guaranteed_amount=round_to_fen(amount * coverage),
-        coverage_ratio=coverage,
-        annual_fee_rate=t.annual_fee_rate,
-        fee_subsidy_share=t.fee_subsidy_share,
-        interest_subsidy_share=(
-            t.interest_subsidy_share_specialized if specialized else t.interest_subsidy_share
-        ),
+        guaranteed_amount=round_to_fen(amount * terms.coverage_ratio),
+        coverage_ratio=terms.coverage_ratio,
+        annual_fee_rate=terms.annual_fee_rate,
+        fee_subsidy_share=terms.fee_subsidy_share,
+        interest_subsidy_share=terms.interest_subsidy_share,
         annual_fee=annual_fee,
-        annual_fee_subsidy=fee_subsidy,
-        annual_fee_payable=annual_fee - fee_subsidy,
+        annual_fee_subsidy=annual_subsidy,
+        annual_fee_payable=annual_fee - annual_subsidy,
         term_months=request.loan.term_months,
+        segment=segment,
+        max_amount=terms.max_amount,
+        fee_days=days,
+        day_count_basis=basis,
+        guarantee_fee=fee,
+        guarantee_fee_subsidy=subsidy,
+        guarantee_fee_payable=fee - subsidy,
     )

@@ -2,48 +2,112 @@
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.guarantee.models import Assessment, PolicyVersion
+from services.guarantee.models import (
+    Assessment,
+    AuditEntry,
+    PolicyStatus,
+    PolicyVersion,
+    WhatIfChange,
+    WhatIfJob,
+    WhatIfStatus,
+)
+
+_assessments: sa.Table = Assessment.__table__  # type: ignore[attr-defined]
+_changes: sa.Table = WhatIfChange.__table__  # type: ignore[attr-defined]
+_jobs: sa.Table = WhatIfJob.__table__  # type: ignore[attr-defined]
 
 
 async def policy_in_force(*, session: AsyncSession, on: date) -> PolicyVersion | None:
     result = await session.execute(
         select(PolicyVersion)
         .where(
-            PolicyVersion.status == "active",
+            PolicyVersion.status == PolicyStatus.APPROVED,
             col(PolicyVersion.effective_from) <= on,
-            sa.or_(col(PolicyVersion.effective_to).is_(None), col(PolicyVersion.effective_to) > on),
         )
-        .order_by(col(PolicyVersion.effective_from).desc(), col(PolicyVersion.version).desc())
+        .order_by(col(PolicyVersion.effective_from).desc(), col(PolicyVersion.decided_at).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
 
 
-async def get_policy(*, session: AsyncSession, policy_id: uuid.UUID) -> PolicyVersion | None:
-    return await session.get(PolicyVersion, policy_id)
-
-
-async def get_policy_by_name(
-    *, session: AsyncSession, name: str, version: int
-) -> PolicyVersion | None:
+async def approved_policies(*, session: AsyncSession) -> Sequence[PolicyVersion]:
+    """Approved versions in the order they take over from one another."""
     result = await session.execute(
-        select(PolicyVersion).where(PolicyVersion.name == name, PolicyVersion.version == version)
-    )
-    return result.scalar_one_or_none()
-
-
-async def list_policies(*, session: AsyncSession) -> Sequence[PolicyVersion]:
-    result = await session.execute(
-        select(PolicyVersion).order_by(col(PolicyVersion.name), col(PolicyVersion.version).desc())
+        select(PolicyVersion)
+        .where(PolicyVersion.status == PolicyStatus.APPROVED)
+        .order_by(col(PolicyVersion.effective_from), col(PolicyVersion.decided_at))
     )
     return result.scalars().all()
+
+
+async def get_policy(
+    *, session: AsyncSession, policy_id: uuid.UUID, for_update: bool = False
+) -> PolicyVersion | None:
+    return await session.get(PolicyVersion, policy_id, with_for_update=for_update or None)
+
+
+async def next_policy_version(*, session: AsyncSession) -> int:
+    result = await session.execute(sa.select(sa.func.max(PolicyVersion.version)))
+    return (result.scalar() or 0) + 1
+
+
+async def list_policies(
+    *, session: AsyncSession, status: str | None, offset: int, limit: int
+) -> tuple[Sequence[PolicyVersion], int]:
+    where = [PolicyVersion.status == status] if status else []
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(PolicyVersion).where(*where)
+    )
+    result = await session.execute(
+        select(PolicyVersion)
+        .where(*where)
+        .order_by(col(PolicyVersion.version).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0
+
+
+def add(session: AsyncSession, row: Any) -> None:
+    session.add(row)
+
+
+async def audit(
+    *,
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    detail: dict[str, Any],
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, detail=detail
+        )
+    )
+
+
+async def list_audit(
+    *, session: AsyncSession, entity_id: str | None, offset: int, limit: int
+) -> tuple[Sequence[AuditEntry], int]:
+    where = [AuditEntry.entity_id == entity_id] if entity_id else []
+    total = await session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(*where))
+    result = await session.execute(
+        select(AuditEntry)
+        .where(*where)
+        .order_by(col(AuditEntry.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0
 
 
 async def assessments_for_applications(
@@ -63,4 +127,102 @@ async def get_assessment(*, session: AsyncSession, assessment_id: uuid.UUID) -> 
 
 async def insert_assessments(*, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(sa.insert(Assessment.__table__), rows)  # type: ignore[attr-defined]
+        await session.execute(sa.insert(_assessments), rows)
+
+
+# --- what-if jobs ---------------------------------------------------------------------------
+
+
+async def get_job(*, session: AsyncSession, job_id: uuid.UUID) -> WhatIfJob | None:
+    return await session.get(WhatIfJob, job_id)
+
+
+async def claim_job(
+    *, session: AsyncSession, now: datetime, lease_until: datetime
+) -> WhatIfJob | None:
+    """Lease the oldest queued job, or a running one whose worker stopped renewing its lease."""
+    claimable = sa.or_(
+        _jobs.c.status == WhatIfStatus.QUEUED,
+        sa.and_(_jobs.c.status == WhatIfStatus.RUNNING, _jobs.c.lease_until < now),
+    )
+    candidate = (
+        sa.select(_jobs.c.id)
+        .where(claimable)
+        .order_by(_jobs.c.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        sa.update(_jobs)
+        .where(_jobs.c.id == candidate, claimable)
+        .values(
+            status=WhatIfStatus.RUNNING,
+            lease_until=lease_until,
+            attempts=_jobs.c.attempts + 1,
+            started_at=sa.func.coalesce(_jobs.c.started_at, now),
+            processed=0,
+        )
+        .returning(_jobs.c.id)
+    )
+    job_id = result.scalar_one_or_none()
+    if job_id is None:
+        return None
+    # A job taken over from a stopped worker starts again from the beginning.
+    await session.execute(sa.delete(_changes).where(_changes.c.job_id == job_id))
+    return await session.get(WhatIfJob, job_id, populate_existing=True)
+
+
+async def update_job(*, session: AsyncSession, job_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(sa.update(_jobs).where(_jobs.c.id == job_id).values(**values))
+
+
+def _period(period_from: date, period_to: date) -> Any:
+    return sa.and_(_assessments.c.as_of >= period_from, _assessments.c.as_of <= period_to)
+
+
+async def count_assessments(*, session: AsyncSession, period_from: date, period_to: date) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(_assessments).where(_period(period_from, period_to))
+    )
+    return total or 0
+
+
+async def assessments_page(
+    *,
+    session: AsyncSession,
+    period_from: date,
+    period_to: date,
+    after: tuple[date, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[sa.Row[Any]]:
+    """The next ``limit`` assessments of the period in (as_of, id) order (keyset pagination)."""
+    c = _assessments.c
+    query = sa.select(
+        c.id, c.application_id, c.as_of, c.request, c.decision, c.score, c.terms, c.trace
+    ).where(_period(period_from, period_to))
+    if after is not None:
+        query = query.where(sa.tuple_(c.as_of, c.id) > sa.tuple_(*after))
+    result = await session.execute(query.order_by(c.as_of, c.id).limit(limit))
+    return result.all()
+
+
+async def insert_changes(*, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(sa.insert(_changes), rows)
+
+
+async def list_changes(
+    *, session: AsyncSession, job_id: uuid.UUID, offset: int, limit: int
+) -> tuple[Sequence[WhatIfChange], int]:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(_changes).where(_changes.c.job_id == job_id)
+    )
+    result = await session.execute(
+        select(WhatIfChange)
+        .where(WhatIfChange.job_id == job_id)
+        .order_by(col(WhatIfChange.as_of), col(WhatIfChange.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0

@@ -1,14 +1,52 @@
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi.responses import PlainTextResponse
 
-from services.guarantee import service
-from services.guarantee.deps import AssessorDep, ServiceCallerDep, SessionDep, StaffDep
-from services.guarantee.exceptions import AssessmentConflict, AssessmentNotFound, NoPolicyInForce
-from services.guarantee.models import AssessmentPublic, PolicyVersionPublic
+from services.guarantee import lifecycle, service, whatif
+from services.guarantee.deps import (
+    AssessorDep,
+    BureauDep,
+    RunnerDep,
+    ServiceCallerDep,
+    SessionDep,
+    StaffDep,
+)
+from services.guarantee.exceptions import (
+    ApprovePermissionRequired,
+    AssessmentConflict,
+    AssessmentNotFound,
+    EffectiveDateInvalid,
+    FourEyesRequired,
+    NoPolicyInForce,
+    PolicyInvalid,
+    PolicyNotEditable,
+    PolicyNotFound,
+    PolicyStateConflict,
+    WhatIfNotFound,
+    WhatIfPeriodInvalid,
+)
+from services.guarantee.models import (
+    AssessmentPublic,
+    AssessmentReplay,
+    AuditPage,
+    PolicyCheck,
+    PolicyCheckResult,
+    PolicyCreate,
+    PolicyDecision,
+    PolicyDiff,
+    PolicyDocumentUpdate,
+    PolicyStatus,
+    PolicySubmission,
+    PolicyVersionPage,
+    PolicyVersionPublic,
+    WhatIfChangePage,
+    WhatIfCreate,
+    WhatIfJobPublic,
+)
 from shared.clock import shanghai_today
 from shared.contracts.assessment import (
     AssessmentBatch,
@@ -28,9 +66,13 @@ from shared.errors import (
 
 assessments = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 policies = APIRouter(prefix="/v1/policies", tags=["policies"])
+whatifs = APIRouter(prefix="/v1/whatif", tags=["what-if"])
+audit = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 _AUTH = (Unauthenticated, Forbidden)
 _BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 @assessments.post(
@@ -79,10 +121,37 @@ async def get_assessment(
     return await service.get_assessment(session=session, assessment_id=assessment_id)
 
 
-@policies.get("", response_model=list[PolicyVersionPublic], responses=problem_responses(*_AUTH))
-async def list_policies(session: SessionDep, principal: StaffDep) -> list[PolicyVersionPublic]:
-    """All policy versions."""
-    return await service.list_policies(session=session)
+@assessments.get(
+    "/{assessment_id}/replay",
+    response_model=AssessmentReplay,
+    responses=problem_responses(*_AUTH, AssessmentNotFound, ValidationFailed),
+)
+async def replay_assessment(
+    assessment_id: uuid.UUID, session: SessionDep, principal: StaffDep
+) -> AssessmentReplay:
+    """Assess the stored input again under its version and date; say whether all agrees."""
+    return await service.replay(session=session, assessment_id=assessment_id)
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+
+@policies.get("", response_model=PolicyVersionPage, responses=problem_responses(*_AUTH))
+async def list_policies(
+    session: SessionDep,
+    principal: StaffDep,
+    status: PolicyStatus | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> PolicyVersionPage:
+    """Policy versions, newest first, without their documents."""
+    return await lifecycle.list_versions(
+        session=session,
+        status=status.value if status else None,
+        offset=offset,
+        limit=limit,
+        today=shanghai_today(),
+    )
 
 
 @policies.get(
@@ -96,4 +165,245 @@ async def policy_in_force(
     on: Annotated[date | None, Query(description="Date (Asia/Shanghai); today if omitted")] = None,
 ) -> PolicyVersionPublic:
     """The policy version in force on a date."""
-    return await service.get_policy_in_force(session=session, on=on or shanghai_today())
+    day = on or shanghai_today()
+    version = await lifecycle.in_force(session=session, on=day)
+    if version is None:
+        raise NoPolicyInForce(f"{day} 没有生效的担保政策")
+    return await lifecycle.public(session, version, shanghai_today())
+
+
+@policies.post(
+    "",
+    status_code=201,
+    response_model=PolicyVersionPublic,
+    responses=problem_responses(*_AUTH, *_BODY, PolicyInvalid, PolicyNotFound),
+)
+async def create_policy(
+    payload: PolicyCreate, session: SessionDep, principal: BureauDep, response: Response
+) -> PolicyVersionPublic:
+    """A new draft: copied from a version, or imported as JSON (`document`) or YAML (`yaml`)."""
+    created = await lifecycle.create_draft(
+        session=session, principal=principal, payload=payload, today=shanghai_today()
+    )
+    response.headers["Location"] = f"/v1/policies/{created.id}"
+    return created
+
+
+@policies.post(
+    "/check",
+    response_model=PolicyCheckResult,
+    responses=problem_responses(*_AUTH, *_BODY, PolicyInvalid),
+)
+async def check_policy(payload: PolicyCheck, principal: BureauDep) -> PolicyCheckResult:
+    """Validate and compile a document without saving it: every problem, with positions."""
+    return lifecycle.check(payload.document, payload.yaml)
+
+
+@policies.get(
+    "/{policy_id}",
+    response_model=PolicyVersionPublic,
+    responses=problem_responses(*_AUTH, PolicyNotFound, ValidationFailed),
+)
+async def get_policy(
+    policy_id: uuid.UUID, session: SessionDep, principal: StaffDep
+) -> PolicyVersionPublic:
+    """One version with its document."""
+    return await lifecycle.get(session=session, policy_id=policy_id, today=shanghai_today())
+
+
+@policies.put(
+    "/{policy_id}/document",
+    response_model=PolicyVersionPublic,
+    responses=problem_responses(*_AUTH, *_BODY, PolicyInvalid, PolicyNotFound, PolicyNotEditable),
+)
+async def update_policy(
+    policy_id: uuid.UUID, payload: PolicyDocumentUpdate, session: SessionDep, principal: BureauDep
+) -> PolicyVersionPublic:
+    """Replace a draft's document. Refused (409) once the version is submitted."""
+    return await lifecycle.update_draft(
+        session=session,
+        principal=principal,
+        policy_id=policy_id,
+        payload=payload,
+        today=shanghai_today(),
+    )
+
+
+@policies.post(
+    "/{policy_id}/submission",
+    response_model=PolicyVersionPublic,
+    responses=problem_responses(
+        *_AUTH, *_BODY, PolicyNotFound, PolicyStateConflict, EffectiveDateInvalid
+    ),
+)
+async def submit_policy(
+    policy_id: uuid.UUID, payload: PolicySubmission, session: SessionDep, principal: BureauDep
+) -> PolicyVersionPublic:
+    """Submit a draft for approval, with the date it is to take effect."""
+    return await lifecycle.submit(
+        session=session,
+        principal=principal,
+        policy_id=policy_id,
+        effective_from=payload.effective_from,
+        today=shanghai_today(),
+    )
+
+
+@policies.post(
+    "/{policy_id}/approval",
+    response_model=PolicyVersionPublic,
+    responses=problem_responses(
+        *_AUTH,
+        *_BODY,
+        PolicyNotFound,
+        PolicyStateConflict,
+        EffectiveDateInvalid,
+        FourEyesRequired,
+        ApprovePermissionRequired,
+    ),
+)
+async def approve_policy(
+    policy_id: uuid.UUID, payload: PolicyDecision, session: SessionDep, principal: BureauDep
+) -> PolicyVersionPublic:
+    """Approve a submitted version: a second person with the approver permission (four eyes)."""
+    return await lifecycle.approve(
+        session=session,
+        principal=principal,
+        policy_id=policy_id,
+        note=payload.note,
+        today=shanghai_today(),
+    )
+
+
+@policies.post(
+    "/{policy_id}/rejection",
+    response_model=PolicyVersionPublic,
+    responses=problem_responses(
+        *_AUTH, *_BODY, PolicyNotFound, PolicyStateConflict, ApprovePermissionRequired
+    ),
+)
+async def reject_policy(
+    policy_id: uuid.UUID, payload: PolicyDecision, session: SessionDep, principal: BureauDep
+) -> PolicyVersionPublic:
+    """Send a submitted version back, with the reason (`note`)."""
+    return await lifecycle.reject(
+        session=session,
+        principal=principal,
+        policy_id=policy_id,
+        note=payload.note,
+        today=shanghai_today(),
+    )
+
+
+@policies.get(
+    "/{policy_id}/export",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"application/yaml": {}, "application/json": {}}},
+        **problem_responses(*_AUTH, PolicyNotFound, ValidationFailed),
+    },
+)
+async def export_policy(
+    policy_id: uuid.UUID,
+    session: SessionDep,
+    principal: StaffDep,
+    format: Literal["yaml", "json"] = "yaml",
+) -> Response:
+    """The document as YAML or JSON, ready to import elsewhere."""
+    version = await lifecycle.get_version(session=session, policy_id=policy_id)
+    media_type = "application/yaml" if format == "yaml" else "application/json"
+    return Response(
+        lifecycle.export(version, format),
+        media_type=f"{media_type}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="policy-v{version.version}.{format}"'
+        },
+    )
+
+
+@policies.get(
+    "/{policy_id}/diff",
+    response_model=PolicyDiff,
+    responses=problem_responses(*_AUTH, PolicyNotFound, ValidationFailed),
+)
+async def diff_policy(
+    policy_id: uuid.UUID,
+    session: SessionDep,
+    principal: StaffDep,
+    against: Annotated[
+        uuid.UUID | None,
+        Query(description="The version to compare with; the one it was drafted from if omitted"),
+    ] = None,
+) -> PolicyDiff:
+    """What changed from another version (or the version it was drafted from) to this one."""
+    if against is None:
+        version = await lifecycle.get_version(session=session, policy_id=policy_id)
+        against = version.based_on_id or version.id
+    return await lifecycle.diff(session=session, from_id=against, to_id=policy_id)
+
+
+@policies.post(
+    "/{policy_id}/whatif",
+    status_code=202,
+    response_model=WhatIfJobPublic,
+    responses=problem_responses(*_AUTH, *_BODY, PolicyNotFound, WhatIfPeriodInvalid),
+)
+async def request_whatif(
+    policy_id: uuid.UUID,
+    payload: WhatIfCreate,
+    session: SessionDep,
+    principal: BureauDep,
+    runner: RunnerDep,
+    background: BackgroundTasks,
+    response: Response,
+) -> WhatIfJobPublic:
+    """Replay the stored assessments of a period under this version, as a job to poll."""
+    job = await whatif.request_whatif(
+        session=session, principal=principal, policy_id=policy_id, payload=payload
+    )
+    if runner is not None:
+        background.add_task(runner.wake)
+    response.headers["Location"] = f"/v1/whatif/{job.id}"
+    return job
+
+
+@whatifs.get(
+    "/{job_id}",
+    response_model=WhatIfJobPublic,
+    responses=problem_responses(*_AUTH, WhatIfNotFound, ValidationFailed),
+)
+async def get_whatif(
+    job_id: uuid.UUID, session: SessionDep, principal: BureauDep
+) -> WhatIfJobPublic:
+    """Progress (percent) while running; the before/after summary when done."""
+    return await whatif.get_job(session=session, job_id=job_id)
+
+
+@whatifs.get(
+    "/{job_id}/changes",
+    response_model=WhatIfChangePage,
+    responses=problem_responses(*_AUTH, WhatIfNotFound, ValidationFailed),
+)
+async def list_whatif_changes(
+    job_id: uuid.UUID,
+    session: SessionDep,
+    principal: BureauDep,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> WhatIfChangePage:
+    """The applications whose decision, score or terms would change, with the rules why."""
+    return await whatif.list_changes(session=session, job_id=job_id, offset=offset, limit=limit)
+
+
+@audit.get("", response_model=AuditPage, responses=problem_responses(*_AUTH, ValidationFailed))
+async def audit_log(
+    session: SessionDep,
+    principal: BureauDep,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> AuditPage:
+    """Who changed what and when, newest first; optionally for one policy version or job."""
+    return await lifecycle.audit_log(
+        session=session, entity_id=entity_id, offset=offset, limit=limit
+    )

@@ -11,15 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.guarantee import repository as repo
-from services.guarantee.default_policy import DEFAULT_POLICY
 from services.guarantee.exceptions import AssessmentConflict, AssessmentNotFound, NoPolicyInForce
-from services.guarantee.models import (
-    Assessment,
-    AssessmentPublic,
-    PolicyVersion,
-    PolicyVersionPublic,
-)
-from services.guarantee.policy import PolicyDocument, content_hash, evaluate
+from services.guarantee.lifecycle import compiled_policy
+from services.guarantee.models import Assessment, AssessmentPublic, AssessmentReplay, PolicyVersion
+from services.guarantee.policy import evaluate
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.assessment import (
@@ -35,17 +30,6 @@ from shared.contracts.assessment import (
 from shared.errors import AppError
 
 log = structlog.get_logger("guarantee")
-
-# Versions are immutable, so a parsed document can be kept by its content hash.
-_parsed: dict[str, PolicyDocument] = {}
-
-
-def parse_policy(version: PolicyVersion) -> PolicyDocument:
-    document = _parsed.get(version.content_hash)
-    if document is None:
-        document = PolicyDocument.model_validate(version.document)
-        _parsed[version.content_hash] = document
-    return document
 
 
 def fingerprint(request: AssessmentRequest) -> str:
@@ -143,7 +127,7 @@ async def _assess_all(
         if policy is None:
             refuse(request, NoPolicyInForce(f"{request.as_of} 没有生效的担保政策"))
             continue
-        evaluation = evaluate(parse_policy(policy), request)
+        evaluation = evaluate(compiled_policy(policy), request)
         assessment = {
             "id": uuid.uuid4(),
             "application_id": request.application_id,
@@ -227,37 +211,27 @@ async def get_assessment(*, session: AsyncSession, assessment_id: uuid.UUID) -> 
     return AssessmentPublic.model_validate(assessment, from_attributes=True)
 
 
-async def list_policies(*, session: AsyncSession) -> list[PolicyVersionPublic]:
-    return [
-        PolicyVersionPublic.model_validate(p, from_attributes=True)
-        for p in await repo.list_policies(session=session)
-    ]
-
-
-async def get_policy_in_force(*, session: AsyncSession, on: date) -> PolicyVersionPublic:
-    policy = await repo.policy_in_force(session=session, on=on)
-    if policy is None:
-        raise NoPolicyInForce(f"{on} 没有生效的担保政策")
-    return PolicyVersionPublic.model_validate(policy, from_attributes=True)
-
-
-async def install_default_policy(*, session: AsyncSession, effective_from: date) -> PolicyVersion:
-    """Make the shipped policy version 1 if it is not there yet (idempotent)."""
-    PolicyDocument.model_validate(DEFAULT_POLICY)
-    existing = await repo.get_policy_by_name(
-        session=session, name=DEFAULT_POLICY["name"], version=1
+async def replay(*, session: AsyncSession, assessment_id: uuid.UUID) -> AssessmentReplay:
+    """Assess the stored input again under the stored version and as-of date, and compare."""
+    assessment = await repo.get_assessment(session=session, assessment_id=assessment_id)
+    if assessment is None:
+        raise AssessmentNotFound(f"没有编号为 {assessment_id} 的评估")
+    policy = await repo.get_policy(session=session, policy_id=assessment.policy_version_id)
+    assert policy is not None
+    again = evaluate(compiled_policy(policy), AssessmentRequest.model_validate(assessment.request))
+    replayed = {
+        "decision": again.decision.value,
+        "score": again.score,
+        "reasons": [r.model_dump(mode="json") for r in again.reasons],
+        "terms": again.terms.model_dump(mode="json") if again.terms else None,
+        "trace": again.trace,
+    }
+    differences = [name for name, value in replayed.items() if getattr(assessment, name) != value]
+    return AssessmentReplay(
+        assessment_id=assessment.id,
+        policy_version_id=policy.id,
+        policy_hash=policy.content_hash,
+        policy_hash_matches=policy.content_hash == assessment.policy_hash,
+        identical=not differences and policy.content_hash == assessment.policy_hash,
+        differences=differences,
     )
-    if existing is not None:
-        return existing
-    policy = PolicyVersion(
-        name=DEFAULT_POLICY["name"],
-        version=1,
-        status="active",
-        document=DEFAULT_POLICY,
-        content_hash=content_hash(DEFAULT_POLICY),
-        effective_from=effective_from,
-        created_by="system:seed",
-    )
-    session.add(policy)
-    await session.flush()
-    return policy

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +38,10 @@ class EnterpriseSnapshot(BaseModel):
     employees: int
     annual_revenue: Money
     total_assets: Money
+    total_liabilities: Money | None = Field(None, description="负债总额, if given")
+    land_area_mu: Decimal | None = Field(
+        None, ge=0, max_digits=12, decimal_places=2, description="用地面积（亩）, if given"
+    )
     established_on: date
     flags: EnterpriseFlags
 
@@ -79,6 +84,13 @@ class ProposedTerms(BaseModel):
     annual_fee_subsidy: Money
     annual_fee_payable: Money = Field(description="What the SME pays after the subsidy")
     term_months: int
+    segment: str = Field(description="Terms segment of the policy that applied")
+    max_amount: Money = Field(description="Per-enterprise cap of that segment")
+    fee_days: int = Field(description="Days from the as-of date to the end of the term")
+    day_count_basis: int = Field(description="360 (or 365): fee = principal × rate × days / basis")
+    guarantee_fee: Money = Field(description="Guarantee fee over the whole term")
+    guarantee_fee_subsidy: Money = Field(description="The district's share of that fee")
+    guarantee_fee_payable: Money = Field(description="What the SME pays over the term")
 
 
 class AssessmentResult(BaseModel):

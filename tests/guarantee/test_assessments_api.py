@@ -49,7 +49,15 @@ async def test_assessment_keeps_snapshot_policy_hash_and_trace(
     assert data["as_of"] == "2026-11-25"
     assert len(data["policy_hash"]) == 64
     assert data["trace"]["rules"][0]["code"] == "registered_in_district"
-    assert data["trace"]["derived"]["years_operating"] == 8
+    assert data["trace"]["fields"]["years_operating"] == "8"
+    assert data["terms"]["guarantee_fee"] == "10138.89"  # 2,000,000 × 0.5 % × 365 / 360
+
+    replay = await guarantee_client.get(
+        f"/v1/assessments/{data['id']}/replay", headers=tokens.header(tokens.bureau())
+    )
+    assert replay.status_code == 200
+    assert replay.json()["identical"] is True
+    assert replay.json()["differences"] == []
 
 
 async def test_batch_gives_each_item_its_own_outcome(
@@ -116,12 +124,15 @@ async def test_policy_in_force(guarantee_client: httpx.AsyncClient, tokens: Toke
     today = await guarantee_client.get("/v1/policies/in-force", headers=headers)
     assert today.status_code == 200
     assert today.json()["name"] == "青浦区批次贷"
-    assert today.json()["document"]["terms"]["annual_fee_rate"] == "0.0050"
+    assert today.json()["document"]["terms"]["default"]["annual_fee_rate"] == "0.0050"
+    assert today.json()["in_force"] is True
     before = await guarantee_client.get("/v1/policies/in-force?on=2019-12-31", headers=headers)
     assert before.status_code == 503
-    listing = await guarantee_client.get("/v1/policies", headers=headers)
-    assert [p["version"] for p in listing.json()] == [1]
-    assert date.fromisoformat(listing.json()[0]["effective_from"]) == date(2021, 1, 1)
+    listing = await guarantee_client.get("/v1/policies?status=approved", headers=headers)
+    shipped = listing.json()["items"][-1]
+    assert shipped["version"] == 1
+    assert shipped["status_zh"] == "已批准"
+    assert date.fromisoformat(shipped["effective_from"]) == date(2021, 1, 1)
 
 
 async def test_unknown_assessment_is_404(

@@ -1,5 +1,6 @@
 """The shipped policy, rule by rule, and properties of its arithmetic."""
 
+import copy
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -8,13 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.guarantee.default_policy import DEFAULT_POLICY
-from services.guarantee.policy import PolicyDocument, content_hash, evaluate, years_between
+from services.guarantee.default_policy import default_policy
+from services.guarantee.expressions import years_between
+from services.guarantee.policy import (
+    PolicyDocument,
+    add_months,
+    compile_policy,
+    content_hash,
+    evaluate,
+    guarantee_fee,
+)
 from shared.contracts.assessment import AssessmentRequest, Decision
 from shared.sme import SECTORS, SmeSize
 from tests.guarantee.factories import make_request
 
-POLICY = PolicyDocument.model_validate(DEFAULT_POLICY)
+POLICY = compile_policy(PolicyDocument.model_validate(default_policy()))
 request = make_request
 
 
@@ -27,6 +36,8 @@ def test_plain_qingpu_manufacturer_is_eligible() -> None:
     assert result.decision is Decision.ELIGIBLE
     assert result.score == 65  # base 60 + 5 for operating ≥ 5 years
     assert failed(result) == set()
+    assert result.trace["segment"] == "default"
+    assert all(rule["passed"] for rule in result.trace["rules"])
 
 
 @pytest.mark.parametrize(
@@ -41,6 +52,10 @@ def test_plain_qingpu_manufacturer_is_eligible() -> None:
         ),
         (
             {"enterprise__industry_code": "R9011", "enterprise__sme_sector": "other"},
+            "sector_not_excluded",
+        ),
+        (
+            {"enterprise__industry_code": "K7010", "enterprise__sme_sector": "other"},
             "sector_not_excluded",
         ),
         (
@@ -64,6 +79,19 @@ def test_each_hard_rule_alone_makes_an_application_ineligible(changes: dict, rul
     assert result.terms is None
     reason = next(r for r in result.reasons if r.code == rule)
     assert reason.message_zh and reason.message_en
+    assert "{" not in reason.message_zh
+
+
+def test_messages_show_the_application_and_the_limit() -> None:
+    result = evaluate(POLICY, request(loan__amount="10000000.01"))
+    reason = next(r for r in result.reasons if r.code == "amount_within_cap")
+    assert reason.message_zh == "申请金额 10000000.01 元须不超过单户上限 10000000 元"
+    district = next(
+        r
+        for r in evaluate(POLICY, request(enterprise__registered_district="松江区")).reasons
+        if r.code == "registered_in_district"
+    )
+    assert district.message_zh == "注册地须在青浦区（本企业：松江区）"
 
 
 def test_operating_years_differ_for_industrial_and_other_firms() -> None:
@@ -95,8 +123,12 @@ def test_specialized_firms_get_the_higher_cap_and_interest_subsidy() -> None:
     )
     assert "amount_within_cap" in failed(ordinary)
     assert specialized.decision is Decision.ELIGIBLE
+    assert specialized.trace["segment"] == "specialized"
     assert specialized.terms is not None
+    assert specialized.terms.segment == "specialized"
+    assert specialized.terms.max_amount == Decimal("30000000.00")
     assert specialized.terms.interest_subsidy_share == Decimal("0.3000")
+    assert specialized.terms.coverage_ratio == Decimal("0.8000")
     assert specialized.terms.guaranteed_amount == Decimal("16000000.00")
 
 
@@ -105,31 +137,71 @@ def test_priority_points_are_traced() -> None:
         POLICY,
         request(enterprise__flags={"little_giant": True, "high_tech": True, "key_industry": True}),
     )
-    codes = {f["code"]: f["points"] for f in result.trace["factors"]}
-    assert codes == {
-        "base": 60,
-        "flag:little_giant": 15,
-        "flag:high_tech": 8,
-        "flag:key_industry": 8,
-        "mature": 5,
-    }
+    points = {f["code"]: f["points"] for f in result.trace["factors"]}
+    assert points == {"little_giant": "15", "high_tech": "8", "key_industry": "8", "mature": "5"}
+    assert result.trace["base"] == 60
     assert result.score == 96
 
 
-def test_leverage_above_revenue_is_referred() -> None:
+def test_output_per_mu_and_debt_ratio_score() -> None:
+    productive = evaluate(
+        POLICY,
+        request(
+            enterprise__annual_revenue="90000000.00",
+            enterprise__land_area_mu="10",  # 9,000 万元 ÷ 10 亩 = 900 万元/亩
+        ),
+    )
+    assert productive.trace["fields"]["output_per_mu"] == "900.0000"
+    assert {f["code"] for f in productive.trace["factors"]} == {"mature", "output_per_mu"}
+    assert productive.score == 73
+    indebted = evaluate(
+        POLICY, request(enterprise__total_liabilities="8000000.00")
+    )  # 8m / 9m assets = 0.8889
+    assert indebted.trace["fields"]["debt_ratio"] == "0.8889"
+    assert indebted.score == 55
+    assert indebted.decision is Decision.REFERRED
+
+
+def test_leverage_above_revenue_is_referred_and_far_above_is_refused() -> None:
     result = evaluate(POLICY, request(enterprise__annual_revenue="1500000.00"))
     assert result.decision is Decision.REFERRED
     assert result.score == 35
     assert failed(result) == {"score_below_threshold"}
     assert result.terms is not None
+    worse = evaluate(
+        POLICY,
+        request(
+            enterprise__annual_revenue="1500000.00", enterprise__total_liabilities="8500000.00"
+        ),
+    )
+    assert worse.score == 25
+    assert worse.decision is Decision.INELIGIBLE
+    assert failed(worse) == {"score_below_referral"}
 
 
-def test_fee_terms_are_exact() -> None:
+def test_fee_is_principal_times_rate_times_days_over_360() -> None:
     result = evaluate(POLICY, request(loan__amount="1234567.89"))
-    assert result.terms is not None
-    assert result.terms.annual_fee == Decimal("6172.84")  # 1234567.89 × 0.005 = 6172.83945
-    assert result.terms.annual_fee_subsidy == Decimal("3086.42")
-    assert result.terms.annual_fee_payable == Decimal("3086.42")
+    terms = result.terms
+    assert terms is not None
+    assert terms.fee_days == 365  # 2026-11-25 → 2027-11-25
+    # 1234567.89 × 0.005 × 365 / 360 = 6258.57333125
+    assert terms.guarantee_fee == Decimal("6258.57")
+    assert terms.guarantee_fee_subsidy == Decimal("3129.29")  # 3129.286…
+    assert terms.guarantee_fee_payable == Decimal("3129.28")
+    assert terms.annual_fee == Decimal("6172.84")  # 1234567.89 × 0.005 = 6172.83945
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2026, 11, 25), 14, date(2028, 1, 25)),
+        (date(2026, 3, 15), 120, date(2036, 3, 15)),
+    ],
+)
+def test_add_months_clamps_to_month_end(start: date, months: int, end: date) -> None:
+    assert add_months(start, months) == end
 
 
 @pytest.mark.parametrize(
@@ -147,12 +219,16 @@ def test_years_between(start: date, end: date, years: int) -> None:
 
 
 def test_content_hash_ignores_key_order() -> None:
-    reordered = dict(reversed(list(DEFAULT_POLICY.items())))
-    assert content_hash(reordered) == content_hash(DEFAULT_POLICY)
+    document = default_policy()
+    reordered = dict(reversed(list(document.items())))
+    assert content_hash(reordered) == content_hash(document)
+    changed = copy.deepcopy(document)
+    changed["scoring"]["base"] = 61
+    assert content_hash(changed) != content_hash(document)
 
 
 requests = st.builds(
-    lambda district, size, sector, years, revenue_fen, amount_fen, term, flags: request(
+    lambda district, size, sector, years, revenue_fen, amount_fen, term, flags, land, debt: request(
         enterprise__registered_district=district,
         enterprise__sme_size=size,
         enterprise__sme_sector=sector,
@@ -160,6 +236,8 @@ requests = st.builds(
         enterprise__established_on=date(2026 - years, 6, 1).isoformat(),
         enterprise__annual_revenue=str(Decimal(revenue_fen) / 100),
         enterprise__flags=flags,
+        enterprise__land_area_mu=land,
+        enterprise__total_liabilities=debt,
         loan__amount=str(Decimal(amount_fen) / 100),
         loan__term_months=term,
     ),
@@ -186,12 +264,14 @@ requests = st.builds(
             )
         },
     ),
+    st.one_of(st.none(), st.sampled_from(["0", "0.5", "12", "300.25"])),
+    st.one_of(st.none(), st.integers(0, 10**10).map(lambda fen: str(Decimal(fen) / 100))),
 )
 
 
 @settings(max_examples=2000, deadline=None)
 @given(requests)
-def test_evaluation_is_deterministic_and_consistent(req: AssessmentRequest) -> None:
+def test_evaluation_is_deterministic_and_exact(req: AssessmentRequest) -> None:
     first = evaluate(POLICY, req)
     again = evaluate(POLICY, AssessmentRequest.model_validate_json(req.model_dump_json()))
     assert (first.decision, first.score, first.reasons, first.terms, first.trace) == (
@@ -201,14 +281,20 @@ def test_evaluation_is_deterministic_and_consistent(req: AssessmentRequest) -> N
         again.terms,
         again.trace,
     )
+    assert first.trace["errors"] == []
     assert 0 <= first.score <= 100
-    hard_failures = failed(first) - {"score_below_threshold"}
-    assert (first.decision is Decision.INELIGIBLE) == bool(hard_failures)
+    hard_failures = failed(first) - {"score_below_threshold", "score_below_referral"}
+    assert (first.decision is Decision.INELIGIBLE) == bool(
+        hard_failures or "score_below_referral" in failed(first)
+    )
     if first.terms is not None:
         t = first.terms
-        assert t.annual_fee_subsidy + t.annual_fee_payable == t.annual_fee
-        assert Decimal(0) <= t.annual_fee_payable <= t.annual_fee
+        assert t.guarantee_fee_subsidy + t.guarantee_fee_payable == t.guarantee_fee
+        assert Decimal(0) <= t.guarantee_fee_payable <= t.guarantee_fee
         assert t.guaranteed_amount <= req.loan.amount
-        for amount in (t.annual_fee, t.annual_fee_subsidy, t.guaranteed_amount):
+        for amount in (t.guarantee_fee, t.guarantee_fee_subsidy, t.guaranteed_amount):
             assert amount == amount.quantize(Decimal("0.01"))
-        assert abs(t.annual_fee - req.loan.amount * t.annual_fee_rate) <= Decimal("0.005")
+        exact = req.loan.amount * t.annual_fee_rate * t.fee_days / 360
+        assert abs(t.guarantee_fee - exact) <= Decimal("0.005")
+        assert t.guarantee_fee == guarantee_fee(req.loan.amount, t.annual_fee_rate, t.fee_days)
+        assert t.fee_days == (add_months(req.as_of, req.loan.term_months) - req.as_of).days

@@ -81,7 +81,7 @@ async def test_ineligible_application_names_the_rules_it_failed(
     failed = {r["code"]: r for r in application["reasons"] if not r["passed"]}
     assert set(failed) == {"registered_in_district", "sector_not_excluded"}
     assert "浦东新区" in failed["registered_in_district"]["message_zh"]
-    assert "房地产开发经营" in failed["sector_not_excluded"]["message_zh"]
+    assert "房地产开发" in failed["sector_not_excluded"]["message_zh"]
     assert application["terms"] is None
 
 
