@@ -438,11 +438,16 @@ def probe_applications(limits: Mapping[str, Any]) -> list[dict[str, Any]]:
     return probes
 
 
-def probe(expression: CompiledExpression, probes: list[dict[str, Any]]) -> None:
-    """Run ``expression`` over the probe applications; refuse it if any evaluation fails."""
+_PYTHON_TYPES = {"BOOLEAN": bool, "FLOAT": Decimal, "STRING": str}
+
+
+def probe(expression: CompiledExpression, probes: list[dict[str, Any]], result: Any) -> None:
+    """Run ``expression`` over the probe applications; refuse it if any evaluation fails or
+    yields something else than ``result`` (a ternary may mix types: ``x ? 15 : 'a'``)."""
+    expected = _PYTHON_TYPES[result.name]
     for fields in probes:
         try:
-            expression.evaluate(fields)
+            value = expression.evaluate(fields)
         except (rule_engine.EngineError, ArithmeticError, TypeError) as error:
             empty = sorted(n for n in expression.symbols if fields.get(n) is None)
             if empty:
@@ -458,3 +463,10 @@ def probe(expression: CompiledExpression, probes: list[dict[str, Any]]) -> None:
                 f"表达式在示例申请上计算出错：{error}",
                 f"the expression fails on a sample application: {error}",
             ) from None
+        if not isinstance(value, expected):
+            want_zh, want_en = _type_name(result)
+            raise _refuse(
+                "wrong_result_type",
+                f"表达式结果应为{want_zh}，在示例申请上得到 {value!r}",
+                f"the expression must yield a {want_en}; a sample application gave {value!r}",
+            )

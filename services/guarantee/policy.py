@@ -17,7 +17,15 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from services.guarantee.expressions import (
     BOOLEAN,
@@ -80,10 +88,32 @@ class Scoring(_Strict):
     bands: Bands
 
 
-# The fund covers at most 80 % of a loss: the bank keeps at least 20 % (DESIGN.md §1).
-CoverageRatio = Annotated[Rate, Field(le=Decimal("0.8"))]
-# Guarantee fees stay below 1 % a year in the programme.
-FeeRate = Annotated[Rate, Field(lt=Decimal("0.01"))]
+def _at_most_80_percent(ratio: Decimal) -> Decimal:
+    # The fund covers at most 80 % of a loss: the bank keeps at least 20 % (DESIGN.md §1).
+    if ratio > Decimal("0.8"):
+        raise PydanticCustomError(
+            "coverage_above_80_percent",
+            "the fund covers at most 80 % (0.8000): the bank keeps at least 20 %",
+            {
+                "code": "coverage_above_80_percent",
+                "message_zh": "担保基金分担比例不得超过 80%（银行至少承担 20%）",
+            },
+        )
+    return ratio
+
+
+def _below_1_percent(rate: Decimal) -> Decimal:
+    if rate >= Decimal("0.01"):
+        raise PydanticCustomError(
+            "fee_rate_not_below_1_percent",
+            "the annual guarantee fee rate stays below 1 % (0.0100)",
+            {"code": "fee_rate_not_below_1_percent", "message_zh": "年担保费率须低于 1%"},
+        )
+    return rate
+
+
+CoverageRatio = Annotated[Rate, AfterValidator(_at_most_80_percent)]
+FeeRate = Annotated[Rate, AfterValidator(_below_1_percent)]
 
 
 class TermSet(_Strict):
@@ -225,7 +255,7 @@ def compile_policy(document: PolicyDocument) -> CompiledPolicy:
     def compiled(path: str, text: str, result: Any, known: Any = FIELDS) -> Any:
         try:
             expression = compile_expression(text, result=result, known=known)
-            probe(expression, probes)
+            probe(expression, probes, result)
         except ExpressionRefused as refused:
             e = refused.error
             errors.append(

@@ -1,10 +1,14 @@
-"""One assessment request for the guarantee tests, changed field by field."""
+"""Assessment requests for the guarantee tests: one changed field by field, or generated."""
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
+from hypothesis import strategies as st
+
 from shared.contracts.assessment import AssessmentRequest
+from shared.sme import SECTORS, SmeSize
 
 AS_OF = date(2026, 11, 25)
 
@@ -25,13 +29,65 @@ def make_request(**changes: Any) -> AssessmentRequest:
         "flags": {},
     }
     loan: dict[str, Any] = {"amount": "2000000.00", "term_months": 12, "purpose": "设备"}
-    for key, value in changes.items():
+    for key, value in list(changes.items()):
+        if key == "as_of":
+            continue
         part, field = key.split("__", 1)
         (enterprise if part == "enterprise" else loan)[field] = value
+    as_of = date.fromisoformat(changes.pop("as_of", AS_OF.isoformat()))
     return AssessmentRequest(
         application_id=uuid.uuid4(),
         submitted_at=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
-        as_of=AS_OF,
+        as_of=as_of,
         enterprise=enterprise,
         loan=loan,
     )
+
+
+request = make_request
+
+# Applications across the whole input space of the shipped policy.
+requests = st.builds(
+    lambda district, size, sector, years, revenue_fen, amount_fen, term, flags, land, debt, day: (
+        request(
+            as_of=day.isoformat(),
+            enterprise__registered_district=district,
+            enterprise__sme_size=size,
+            enterprise__sme_sector=sector,
+            enterprise__industry_code=None,
+            enterprise__established_on=date(2026 - years, 6, 1).isoformat(),
+            enterprise__annual_revenue=str(Decimal(revenue_fen) / 100),
+            enterprise__flags=flags,
+            enterprise__land_area_mu=land,
+            enterprise__total_liabilities=debt,
+            loan__amount=str(Decimal(amount_fen) / 100),
+            loan__term_months=term,
+        )
+    ),
+    st.sampled_from(["青浦区", "嘉定区"]),
+    st.sampled_from([s.value for s in SmeSize]),
+    st.sampled_from(sorted(SECTORS)),
+    st.integers(0, 40),
+    st.integers(0, 10**11),
+    st.integers(1, 5 * 10**9),
+    st.integers(1, 120),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            k: st.booleans()
+            for k in (
+                "specialized_new",
+                "little_giant",
+                "high_tech",
+                "tech_sme",
+                "key_industry",
+                "bad_credit_2y",
+                "pending_lawsuit",
+                "phase_out_list",
+            )
+        },
+    ),
+    st.one_of(st.none(), st.sampled_from(["0", "0.5", "12", "300.25"])),
+    st.one_of(st.none(), st.integers(0, 10**10).map(lambda fen: str(Decimal(fen) / 100))),
+    st.dates(date(2026, 1, 1), AS_OF),
+)

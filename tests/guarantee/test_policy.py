@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from services.guarantee.default_policy import default_policy
 from services.guarantee.expressions import years_between
@@ -20,8 +19,7 @@ from services.guarantee.policy import (
     guarantee_fee,
 )
 from shared.contracts.assessment import AssessmentRequest, Decision
-from shared.sme import SECTORS, SmeSize
-from tests.guarantee.factories import make_request
+from tests.guarantee.factories import make_request, requests
 
 POLICY = compile_policy(PolicyDocument.model_validate(default_policy()))
 request = make_request
@@ -225,48 +223,6 @@ def test_content_hash_ignores_key_order() -> None:
     changed = copy.deepcopy(document)
     changed["scoring"]["base"] = 61
     assert content_hash(changed) != content_hash(document)
-
-
-requests = st.builds(
-    lambda district, size, sector, years, revenue_fen, amount_fen, term, flags, land, debt: request(
-        enterprise__registered_district=district,
-        enterprise__sme_size=size,
-        enterprise__sme_sector=sector,
-        enterprise__industry_code=None,
-        enterprise__established_on=date(2026 - years, 6, 1).isoformat(),
-        enterprise__annual_revenue=str(Decimal(revenue_fen) / 100),
-        enterprise__flags=flags,
-        enterprise__land_area_mu=land,
-        enterprise__total_liabilities=debt,
-        loan__amount=str(Decimal(amount_fen) / 100),
-        loan__term_months=term,
-    ),
-    st.sampled_from(["青浦区", "嘉定区"]),
-    st.sampled_from([s.value for s in SmeSize]),
-    st.sampled_from(sorted(SECTORS)),
-    st.integers(0, 40),
-    st.integers(0, 10**11),
-    st.integers(1, 5 * 10**9),
-    st.integers(1, 120),
-    st.fixed_dictionaries(
-        {},
-        optional={
-            k: st.booleans()
-            for k in (
-                "specialized_new",
-                "little_giant",
-                "high_tech",
-                "tech_sme",
-                "key_industry",
-                "bad_credit_2y",
-                "pending_lawsuit",
-                "phase_out_list",
-            )
-        },
-    ),
-    st.one_of(st.none(), st.sampled_from(["0", "0.5", "12", "300.25"])),
-    st.one_of(st.none(), st.integers(0, 10**10).map(lambda fen: str(Decimal(fen) / 100))),
-)
 
 
 @settings(max_examples=2000, deadline=None)
