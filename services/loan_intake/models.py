@@ -5,6 +5,7 @@ Money is stored as integer fen (``*_fen`` columns) and shown as ``Money`` string
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -226,6 +227,17 @@ class EnterpriseIn(BaseModel):
     employees: int = pydantic.Field(ge=0, le=10_000_000, description="从业人员")
     annual_revenue: Money = pydantic.Field(description="上年营业收入 (yuan)")
     total_assets: Money = pydantic.Field(description="资产总额 (yuan)")
+    total_liabilities: Money | None = pydantic.Field(
+        None, description="负债总额 (yuan), optional: gives the policy a debt ratio"
+    )
+    land_area_mu: Decimal | None = pydantic.Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        max_digits=12,
+        decimal_places=2,
+        description="用地面积（亩）, optional: gives the policy output per mu (亩均产值)",
+    )
     established_on: date = pydantic.Field(description="成立日期")
     flags: EnterpriseFlags = pydantic.Field(default_factory=EnterpriseFlags)
 
@@ -246,10 +258,10 @@ class EnterpriseIn(BaseModel):
             raise _custom(exc.code, exc.message_zh, exc.message_en) from None
         return value
 
-    @field_validator("annual_revenue", "total_assets")
+    @field_validator("annual_revenue", "total_assets", "total_liabilities")
     @classmethod
     def _not_negative(cls, value: Any) -> Any:
-        if value < 0:
+        if value is not None and value < 0:
             raise _custom("money_negative", "金额不能为负数", "must not be negative")
         return value
 

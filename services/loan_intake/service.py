@@ -284,6 +284,8 @@ def _snapshot(payload: ApplicationCreate) -> EnterpriseSnapshot:
         employees=data.employees,
         annual_revenue=data.annual_revenue,
         total_assets=data.total_assets,
+        total_liabilities=data.total_liabilities,
+        land_area_mu=data.land_area_mu,
         established_on=data.established_on,
         flags=data.flags,
     )

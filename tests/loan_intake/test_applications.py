@@ -85,6 +85,30 @@ async def test_ineligible_application_names_the_rules_it_failed(
     assert application["terms"] is None
 
 
+async def test_land_and_liabilities_reach_the_policy(intake: IntakeHarness, tokens: Tokens) -> None:
+    uscc = make_uscc()
+    body = application_body(
+        uscc,
+        enterprise__annual_revenue="90000000.00",
+        enterprise__land_area_mu="10.5",
+        enterprise__total_liabilities="8500000.00",
+    )
+    response = await submit(intake, tokens, body)
+    await intake.drain()
+    application = (
+        await intake.client.get(
+            response.headers["Location"], headers=tokens.header(tokens.sme(uscc))
+        )
+    ).json()
+    # 60 + 8 high-tech + 5 mature + 8 for 857 万元/亩 − 10 for a 94 % debt ratio
+    assert application["score"] == 71
+    assert application["terms"]["guarantee_fee"] == "10138.89"
+    negative = application_body(make_uscc(), enterprise__total_liabilities="-1.00")
+    refused = await submit(intake, tokens, negative)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "enterprise.total_liabilities"
+
+
 async def test_high_leverage_is_referred_to_the_bureau(
     intake: IntakeHarness, tokens: Tokens
 ) -> None:
