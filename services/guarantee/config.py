@@ -13,6 +13,8 @@ class Settings(BaseServiceSettings):
     # Tests run the what-if worker by hand; a deployment may run it in fewer replicas.
     run_whatif_worker: bool = True
     whatif_chunk_size: int = 1000
+    # Processes that assess what-if chunks on other cores; 0 runs them in a thread.
+    whatif_processes: int = 2
 
 
 def get_settings() -> Settings:

@@ -19,7 +19,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_resources(app, settings, issuer=SERVICE):
             runner = WhatIfRunner(
-                sessionmaker=app.state.sessionmaker, chunk_size=settings.whatif_chunk_size
+                sessionmaker=app.state.sessionmaker,
+                chunk_size=settings.whatif_chunk_size,
+                processes=settings.whatif_processes,
             )
             app.state.whatif_runner = runner
             if settings.run_whatif_worker:

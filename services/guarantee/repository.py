@@ -198,8 +198,17 @@ async def assessments_page(
 ) -> Sequence[sa.Row[Any]]:
     """The next ``limit`` assessments of the period in (as_of, id) order (keyset pagination)."""
     c = _assessments.c
+    # Only the verdicts and points of the trace, not the derived fields it also holds.
     query = sa.select(
-        c.id, c.application_id, c.as_of, c.request, c.decision, c.score, c.terms, c.trace
+        c.id,
+        c.application_id,
+        c.as_of,
+        c.request,
+        c.decision,
+        c.score,
+        c.terms,
+        c.trace["rules"].label("rules"),
+        c.trace["factors"].label("factors"),
     ).where(_period(period_from, period_to))
     if after is not None:
         query = query.where(sa.tuple_(c.as_of, c.id) > sa.tuple_(*after))

@@ -13,20 +13,22 @@ fee subsidy (sums in fen), and for each changed case the rules and factors that 
 
 import asyncio
 import contextlib
+import multiprocessing
+import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.guarantee import repository as repo
 from services.guarantee.exceptions import PolicyNotFound, WhatIfNotFound, WhatIfPeriodInvalid
-from services.guarantee.lifecycle import compiled_policy
 from services.guarantee.models import (
     WhatIfChangePage,
     WhatIfChangePublic,
@@ -35,7 +37,13 @@ from services.guarantee.models import (
     WhatIfJobPublic,
     WhatIfStatus,
 )
-from services.guarantee.policy import CompiledPolicy, Evaluation, evaluate
+from services.guarantee.policy import (
+    CompiledPolicy,
+    Evaluation,
+    PolicyDocument,
+    compile_policy,
+    evaluate,
+)
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentRequest, Decision
@@ -195,6 +203,16 @@ class Comparison:
     transitions: Counter[str] = field(default_factory=Counter)
     deciding_rules: Counter[str] = field(default_factory=Counter)
 
+    def merge(self, other: "Comparison") -> None:
+        self.total += other.total
+        self.changed += other.changed
+        for mine, theirs in ((self.before, other.before), (self.after, other.after)):
+            mine.decisions.update(theirs.decisions)
+            mine.guaranteed_fen += theirs.guaranteed_fen
+            mine.fee_subsidy_fen += theirs.fee_subsidy_fen
+        self.transitions.update(other.transitions)
+        self.deciding_rules.update(other.deciding_rules)
+
     def summary(self) -> dict[str, Any]:
         result: dict[str, Any] = {
             "total": self.total,
@@ -216,15 +234,16 @@ _TERMS_COMPARED = ("guaranteed_amount", "coverage_ratio", "guarantee_fee", "guar
 
 def differences(row: Any, after: Evaluation) -> dict[str, Any] | None:
     """How the stored assessment ``row`` and ``after`` differ; None when they agree."""
-    trace = row.trace or {}
-    before_rules = {r["code"]: r.get("passed") for r in trace.get("rules", [])}
+    before_rules = {r["code"]: r.get("passed") for r in row.rules or []}
     after_rules = {r["code"]: r["passed"] for r in after.trace["rules"]}
+    # A rule counts when it fails on one side only: a rule added or removed that passes
+    # (absent ↔ passed) changes nothing for the application.
     rules = [
         {"code": code, "before": before_rules.get(code), "after": after_rules.get(code)}
         for code in [*before_rules, *(c for c in after_rules if c not in before_rules)]
-        if before_rules.get(code) != after_rules.get(code)
+        if (before_rules.get(code) is False) != (after_rules.get(code) is False)
     ]
-    before_points = {f["code"]: str(f["points"]) for f in trace.get("factors", [])}
+    before_points = {f["code"]: str(f["points"]) for f in row.factors or []}
     after_points = {f["code"]: f["points"] for f in after.trace["factors"]}
     factors = [
         {"code": code, "before": before_points.get(code, "0"), "after": after_points.get(code, "0")}
@@ -242,10 +261,25 @@ def differences(row: Any, after: Evaluation) -> dict[str, Any] | None:
     return {"rules": rules, "factors": factors, "terms": terms}
 
 
+class Stored(NamedTuple):
+    """One stored assessment as a replay reads it (plain data: it may cross processes)."""
+
+    id: uuid.UUID
+    application_id: uuid.UUID
+    as_of: date
+    request: dict[str, Any]
+    decision: str
+    score: int
+    terms: dict[str, Any] | None
+    rules: list[dict[str, Any]] | None
+    factors: list[dict[str, Any]] | None
+
+
 def replay_chunk(
-    policy: CompiledPolicy, rows: Sequence[Any], job_id: uuid.UUID, comparison: Comparison
-) -> list[dict[str, Any]]:
-    """Assess each row again; fold it into ``comparison``; the rows of changed cases."""
+    policy: CompiledPolicy, rows: Sequence[Stored], job_id: uuid.UUID
+) -> tuple[Comparison, list[dict[str, Any]]]:
+    """Assess each row again: the chunk's comparison and the rows of its changed cases."""
+    comparison = Comparison()
     changes = []
     for row in rows:
         after = evaluate(policy, AssessmentRequest.model_validate(row.request))
@@ -274,7 +308,21 @@ def replay_chunk(
                 "differences": diff,
             }
         )
-    return changes
+    return comparison, changes
+
+
+# In a worker process: compiled policies by content hash, as in the service itself.
+_worker_policies: dict[str, CompiledPolicy] = {}
+
+
+def replay_in_worker(
+    document: dict[str, Any], policy_hash: str, rows: Sequence[Stored], job_id: uuid.UUID
+) -> tuple[Comparison, list[dict[str, Any]]]:
+    policy = _worker_policies.get(policy_hash)
+    if policy is None:
+        policy = compile_policy(PolicyDocument.model_validate(document))
+        _worker_policies[policy_hash] = policy
+    return replay_chunk(policy, rows, job_id)
 
 
 # --- the worker -----------------------------------------------------------------------------
@@ -288,11 +336,14 @@ class WhatIfRunner:
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
         chunk_size: int = 1000,
+        processes: int = 0,
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._chunk_size = chunk_size
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
         self._lease = timedelta(seconds=lease_seconds)
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -309,6 +360,17 @@ class WhatIfRunner:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _executor(self) -> ProcessPoolExecutor | None:
+        """Worker processes for the CPU work (other cores), started on first use; none: a
+        thread (one core, the event loop still answers between chunks)."""
+        if self._processes and self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._processes, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
 
     async def _loop(self) -> None:
         while True:
@@ -353,34 +415,54 @@ class WhatIfRunner:
         )
         return True
 
+    async def _page(
+        self, period: tuple[date, date], after: tuple[date, uuid.UUID] | None
+    ) -> list[Stored]:
+        async with self._sessionmaker() as session, session.begin():
+            rows = await repo.assessments_page(
+                session=session,
+                period_from=period[0],
+                period_to=period[1],
+                after=after,
+                limit=self._chunk_size,
+            )
+        return [Stored(*row) for row in rows]
+
     async def _replay(
-        self, job_id: uuid.UUID, policy_id: uuid.UUID, period_from: Any, period_to: Any
+        self, job_id: uuid.UUID, policy_id: uuid.UUID, period_from: date, period_to: date
     ) -> dict[str, Any]:
         async with self._sessionmaker() as session, session.begin():
             version = await repo.get_policy(session=session, policy_id=policy_id)
             assert version is not None
-            policy = compiled_policy(version)
+            document, policy_hash = version.document, version.content_hash
             total = await repo.count_assessments(
                 session=session, period_from=period_from, period_to=period_to
             )
             await repo.update_job(session=session, job_id=job_id, total=total)
+        period = (period_from, period_to)
+        loop = asyncio.get_running_loop()
+        executor = self._executor()
         comparison = Comparison()
-        after: tuple[Any, uuid.UUID] | None = None
-        while True:
-            async with self._sessionmaker() as session, session.begin():
-                rows = await repo.assessments_page(
-                    session=session,
-                    period_from=period_from,
-                    period_to=period_to,
-                    after=after,
-                    limit=self._chunk_size,
+        rows = await self._page(period, None)
+        while rows:
+            # Assess this chunk elsewhere (a worker process, or a thread) while the next one
+            # is read; no transaction stays open meanwhile.
+            started = time.perf_counter()
+            parts = max(self._processes, 1)
+            size = -(-len(rows) // parts)
+            work = [
+                loop.run_in_executor(
+                    executor, replay_in_worker, document, policy_hash, rows[i : i + size], job_id
                 )
-            if not rows:
-                break
-            # Assessing is CPU work: a worker thread keeps the event loop answering, and no
-            # transaction is open meanwhile (SQLite would hold its write lock).
-            changes = await asyncio.to_thread(replay_chunk, policy, rows, job_id, comparison)
-            after = (rows[-1].as_of, rows[-1].id)
+                for i in range(0, len(rows), size)
+            ]
+            following = await self._page(period, (rows[-1].as_of, rows[-1].id))
+            read = time.perf_counter()
+            done = await asyncio.gather(*work)
+            assessed = time.perf_counter()
+            changes = [change for _, part_changes in done for change in part_changes]
+            for part, _ in done:
+                comparison.merge(part)
             async with self._sessionmaker() as session, session.begin():
                 await repo.insert_changes(session=session, rows=changes)
                 await repo.update_job(
@@ -390,6 +472,15 @@ class WhatIfRunner:
                     total=max(total, comparison.total),
                     lease_until=utcnow() + self._lease,
                 )
+            log.debug(
+                "whatif.chunk",
+                job_id=str(job_id),
+                processed=comparison.total,
+                read_ms=round((read - started) * 1000),
+                waited_ms=round((assessed - read) * 1000),
+                written_ms=round((time.perf_counter() - assessed) * 1000),
+            )
+            rows = following
         summary = comparison.summary()
         async with self._sessionmaker() as session, session.begin():
             await repo.update_job(

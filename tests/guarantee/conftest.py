@@ -36,6 +36,7 @@ async def policy_app(policy_db: str, keys_dir: Path) -> AsyncIterator[Any]:
         environment="test",
         run_whatif_worker=False,
         whatif_chunk_size=7,
+        whatif_processes=0,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

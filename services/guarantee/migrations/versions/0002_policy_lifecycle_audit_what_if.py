@@ -83,6 +83,10 @@ def upgrade() -> None:
     with op.batch_alter_table('whatif_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_whatif_changes_job_id'), ['job_id'], unique=False)
 
+    with op.batch_alter_table('assessments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assessments_as_of'))
+        batch_op.create_index('ix_assessments_as_of_id', ['as_of', 'id'], unique=False)
+
     with op.batch_alter_table('policy_versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('based_on_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False, server_default=''))
@@ -134,6 +138,10 @@ def downgrade() -> None:
         batch_op.drop_column('updated_at')
         batch_op.drop_column('note')
         batch_op.drop_column('based_on_id')
+
+    with op.batch_alter_table('assessments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assessments_as_of_id')
+        batch_op.create_index(batch_op.f('ix_assessments_as_of'), ['as_of'], unique=False)
 
     with op.batch_alter_table('whatif_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_whatif_changes_job_id'))
