@@ -6,7 +6,7 @@ VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test lint fmt check-lock e2e unit bench clean
+.PHONY: install run test lint fmt check-lock e2e unit bench bench-policy clean
 
 $(UV):
 	$(PY) -m venv .tools
@@ -43,6 +43,12 @@ e2e: install
 ## make bench: the intake load benchmark on PostgreSQL (see bench/README.md)
 bench: install
 	$(VENV_PY) -m bench.intake_load
+
+## make bench-policy: policy engines compared, assessments/s, what-if over 100k on PostgreSQL
+bench-policy: install
+	$(VENV_PY) -m bench.policy_engines
+	$(VENV_PY) -m bench.assess_speed
+	$(VENV_PY) -m bench.whatif_load
 
 clean:
 	rm -rf var .pytest_cache .hypothesis
