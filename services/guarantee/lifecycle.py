@@ -11,7 +11,9 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient
 
 from services.guarantee import repository as repo
 from services.guarantee.default_policy import default_policy
@@ -261,7 +263,7 @@ async def create_draft(
     canonical, _ = check_document(raw)
     version = PolicyVersion(
         name=canonical["name"],
-        version=await repo.next_policy_version(session=session),
+        version=0,
         status=PolicyStatus.DRAFT,
         document=canonical,
         content_hash=content_hash(canonical),
@@ -269,8 +271,7 @@ async def create_draft(
         note=payload.note,
         created_by=principal.actor,
     )
-    repo.add(session, version)
-    await session.flush()
+    await _insert_numbered(session, version)
     await _audit(
         session,
         principal,
@@ -281,6 +282,22 @@ async def create_draft(
         content_hash=version.content_hash,
     )
     return await public(session, version, today)
+
+
+async def _insert_numbered(session: AsyncSession, version: PolicyVersion) -> None:
+    """Insert with the next version number; a concurrent draft that took it first (the
+    unique index says so) makes us take the one after."""
+    for attempt in range(10):
+        version.version = await repo.next_policy_version(session=session)
+        try:
+            async with session.begin_nested():
+                repo.add(session, version)
+                await session.flush()
+            return
+        except IntegrityError:
+            if attempt == 9:
+                raise
+            make_transient(version)
 
 
 async def update_draft(

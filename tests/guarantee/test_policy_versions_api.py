@@ -1,5 +1,6 @@
 """Policy versions over the API: draft, edit, check, submit, four-eyes approval, diff, import."""
 
+import asyncio
 import copy
 from datetime import timedelta
 from typing import Any
@@ -315,3 +316,20 @@ async def test_only_bureau_staff_change_policies(
     assert anonymous.status_code == 401
     listing = await policy_client.get("/v1/policies", headers=tokens.header(tokens.bank("srcb")))
     assert listing.status_code == 403
+
+
+async def test_concurrent_drafts_get_distinct_version_numbers(
+    policy_client: httpx.AsyncClient, bureau: Bureau
+) -> None:
+    current = await in_force(policy_client, bureau.alice)
+    responses = await asyncio.gather(
+        *(
+            policy_client.post(
+                "/v1/policies", json={"from_version_id": current["id"]}, headers=bureau.alice
+            )
+            for _ in range(6)
+        )
+    )
+    assert [r.status_code for r in responses] == [201] * 6
+    versions = [r.json()["version"] for r in responses]
+    assert len(set(versions)) == 6
