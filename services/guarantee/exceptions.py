@@ -52,3 +52,8 @@ class WhatIfNotFound(NotFound):
 
 class WhatIfPeriodInvalid(ValidationFailed):
     slug, title = "whatif-period-invalid", "模拟期间无效 (what-if period invalid)"
+
+
+class AssessmentNotReplayable(Conflict):
+    slug = "assessment-not-replayable"
+    title = "该评估所用的政策版本为旧格式，无法重算 (made under a pre-expression policy format)"

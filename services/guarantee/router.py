@@ -19,6 +19,7 @@ from services.guarantee.exceptions import (
     ApprovePermissionRequired,
     AssessmentConflict,
     AssessmentNotFound,
+    AssessmentNotReplayable,
     EffectiveDateInvalid,
     FourEyesRequired,
     NoPolicyInForce,
@@ -124,7 +125,9 @@ async def get_assessment(
 @assessments.get(
     "/{assessment_id}/replay",
     response_model=AssessmentReplay,
-    responses=problem_responses(*_AUTH, AssessmentNotFound, ValidationFailed),
+    responses=problem_responses(
+        *_AUTH, AssessmentNotFound, AssessmentNotReplayable, ValidationFailed
+    ),
 )
 async def replay_assessment(
     assessment_id: uuid.UUID, session: SessionDep, principal: StaffDep

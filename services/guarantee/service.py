@@ -7,13 +7,20 @@ from datetime import date
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.guarantee import repository as repo
-from services.guarantee.exceptions import AssessmentConflict, AssessmentNotFound, NoPolicyInForce
+from services.guarantee.exceptions import (
+    AssessmentConflict,
+    AssessmentNotFound,
+    AssessmentNotReplayable,
+    NoPolicyInForce,
+)
 from services.guarantee.lifecycle import compiled_policy
 from services.guarantee.models import Assessment, AssessmentPublic, AssessmentReplay, PolicyVersion
+from services.guarantee.policy import PolicyInvalid as DocumentInvalid
 from services.guarantee.policy import evaluate
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -218,7 +225,14 @@ async def replay(*, session: AsyncSession, assessment_id: uuid.UUID) -> Assessme
         raise AssessmentNotFound(f"没有编号为 {assessment_id} 的评估")
     policy = await repo.get_policy(session=session, policy_id=assessment.policy_version_id)
     assert policy is not None
-    again = evaluate(compiled_policy(policy), AssessmentRequest.model_validate(assessment.request))
+    try:
+        compiled = compiled_policy(policy)
+    except (ValidationError, DocumentInvalid):
+        # Only versions stored before migration 0002 (see docs/decisions.md).
+        raise AssessmentNotReplayable(
+            f"评估 {assessment_id} 所用政策 v{policy.version} 为旧格式文档"
+        ) from None
+    again = evaluate(compiled, AssessmentRequest.model_validate(assessment.request))
     replayed = {
         "decision": again.decision.value,
         "score": again.score,
