@@ -244,6 +244,11 @@ def _print_welcome(stack: LocalStack, application: dict[str, object]) -> None:
     print(f'  curl -s {intake}/v1/applications -H "Authorization: Bearer $SME_TOKEN"')
     print("Bureau token (sees every application):")
     print(f"  export BUREAU_TOKEN={bureau_token}")
+    print("A partner bank's token (OAuth2 client credentials; demo banks srcb, bosc):")
+    print(
+        f"  curl -s -X POST {stack.url('bank_gateway')}/oauth/token "
+        "-u bank-srcb:dev-secret-srcb -d grant_type=client_credentials"
+    )
     print(flush=True)
 
 

@@ -7,12 +7,24 @@ from shared.db import make_engine, make_sessionmaker
 DEMO_BANKS = {"srcb": "上海农商银行", "bosc": "上海银行"}
 
 
+def demo_client_secret(code: str) -> str:
+    """Known development credentials for the demo banks; production seeds none."""
+    return f"dev-secret-{code}"
+
+
 async def seed(settings: Settings) -> str:
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             for code, name in DEMO_BANKS.items():
-                await ensure_bank(session=session, code=code, name=name)
+                await ensure_bank(
+                    session=session,
+                    code=code,
+                    name=name,
+                    client_secret=(
+                        None if settings.environment == "production" else demo_client_secret(code)
+                    ),
+                )
     finally:
         await engine.dispose()
     return "bank_gateway: demo banks " + "、".join(DEMO_BANKS.values())

@@ -5,7 +5,7 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from services.bank_gateway.config import SERVICE, Settings, get_settings
-from services.bank_gateway.router import banks
+from services.bank_gateway.router import banks, oauth
 from shared.app import create_service_app, service_resources
 from shared.logging import configure_logging
 
@@ -20,8 +20,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         service=SERVICE,
         title="批次贷 · 银行网关 (bank gateway)",
-        description="Partner banks, batches and the loan ledger fed by signed bank callbacks.",
+        description=(
+            "Partner banks (OAuth2 client credentials, webhook signing secrets), batches and "
+            "the loan ledger fed by signed bank callbacks."
+        ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks],
+        routers=[banks, oauth],
     )

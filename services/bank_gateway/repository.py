@@ -1,11 +1,15 @@
 """Every query the bank gateway makes."""
 
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.bank_gateway.models import PartnerBank
+from services.bank_gateway.models import AuditEntry, PartnerBank, SigningSecret
 
 
 async def list_banks(*, session: AsyncSession) -> Sequence[PartnerBank]:
@@ -13,6 +17,53 @@ async def list_banks(*, session: AsyncSession) -> Sequence[PartnerBank]:
     return result.scalars().all()
 
 
-async def get_bank_by_code(*, session: AsyncSession, code: str) -> PartnerBank | None:
-    result = await session.execute(select(PartnerBank).where(PartnerBank.code == code))
+async def get_bank_by_code(
+    *, session: AsyncSession, code: str, for_update: bool = False
+) -> PartnerBank | None:
+    query = select(PartnerBank).where(PartnerBank.code == code)
+    if for_update:
+        query = query.with_for_update()
+    result = await session.execute(query)
     return result.scalar_one_or_none()
+
+
+async def get_bank_by_client_id(*, session: AsyncSession, client_id: str) -> PartnerBank | None:
+    result = await session.execute(select(PartnerBank).where(PartnerBank.client_id == client_id))
+    return result.scalar_one_or_none()
+
+
+def add(session: AsyncSession, row: Any) -> None:
+    session.add(row)
+
+
+async def valid_signing_secrets(
+    *, session: AsyncSession, bank_ids: Sequence[uuid.UUID], now: datetime
+) -> list[SigningSecret]:
+    """Secrets still valid, newest first."""
+    if not bank_ids:
+        return []
+    result = await session.execute(
+        select(SigningSecret)
+        .where(
+            col(SigningSecret.bank_id).in_(bank_ids),
+            sa.or_(col(SigningSecret.retires_at).is_(None), col(SigningSecret.retires_at) > now),
+        )
+        .order_by(col(SigningSecret.created_at).desc())
+    )
+    return list(result.scalars().all())
+
+
+async def audit(
+    *,
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    detail: dict[str, Any],
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, detail=detail
+        )
+    )

@@ -1,24 +1,205 @@
 """The bank gateway's rules. Never commits, never HTTP."""
 
+import asyncio
+import base64
+import secrets
+from datetime import timedelta
+
+from pwdlib import PasswordHash
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway import repository as repo
-from services.bank_gateway.models import PartnerBank, PartnerBankPublic
+from services.bank_gateway.exceptions import BankExists, BankNotFound, OAuthError
+from services.bank_gateway.models import (
+    BankCredentials,
+    PartnerBank,
+    PartnerBankCreate,
+    PartnerBankPublic,
+    PartnerBankUpdate,
+    SigningSecret,
+)
 from shared.auth import Principal, Role
+from shared.clock import utcnow
+
+# argon2id; a verification costs ~130–230 ms here, so it runs in a thread, once per token.
+_hasher = PasswordHash.recommended()
+# Verified against when a client id is unknown, so both cases take the same time.
+_UNKNOWN_CLIENT_HASH = _hasher.hash(secrets.token_urlsafe(32))
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_signing_secret() -> str:
+    """``whsec_`` + base64 of 32 random bytes, as Standard Webhooks libraries expect."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+async def _public(session: AsyncSession, bank: PartnerBank) -> PartnerBankPublic:
+    valid = await repo.valid_signing_secrets(session=session, bank_ids=[bank.id], now=utcnow())
+    return PartnerBankPublic(
+        id=bank.id,
+        code=bank.code,
+        name=bank.name,
+        webhook_url=bank.webhook_url,
+        active=bank.active,
+        client_id=bank.client_id,
+        client_secret_set_at=bank.client_secret_set_at,
+        signing_secrets_valid=len(valid),
+        created_at=bank.created_at,
+    )
+
+
+def _visible(principal: Principal, bank: PartnerBank | None) -> bool:
+    # A bank sees itself only; anything else does not exist for it.
+    return bank is not None and (principal.role is not Role.BANK or bank.code == principal.tenant)
 
 
 async def list_banks(*, session: AsyncSession, principal: Principal) -> list[PartnerBankPublic]:
-    banks = await repo.list_banks(session=session)
-    if principal.role is Role.BANK:
-        # A bank sees itself only.
-        banks = [b for b in banks if b.code == principal.tenant]
-    return [PartnerBankPublic.model_validate(b, from_attributes=True) for b in banks]
+    banks = [b for b in await repo.list_banks(session=session) if _visible(principal, b)]
+    return [await _public(session, b) for b in banks]
 
 
-async def ensure_bank(*, session: AsyncSession, code: str, name: str) -> PartnerBank:
+async def _load(
+    session: AsyncSession, principal: Principal, code: str, *, lock: bool = False
+) -> PartnerBank:
+    bank = await repo.get_bank_by_code(session=session, code=code, for_update=lock)
+    if bank is None or not _visible(principal, bank):
+        raise BankNotFound(f"没有代码为 {code} 的合作银行")
+    return bank
+
+
+async def get_bank(*, session: AsyncSession, principal: Principal, code: str) -> PartnerBankPublic:
+    return await _public(session, await _load(session, principal, code))
+
+
+async def _audit(
+    session: AsyncSession, principal: Principal, action: str, bank: PartnerBank, **detail: object
+) -> None:
+    await repo.audit(
+        session=session,
+        actor=principal.actor,
+        action=action,
+        entity_type="partner_bank",
+        entity_id=bank.code,
+        detail=dict(detail),
+    )
+
+
+async def register_bank(
+    *, session: AsyncSession, principal: Principal, payload: PartnerBankCreate
+) -> BankCredentials:
+    """A new partner bank with its client credentials and signing secret, shown this once."""
+    if await repo.get_bank_by_code(session=session, code=payload.code) is not None:
+        raise BankExists(f"银行代码 {payload.code} 已登记")
+    client_secret = new_client_secret()
+    bank = PartnerBank(
+        code=payload.code,
+        name=payload.name,
+        webhook_url=str(payload.webhook_url) if payload.webhook_url else None,
+        client_id=f"bank-{payload.code}",
+        client_secret_hash=await asyncio.to_thread(_hasher.hash, client_secret),
+        client_secret_set_at=utcnow(),
+    )
+    repo.add(session, bank)
+    await session.flush()
+    signing = SigningSecret(bank_id=bank.id, secret=new_signing_secret())
+    repo.add(session, signing)
+    await session.flush()
+    await _audit(
+        session, principal, "bank.registered", bank, name=bank.name, webhook_url=bank.webhook_url
+    )
+    return BankCredentials(
+        bank=await _public(session, bank),
+        client_id=bank.client_id or "",
+        client_secret=client_secret,
+        signing_secret=signing.secret,
+    )
+
+
+async def update_bank(
+    *, session: AsyncSession, principal: Principal, code: str, payload: PartnerBankUpdate
+) -> PartnerBankPublic:
+    bank = await _load(session, principal, code, lock=True)
+    changes = payload.model_dump(exclude_unset=True, mode="json")
+    for name, value in changes.items():
+        setattr(bank, name, value)
+    await _audit(session, principal, "bank.updated", bank, **changes)
+    return await _public(session, bank)
+
+
+async def rotate_client_secret(
+    *, session: AsyncSession, principal: Principal, code: str
+) -> BankCredentials:
+    """A new client secret; the old one stops working at once (tokens already issued run out)."""
+    bank = await _load(session, principal, code, lock=True)
+    if bank.client_id is None:
+        bank.client_id = f"bank-{bank.code}"
+    client_secret = new_client_secret()
+    bank.client_secret_hash = await asyncio.to_thread(_hasher.hash, client_secret)
+    bank.client_secret_set_at = utcnow()
+    await _audit(session, principal, "bank.client_secret_rotated", bank)
+    return BankCredentials(
+        bank=await _public(session, bank), client_id=bank.client_id, client_secret=client_secret
+    )
+
+
+async def rotate_signing_secret(
+    *, session: AsyncSession, principal: Principal, code: str, overlap: timedelta
+) -> BankCredentials:
+    """A new signing secret; the current ones stay valid for ``overlap`` more."""
+    bank = await _load(session, principal, code, lock=True)
+    now = utcnow()
+    retires_at = now + overlap
+    for old in await repo.valid_signing_secrets(session=session, bank_ids=[bank.id], now=now):
+        if old.retires_at is None or old.retires_at > retires_at:
+            old.retires_at = retires_at
+    signing = SigningSecret(bank_id=bank.id, secret=new_signing_secret())
+    repo.add(session, signing)
+    await session.flush()
+    await _audit(
+        session,
+        principal,
+        "bank.signing_secret_rotated",
+        bank,
+        previous_retire_at=retires_at.isoformat(),
+    )
+    return BankCredentials(
+        bank=await _public(session, bank),
+        client_id=bank.client_id or "",
+        signing_secret=signing.secret,
+        signing_secret_previous_retires_at=retires_at,
+    )
+
+
+async def authenticate_client(
+    *, session: AsyncSession, client_id: str, client_secret: str
+) -> PartnerBank:
+    """The active bank whose client credentials these are, or OAuthError (no hint which part
+    was wrong)."""
+    bank = await repo.get_bank_by_client_id(session=session, client_id=client_id)
+    stored = bank.client_secret_hash if bank is not None else None
+    ok = await asyncio.to_thread(_hasher.verify, client_secret, stored or _UNKNOWN_CLIENT_HASH)
+    if bank is None or stored is None or not ok or not bank.active:
+        raise OAuthError("客户端 ID 或密钥不正确，或该银行已停用")
+    return bank
+
+
+async def ensure_bank(
+    *, session: AsyncSession, code: str, name: str, client_secret: str | None = None
+) -> PartnerBank:
+    """The demo seed: a bank with known development credentials (never in production)."""
     bank = await repo.get_bank_by_code(session=session, code=code)
     if bank is None:
         bank = PartnerBank(code=code, name=name)
-        session.add(bank)
+        repo.add(session, bank)
         await session.flush()
+    if not await repo.valid_signing_secrets(session=session, bank_ids=[bank.id], now=utcnow()):
+        repo.add(session, SigningSecret(bank_id=bank.id, secret=new_signing_secret()))
+    if client_secret is not None and bank.client_secret_hash is None:
+        bank.client_id = f"bank-{code}"
+        bank.client_secret_hash = await asyncio.to_thread(_hasher.hash, client_secret)
+        bank.client_secret_set_at = utcnow()
+    await session.flush()
     return bank
