@@ -84,6 +84,7 @@ class LocalStack:
                 f"{p}PORT": str(self.ports[spec.name]),
                 f"{p}KEYS_DIR": str(self.keys_dir),
                 "INTAKE_GUARANTEE_URL": self.url("guarantee"),
+                "GATEWAY_INTAKE_URL": self.url("loan_intake"),
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -10,6 +10,7 @@ class Settings(BaseServiceSettings):
 
     port: int = 8003
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/bank_gateway.db"
+    intake_url: str = "http://127.0.0.1:8001"
 
 
 def get_settings() -> Settings:

@@ -1,10 +1,23 @@
 from typing import Annotated
 
+from fastapi import Depends, Request
+
+from services.bank_gateway.clients import IntakeClient
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 
-__all__ = ["AdminDep", "BankReaderDep", "SessionDep"]
+__all__ = ["AdminDep", "BankReaderDep", "BureauDep", "IntakeDep", "SessionDep"]
 
 BankReaderDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN, Role.BANK)]
 # Registering banks and handing out their credentials is an administrator's job.
 AdminDep = Annotated[Principal, require_roles(Role.ADMIN)]
+
+# Batches are the finance bureau's: drafted, approved and watched by bureau staff.
+BureauDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
+
+
+def _intake(request: Request) -> IntakeClient:
+    return request.app.state.intake
+
+
+IntakeDep = Annotated[IntakeClient, Depends(_intake)]

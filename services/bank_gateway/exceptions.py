@@ -1,6 +1,13 @@
 from typing import Any
 
-from shared.errors import Conflict, NotFound, Unauthenticated
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthenticated,
+    ValidationFailed,
+)
 
 
 class BankNotFound(NotFound):
@@ -26,3 +33,28 @@ class OAuthError(Unauthenticated):
 class OAuthBadRequest(OAuthError):
     slug, title = "oauth-invalid-request", "令牌请求无效 (invalid token request)"
     status = 400
+
+
+class BatchNotFound(NotFound):
+    slug, title = "batch-not-found", "批次不存在 (batch not found)"
+
+
+class BatchStateConflict(Conflict):
+    slug, title = "batch-state-conflict", "批次状态不允许此操作 (not allowed in this state)"
+
+
+class FourEyesRequired(Forbidden):
+    slug = "four-eyes-required"
+    title = "审批人必须是起草和提交之外的另一人 (four eyes: approver must differ)"
+
+
+class ApprovePermissionRequired(Forbidden):
+    slug, title = "approve-permission-required", "需要审批权限 (approver permission required)"
+
+
+class BatchInvalid(ValidationFailed):
+    slug, title = "batch-invalid", "批次内容有误 (batch invalid)"
+
+
+class IntakeUnavailableProblem(ServiceUnavailable):
+    slug, title = "intake-unavailable", "贷款申请服务暂不可用 (loan intake unavailable)"

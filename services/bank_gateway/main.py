@@ -1,20 +1,40 @@
 """bank_gateway: create_app() and its lifespan."""
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
+from services.bank_gateway.clients import IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
-from services.bank_gateway.router import banks, oauth
+from services.bank_gateway.router import banks, batches, oauth
 from shared.app import create_service_app, service_resources
+from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, intake_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the app. ``intake_transport`` lets tests mount loan_intake in-process."""
     settings = settings or get_settings()
 
-    def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
-        return service_resources(app, settings, issuer=SERVICE)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_resources(app, settings, issuer=SERVICE):
+            token = CachedServiceToken(
+                app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
+            )
+            app.state.intake = IntakeClient(
+                make_service_client(
+                    base_url=settings.intake_url, token=token, transport=intake_transport
+                )
+            )
+            try:
+                yield
+            finally:
+                await app.state.intake.aclose()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
     return create_service_app(
@@ -26,5 +46,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks, oauth],
+        routers=[banks, batches, oauth],
     )

@@ -1,14 +1,17 @@
 """Tables and API shapes of the bank gateway."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from shared.clock import utcnow
 from shared.db import JSONType, UTCDateTime, new_registry
+from shared.money import Money
 
 
 class GatewayModel(SQLModel, registry=new_registry()):
@@ -59,6 +62,69 @@ class AuditEntry(GatewayModel, table=True):
     entity_type: str = Field(max_length=50)
     entity_id: str = Field(max_length=64, index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class BatchStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    OPEN = "open"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+BATCH_STATUS_ZH = {
+    BatchStatus.DRAFT: "草稿",
+    BatchStatus.PENDING_APPROVAL: "待审批",
+    BatchStatus.APPROVED: "已批准",
+    BatchStatus.OPEN: "已开放",
+    BatchStatus.SUSPENDED: "已暂停",
+    BatchStatus.CLOSED: "已关闭",
+}
+
+
+class Batch(GatewayModel, table=True):
+    """A batch quota (批次额度) for one bank, under one policy version's terms."""
+
+    __tablename__ = "batches"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    bank_id: uuid.UUID = Field(foreign_key="partner_banks.id", index=True)
+    name: str = Field(max_length=200)
+    quota_fen: int = Field(sa_type=sa.BigInteger)
+    # Kept by one conditional UPDATE per allocation: the quota is never exceeded even when
+    # allocations race (see repository.reserve_quota).
+    allocated_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    valid_from: date
+    valid_to: date
+    policy_version_id: uuid.UUID
+    status: str = Field(max_length=20, index=True)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_by: str | None = Field(default=None, max_length=200)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_by: str | None = Field(default=None, max_length=200)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BatchLoan(GatewayModel, table=True):
+    """An application allocated into a batch: the start of a loan in the ledger."""
+
+    __tablename__ = "batch_loans"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    batch_id: uuid.UUID = Field(foreign_key="batches.id", index=True)
+    # Unique: an application is never in two batches.
+    application_id: uuid.UUID = Field(unique=True)
+    enterprise_uscc: str = Field(max_length=18)
+    enterprise_name: str = Field(max_length=200)
+    amount_fen: int = Field(sa_type=sa.BigInteger)
+    term_months: int
+    terms: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    state: str = Field(default="allocated", max_length=20)
+    allocated_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # --- API shapes -------------------------------------------------------------------------------
@@ -127,3 +193,83 @@ class AuditEntryPublic(BaseModel):
     entity_type: str
     entity_id: str
     detail: dict[str, Any]
+
+
+class BatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    bank_code: str
+    name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    quota: Money = Field(gt=0, description="批次额度 (yuan)")
+    valid_from: date
+    valid_to: date
+    policy_version_id: uuid.UUID = Field(
+        description="The guarantee policy version whose terms apply"
+    )
+
+
+class BatchPublic(BaseModel):
+    id: uuid.UUID
+    bank_code: str
+    bank_name: str
+    name: str
+    quota: Money
+    allocated: Money
+    available: Money
+    loans: int
+    valid_from: date
+    valid_to: date
+    policy_version_id: uuid.UUID
+    status: BatchStatus
+    status_zh: str
+    created_by: str
+    created_at: datetime
+    submitted_by: str | None
+    submitted_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class BatchPage(BaseModel):
+    items: list[BatchPublic]
+    total: int
+    offset: int
+    limit: int
+
+
+class AllocationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    application_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+
+
+class AllocationOutcome(BaseModel):
+    application_id: uuid.UUID
+    allocated: bool
+    code: str | None = Field(None, description="Why not: not_found, not_eligible, in_a_batch, …")
+    message: str | None = None
+    amount: Money | None = None
+
+
+class AllocationResult(BaseModel):
+    batch: BatchPublic
+    outcomes: list[AllocationOutcome]
+
+
+class BatchLoanPublic(BaseModel):
+    id: uuid.UUID
+    application_id: uuid.UUID
+    enterprise_uscc: str
+    enterprise_name: str
+    amount: Money
+    term_months: int
+    state: str
+    terms: dict[str, Any] | None
+    created_at: datetime
+
+
+class BatchLoanPage(BaseModel):
+    items: list[BatchLoanPublic]
+    total: int
+    offset: int
+    limit: int

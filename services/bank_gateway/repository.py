@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.bank_gateway.models import AuditEntry, PartnerBank, SigningSecret
+from services.bank_gateway.models import AuditEntry, Batch, BatchLoan, PartnerBank, SigningSecret
 
 
 async def list_banks(*, session: AsyncSession) -> Sequence[PartnerBank]:
@@ -67,3 +67,105 @@ async def audit(
             actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, detail=detail
         )
     )
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+_batches: sa.Table = Batch.__table__  # type: ignore[attr-defined]
+_loans: sa.Table = BatchLoan.__table__  # type: ignore[attr-defined]
+
+
+async def get_bank(*, session: AsyncSession, bank_id: uuid.UUID) -> PartnerBank | None:
+    return await session.get(PartnerBank, bank_id)
+
+
+async def get_batch(
+    *, session: AsyncSession, batch_id: uuid.UUID, for_update: bool = False
+) -> Batch | None:
+    return await session.get(
+        Batch, batch_id, with_for_update=for_update or None, populate_existing=True
+    )
+
+
+async def list_batches(
+    *,
+    session: AsyncSession,
+    bank_id: uuid.UUID | None,
+    status: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Batch], int]:
+    where = []
+    if bank_id is not None:
+        where.append(Batch.bank_id == bank_id)
+    if status is not None:
+        where.append(Batch.status == status)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Batch).where(*where))
+    result = await session.execute(
+        select(Batch)
+        .where(*where)
+        .order_by(col(Batch.created_at).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0
+
+
+async def count_loans(*, session: AsyncSession, batch_ids: Sequence[uuid.UUID]) -> dict:
+    if not batch_ids:
+        return {}
+    result = await session.execute(
+        sa.select(_loans.c.batch_id, sa.func.count())
+        .where(_loans.c.batch_id.in_(batch_ids))
+        .group_by(_loans.c.batch_id)
+    )
+    return dict(result.all())
+
+
+async def reserve_quota(*, session: AsyncSession, batch_id: uuid.UUID, amount_fen: int) -> bool:
+    """Add ``amount_fen`` to the batch's allocation if it still fits; one statement, so two
+    concurrent allocations can never both take the last of the quota."""
+    result = await session.execute(
+        sa.update(_batches)
+        .where(
+            _batches.c.id == batch_id,
+            _batches.c.allocated_fen + amount_fen <= _batches.c.quota_fen,
+        )
+        .values(allocated_fen=_batches.c.allocated_fen + amount_fen)
+        .returning(_batches.c.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def loan_for_application(
+    *, session: AsyncSession, application_id: uuid.UUID
+) -> BatchLoan | None:
+    result = await session.execute(
+        select(BatchLoan).where(BatchLoan.application_id == application_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def list_loans(
+    *, session: AsyncSession, batch_id: uuid.UUID, offset: int, limit: int
+) -> tuple[Sequence[BatchLoan], int]:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(_loans).where(_loans.c.batch_id == batch_id)
+    )
+    result = await session.execute(
+        select(BatchLoan)
+        .where(BatchLoan.batch_id == batch_id)
+        .order_by(col(BatchLoan.created_at), col(BatchLoan.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0
+
+
+async def sum_loans(*, session: AsyncSession, batch_id: uuid.UUID) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(_loans.c.amount_fen), 0)).where(
+            _loans.c.batch_id == batch_id
+        )
+    )
+    return int(total or 0)

@@ -1,16 +1,36 @@
 import base64
 import binascii
+import uuid
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
+from services.bank_gateway import batches as batch_service
 from services.bank_gateway import service
-from services.bank_gateway.deps import AdminDep, BankReaderDep, SessionDep
-from services.bank_gateway.exceptions import BankExists, BankNotFound, OAuthBadRequest, OAuthError
+from services.bank_gateway.deps import AdminDep, BankReaderDep, BureauDep, IntakeDep, SessionDep
+from services.bank_gateway.exceptions import (
+    ApprovePermissionRequired,
+    BankExists,
+    BankNotFound,
+    BatchInvalid,
+    BatchNotFound,
+    BatchStateConflict,
+    FourEyesRequired,
+    IntakeUnavailableProblem,
+    OAuthBadRequest,
+    OAuthError,
+)
 from services.bank_gateway.models import (
+    AllocationRequest,
+    AllocationResult,
     BankCredentials,
+    BatchCreate,
+    BatchLoanPage,
+    BatchPage,
+    BatchPublic,
+    BatchStatus,
     PartnerBankCreate,
     PartnerBankPublic,
     PartnerBankUpdate,
@@ -18,6 +38,7 @@ from services.bank_gateway.models import (
     TokenResponse,
 )
 from shared.auth import Role, TokenIssuer
+from shared.clock import shanghai_today
 from shared.errors import (
     Forbidden,
     InvalidRequest,
@@ -29,6 +50,7 @@ from shared.errors import (
 )
 
 banks = APIRouter(prefix="/v1/banks", tags=["partner banks"])
+batches = APIRouter(prefix="/v1/batches", tags=["batches"])
 oauth = APIRouter(tags=["oauth"])
 
 _AUTH = (Unauthenticated, Forbidden)
@@ -186,3 +208,137 @@ async def issue_token(
     return TokenResponse(
         access_token=token, expires_in=int(issuer.ttl.total_seconds()), scope=f"bank:{bank.code}"
     )
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@batches.post(
+    "",
+    status_code=201,
+    response_model=BatchPublic,
+    responses=problem_responses(*_AUTH, *_BODY, BatchInvalid),
+)
+async def create_batch(
+    payload: BatchCreate, session: SessionDep, principal: BureauDep, response: Response
+) -> BatchPublic:
+    """Draft a batch: one bank, a quota, a validity window, the policy version whose terms apply."""
+    batch = await batch_service.create_batch(
+        session=session, principal=principal, payload=payload, today=shanghai_today()
+    )
+    response.headers["Location"] = f"/v1/batches/{batch.id}"
+    return batch
+
+
+@batches.get("", response_model=BatchPage, responses=problem_responses(*_AUTH, BankNotFound))
+async def list_batches(
+    session: SessionDep,
+    principal: BankReaderDep,
+    bank: str | None = None,
+    status: BatchStatus | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> BatchPage:
+    """Batches, newest first; a bank sees only its own."""
+    return await batch_service.list_batches(
+        session=session,
+        principal=principal,
+        bank_code=bank,
+        status=status,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@batches.get(
+    "/{batch_id}",
+    response_model=BatchPublic,
+    responses=problem_responses(*_AUTH, BatchNotFound, ValidationFailed),
+)
+async def get_batch(
+    batch_id: uuid.UUID, session: SessionDep, principal: BankReaderDep
+) -> BatchPublic:
+    """One batch: quota, allocated, available, loans, state and who did what."""
+    return await batch_service.get_batch(session=session, principal=principal, batch_id=batch_id)
+
+
+@batches.post(
+    "/{batch_id}/allocations",
+    response_model=AllocationResult,
+    responses=problem_responses(
+        *_AUTH, *_BODY, BatchNotFound, BatchStateConflict, IntakeUnavailableProblem
+    ),
+)
+async def allocate(
+    batch_id: uuid.UUID,
+    payload: AllocationRequest,
+    session: SessionDep,
+    principal: BureauDep,
+    intake: IntakeDep,
+) -> AllocationResult:
+    """Allocate eligible applications; each is allocated or refused on its own, with why."""
+    return await batch_service.allocate(
+        session=session,
+        principal=principal,
+        intake=intake,
+        batch_id=batch_id,
+        application_ids=payload.application_ids,
+    )
+
+
+@batches.get(
+    "/{batch_id}/loans",
+    response_model=BatchLoanPage,
+    responses=problem_responses(*_AUTH, BatchNotFound, ValidationFailed),
+)
+async def list_loans(
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    principal: BankReaderDep,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> BatchLoanPage:
+    """The batch's loans, in allocation order."""
+    return await batch_service.list_loans(
+        session=session, principal=principal, batch_id=batch_id, offset=offset, limit=limit
+    )
+
+
+_STATE = (BatchNotFound, BatchStateConflict, ValidationFailed)
+
+
+@batches.post(
+    "/{batch_id}/submission",
+    response_model=BatchPublic,
+    responses=problem_responses(*_AUTH, *_STATE),
+)
+async def submit_batch(
+    batch_id: uuid.UUID, session: SessionDep, principal: BureauDep
+) -> BatchPublic:
+    """Submit a draft for approval."""
+    return await batch_service.submit(session=session, principal=principal, batch_id=batch_id)
+
+
+@batches.post(
+    "/{batch_id}/approval",
+    response_model=BatchPublic,
+    responses=problem_responses(*_AUTH, *_STATE, FourEyesRequired, ApprovePermissionRequired),
+)
+async def approve_batch(
+    batch_id: uuid.UUID, session: SessionDep, principal: BureauDep
+) -> BatchPublic:
+    """Approve: a second bureau user with the approver permission (four eyes)."""
+    return await batch_service.approve(session=session, principal=principal, batch_id=batch_id)
+
+
+@batches.post(
+    "/{batch_id}/return", response_model=BatchPublic, responses=problem_responses(*_AUTH, *_STATE)
+)
+async def send_back_batch(
+    batch_id: uuid.UUID, session: SessionDep, principal: BureauDep
+) -> BatchPublic:
+    """Send a submitted batch back to draft."""
+    return await batch_service.send_back(session=session, principal=principal, batch_id=batch_id)

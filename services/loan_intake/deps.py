@@ -15,5 +15,6 @@ async def _dispatcher(request: Request) -> AssessmentDispatcher | None:
 
 # Who may submit: the SME for itself; bureau and admin staff on an SME's behalf.
 ApplicantDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN)]
-ReaderDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN)]
+# The bank gateway reads applications (service token) to allocate them into batches.
+ReaderDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN, Role.SERVICE)]
 DispatcherDep = Annotated[AssessmentDispatcher | None, Depends(_dispatcher)]

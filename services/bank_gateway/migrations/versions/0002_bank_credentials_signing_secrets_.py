@@ -1,8 +1,8 @@
-"""bank credentials, signing secrets, audit
+"""bank credentials, signing secrets, batches, audit
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 14:09:19.361137
+Create Date: 2026-11-25
 """
 from collections.abc import Sequence
 
@@ -36,6 +36,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_entity_id'), ['entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_occurred_at'), ['occurred_at'], unique=False)
 
+    op.create_table('batches',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('bank_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('quota_fen', sa.BigInteger(), nullable=False),
+    sa.Column('allocated_fen', sa.BigInteger(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=False),
+    sa.Column('policy_version_id', sa.Uuid(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('submitted_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('approved_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['bank_id'], ['partner_banks.id'], name=op.f('fk_batches_bank_id_partner_banks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_batches'))
+    )
+    with op.batch_alter_table('batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_batches_bank_id'), ['bank_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_batches_status'), ['status'], unique=False)
+
     op.create_table('signing_secrets',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('bank_id', sa.Uuid(), nullable=False),
@@ -47,6 +71,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('signing_secrets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_signing_secrets_bank_id'), ['bank_id'], unique=False)
+
+    op.create_table('batch_loans',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('application_id', sa.Uuid(), nullable=False),
+    sa.Column('enterprise_uscc', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
+    sa.Column('enterprise_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('term_months', sa.Integer(), nullable=False),
+    sa.Column('terms', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('allocated_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_batch_loans_batch_id_batches')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_batch_loans')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_batch_loans_application_id'))
+    )
+    with op.batch_alter_table('batch_loans', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_batch_loans_batch_id'), ['batch_id'], unique=False)
 
     with op.batch_alter_table('partner_banks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True))
@@ -65,10 +108,19 @@ def downgrade() -> None:
         batch_op.drop_column('client_secret_hash')
         batch_op.drop_column('client_id')
 
+    with op.batch_alter_table('batch_loans', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_batch_loans_batch_id'))
+
+    op.drop_table('batch_loans')
     with op.batch_alter_table('signing_secrets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signing_secrets_bank_id'))
 
     op.drop_table('signing_secrets')
+    with op.batch_alter_table('batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_batches_status'))
+        batch_op.drop_index(batch_op.f('ix_batches_bank_id'))
+
+    op.drop_table('batches')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_occurred_at'))
         batch_op.drop_index(batch_op.f('ix_audit_log_entity_id'))

@@ -1,0 +1,360 @@
+"""Batches: draft → pending_approval → approved (→ open → suspended | closed, next).
+
+Never commits. Allocation reads each application from loan_intake (it is the source of
+the amount and of whether the application is eligible), then reserves the amount against
+the quota with one conditional UPDATE and records the loan under a unique application id,
+both inside a savepoint: a refused allocation leaves neither behind, and neither a quota
+overrun nor an application in two batches can come out of concurrent allocations.
+"""
+
+import uuid
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.bank_gateway import repository as repo
+from services.bank_gateway.clients import IntakeClient, IntakeUnavailable
+from services.bank_gateway.exceptions import (
+    ApprovePermissionRequired,
+    BankNotFound,
+    BatchInvalid,
+    BatchNotFound,
+    BatchStateConflict,
+    FourEyesRequired,
+    IntakeUnavailableProblem,
+)
+from services.bank_gateway.models import (
+    BATCH_STATUS_ZH,
+    AllocationOutcome,
+    AllocationResult,
+    Batch,
+    BatchCreate,
+    BatchLoan,
+    BatchLoanPage,
+    BatchLoanPublic,
+    BatchPage,
+    BatchPublic,
+    BatchStatus,
+    PartnerBank,
+)
+from shared.auth import APPROVE_PERMISSION, Principal, Role
+from shared.clock import utcnow
+from shared.errors import FieldError
+from shared.money import from_fen, to_fen
+
+ENTITY = "batch"
+ALLOCATABLE = {BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.OPEN}
+
+
+def _public(batch: Batch, bank: PartnerBank, loans: int) -> BatchPublic:
+    return BatchPublic(
+        id=batch.id,
+        bank_code=bank.code,
+        bank_name=bank.name,
+        name=batch.name,
+        quota=from_fen(batch.quota_fen),
+        allocated=from_fen(batch.allocated_fen),
+        available=from_fen(batch.quota_fen - batch.allocated_fen),
+        loans=loans,
+        valid_from=batch.valid_from,
+        valid_to=batch.valid_to,
+        policy_version_id=batch.policy_version_id,
+        status=BatchStatus(batch.status),
+        status_zh=BATCH_STATUS_ZH[BatchStatus(batch.status)],
+        created_by=batch.created_by,
+        created_at=batch.created_at,
+        submitted_by=batch.submitted_by,
+        submitted_at=batch.submitted_at,
+        approved_by=batch.approved_by,
+        approved_at=batch.approved_at,
+    )
+
+
+async def _present(session: AsyncSession, batch: Batch) -> BatchPublic:
+    bank = await repo.get_bank(session=session, bank_id=batch.bank_id)
+    assert bank is not None
+    counts = await repo.count_loans(session=session, batch_ids=[batch.id])
+    return _public(batch, bank, counts.get(batch.id, 0))
+
+
+async def _load(
+    session: AsyncSession, principal: Principal, batch_id: uuid.UUID, *, lock: bool = False
+) -> Batch:
+    batch = await repo.get_batch(session=session, batch_id=batch_id, for_update=lock)
+    if batch is not None and principal.role is Role.BANK:
+        bank = await repo.get_bank(session=session, bank_id=batch.bank_id)
+        if bank is None or bank.code != principal.tenant:
+            batch = None  # another bank's batch does not exist for this one
+    if batch is None:
+        raise BatchNotFound(f"没有编号为 {batch_id} 的批次")
+    return batch
+
+
+async def _audit(
+    session: AsyncSession, principal: Principal, action: str, batch: Batch, **detail: object
+) -> None:
+    await repo.audit(
+        session=session,
+        actor=principal.actor,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=str(batch.id),
+        detail={"status": batch.status, **detail},
+    )
+
+
+def _invalid(field: str, zh: str, en: str, code: str) -> BatchInvalid:
+    return BatchInvalid(zh, errors=[FieldError(field=field, message=zh, message_en=en, code=code)])
+
+
+async def create_batch(
+    *, session: AsyncSession, principal: Principal, payload: BatchCreate, today: date
+) -> BatchPublic:
+    bank = await repo.get_bank_by_code(session=session, code=payload.bank_code)
+    if bank is None:
+        raise _invalid(
+            "bank_code",
+            f"没有代码为 {payload.bank_code} 的合作银行",
+            f"no partner bank {payload.bank_code}",
+            "unknown_bank",
+        )
+    if not bank.active:
+        raise _invalid("bank_code", "该银行已停用", "this bank is deactivated", "bank_inactive")
+    if payload.valid_to < payload.valid_from:
+        raise _invalid(
+            "valid_to",
+            "有效期结束日不能早于开始日",
+            "valid_to must not precede valid_from",
+            "window_reversed",
+        )
+    if payload.valid_to < today:
+        raise _invalid(
+            "valid_to", "有效期已过", "the validity window has already ended", "window_past"
+        )
+    batch = Batch(
+        bank_id=bank.id,
+        name=payload.name,
+        quota_fen=to_fen(payload.quota),
+        valid_from=payload.valid_from,
+        valid_to=payload.valid_to,
+        policy_version_id=payload.policy_version_id,
+        status=BatchStatus.DRAFT,
+        created_by=principal.actor,
+    )
+    repo.add(session, batch)
+    await session.flush()
+    await _audit(
+        session,
+        principal,
+        "batch.drafted",
+        batch,
+        bank=bank.code,
+        quota=str(payload.quota),
+        valid_from=payload.valid_from.isoformat(),
+        valid_to=payload.valid_to.isoformat(),
+    )
+    return _public(batch, bank, 0)
+
+
+async def get_batch(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+) -> BatchPublic:
+    return await _present(session, await _load(session, principal, batch_id))
+
+
+async def list_batches(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    bank_code: str | None,
+    status: BatchStatus | None,
+    offset: int,
+    limit: int,
+) -> BatchPage:
+    if principal.role is Role.BANK:
+        bank_code = principal.tenant  # a bank lists its own batches, whatever it asks
+    bank_id = None
+    if bank_code is not None:
+        bank = await repo.get_bank_by_code(session=session, code=bank_code)
+        if bank is None:
+            raise BankNotFound(f"没有代码为 {bank_code} 的合作银行")
+        bank_id = bank.id
+    batches, total = await repo.list_batches(
+        session=session,
+        bank_id=bank_id,
+        status=status.value if status else None,
+        offset=offset,
+        limit=limit,
+    )
+    counts = await repo.count_loans(session=session, batch_ids=[b.id for b in batches])
+    banks = {b.id: b for b in await repo.list_banks(session=session)}
+    return BatchPage(
+        items=[_public(b, banks[b.bank_id], counts.get(b.id, 0)) for b in batches],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+async def allocate(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    intake: IntakeClient,
+    batch_id: uuid.UUID,
+    application_ids: list[uuid.UUID],
+) -> AllocationResult:
+    batch = await _load(session, principal, batch_id)
+    if batch.status not in ALLOCATABLE:
+        raise BatchStateConflict(
+            f"批次状态为“{BATCH_STATUS_ZH[BatchStatus(batch.status)]}”，不能分配申请"
+        )
+    outcomes = []
+    for application_id in dict.fromkeys(application_ids):  # each once, in order
+        outcomes.append(await _allocate_one(session, principal, intake, batch, application_id))
+    allocated = [o for o in outcomes if o.allocated]
+    if allocated:
+        await _audit(
+            session,
+            principal,
+            "batch.allocated",
+            batch,
+            applications=[str(o.application_id) for o in allocated],
+        )
+    fresh = await repo.get_batch(session=session, batch_id=batch.id)
+    assert fresh is not None
+    return AllocationResult(batch=await _present(session, fresh), outcomes=outcomes)
+
+
+def _refused(application_id: uuid.UUID, code: str, message: str) -> AllocationOutcome:
+    return AllocationOutcome(
+        application_id=application_id, allocated=False, code=code, message=message
+    )
+
+
+async def _allocate_one(
+    session: AsyncSession,
+    principal: Principal,
+    intake: IntakeClient,
+    batch: Batch,
+    application_id: uuid.UUID,
+) -> AllocationOutcome:
+    existing = await repo.loan_for_application(session=session, application_id=application_id)
+    if existing is not None:
+        return _refused(application_id, "in_a_batch", "该申请已在某一批次中")
+    try:
+        application = await intake.application(application_id)
+    except IntakeUnavailable as error:
+        raise IntakeUnavailableProblem(f"无法读取申请 {application_id}：{error}") from error
+    if application is None:
+        return _refused(application_id, "not_found", "没有该申请")
+    if application.status != "eligible":
+        return _refused(
+            application_id, "not_eligible", f"申请状态为 {application.status}，只有合格的申请可分配"
+        )
+    amount_fen = to_fen(application.loan.amount)
+    try:
+        async with session.begin_nested():
+            if not await repo.reserve_quota(
+                session=session, batch_id=batch.id, amount_fen=amount_fen
+            ):
+                return _refused(
+                    application_id,
+                    "quota_exceeded",
+                    f"批次剩余额度不足以容纳 {application.loan.amount} 元",
+                )
+            repo.add(
+                session,
+                BatchLoan(
+                    batch_id=batch.id,
+                    application_id=application.id,
+                    enterprise_uscc=application.enterprise.uscc,
+                    enterprise_name=application.enterprise.name,
+                    amount_fen=amount_fen,
+                    term_months=application.loan.term_months,
+                    terms=application.terms.model_dump(mode="json") if application.terms else None,
+                    allocated_by=principal.actor,
+                ),
+            )
+            await session.flush()
+    except IntegrityError:
+        # Allocated into some batch by a concurrent request: the savepoint undid our quota.
+        return _refused(application_id, "in_a_batch", "该申请已在某一批次中")
+    return AllocationOutcome(
+        application_id=application_id, allocated=True, amount=application.loan.amount
+    )
+
+
+async def list_loans(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID, offset: int, limit: int
+) -> BatchLoanPage:
+    await _load(session, principal, batch_id)
+    loans, total = await repo.list_loans(
+        session=session, batch_id=batch_id, offset=offset, limit=limit
+    )
+    return BatchLoanPage(
+        items=[
+            BatchLoanPublic(
+                id=loan.id,
+                application_id=loan.application_id,
+                enterprise_uscc=loan.enterprise_uscc,
+                enterprise_name=loan.enterprise_name,
+                amount=from_fen(loan.amount_fen),
+                term_months=loan.term_months,
+                state=loan.state,
+                terms=loan.terms,
+                created_at=loan.created_at,
+            )
+            for loan in loans
+        ],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+async def submit(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+) -> BatchPublic:
+    batch = await _load(session, principal, batch_id, lock=True)
+    if batch.status != BatchStatus.DRAFT:
+        raise BatchStateConflict("只有草稿批次可以提交审批")
+    now = utcnow()
+    batch.status = BatchStatus.PENDING_APPROVAL
+    batch.submitted_by, batch.submitted_at, batch.updated_at = principal.actor, now, now
+    await _audit(session, principal, "batch.submitted", batch)
+    return await _present(session, batch)
+
+
+async def approve(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+) -> BatchPublic:
+    if APPROVE_PERMISSION not in principal.permissions:
+        raise ApprovePermissionRequired("审批批次需要审批权限（bureau approver）")
+    batch = await _load(session, principal, batch_id, lock=True)
+    if batch.status != BatchStatus.PENDING_APPROVAL:
+        raise BatchStateConflict("只有待审批的批次可以批准")
+    if principal.actor in {batch.created_by, batch.submitted_by}:
+        raise FourEyesRequired(
+            f"批次由 {batch.created_by} 起草、{batch.submitted_by} 提交，须由另一位审批人批准"
+        )
+    now = utcnow()
+    batch.status = BatchStatus.APPROVED
+    batch.approved_by, batch.approved_at, batch.updated_at = principal.actor, now, now
+    await _audit(session, principal, "batch.approved", batch)
+    return await _present(session, batch)
+
+
+async def send_back(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+) -> BatchPublic:
+    """A submitted batch goes back to draft (approver's rejection, or the drafter's recall)."""
+    batch = await _load(session, principal, batch_id, lock=True)
+    if batch.status != BatchStatus.PENDING_APPROVAL:
+        raise BatchStateConflict("只有待审批的批次可以退回")
+    batch.status = BatchStatus.DRAFT
+    batch.submitted_by = batch.submitted_at = None
+    batch.updated_at = utcnow()
+    await _audit(session, principal, "batch.sent_back", batch)
+    return await _present(session, batch)
