@@ -36,6 +36,8 @@ from services.bank_gateway.models import (
     BatchPage,
     BatchPublic,
     BatchStatus,
+    Delivery,
+    DeliveryKind,
     PartnerBank,
 )
 from shared.auth import APPROVE_PERMISSION, Principal, Role
@@ -214,6 +216,29 @@ async def allocate(
     for application_id in dict.fromkeys(application_ids):  # each once, in order
         outcomes.append(await _allocate_one(session, principal, intake, batch, application_id))
     allocated = [o for o in outcomes if o.allocated]
+    if allocated and batch.status == BatchStatus.OPEN:
+        # Into a batch already open: the bank and loan_intake hear of it as at opening.
+        bank = await repo.get_bank(session=session, bank_id=batch.bank_id)
+        assert bank is not None
+        new_loans = [
+            loan
+            for loan in await repo.loans_of_batch(session=session, batch_id=batch.id)
+            if loan.application_id in {o.application_id for o in allocated}
+        ]
+        repo.add(
+            session,
+            Delivery(
+                kind=DeliveryKind.WEBHOOK,
+                event_type="batch.loans_added",
+                bank_id=bank.id,
+                payload={
+                    "batch_id": str(batch.id),
+                    "loans": [_loan_notice(loan) for loan in new_loans],
+                },
+            ),
+        )
+        for loan in new_loans:
+            repo.add(session, _allocated_update(batch, bank, loan))
     if allocated:
         await _audit(
             session,
@@ -343,6 +368,76 @@ async def approve(
     batch.status = BatchStatus.APPROVED
     batch.approved_by, batch.approved_at, batch.updated_at = principal.actor, now, now
     await _audit(session, principal, "batch.approved", batch)
+    return await _present(session, batch)
+
+
+def _loan_notice(loan: BatchLoan) -> dict[str, object]:
+    return {
+        "loan_id": str(loan.id),
+        "application_id": str(loan.application_id),
+        "enterprise_uscc": loan.enterprise_uscc,
+        "enterprise_name": loan.enterprise_name,
+        "amount": str(from_fen(loan.amount_fen)),
+        "term_months": loan.term_months,
+        "terms": loan.terms,
+    }
+
+
+def _allocated_update(batch: Batch, bank: PartnerBank, loan: BatchLoan) -> Delivery:
+    return Delivery(
+        kind=DeliveryKind.INTAKE,
+        event_type="application.allocated",
+        application_id=loan.application_id,
+        payload={
+            "status": "allocated",
+            "occurred_at": utcnow().isoformat(),
+            "reason_zh": f"已分配至{bank.name}批次“{batch.name}”",
+            "batch_id": str(batch.id),
+            "bank_code": bank.code,
+            "details": {"bank_name": bank.name, "amount": str(from_fen(loan.amount_fen))},
+        },
+    )
+
+
+async def open_batch(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID, today: date
+) -> BatchPublic:
+    """Open an approved batch: the bank is told (``batch.opened``, with its loans) and each
+    application becomes ``allocated`` in loan_intake — both through the outbox, in this
+    transaction."""
+    batch = await _load(session, principal, batch_id, lock=True)
+    if batch.status != BatchStatus.APPROVED:
+        raise BatchStateConflict("只有已批准的批次可以开放")
+    if batch.valid_to < today:
+        raise BatchStateConflict(f"批次有效期已于 {batch.valid_to} 结束")
+    bank = await repo.get_bank(session=session, bank_id=batch.bank_id)
+    assert bank is not None
+    loans = await repo.loans_of_batch(session=session, batch_id=batch.id)
+    now = utcnow()
+    batch.status = BatchStatus.OPEN
+    batch.updated_at = now
+    repo.add(
+        session,
+        Delivery(
+            kind=DeliveryKind.WEBHOOK,
+            event_type="batch.opened",
+            bank_id=bank.id,
+            payload={
+                "batch_id": str(batch.id),
+                "name": batch.name,
+                "quota": str(from_fen(batch.quota_fen)),
+                "allocated": str(from_fen(batch.allocated_fen)),
+                "valid_from": batch.valid_from.isoformat(),
+                "valid_to": batch.valid_to.isoformat(),
+                "policy_version_id": str(batch.policy_version_id),
+                "loans": [_loan_notice(loan) for loan in loans],
+            },
+        ),
+    )
+    for loan in loans:
+        repo.add(session, _allocated_update(batch, bank, loan))
+    await session.flush()
+    await _audit(session, principal, "batch.opened", batch, loans=len(loans))
     return await _present(session, batch)
 
 

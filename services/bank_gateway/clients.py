@@ -5,6 +5,7 @@ import uuid
 import httpx
 
 from shared.contracts.allocation import ApplicationForAllocation
+from shared.contracts.loan_status import LoanStatusUpdate
 
 
 class IntakeUnavailable(Exception):
@@ -26,6 +27,17 @@ class IntakeClient:
         if response.status_code >= 400:
             raise IntakeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
         return ApplicationForAllocation.model_validate_json(response.content)
+
+    async def loan_update(
+        self, application_id: uuid.UUID, update: LoanStatusUpdate
+    ) -> tuple[int, str]:
+        """Report a loan change; (status code, body). Transport errors raise httpx.HTTPError."""
+        response = await self._http.post(
+            f"/v1/applications/{application_id}/loan-updates",
+            content=update.model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+        return response.status_code, response.text
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -11,6 +11,12 @@ class Settings(BaseServiceSettings):
     port: int = 8003
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/bank_gateway.db"
     intake_url: str = "http://127.0.0.1:8001"
+    run_outbox_worker: bool = True
+    outbox_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_hours: float = 24.0
+    webhook_backoff_base_seconds: float = 10.0
+    webhook_backoff_cap_seconds: float = 3600.0
 
 
 def get_settings() -> Settings:

@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.bank_gateway.clients import IntakeClient
+from services.bank_gateway.outbox import DeliveryDispatcher
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 
-__all__ = ["AdminDep", "BankReaderDep", "BureauDep", "IntakeDep", "SessionDep"]
+__all__ = ["AdminDep", "BankReaderDep", "BureauDep", "DispatcherDep", "IntakeDep", "SessionDep"]
 
 BankReaderDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN, Role.BANK)]
 # Registering banks and handing out their credentials is an administrator's job.
@@ -21,3 +22,10 @@ def _intake(request: Request) -> IntakeClient:
 
 
 IntakeDep = Annotated[IntakeClient, Depends(_intake)]
+
+
+def _dispatcher(request: Request) -> DeliveryDispatcher | None:
+    return getattr(request.app.state, "dispatcher", None)
+
+
+DispatcherDep = Annotated[DeliveryDispatcher | None, Depends(_dispatcher)]

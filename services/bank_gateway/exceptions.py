@@ -58,3 +58,11 @@ class BatchInvalid(ValidationFailed):
 
 class IntakeUnavailableProblem(ServiceUnavailable):
     slug, title = "intake-unavailable", "贷款申请服务暂不可用 (loan intake unavailable)"
+
+
+class DeliveryNotFound(NotFound):
+    slug, title = "delivery-not-found", "投递记录不存在 (delivery not found)"
+
+
+class DeliveryStateConflict(Conflict):
+    slug, title = "delivery-state-conflict", "该投递不能重发 (delivery cannot be redelivered)"

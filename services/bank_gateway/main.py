@@ -2,22 +2,27 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
 
 from services.bank_gateway.clients import IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
-from services.bank_gateway.router import banks, batches, oauth
+from services.bank_gateway.outbox import DeliveryDispatcher
+from services.bank_gateway.router import banks, batches, deliveries, oauth
 from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
 
 
 def create_app(
-    settings: Settings | None = None, *, intake_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    intake_transport: httpx.AsyncBaseTransport | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """Build the app. ``intake_transport`` lets tests mount loan_intake in-process."""
+    """Build the app. The transports let tests mount loan_intake and a bank in-process."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -31,9 +36,30 @@ def create_app(
                     base_url=settings.intake_url, token=token, transport=intake_transport
                 )
             )
+            webhooks = httpx.AsyncClient(
+                transport=webhook_transport,
+                timeout=httpx.Timeout(settings.webhook_timeout_seconds),
+                follow_redirects=False,
+            )
+            dispatcher = DeliveryDispatcher(
+                sessionmaker=app.state.sessionmaker,
+                intake=app.state.intake,
+                webhooks=webhooks,
+                retry_window=timedelta(hours=settings.webhook_retry_hours),
+                webhook_backoff=(
+                    settings.webhook_backoff_base_seconds,
+                    settings.webhook_backoff_cap_seconds,
+                ),
+                poll_seconds=settings.outbox_poll_seconds,
+            )
+            app.state.dispatcher = dispatcher
+            if settings.run_outbox_worker:
+                dispatcher.start()
             try:
                 yield
             finally:
+                await dispatcher.stop()
+                await webhooks.aclose()
                 await app.state.intake.aclose()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
@@ -46,5 +72,5 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks, batches, oauth],
+        routers=[banks, batches, deliveries, oauth],
     )

@@ -9,7 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.bank_gateway.models import AuditEntry, Batch, BatchLoan, PartnerBank, SigningSecret
+from services.bank_gateway.models import (
+    AuditEntry,
+    Batch,
+    BatchLoan,
+    Delivery,
+    DeliveryStatus,
+    PartnerBank,
+    SigningSecret,
+)
 
 
 async def list_banks(*, session: AsyncSession) -> Sequence[PartnerBank]:
@@ -169,3 +177,91 @@ async def sum_loans(*, session: AsyncSession, batch_id: uuid.UUID) -> int:
         )
     )
     return int(total or 0)
+
+
+# --- deliveries (the outbox) ------------------------------------------------------------------
+
+_deliveries: sa.Table = Delivery.__table__  # type: ignore[attr-defined]
+
+
+async def loans_of_batch(*, session: AsyncSession, batch_id: uuid.UUID) -> Sequence[BatchLoan]:
+    result = await session.execute(
+        select(BatchLoan)
+        .where(BatchLoan.batch_id == batch_id)
+        .order_by(col(BatchLoan.created_at), col(BatchLoan.id))
+    )
+    return result.scalars().all()
+
+
+async def claim_deliveries(
+    *, session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> list[Delivery]:
+    """Lease due deliveries; SKIP LOCKED so several workers never take the same one."""
+    due = (
+        sa.select(_deliveries.c.id)
+        .where(
+            _deliveries.c.status == DeliveryStatus.PENDING,
+            _deliveries.c.next_attempt_at <= now,
+            sa.or_(_deliveries.c.lease_until.is_(None), _deliveries.c.lease_until < now),
+        )
+        .order_by(_deliveries.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(due)).scalars().all())
+    if not ids:
+        return []
+    await session.execute(
+        sa.update(_deliveries)
+        .where(_deliveries.c.id.in_(ids))
+        .values(lease_until=lease_until, attempts=_deliveries.c.attempts + 1)
+    )
+    result = await session.execute(
+        select(Delivery).where(col(Delivery.id).in_(ids)).execution_options(populate_existing=True)
+    )
+    return list(result.scalars().all())
+
+
+async def finish_delivery(*, session: AsyncSession, delivery_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        sa.update(_deliveries).where(_deliveries.c.id == delivery_id).values(**values)
+    )
+
+
+async def get_delivery(
+    *, session: AsyncSession, delivery_id: uuid.UUID, for_update: bool = False
+) -> Delivery | None:
+    return await session.get(Delivery, delivery_id, with_for_update=for_update or None)
+
+
+async def list_deliveries(
+    *,
+    session: AsyncSession,
+    status: str | None,
+    bank_id: uuid.UUID | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Delivery], int]:
+    where = []
+    if status is not None:
+        where.append(Delivery.status == status)
+    if bank_id is not None:
+        where.append(Delivery.bank_id == bank_id)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Delivery).where(*where))
+    result = await session.execute(
+        select(Delivery)
+        .where(*where)
+        .order_by(col(Delivery.created_at).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0
+
+
+async def pending_count(*, session: AsyncSession) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(_deliveries)
+        .where(_deliveries.c.status == DeliveryStatus.PENDING)
+    )
+    return total or 0

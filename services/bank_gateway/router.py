@@ -5,11 +5,19 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 
 from services.bank_gateway import batches as batch_service
+from services.bank_gateway import deliveries as delivery_service
 from services.bank_gateway import service
-from services.bank_gateway.deps import AdminDep, BankReaderDep, BureauDep, IntakeDep, SessionDep
+from services.bank_gateway.deps import (
+    AdminDep,
+    BankReaderDep,
+    BureauDep,
+    DispatcherDep,
+    IntakeDep,
+    SessionDep,
+)
 from services.bank_gateway.exceptions import (
     ApprovePermissionRequired,
     BankExists,
@@ -17,6 +25,8 @@ from services.bank_gateway.exceptions import (
     BatchInvalid,
     BatchNotFound,
     BatchStateConflict,
+    DeliveryNotFound,
+    DeliveryStateConflict,
     FourEyesRequired,
     IntakeUnavailableProblem,
     OAuthBadRequest,
@@ -31,6 +41,9 @@ from services.bank_gateway.models import (
     BatchPage,
     BatchPublic,
     BatchStatus,
+    DeliveryPage,
+    DeliveryPublic,
+    DeliveryStatus,
     PartnerBankCreate,
     PartnerBankPublic,
     PartnerBankUpdate,
@@ -51,6 +64,7 @@ from shared.errors import (
 
 banks = APIRouter(prefix="/v1/banks", tags=["partner banks"])
 batches = APIRouter(prefix="/v1/batches", tags=["batches"])
+deliveries = APIRouter(prefix="/v1/deliveries", tags=["notifications"])
 oauth = APIRouter(tags=["oauth"])
 
 _AUTH = (Unauthenticated, Forbidden)
@@ -342,3 +356,59 @@ async def send_back_batch(
 ) -> BatchPublic:
     """Send a submitted batch back to draft."""
     return await batch_service.send_back(session=session, principal=principal, batch_id=batch_id)
+
+
+@batches.post(
+    "/{batch_id}/opening", response_model=BatchPublic, responses=problem_responses(*_AUTH, *_STATE)
+)
+async def open_batch(
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    principal: BureauDep,
+    dispatcher: DispatcherDep,
+    background: BackgroundTasks,
+) -> BatchPublic:
+    """Open an approved batch: `batch.opened` (with its loans) goes to the bank, and each
+    application becomes `allocated` in loan_intake."""
+    opened = await batch_service.open_batch(
+        session=session, principal=principal, batch_id=batch_id, today=shanghai_today()
+    )
+    if dispatcher is not None:
+        background.add_task(dispatcher.wake)
+    return opened
+
+
+@deliveries.get("", response_model=DeliveryPage, responses=problem_responses(*_AUTH, BankNotFound))
+async def list_deliveries(
+    session: SessionDep,
+    principal: BureauDep,
+    status: DeliveryStatus | None = None,
+    bank: str | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> DeliveryPage:
+    """Notifications to banks and updates to loan_intake: pending, delivered, dead, failed."""
+    return await delivery_service.list_deliveries(
+        session=session, status=status, bank_code=bank, offset=offset, limit=limit
+    )
+
+
+@deliveries.post(
+    "/{delivery_id}/redelivery",
+    response_model=DeliveryPublic,
+    responses=problem_responses(*_AUTH, DeliveryNotFound, DeliveryStateConflict, ValidationFailed),
+)
+async def redeliver(
+    delivery_id: uuid.UUID,
+    session: SessionDep,
+    principal: BureauDep,
+    dispatcher: DispatcherDep,
+    background: BackgroundTasks,
+) -> DeliveryPublic:
+    """Send a dead or failed delivery again, now, with a fresh 24 h retry window."""
+    result = await delivery_service.redeliver(
+        session=session, principal=principal, delivery_id=delivery_id
+    )
+    if dispatcher is not None:
+        background.add_task(dispatcher.wake)
+    return result

@@ -6,7 +6,7 @@ from services.loan_intake.outbox import AssessmentDispatcher
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 
-__all__ = ["ApplicantDep", "DispatcherDep", "ReaderDep", "SessionDep"]
+__all__ = ["ApplicantDep", "DispatcherDep", "GatewayDep", "ReaderDep", "SessionDep"]
 
 
 async def _dispatcher(request: Request) -> AssessmentDispatcher | None:
@@ -17,4 +17,6 @@ async def _dispatcher(request: Request) -> AssessmentDispatcher | None:
 ApplicantDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN)]
 # The bank gateway reads applications (service token) to allocate them into batches.
 ReaderDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN, Role.SERVICE)]
+# Loan changes come from the bank gateway only.
+GatewayDep = Annotated[Principal, require_roles(Role.SERVICE)]
 DispatcherDep = Annotated[AssessmentDispatcher | None, Depends(_dispatcher)]

@@ -163,6 +163,9 @@ class ApplicationEvent(IntakeModel, table=True):
     actor: str = Field(max_length=200)
     reason: str = Field(max_length=1000)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set when the change came from the bank gateway: the same update again is a no-op.
+    update_id: uuid.UUID | None = Field(default=None, unique=True)
+    details: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
 
 
 class IdempotencyRecord(IntakeModel, table=True):
@@ -332,6 +335,7 @@ class HistoryEntry(BaseModel):
     actor: str
     reason: str
     at: datetime
+    details: dict[str, Any] | None = None
 
 
 class EnterprisePublic(BaseModel):

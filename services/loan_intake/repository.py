@@ -40,6 +40,15 @@ async def get_application(
     return result.scalar_one_or_none()
 
 
+async def event_for_update(
+    *, session: AsyncSession, update_id: uuid.UUID
+) -> ApplicationEvent | None:
+    result = await session.execute(
+        select(ApplicationEvent).where(ApplicationEvent.update_id == update_id)
+    )
+    return result.scalar_one_or_none()
+
+
 async def list_events(
     *, session: AsyncSession, application_id: uuid.UUID
 ) -> Sequence[ApplicationEvent]:

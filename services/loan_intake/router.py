@@ -2,12 +2,18 @@ import uuid
 from typing import Annotated
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, BackgroundTasks, Header, Query
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.loan_intake import service
-from services.loan_intake.deps import ApplicantDep, DispatcherDep, ReaderDep, SessionDep
+from services.loan_intake.deps import (
+    ApplicantDep,
+    DispatcherDep,
+    GatewayDep,
+    ReaderDep,
+    SessionDep,
+)
 from services.loan_intake.exceptions import (
     ApplicationNotFound,
     IdempotencyKeyReused,
@@ -21,6 +27,7 @@ from services.loan_intake.models import (
     ApplicationPublic,
     ApplicationStatus,
 )
+from shared.contracts.loan_status import LoanStatusUpdate
 from shared.errors import (
     Forbidden,
     InvalidRequest,
@@ -137,3 +144,29 @@ async def withdraw_application(
     return await service.withdraw_application(
         session=session, principal=principal, application_id=application_id, reason=body.reason
     )
+
+
+@router.post(
+    "/{application_id}/loan-updates",
+    response_model=ApplicationPublic,
+    responses=problem_responses(
+        *_AUTH, ApplicationNotFound, TransitionNotAllowed, ValidationFailed, UnsupportedMediaType
+    ),
+)
+async def loan_update(
+    application_id: uuid.UUID,
+    update: LoanStatusUpdate,
+    session: SessionDep,
+    principal: GatewayDep,
+    response: Response,
+) -> ApplicationPublic:
+    """The bank gateway reports a change in the loan's life (service token only).
+
+    Idempotent on `update_id`: the same update again answers 200 and changes nothing."""
+    if principal.subject != "bank_gateway":
+        raise Forbidden("只有银行网关可以报告贷款状态")
+    application, changed = await service.apply_loan_update(
+        session=session, principal=principal, application_id=application_id, update=update
+    )
+    response.status_code = 201 if changed else 200
+    return application

@@ -47,6 +47,7 @@ from shared.contracts.assessment import (
     ProposedTerms,
     Reason,
 )
+from shared.contracts.loan_status import LoanStatusUpdate
 from shared.money import from_fen, to_fen
 from shared.sme import SECTORS, classify, resolve_sector
 
@@ -263,6 +264,8 @@ def _event(
         "actor": actor,
         "reason": reason,
         "at": at,
+        "update_id": None,
+        "details": None,
     }
 
 
@@ -353,6 +356,7 @@ def to_public(
                 actor=e["actor"],
                 reason=e["reason"],
                 at=e["at"],
+                details=e["details"],
             )
             for e in events
         ],
@@ -485,3 +489,58 @@ _DECISION_ZH = {
     Decision.INELIGIBLE: "不符合条件",
     Decision.REFERRED: "转人工复核",
 }
+
+
+async def apply_loan_update(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    update: LoanStatusUpdate,
+) -> tuple[ApplicationPublic, bool]:
+    """A change the bank gateway reports; (the application, whether it changed anything).
+
+    The same ``update_id`` again changes nothing and answers the same, so the gateway may
+    redeliver freely. A change the state machine does not allow is refused (409)."""
+    if await repo.event_for_update(session=session, update_id=update.update_id) is None:
+        application = await repo.get_application(
+            session=session, application_id=application_id, tenant=None, for_update=True
+        )
+        if application is None:
+            raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+        try:
+            target = ApplicationStatus(update.status)
+        except ValueError:
+            raise TransitionNotAllowed(f"未知的申请状态 {update.status}") from None
+        event = transition(application, target, actor=principal.actor, reason=update.reason_zh)
+        event.update_id = update.update_id
+        event.details = {
+            **update.details,
+            **({"batch_id": str(update.batch_id)} if update.batch_id else {}),
+            **({"bank_code": update.bank_code} if update.bank_code else {}),
+            "occurred_at": update.occurred_at.isoformat(),
+        }
+        try:
+            async with session.begin_nested():
+                session.add(event)
+                await session.flush()
+        except IntegrityError:
+            # The same update, delivered twice at once: the other delivery recorded it.
+            await session.refresh(application)
+            public = await get_application(
+                session=session, principal=principal, application_id=application_id
+            )
+            return public, False
+        log.info(
+            "application.loan_update",
+            application_id=str(application_id),
+            status=target.value,
+            update_id=str(update.update_id),
+        )
+        changed = True
+    else:
+        changed = False
+    public = await get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+    return public, changed

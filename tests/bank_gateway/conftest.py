@@ -1,3 +1,4 @@
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -6,16 +7,38 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.bank_receiver import BankInbox, create_receiver
 from tests.conftest import IntakeHarness, Tokens, application_body, asgi_client, make_uscc
 
 
 @dataclass
 class Desk:
-    """loan_intake (with the guarantee service behind it) and the bank gateway reading it."""
+    """loan_intake (with the guarantee service behind it), the bank gateway reading it, and
+    a partner bank's webhook endpoint the gateway notifies."""
 
     intake: IntakeHarness
     gateway: httpx.AsyncClient
     tokens: Tokens
+    app: Any
+    bank: BankInbox
+
+    async def deliver(self, rounds: int = 10) -> None:
+        """Run the gateway's outbox until nothing is due (what its worker does)."""
+        for _ in range(rounds):
+            if await self.app.state.dispatcher.dispatch_once() == 0:
+                return
+
+    async def register_bank(self) -> str:
+        """A bank whose webhooks reach ``self.bank``; its code."""
+        code = f"t{uuid.uuid4().hex[:8]}"
+        response = await self.gateway.post(
+            "/v1/banks",
+            json={"code": code, "name": f"测试银行{code}", "webhook_url": "http://bank.test/hooks"},
+            headers=self.tokens.header(self.tokens.admin()),
+        )
+        assert response.status_code == 201, response.text
+        self.bank.secret = response.json()["signing_secret"]
+        return code
 
     async def eligible_applications(self, count: int, **overrides: Any) -> list[str]:
         ids = []
@@ -40,8 +63,19 @@ async def desk(
     from services.bank_gateway.main import create_app
 
     settings = Settings(
-        database_url=gateway_db, keys_dir=keys_dir, environment="test", intake_url="http://intake"
+        database_url=gateway_db,
+        keys_dir=keys_dir,
+        environment="test",
+        intake_url="http://intake",
+        run_outbox_worker=False,
+        webhook_backoff_base_seconds=0.0,
+        webhook_backoff_cap_seconds=0.0,
     )
-    app = create_app(settings, intake_transport=httpx.ASGITransport(app=intake.app))
+    inbox = BankInbox()
+    app = create_app(
+        settings,
+        intake_transport=httpx.ASGITransport(app=intake.app),
+        webhook_transport=httpx.ASGITransport(app=create_receiver(inbox)),
+    )
     async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
-        yield Desk(intake, client, tokens)
+        yield Desk(intake, client, tokens, app, inbox)

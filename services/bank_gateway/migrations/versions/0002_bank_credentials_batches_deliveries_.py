@@ -1,4 +1,4 @@
-"""bank credentials, signing secrets, batches, audit
+"""bank credentials, batches, deliveries, audit
 
 Revision ID: 0002
 Revises: 0001
@@ -60,6 +60,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_batches_bank_id'), ['bank_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_batches_status'), ['status'], unique=False)
 
+    op.create_table('deliveries',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('bank_id', sa.Uuid(), nullable=True),
+    sa.Column('application_id', sa.Uuid(), nullable=True),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('window_from', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['bank_id'], ['partner_banks.id'], name=op.f('fk_deliveries_bank_id_partner_banks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries'))
+    )
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliveries_bank_id'), ['bank_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_event_type'), ['event_type'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_status'), ['status'], unique=False)
+
     op.create_table('signing_secrets',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('bank_id', sa.Uuid(), nullable=False),
@@ -116,6 +142,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_signing_secrets_bank_id'))
 
     op.drop_table('signing_secrets')
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deliveries_status'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_event_type'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_bank_id'))
+
+    op.drop_table('deliveries')
     with op.batch_alter_table('batches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_batches_status'))
         batch_op.drop_index(batch_op.f('ix_batches_bank_id'))

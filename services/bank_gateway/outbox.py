@@ -1,0 +1,261 @@
+"""Delivers the gateway's outbox: signed notifications to banks, loan changes to loan_intake.
+
+Each row was written in the transaction of the change it tells of, so nothing is sent for a
+change that did not happen and nothing is lost if the process dies: a leased row whose
+worker vanished is taken again when its lease runs out. Rows are leased with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never send the same one.
+
+- To a bank: ``POST`` to its webhook URL, signed per Standard Webhooks with every signing
+  secret currently valid (during a rotation the bank may check either). Any 2xx is
+  delivered; anything else is retried with full-jitter exponential backoff until 24 h
+  after the row was written, then the row is dead — listed, and redeliverable by hand.
+- To loan_intake: the loan update, idempotent there on its ``update_id`` (this row's id).
+  Unreachable or 5xx: retried indefinitely. 4xx: failed for good, logged as an error.
+"""
+
+import asyncio
+import contextlib
+import json
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from prometheus_client import Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook
+
+from services.bank_gateway import repository as repo
+from services.bank_gateway.clients import IntakeClient
+from services.bank_gateway.models import Delivery, DeliveryKind, DeliveryStatus
+from shared.clock import utcnow
+from shared.contracts.loan_status import LoanStatusUpdate
+
+log = structlog.get_logger("bank_gateway.outbox")
+
+DELIVERIES = Counter("gateway_deliveries_total", "Outbox delivery attempts", ["kind", "outcome"])
+BACKLOG = Gauge("gateway_delivery_backlog", "Deliveries waiting to be sent")
+
+
+def webhook_id(delivery: Delivery) -> str:
+    return f"msg_{delivery.id.hex}"
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
+    """Full jitter: uniform in [0, min(cap, base·2^attempt)], at least base."""
+    ceiling = min(cap, base * (2 ** min(attempt, 30)))
+    return max(base, random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
+
+
+def signed_request(
+    delivery: Delivery, secrets: list[str], now: datetime
+) -> tuple[bytes, dict[str, str]]:
+    """The body and the Standard Webhooks headers, one signature per valid secret."""
+    body = json.dumps(
+        {"type": delivery.event_type, "timestamp": now.isoformat(), "data": delivery.payload},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    msg_id = webhook_id(delivery)
+    signatures = " ".join(Webhook(secret).sign(msg_id, now, body) for secret in secrets)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signatures,
+    }
+    return body.encode(), headers
+
+
+class DeliveryDispatcher:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        intake: IntakeClient,
+        webhooks: httpx.AsyncClient,
+        retry_window: timedelta = timedelta(hours=24),
+        webhook_backoff: tuple[float, float] = (10.0, 3600.0),
+        intake_backoff: tuple[float, float] = (1.0, 60.0),
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+        batch_size: int = 50,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._intake = intake
+        self._webhooks = webhooks
+        self._retry_window = retry_window
+        self._webhook_backoff = webhook_backoff
+        self._intake_backoff = intake_backoff
+        self._lease = timedelta(seconds=lease_seconds)
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="delivery-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                sent = await self.dispatch_once()
+            except Exception:
+                log.exception("outbox.error")
+                sent = 0
+            if sent == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    async def dispatch_once(self) -> int:
+        """Lease the due rows and try each once; how many were tried."""
+        now = self._clock()
+        async with self._sessionmaker() as session, session.begin():
+            rows = await repo.claim_deliveries(
+                session=session, now=now, lease_until=now + self._lease, limit=self._batch_size
+            )
+            secrets = {}
+            banks = {}
+            bank_ids = list({r.bank_id for r in rows if r.bank_id is not None})
+            for secret in await repo.valid_signing_secrets(
+                session=session, bank_ids=bank_ids, now=now
+            ):
+                secrets.setdefault(secret.bank_id, []).append(secret.secret)
+            for bank_id in bank_ids:
+                banks[bank_id] = await repo.get_bank(session=session, bank_id=bank_id)
+            BACKLOG.set(await repo.pending_count(session=session))
+        for row in rows:
+            bank = banks.get(row.bank_id) if row.bank_id else None
+            if row.kind == DeliveryKind.WEBHOOK:
+                outcome = await self._send_webhook(
+                    row, bank.webhook_url if bank else None, secrets.get(row.bank_id, [])
+                )
+            else:
+                outcome = await self._send_to_intake(row)
+            async with self._sessionmaker() as session, session.begin():
+                await repo.finish_delivery(session=session, delivery_id=row.id, **outcome)
+        return len(rows)
+
+    def _retry(
+        self,
+        row: Delivery,
+        error: str,
+        status_code: int | None,
+        backoff: tuple[float, float],
+        *,
+        window: bool,
+    ) -> dict[str, Any]:
+        now = self._clock()
+        if window and now - row.window_from >= self._retry_window:
+            DELIVERIES.labels(row.kind, "dead").inc()
+            log.error(
+                "outbox.dead", delivery_id=str(row.id), event_type=row.event_type, error=error
+            )
+            return {
+                "status": DeliveryStatus.DEAD,
+                "last_error": error[:2000],
+                "last_status_code": status_code,
+                "ended_at": now,
+                "lease_until": None,
+            }
+        delay = backoff_seconds(row.attempts, base=backoff[0], cap=backoff[1])
+        DELIVERIES.labels(row.kind, "retry").inc()
+        log.warning(
+            "outbox.retry",
+            delivery_id=str(row.id),
+            event_type=row.event_type,
+            attempt=row.attempts,
+            in_seconds=round(delay, 1),
+            error=error[:300],
+        )
+        return {
+            "last_error": error[:2000],
+            "last_status_code": status_code,
+            "next_attempt_at": now + timedelta(seconds=delay),
+            "lease_until": None,
+        }
+
+    def _delivered(self, row: Delivery, status_code: int) -> dict[str, Any]:
+        DELIVERIES.labels(row.kind, "delivered").inc()
+        log.info("outbox.delivered", delivery_id=str(row.id), event_type=row.event_type)
+        now = self._clock()
+        return {
+            "status": DeliveryStatus.DELIVERED,
+            "last_status_code": status_code,
+            "last_error": None,
+            "delivered_at": now,
+            "ended_at": now,
+            "lease_until": None,
+        }
+
+    async def _send_webhook(
+        self, row: Delivery, url: str | None, secrets: list[str]
+    ) -> dict[str, Any]:
+        if not url:
+            return self._retry(
+                row, "该银行没有登记回调地址", None, self._webhook_backoff, window=True
+            )
+        if not secrets:
+            return self._retry(
+                row, "该银行没有有效的签名密钥", None, self._webhook_backoff, window=True
+            )
+        body, headers = signed_request(row, secrets, self._clock())
+        try:
+            response = await self._webhooks.post(url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            return self._retry(
+                row, f"{type(error).__name__}: {error}", None, self._webhook_backoff, window=True
+            )
+        if 200 <= response.status_code < 300:
+            return self._delivered(row, response.status_code)
+        return self._retry(
+            row,
+            f"HTTP {response.status_code}: {response.text[:300]}",
+            response.status_code,
+            self._webhook_backoff,
+            window=True,
+        )
+
+    async def _send_to_intake(self, row: Delivery) -> dict[str, Any]:
+        assert row.application_id is not None
+        update = LoanStatusUpdate.model_validate({**row.payload, "update_id": str(row.id)})
+        try:
+            status_code, text = await self._intake.loan_update(row.application_id, update)
+        except httpx.HTTPError as error:
+            return self._retry(
+                row, f"{type(error).__name__}: {error}", None, self._intake_backoff, window=False
+            )
+        if status_code < 300:
+            return self._delivered(row, status_code)
+        if status_code >= 500 or status_code in (408, 429):
+            return self._retry(
+                row,
+                f"HTTP {status_code}: {text[:300]}",
+                status_code,
+                self._intake_backoff,
+                window=False,
+            )
+        DELIVERIES.labels(row.kind, "failed").inc()
+        log.error("outbox.failed", delivery_id=str(row.id), status=status_code, error=text[:500])
+        now = self._clock()
+        return {
+            "status": DeliveryStatus.FAILED,
+            "last_status_code": status_code,
+            "last_error": text[:2000],
+            "ended_at": now,
+            "lease_until": None,
+        }

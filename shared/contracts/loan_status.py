@@ -1,0 +1,24 @@
+"""bank_gateway → loan_intake: a change in the life of an application's loan.
+
+The gateway sends one of these for every state change it learns (allocation into a batch
+now; approval, disbursement, repayments… as banks report them), so the SME's status page
+follows the loan. ``update_id`` makes a redelivered update a no-op.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LoanStatusUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    update_id: uuid.UUID = Field(description="Unique per change; the same id again is a no-op")
+    status: str = Field(description="The application status this change leads to")
+    occurred_at: datetime
+    reason_zh: str = Field(max_length=500, description="Shown to the SME in its history")
+    batch_id: uuid.UUID | None = None
+    bank_code: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
