@@ -7,7 +7,15 @@ from services.bank_gateway.outbox import DeliveryDispatcher
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 
-__all__ = ["AdminDep", "BankReaderDep", "BureauDep", "DispatcherDep", "IntakeDep", "SessionDep"]
+__all__ = [
+    "AdminDep",
+    "BankDep",
+    "BankReaderDep",
+    "BureauDep",
+    "DispatcherDep",
+    "IntakeDep",
+    "SessionDep",
+]
 
 BankReaderDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN, Role.BANK)]
 # Registering banks and handing out their credentials is an administrator's job.
@@ -29,3 +37,6 @@ def _dispatcher(request: Request) -> DeliveryDispatcher | None:
 
 
 DispatcherDep = Annotated[DeliveryDispatcher | None, Depends(_dispatcher)]
+
+# Callbacks: a bank's own OAuth token; its signature is checked on top.
+BankDep = Annotated[Principal, require_roles(Role.BANK)]

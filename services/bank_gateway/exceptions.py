@@ -66,3 +66,27 @@ class DeliveryNotFound(NotFound):
 
 class DeliveryStateConflict(Conflict):
     slug, title = "delivery-state-conflict", "该投递不能重发 (delivery cannot be redelivered)"
+
+
+class SignatureInvalid(Unauthenticated):
+    slug, title = "signature-invalid", "回调签名无效 (webhook signature invalid)"
+
+
+# The refusals of one bank event. Callbacks answer them as problem documents built from the
+# stored refusal (the same answer for a repeated webhook-id); these classes document them.
+class EventInvalid(ValidationFailed):
+    slug, title = "event-invalid", "事件格式不正确 (event invalid)"
+
+
+class LoanNotFound(NotFound):
+    slug, title = "loan-not-found", "没有该贷款 (no such loan for this bank)"
+
+
+class EventNotApplicable(Conflict):
+    slug, title = "event-not-applicable", "事件不能适用于该贷款的当前状态 (can never apply)"
+
+
+class AmountRefused(ValidationFailed):
+    """repayment-exceeds-outstanding, amount-exceeds-approval, … (one slug per check)."""
+
+    slug, title = "repayment-exceeds-outstanding", "金额与台账不符 (amount does not fit the ledger)"

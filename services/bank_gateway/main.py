@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.bank_gateway.clients import IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.outbox import DeliveryDispatcher
-from services.bank_gateway.router import banks, batches, deliveries, oauth
+from services.bank_gateway.router import banks, batches, callbacks, deliveries, oauth
 from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
@@ -72,5 +72,5 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks, batches, deliveries, oauth],
+        routers=[banks, batches, callbacks, deliveries, oauth],
     )

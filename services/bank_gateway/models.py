@@ -125,6 +125,41 @@ class BatchLoan(GatewayModel, table=True):
     state: str = Field(default="allocated", max_length=20)
     allocated_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The ledger, fed by the bank's events (services/bank_gateway/ledger.py).
+    approved_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    disbursed_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    outstanding_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    repaid_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    interest_paid_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    recovered_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    annual_interest_rate: str | None = Field(default=None, max_length=20)
+    disbursed_on: date | None = None
+    maturity_on: date | None = None
+    last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReceivedEvent(GatewayModel, table=True):
+    """Every event a bank sent, under its key (``webhook-id``, or the event's ``id`` in the
+    bulk form): the same key again gets the same answer and has no second effect."""
+
+    __tablename__ = "received_events"
+    __table_args__ = (
+        sa.UniqueConstraint("bank_id", "event_key", name="uq_received_events_bank_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    bank_id: uuid.UUID = Field(foreign_key="partner_banks.id")
+    event_key: str = Field(max_length=100)
+    event_type: str = Field(max_length=50)
+    loan_id: uuid.UUID | None = Field(default=None, index=True)
+    status: str = Field(max_length=20, index=True)  # applied | held | refused
+    payload: dict[str, Any] = Field(sa_type=JSONType)
+    problem: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    # The first answer, given again to a repeat of the same key.
+    answer_status: str = Field(default="refused", max_length=20)
+    answer_loan_state: str | None = Field(default=None, max_length=20)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DeliveryKind(StrEnum):
@@ -334,3 +369,20 @@ class DeliveryPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class EventOutcome(BaseModel):
+    """What became of one event."""
+
+    id: str = Field(description="The event's key: webhook-id, or its id in the bulk form")
+    status: str = Field(description="applied | held (waits for its predecessor) | refused")
+    loan_id: uuid.UUID | None = None
+    loan_state: str | None = None
+    problem: dict[str, Any] | None = Field(None, description="Why refused (RFC 9457 fields)")
+
+
+class BulkResult(BaseModel):
+    results: list[EventOutcome]
+    applied: int
+    held: int
+    refused: int

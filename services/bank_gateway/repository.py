@@ -16,6 +16,7 @@ from services.bank_gateway.models import (
     Delivery,
     DeliveryStatus,
     PartnerBank,
+    ReceivedEvent,
     SigningSecret,
 )
 
@@ -197,12 +198,31 @@ async def claim_deliveries(
     *, session: AsyncSession, now: datetime, lease_until: datetime, limit: int
 ) -> list[Delivery]:
     """Lease due deliveries; SKIP LOCKED so several workers never take the same one."""
+    earlier = _deliveries.alias("earlier")
+    # A loan's changes reach loan_intake in the order they happened: a row waits while an
+    # older one for the same application is still pending.
+    ahead = (
+        sa.select(earlier.c.id)
+        .where(
+            earlier.c.application_id == _deliveries.c.application_id,
+            earlier.c.status == DeliveryStatus.PENDING,
+            sa.or_(
+                earlier.c.created_at < _deliveries.c.created_at,
+                sa.and_(
+                    earlier.c.created_at == _deliveries.c.created_at,
+                    earlier.c.id < _deliveries.c.id,
+                ),
+            ),
+        )
+        .exists()
+    )
     due = (
         sa.select(_deliveries.c.id)
         .where(
             _deliveries.c.status == DeliveryStatus.PENDING,
             _deliveries.c.next_attempt_at <= now,
             sa.or_(_deliveries.c.lease_until.is_(None), _deliveries.c.lease_until < now),
+            sa.or_(_deliveries.c.application_id.is_(None), ~ahead),
         )
         .order_by(_deliveries.c.next_attempt_at)
         .limit(limit)
@@ -217,7 +237,10 @@ async def claim_deliveries(
         .values(lease_until=lease_until, attempts=_deliveries.c.attempts + 1)
     )
     result = await session.execute(
-        select(Delivery).where(col(Delivery.id).in_(ids)).execution_options(populate_existing=True)
+        select(Delivery)
+        .where(col(Delivery.id).in_(ids))
+        .order_by(col(Delivery.created_at), col(Delivery.id))
+        .execution_options(populate_existing=True)
     )
     return list(result.scalars().all())
 
@@ -265,3 +288,41 @@ async def pending_count(*, session: AsyncSession) -> int:
         .where(_deliveries.c.status == DeliveryStatus.PENDING)
     )
     return total or 0
+
+
+# --- callbacks ----------------------------------------------------------------------------------
+
+
+async def received_event(
+    *, session: AsyncSession, bank_id: uuid.UUID, key: str
+) -> ReceivedEvent | None:
+    result = await session.execute(
+        select(ReceivedEvent).where(
+            ReceivedEvent.bank_id == bank_id, ReceivedEvent.event_key == key
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_loan(
+    *, session: AsyncSession, loan_id: uuid.UUID | None, for_update: bool = False
+) -> BatchLoan | None:
+    if loan_id is None:
+        return None
+    return await session.get(
+        BatchLoan, loan_id, with_for_update=for_update or None, populate_existing=for_update
+    )
+
+
+async def loan_belongs_to(*, session: AsyncSession, loan: BatchLoan, bank: PartnerBank) -> bool:
+    batch = await session.get(Batch, loan.batch_id)
+    return batch is not None and batch.bank_id == bank.id
+
+
+async def held_events(*, session: AsyncSession, loan_id: uuid.UUID) -> Sequence[ReceivedEvent]:
+    result = await session.execute(
+        select(ReceivedEvent)
+        .where(ReceivedEvent.loan_id == loan_id, ReceivedEvent.status == "held")
+        .order_by(col(ReceivedEvent.received_at), col(ReceivedEvent.id))
+    )
+    return result.scalars().all()

@@ -6,12 +6,16 @@ from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from services.bank_gateway import batches as batch_service
+from services.bank_gateway import callbacks as callback_service
 from services.bank_gateway import deliveries as delivery_service
+from services.bank_gateway import repository as repo_banks
 from services.bank_gateway import service
 from services.bank_gateway.deps import (
     AdminDep,
+    BankDep,
     BankReaderDep,
     BureauDep,
     DispatcherDep,
@@ -19,6 +23,7 @@ from services.bank_gateway.deps import (
     SessionDep,
 )
 from services.bank_gateway.exceptions import (
+    AmountRefused,
     ApprovePermissionRequired,
     BankExists,
     BankNotFound,
@@ -27,11 +32,16 @@ from services.bank_gateway.exceptions import (
     BatchStateConflict,
     DeliveryNotFound,
     DeliveryStateConflict,
+    EventInvalid,
+    EventNotApplicable,
     FourEyesRequired,
     IntakeUnavailableProblem,
+    LoanNotFound,
     OAuthBadRequest,
     OAuthError,
+    SignatureInvalid,
 )
+from services.bank_gateway.ledger import BankEvent
 from services.bank_gateway.models import (
     AllocationRequest,
     AllocationResult,
@@ -41,9 +51,11 @@ from services.bank_gateway.models import (
     BatchPage,
     BatchPublic,
     BatchStatus,
+    BulkResult,
     DeliveryPage,
     DeliveryPublic,
     DeliveryStatus,
+    EventOutcome,
     PartnerBankCreate,
     PartnerBankPublic,
     PartnerBankUpdate,
@@ -53,6 +65,8 @@ from services.bank_gateway.models import (
 from shared.auth import Role, TokenIssuer
 from shared.clock import shanghai_today
 from shared.errors import (
+    PROBLEM_MEDIA_TYPE,
+    FieldError,
     Forbidden,
     InvalidRequest,
     PayloadTooLarge,
@@ -65,6 +79,7 @@ from shared.errors import (
 banks = APIRouter(prefix="/v1/banks", tags=["partner banks"])
 batches = APIRouter(prefix="/v1/batches", tags=["batches"])
 deliveries = APIRouter(prefix="/v1/deliveries", tags=["notifications"])
+callbacks = APIRouter(prefix="/v1/bank/events", tags=["bank callbacks"])
 oauth = APIRouter(tags=["oauth"])
 
 _AUTH = (Unauthenticated, Forbidden)
@@ -412,3 +427,154 @@ async def redeliver(
     if dispatcher is not None:
         background.add_task(dispatcher.wake)
     return result
+
+
+# --- bank callbacks ---------------------------------------------------------------------------
+
+MAX_BULK = 1000
+_SIGNED = {
+    "parameters": [
+        {"name": n, "in": "header", "required": True, "schema": {"type": "string"}}
+        for n in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    ],
+}
+
+
+async def _signed_body(request: Request, session: SessionDep, principal: BankDep) -> tuple:
+    bank = await repo_banks.get_bank_by_code(session=session, code=principal.tenant or "")
+    if bank is None or not bank.active:
+        raise Unauthenticated("该银行不存在或已停用")
+    body = await request.body()
+    await callback_service.verify_signature(
+        session=session, bank=bank, body=body, headers=request.headers
+    )
+    return bank, body, request.headers["webhook-id"]
+
+
+def _answer(outcome: EventOutcome) -> JSONResponse:
+    if outcome.status == "refused" and outcome.problem:
+        return JSONResponse(
+            {**outcome.problem, "id": outcome.id, "loan_state": outcome.loan_state},
+            status_code=int(outcome.problem["status"]),
+            media_type=PROBLEM_MEDIA_TYPE,
+        )
+    return JSONResponse(
+        outcome.model_dump(mode="json"), status_code=202 if outcome.status == "held" else 200
+    )
+
+
+@callbacks.post(
+    "",
+    response_model=EventOutcome,
+    openapi_extra={
+        **_SIGNED,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BankEvent.model_json_schema()}},
+        },
+    },
+    responses={
+        202: {"description": "Held until its predecessor arrives", "model": EventOutcome},
+        **problem_responses(
+            *_AUTH,
+            SignatureInvalid,
+            InvalidRequest,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            EventInvalid,
+            LoanNotFound,
+            EventNotApplicable,
+            AmountRefused,
+        ),
+    },
+)
+async def bank_event(request: Request, session: SessionDep, principal: BankDep) -> JSONResponse:
+    """One event about one of the bank's loans, signed per Standard Webhooks.
+
+    200 applied, 202 held (its predecessor has not arrived), or a problem: 404 not this
+    bank's loan, 409 can never apply, 422 malformed or amounts that do not fit the ledger.
+    The same `webhook-id` again gets the same answer and changes nothing."""
+    bank, body, key = await _signed_body(request, session, principal)
+    event = callback_service.parse_body(body)
+    if not isinstance(event, dict):
+        raise InvalidRequest("请求体应为 JSON 对象 (body must be a JSON object)")
+    outcome = await callback_service.ingest(session=session, bank=bank, key=key, event=event)
+    return _answer(outcome)
+
+
+@callbacks.post(
+    "/bulk",
+    response_model=BulkResult,
+    openapi_extra={
+        **_SIGNED,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["events"],
+                        "properties": {
+                            "events": {
+                                "type": "array",
+                                "maxItems": MAX_BULK,
+                                "items": BankEvent.model_json_schema(),
+                            }
+                        },
+                    }
+                }
+            },
+        },
+    },
+    responses=problem_responses(
+        *_AUTH,
+        SignatureInvalid,
+        InvalidRequest,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+    ),
+)
+async def bank_events_bulk(request: Request, session: SessionDep, principal: BankDep) -> BulkResult:
+    """Up to 1,000 events in one signed request; each is applied, held or refused on its own,
+    keyed by its own `id` (required here)."""
+    bank, body, _ = await _signed_body(request, session, principal)
+    document = callback_service.parse_body(body)
+    events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(events, list) or not 1 <= len(events) <= MAX_BULK:
+        raise ValidationFailed(
+            f"events 应为 1 至 {MAX_BULK} 个事件的数组",
+            errors=[
+                FieldError(
+                    field="events",
+                    message=f"应为 1 至 {MAX_BULK} 个事件",
+                    message_en=f"1 to {MAX_BULK} events",
+                    code="events_size",
+                )
+            ],
+        )
+    missing = [
+        i
+        for i, e in enumerate(events)
+        if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not e["id"]
+    ]
+    if missing:
+        raise ValidationFailed(
+            "批量事件须各有 id",
+            errors=[
+                FieldError(
+                    field=f"events.{i}.id",
+                    message="批量中每个事件都需要 id",
+                    message_en="each event in a bulk needs an id",
+                    code="missing",
+                )
+                for i in missing[:20]
+            ],
+        )
+    results = await callback_service.ingest_bulk(session=session, bank=bank, events=events)
+    return BulkResult(
+        results=results,
+        applied=sum(r.status == "applied" for r in results),
+        held=sum(r.status == "held" for r in results),
+        refused=sum(r.status == "refused" for r in results),
+    )

@@ -1,6 +1,6 @@
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ class Desk:
     tokens: Tokens
     app: Any
     bank: BankInbox
+    credentials: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     async def deliver(self, rounds: int = 10) -> None:
         """Run the gateway's outbox until nothing is due (what its worker does)."""
@@ -37,7 +38,13 @@ class Desk:
             headers=self.tokens.header(self.tokens.admin()),
         )
         assert response.status_code == 201, response.text
-        self.bank.secret = response.json()["signing_secret"]
+        created = response.json()
+        self.bank.secret = created["signing_secret"]
+        self.credentials[code] = (
+            created["client_id"],
+            created["client_secret"],
+            created["signing_secret"],
+        )
         return code
 
     async def eligible_applications(self, count: int, **overrides: Any) -> list[str]:

@@ -1,4 +1,4 @@
-"""bank credentials, batches, deliveries, audit
+"""banks credentials, batches, loan ledger, callbacks, deliveries
 
 Revision ID: 0002
 Revises: 0001
@@ -86,6 +86,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_deliveries_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_status'), ['status'], unique=False)
 
+    op.create_table('received_events',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('bank_id', sa.Uuid(), nullable=False),
+    sa.Column('event_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('loan_id', sa.Uuid(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('problem', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('answer_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('answer_loan_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('received_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('applied_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['bank_id'], ['partner_banks.id'], name=op.f('fk_received_events_bank_id_partner_banks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_received_events')),
+    sa.UniqueConstraint('bank_id', 'event_key', name='uq_received_events_bank_key')
+    )
+    with op.batch_alter_table('received_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_received_events_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_received_events_status'), ['status'], unique=False)
+
     op.create_table('signing_secrets',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('bank_id', sa.Uuid(), nullable=False),
@@ -110,6 +131,16 @@ def upgrade() -> None:
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('allocated_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_fen', sa.BigInteger(), nullable=False),
+    sa.Column('disbursed_fen', sa.BigInteger(), nullable=False),
+    sa.Column('outstanding_fen', sa.BigInteger(), nullable=False),
+    sa.Column('repaid_fen', sa.BigInteger(), nullable=False),
+    sa.Column('interest_paid_fen', sa.BigInteger(), nullable=False),
+    sa.Column('recovered_fen', sa.BigInteger(), nullable=False),
+    sa.Column('annual_interest_rate', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('disbursed_on', sa.Date(), nullable=True),
+    sa.Column('maturity_on', sa.Date(), nullable=True),
+    sa.Column('last_event_at', shared.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_batch_loans_batch_id_batches')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_batch_loans')),
     sa.UniqueConstraint('application_id', name=op.f('uq_batch_loans_application_id'))
@@ -142,6 +173,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_signing_secrets_bank_id'))
 
     op.drop_table('signing_secrets')
+    with op.batch_alter_table('received_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_received_events_status'))
+        batch_op.drop_index(batch_op.f('ix_received_events_loan_id'))
+
+    op.drop_table('received_events')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_status'))
         batch_op.drop_index(batch_op.f('ix_deliveries_next_attempt_at'))

@@ -1,0 +1,265 @@
+"""The loan ledger's state machine and the bank events that drive it (DESIGN.md §4, §6).
+
+Pure: no database, no HTTP. :func:`decide` says what an event does to a loan — apply it,
+hold it until its predecessor arrives, or refuse it for good — and :func:`apply` computes
+the loan's new figures. Amounts are integer fen.
+
+    allocated ─approved→ approved ─disbursed→ disbursed ─repayment→ repaying ⟲
+        └declined→ declined          disbursed/repaying ─overdue→ overdue ─repayment→ repaying
+    overdue ─defaulted→ defaulted ─recovered→ recovering ⟲
+    disbursed / repaying / overdue ─settled→ settled
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.money import Money, to_fen
+
+
+class LoanState(StrEnum):
+    ALLOCATED = "allocated"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    DISBURSED = "disbursed"
+    REPAYING = "repaying"
+    OVERDUE = "overdue"
+    DEFAULTED = "defaulted"
+    RECOVERING = "recovering"
+    SETTLED = "settled"
+
+
+L = LoanState
+# event type → (states it applies in, state it leads to)
+RULES: dict[str, tuple[frozenset[LoanState], LoanState]] = {
+    "loan.approved": (frozenset({L.ALLOCATED}), L.APPROVED),
+    "loan.declined": (frozenset({L.ALLOCATED}), L.DECLINED),
+    "loan.disbursed": (frozenset({L.APPROVED}), L.DISBURSED),
+    "loan.repayment": (frozenset({L.DISBURSED, L.REPAYING, L.OVERDUE}), L.REPAYING),
+    "loan.overdue": (frozenset({L.DISBURSED, L.REPAYING}), L.OVERDUE),
+    "loan.defaulted": (frozenset({L.OVERDUE}), L.DEFAULTED),
+    "loan.recovered": (frozenset({L.DEFAULTED, L.RECOVERING}), L.RECOVERING),
+    "loan.settled": (frozenset({L.DISBURSED, L.REPAYING, L.OVERDUE}), L.SETTLED),
+}
+EVENT_TYPES = tuple(RULES)
+
+
+def _successors(state: LoanState) -> set[LoanState]:
+    return {to for event, (froms, to) in RULES.items() if state in froms}
+
+
+def reachable(state: LoanState) -> set[LoanState]:
+    """States the loan can still reach from ``state`` (not counting staying put)."""
+    seen: set[LoanState] = set()
+    frontier = list(_successors(state))
+    while frontier:
+        nxt = frontier.pop()
+        if nxt not in seen:
+            seen.add(nxt)
+            frontier.extend(_successors(nxt))
+    seen.discard(state)
+    return seen
+
+
+# --- event payloads (the ``data`` of a Standard Webhooks message) -------------------------
+
+
+class _EventData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: Any = Field(description="The loan id the gateway gave in batch.opened")
+
+
+PositiveMoney = Annotated[Money, Field(gt=0)]
+Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=8, decimal_places=6)]
+
+
+class Approved(_EventData):
+    approved_amount: PositiveMoney
+    annual_interest_rate: Rate
+    approved_on: date
+
+
+class Declined(_EventData):
+    reason: str = Field(min_length=1, max_length=500)
+    declined_on: date
+
+
+class Disbursed(_EventData):
+    amount: PositiveMoney
+    disbursed_on: date
+    maturity_on: date
+
+
+class Repayment(_EventData):
+    principal: Annotated[Money, Field(ge=0)]
+    interest: Annotated[Money, Field(ge=0)]
+    paid_on: date
+
+
+class Overdue(_EventData):
+    overdue_principal: PositiveMoney
+    since: date
+
+
+class Defaulted(_EventData):
+    outstanding_principal: Annotated[Money, Field(ge=0)]
+    interest_due: Annotated[Money, Field(ge=0)]
+    defaulted_on: date
+
+
+class Recovered(_EventData):
+    amount: PositiveMoney
+    recovered_on: date
+
+
+class Settled(_EventData):
+    settled_on: date
+
+
+EVENT_DATA: dict[str, type[_EventData]] = {
+    "loan.approved": Approved,
+    "loan.declined": Declined,
+    "loan.disbursed": Disbursed,
+    "loan.repayment": Repayment,
+    "loan.overdue": Overdue,
+    "loan.defaulted": Defaulted,
+    "loan.recovered": Recovered,
+    "loan.settled": Settled,
+}
+
+
+class BankEvent(BaseModel):
+    """One event as a bank sends it (the Standard Webhooks payload shape)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(
+        None, min_length=1, max_length=100, description="Required in the bulk form: its key"
+    )
+    type: Literal[
+        "loan.approved",
+        "loan.declined",
+        "loan.disbursed",
+        "loan.repayment",
+        "loan.overdue",
+        "loan.defaulted",
+        "loan.recovered",
+        "loan.settled",
+    ]
+    timestamp: str | None = None
+    data: dict[str, Any]
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A loan's state and amounts, in fen."""
+
+    state: LoanState
+    allocated_fen: int
+    approved_fen: int = 0
+    disbursed_fen: int = 0
+    outstanding_fen: int = 0
+    repaid_fen: int = 0
+    interest_paid_fen: int = 0
+    recovered_fen: int = 0
+
+
+class Verdict(StrEnum):
+    APPLY = "apply"
+    HOLD = "hold"  # its predecessor has not arrived yet
+    REFUSE = "refuse"  # it can never apply to this loan
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message_zh: str
+    message_en: str
+
+
+def decide(state: LoanState, event_type: str) -> Verdict:
+    froms, _ = RULES[event_type]
+    if state in froms:
+        return Verdict.APPLY
+    if froms & reachable(state):
+        return Verdict.HOLD
+    return Verdict.REFUSE
+
+
+def apply(figures: Figures, event_type: str, data: _EventData) -> Figures | Refusal:
+    """The loan after ``event_type``; a :class:`Refusal` if its amounts do not fit."""
+    _, to = RULES[event_type]
+    f = figures
+    if isinstance(data, Approved):
+        amount = to_fen(data.approved_amount)
+        if amount > f.allocated_fen:
+            return Refusal(
+                "amount-exceeds-allocation",
+                "批准金额超过批次中分配的金额",
+                "approved amount above the amount allocated in the batch",
+            )
+        return replace(f, state=to, approved_fen=amount)
+    if isinstance(data, Disbursed):
+        amount = to_fen(data.amount)
+        if amount > f.approved_fen:
+            return Refusal(
+                "amount-exceeds-approval",
+                "放款金额超过批准金额",
+                "disbursed amount above the approved amount",
+            )
+        if data.maturity_on <= data.disbursed_on:
+            return Refusal(
+                "maturity-before-disbursement", "到期日须晚于放款日", "maturity must follow"
+            )
+        return replace(f, state=to, disbursed_fen=amount, outstanding_fen=amount)
+    if isinstance(data, Repayment):
+        principal = to_fen(data.principal)
+        if principal > f.outstanding_fen:
+            return Refusal(
+                "repayment-exceeds-outstanding",
+                "还款本金超过未偿本金",
+                "repaid principal above the outstanding principal",
+            )
+        return replace(
+            f,
+            state=to,
+            outstanding_fen=f.outstanding_fen - principal,
+            repaid_fen=f.repaid_fen + principal,
+            interest_paid_fen=f.interest_paid_fen + to_fen(data.interest),
+        )
+    if isinstance(data, Overdue):
+        if to_fen(data.overdue_principal) > f.outstanding_fen:
+            return Refusal(
+                "overdue-exceeds-outstanding",
+                "逾期本金超过未偿本金",
+                "overdue principal above the outstanding principal",
+            )
+        return replace(f, state=to)
+    if isinstance(data, Defaulted):
+        if to_fen(data.outstanding_principal) != f.outstanding_fen:
+            return Refusal(
+                "outstanding-mismatch",
+                "违约时报告的未偿本金与台账不符",
+                "reported outstanding principal differs from the ledger",
+            )
+        return replace(f, state=to)
+    if isinstance(data, Recovered):
+        return replace(f, state=to, recovered_fen=f.recovered_fen + to_fen(data.amount))
+    if isinstance(data, Settled):
+        if f.outstanding_fen != 0:
+            return Refusal(
+                "outstanding-not-zero",
+                "仍有未偿本金，不能结清",
+                "the loan still has outstanding principal",
+            )
+        return replace(f, state=to)
+    # loan.declined
+    return replace(f, state=to)
