@@ -42,6 +42,7 @@ from services.bank_gateway.models import (
 )
 from shared.auth import APPROVE_PERMISSION, Principal, Role
 from shared.clock import utcnow
+from shared.contracts.allocation import ApplicationForAllocation
 from shared.errors import FieldError
 from shared.money import from_fen, to_fen
 
@@ -212,9 +213,47 @@ async def allocate(
         raise BatchStateConflict(
             f"批次状态为“{BATCH_STATUS_ZH[BatchStatus(batch.status)]}”，不能分配申请"
         )
-    outcomes = []
-    for application_id in dict.fromkeys(application_ids):  # each once, in order
-        outcomes.append(await _allocate_one(session, principal, intake, batch, application_id))
+    wanted = list(dict.fromkeys(application_ids))  # each once, answers in request order
+    decided: dict[uuid.UUID, AllocationOutcome] = {}
+    readable: list[ApplicationForAllocation] = []
+    for application_id in wanted:
+        found = await _check_one(session, intake, application_id)
+        if isinstance(found, AllocationOutcome):
+            decided[application_id] = found
+        else:
+            readable.append(found)
+    # Allocations into one batch queue on its row lock; the quota goes to the applications
+    # in the order the request lists them.
+    locked = await repo.get_batch(session=session, batch_id=batch.id, for_update=True)
+    assert locked is not None
+    room = locked.quota_fen - locked.allocated_fen
+    chosen = []
+    for application in readable:
+        amount_fen = to_fen(application.loan.amount)
+        if amount_fen <= room:
+            chosen.append(application)
+            room -= amount_fen
+        else:
+            decided[application.id] = _refused(
+                application.id,
+                "quota_exceeded",
+                f"批次剩余额度不足以容纳 {application.loan.amount} 元",
+            )
+    # Loans are written in one global order (by application id): two requests allocating
+    # the same applications into different batches then wait on each other in one
+    # direction only, never in a cycle (PostgreSQL found a deadlock in the concurrency test
+    # when each followed its own request order).
+    taken = 0
+    for application in sorted(chosen, key=lambda a: a.id):
+        outcome = await _record_loan(session, principal, batch, application)
+        decided[application.id] = outcome
+        if outcome.allocated:
+            taken += to_fen(application.loan.amount)
+    # Under the row lock this cannot fail; the conditional update keeps the quota safe even
+    # if the lock were ever lost (SQLite ignores FOR UPDATE; its single writer serialises).
+    if taken and not await repo.reserve_quota(session=session, batch_id=batch.id, amount_fen=taken):
+        raise BatchStateConflict("批次额度已被并发分配占用，请重试")
+    outcomes = [decided[application_id] for application_id in wanted]
     allocated = [o for o in outcomes if o.allocated]
     if allocated and batch.status == BatchStatus.OPEN:
         # Into a batch already open: the bank and loan_intake hear of it as at opening.
@@ -258,13 +297,10 @@ def _refused(application_id: uuid.UUID, code: str, message: str) -> AllocationOu
     )
 
 
-async def _allocate_one(
-    session: AsyncSession,
-    principal: Principal,
-    intake: IntakeClient,
-    batch: Batch,
-    application_id: uuid.UUID,
-) -> AllocationOutcome:
+async def _check_one(
+    session: AsyncSession, intake: IntakeClient, application_id: uuid.UUID
+) -> AllocationOutcome | ApplicationForAllocation:
+    """The application from loan_intake if it may be allocated; else why not."""
     existing = await repo.loan_for_application(session=session, application_id=application_id)
     if existing is not None:
         return _refused(application_id, "in_a_batch", "该申请已在某一批次中")
@@ -278,17 +314,17 @@ async def _allocate_one(
         return _refused(
             application_id, "not_eligible", f"申请状态为 {application.status}，只有合格的申请可分配"
         )
-    amount_fen = to_fen(application.loan.amount)
+    return application
+
+
+async def _record_loan(
+    session: AsyncSession,
+    principal: Principal,
+    batch: Batch,
+    application: ApplicationForAllocation,
+) -> AllocationOutcome:
     try:
         async with session.begin_nested():
-            if not await repo.reserve_quota(
-                session=session, batch_id=batch.id, amount_fen=amount_fen
-            ):
-                return _refused(
-                    application_id,
-                    "quota_exceeded",
-                    f"批次剩余额度不足以容纳 {application.loan.amount} 元",
-                )
             repo.add(
                 session,
                 BatchLoan(
@@ -296,7 +332,7 @@ async def _allocate_one(
                     application_id=application.id,
                     enterprise_uscc=application.enterprise.uscc,
                     enterprise_name=application.enterprise.name,
-                    amount_fen=amount_fen,
+                    amount_fen=to_fen(application.loan.amount),
                     term_months=application.loan.term_months,
                     terms=application.terms.model_dump(mode="json") if application.terms else None,
                     allocated_by=principal.actor,
@@ -304,10 +340,10 @@ async def _allocate_one(
             )
             await session.flush()
     except IntegrityError:
-        # Allocated into some batch by a concurrent request: the savepoint undid our quota.
-        return _refused(application_id, "in_a_batch", "该申请已在某一批次中")
+        # Allocated into another batch by a concurrent request meanwhile.
+        return _refused(application.id, "in_a_batch", "该申请已在某一批次中")
     return AllocationOutcome(
-        application_id=application_id, allocated=True, amount=application.loan.amount
+        application_id=application.id, allocated=True, amount=application.loan.amount
     )
 
 

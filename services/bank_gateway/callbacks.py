@@ -243,6 +243,12 @@ async def _ingest_new(
         await session.flush()
         return outcome
     refusal = _apply_to_loan(session, bank, loan, parsed.type, data)
+    if refusal is not None and refusal.may_fit_later:
+        record.status = "held"
+        outcome = _answered(record, loan)
+        repo.add(session, record)
+        await session.flush()
+        return outcome
     if refusal is not None:
         return await refuse(refusal.code, refusal.message_zh, refusal.message_en, loan)
     record.status, record.applied_at = "applied", utcnow()
@@ -273,6 +279,8 @@ async def _release_held(session: AsyncSession, bank: PartnerBank, loan: BatchLoa
             parsed = BankEvent.model_validate(held.payload)
             data = EVENT_DATA[parsed.type].model_validate(parsed.data)
             refusal = _apply_to_loan(session, bank, loan, parsed.type, data)
+            if refusal is not None and refusal.may_fit_later:
+                continue
             if refusal is not None:
                 held.status = "refused"
                 held.problem = _problem(refusal.code, refusal.message_zh, refusal.message_en)

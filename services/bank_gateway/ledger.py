@@ -119,6 +119,9 @@ class Recovered(_EventData):
 
 class Settled(_EventData):
     settled_on: date
+    interest_paid_total: Annotated[Money, Field(ge=0)] = Field(
+        description="All interest paid over the loan: settlement waits until the ledger has it"
+    )
 
 
 EVENT_DATA: dict[str, type[_EventData]] = {
@@ -183,6 +186,8 @@ class Refusal:
     code: str
     message_zh: str
     message_en: str
+    # Not wrong, only early: a settlement that arrives before the last repayment is held.
+    may_fit_later: bool = False
 
 
 def decide(state: LoanState, event_type: str) -> Verdict:
@@ -254,11 +259,20 @@ def apply(figures: Figures, event_type: str, data: _EventData) -> Figures | Refu
     if isinstance(data, Recovered):
         return replace(f, state=to, recovered_fen=f.recovered_fen + to_fen(data.amount))
     if isinstance(data, Settled):
-        if f.outstanding_fen != 0:
+        interest = to_fen(data.interest_paid_total)
+        if f.interest_paid_fen > interest:
+            return Refusal(
+                "interest-mismatch",
+                "结清时报告的利息合计少于台账已收利息",
+                "interest_paid_total below the interest already reported",
+            )
+        if f.outstanding_fen != 0 or f.interest_paid_fen != interest:
+            # Repayments still on their way: settle once they are all in.
             return Refusal(
                 "outstanding-not-zero",
-                "仍有未偿本金，不能结清",
-                "the loan still has outstanding principal",
+                "仍有未偿本金或未到的还款，暂不能结清",
+                "outstanding principal or repayments still to come",
+                may_fit_later=True,
             )
         return replace(f, state=to)
     # loan.declined

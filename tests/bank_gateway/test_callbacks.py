@@ -97,7 +97,11 @@ async def test_a_loan_from_approval_to_settlement(desk: Desk) -> None:
         ("loan.disbursed", DISBURSED, "disbursed"),
         ("loan.repayment", repayment("500000.00"), "repaying"),
         ("loan.repayment", repayment("1500000.00", "4800.00"), "repaying"),
-        ("loan.settled", {"settled_on": "2027-11-27"}, "settled"),
+        (
+            "loan.settled",
+            {"settled_on": "2027-11-27", "interest_paid_total": "11200.00"},
+            "settled",
+        ),
     ]:
         response = await bank.send(event(kind, loan_id, **data))
         assert response.status_code == 200, response.text
@@ -169,11 +173,24 @@ async def test_events_that_can_never_apply_are_refused(desk: Desk) -> None:
     assert late.json()["type"] == "/problems/event-not-applicable"
     await bank.send(event("loan.approved", active["loan_id"], **APPROVED))
     await bank.send(event("loan.disbursed", active["loan_id"], **DISBURSED))
+    # A settlement ahead of the last repayment waits for it (held), rather than being refused.
     early_settle = await bank.send(
-        event("loan.settled", active["loan_id"], settled_on="2027-01-01")
+        event(
+            "loan.settled",
+            active["loan_id"],
+            settled_on="2027-01-01",
+            interest_paid_total="6400.00",
+        )
     )
-    assert early_settle.status_code == 422
-    assert early_settle.json()["type"] == "/problems/outstanding-not-zero"
+    assert early_settle.status_code == 202
+    paid = await bank.send(event("loan.repayment", active["loan_id"], **repayment("2000000.00")))
+    assert paid.json()["loan_state"] == "settled"
+    wrong = await bank.send(
+        event(
+            "loan.settled", active["loan_id"], settled_on="2027-01-01", interest_paid_total="1.00"
+        )
+    )
+    assert wrong.status_code == 409  # already settled
     over = await bank.send(event("loan.approved", active["loan_id"], **APPROVED))
     assert over.status_code == 409
     malformed = await bank.send(event("loan.disbursed", active["loan_id"], amount=12.5))
@@ -252,12 +269,7 @@ async def test_bulk_events_each_get_their_own_answer(desk: Desk) -> None:
     )
     assert no_ids.status_code == 422
     too_many = await bank.send(
-        {
-            "events": [
-                {"id": f"x{i}", **event("loan.settled", a, settled_on="2027-01-01")}
-                for i in range(1001)
-            ]
-        },
+        {"events": [{"id": f"x{i}", **event("loan.approved", a, **APPROVED)} for i in range(1001)]},
         path="/v1/bank/events/bulk",
     )
     assert too_many.status_code == 422

@@ -1,0 +1,178 @@
+"""The loan ledger's state machine: any arrival order of a loan's events gives one ledger."""
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.bank_gateway.ledger import (
+    EVENT_DATA,
+    RULES,
+    Figures,
+    LoanState,
+    Refusal,
+    Verdict,
+    apply,
+    decide,
+    reachable,
+)
+from tests.bank_gateway.conftest import Desk
+from tests.bank_gateway.test_callbacks import bank_with_loans, event
+from tests.bank_gateway.test_opening import application_status
+
+ALLOCATED_FEN = 200_000_000  # ¥2,000,000
+
+
+def test_terminal_states_accept_nothing_and_every_state_is_reachable() -> None:
+    assert reachable(LoanState.ALLOCATED) == set(LoanState) - {LoanState.ALLOCATED}
+    for terminal in (LoanState.DECLINED, LoanState.SETTLED):
+        assert reachable(terminal) == set()
+        assert all(decide(terminal, e) is Verdict.REFUSE for e in RULES)
+
+
+@st.composite
+def lives(draw: Any) -> list[tuple[str, dict[str, Any]]]:
+    """A loan's whole life in order: approval, disbursal, repayments, maybe settlement."""
+    approved = draw(st.integers(1, ALLOCATED_FEN))
+    disbursed = draw(st.integers(1, approved))
+    cuts = sorted(draw(st.lists(st.integers(0, disbursed), max_size=4)))
+    pays = [b - a for a, b in zip([0, *cuts], [*cuts, disbursed], strict=True)]
+    pays = pays if draw(st.booleans()) else pays[:-1]  # paid off, or not yet
+
+    def yuan(fen: int) -> str:
+        return f"{fen // 100}.{fen % 100:02d}"
+
+    life = [
+        (
+            "loan.approved",
+            {
+                "approved_amount": yuan(approved),
+                "annual_interest_rate": "0.04",
+                "approved_on": "2026-11-26",
+            },
+        ),
+        (
+            "loan.disbursed",
+            {"amount": yuan(disbursed), "disbursed_on": "2026-11-27", "maturity_on": "2027-11-27"},
+        ),
+        *[
+            ("loan.repayment", {"principal": yuan(p), "interest": "1.00", "paid_on": "2026-12-27"})
+            for p in pays
+        ],
+    ]
+    if sum(pays) == disbursed:
+        interest = yuan(100 * len(pays))
+        life.append(("loan.settled", {"settled_on": "2027-11-27", "interest_paid_total": interest}))
+    return life
+
+
+def run(events: list[tuple[str, dict[str, Any]]]) -> tuple[Figures, list[str]]:
+    """Deliver events in this order with hold-and-release, as the gateway does."""
+    figures = Figures(state=LoanState.ALLOCATED, allocated_fen=ALLOCATED_FEN)
+    held: list[tuple[str, dict[str, Any]]] = []
+    refused: list[str] = []
+
+    def attempt(kind: str, data: dict[str, Any]) -> bool:
+        nonlocal figures
+        verdict = decide(figures.state, kind)
+        if verdict is Verdict.HOLD:
+            return False
+        result = (
+            apply(figures, kind, EVENT_DATA[kind].model_validate({"loan_id": "x", **data}))
+            if verdict is Verdict.APPLY
+            else Refusal("event-not-applicable", "", "")
+        )
+        if isinstance(result, Refusal) and result.may_fit_later:
+            return False
+        if isinstance(result, Refusal):
+            refused.append(result.code)
+        else:
+            figures = result
+            assert figures.outstanding_fen >= 0
+            assert figures.repaid_fen + figures.outstanding_fen == figures.disbursed_fen
+        return True
+
+    for kind, data in events:
+        if not attempt(kind, data):
+            held.append((kind, data))
+            continue
+        progress = True
+        while progress:
+            progress = False
+            for waiting in list(held):
+                if attempt(*waiting):
+                    held.remove(waiting)
+                    progress = True
+                    break
+    return figures, refused
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_any_order_of_a_valid_life_gives_the_in_order_ledger(data: Any) -> None:
+    life = data.draw(lives())
+    in_order, refused = run(life)
+    assert refused == []
+    shuffled = data.draw(st.permutations(life))
+    figures, refused = run(list(shuffled))
+    assert refused == []
+    assert figures == in_order
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(order=st.permutations(range(5)))
+async def test_through_the_api_any_arrival_order_ends_settled(desk: Desk, order: list) -> None:
+    """The real service, one loan per example: approval, disbursal, two repayments and
+    settlement, sent in a generated order."""
+    stock = desk.__dict__.setdefault("loan_stock", [])
+    if not stock:
+        bank, loans = await bank_with_loans(desk, 4)
+        stock.extend((bank, loan) for loan in loans)
+    bank, loan = stock.pop()
+    life = [
+        event(
+            "loan.approved",
+            loan["loan_id"],
+            approved_amount="2000000.00",
+            annual_interest_rate="0.04",
+            approved_on="2026-11-26",
+        ),
+        event(
+            "loan.disbursed",
+            loan["loan_id"],
+            amount="2000000.00",
+            disbursed_on="2026-11-27",
+            maturity_on="2027-11-27",
+        ),
+        event(
+            "loan.repayment",
+            loan["loan_id"],
+            principal="500000.00",
+            interest="1.00",
+            paid_on="2026-12-27",
+        ),
+        event(
+            "loan.repayment",
+            loan["loan_id"],
+            principal="1500000.00",
+            interest="1.00",
+            paid_on="2027-01-27",
+        ),
+        event("loan.settled", loan["loan_id"], settled_on="2027-01-27", interest_paid_total="2.00"),
+    ]
+    codes = [(await bank.send(life[i])).status_code for i in order]
+    assert all(code in (200, 202) for code in codes), codes
+    await desk.deliver()
+    application = await application_status(desk, loan["application_id"])
+    assert application["status"] == "settled"
+    assert [h["to_status"] for h in application["history"]][-5:] == [
+        "approved",
+        "disbursed",
+        "repaying",
+        "repaying",
+        "settled",
+    ]
