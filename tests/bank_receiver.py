@@ -47,3 +47,28 @@ def create_receiver(inbox: BankInbox) -> Starlette:
         return JSONResponse({"ok": True})
 
     return Starlette(routes=[Route("/hooks", hooks, methods=["POST"])])
+
+
+def create_standalone(inbox: BankInbox) -> Starlette:
+    """The receiver plus ``GET /events``, for running it as a process of its own."""
+    app = create_receiver(inbox)
+
+    async def events(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"events": inbox.events, "refused": inbox.refused, "calls": inbox.calls}
+        )
+
+    app.router.routes.append(Route("/events", events, methods=["GET"]))
+    return app
+
+
+if __name__ == "__main__":  # python -m tests.bank_receiver PORT  (secret in BANK_SIGNING_SECRET)
+    import os
+    import sys
+
+    import uvicorn
+
+    inbox = BankInbox(secret=os.environ["BANK_SIGNING_SECRET"])
+    uvicorn.run(
+        create_standalone(inbox), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning"
+    )

@@ -19,6 +19,9 @@ def stack(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
         log_dir=state / "log",
         extra_env={
             "INTAKE_OUTBOX_POLL_SECONDS": "0.2",
+            "GATEWAY_OUTBOX_POLL_SECONDS": "0.2",
+            "GATEWAY_WEBHOOK_BACKOFF_BASE_SECONDS": "0.2",
+            "GATEWAY_WEBHOOK_BACKOFF_CAP_SECONDS": "1.0",
             "INTAKE_OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
             "INTAKE_OUTBOX_BACKOFF_CAP_SECONDS": "1.0",
             "INTAKE_LOG_JSON": "true",
