@@ -226,6 +226,8 @@ async def allocate(
     # in the order the request lists them.
     locked = await repo.get_batch(session=session, batch_id=batch.id, for_update=True)
     assert locked is not None
+    if locked.status not in ALLOCATABLE:  # changed while we read loan_intake
+        raise BatchStateConflict("批次状态已变化，不能分配申请")
     room = locked.quota_fen - locked.allocated_fen
     chosen = []
     for application in readable:

@@ -207,3 +207,19 @@ async def test_pending_deliveries_survive_a_restart(desk: Desk, gateway_db: str,
             pass
     [opened] = desk.bank.of_type("batch.opened")
     assert opened["data"]["batch_id"] == batch["id"]
+
+
+async def test_allocating_into_an_open_batch_tells_the_bank_and_intake(desk: Desk) -> None:
+    bank = await desk.register_bank()
+    batch = await open_batch_with(desk, bank, await desk.eligible_applications(1))
+    [late] = await desk.eligible_applications(1)
+    added = await desk.gateway.post(
+        f"/v1/batches/{batch['id']}/allocations",
+        json={"application_ids": [late]},
+        headers=staff(desk, "alice"),
+    )
+    assert added.json()["outcomes"][0]["allocated"] is True
+    await desk.deliver()
+    [notice] = desk.bank.of_type("batch.loans_added")
+    assert [loan["application_id"] for loan in notice["data"]["loans"]] == [late]
+    assert (await application_status(desk, late))["status"] == "allocated"
