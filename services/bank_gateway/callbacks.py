@@ -186,109 +186,154 @@ async def ingest(
     *, session: AsyncSession, bank: PartnerBank, key: str, event: dict[str, Any]
 ) -> EventOutcome:
     """Record and apply one event; the same key again returns the first outcome."""
-    previous = await repo.received_event(session=session, bank_id=bank.id, key=key)
-    if previous is not None:
-        return _outcome(previous)
-    try:
-        async with session.begin_nested():
-            return await _ingest_new(session, bank, key, event)
-    except IntegrityError:
-        # The same key, sent twice at once: the other request recorded it.
-        previous = await repo.received_event(session=session, bank_id=bank.id, key=key)
-        assert previous is not None
-        return _outcome(previous)
+    [outcome] = await ingest_many(session=session, bank=bank, items=[(key, event)])
+    return outcome
 
 
-async def _ingest_new(
-    session: AsyncSession, bank: PartnerBank, key: str, event: dict[str, Any]
-) -> EventOutcome:
-    record = ReceivedEvent(
-        bank_id=bank.id,
-        event_key=key,
-        event_type=str(event.get("type", ""))[:50],
-        payload=event,
-        status="refused",
-    )
+async def ingest_many(
+    *, session: AsyncSession, bank: PartnerBank, items: Sequence[tuple[str, dict[str, Any]]]
+) -> list[EventOutcome]:
+    """Record and apply events in order, each on its own; one answer per item.
 
-    async def refuse(code: str, zh: str, en: str, loan: BatchLoan | None = None) -> EventOutcome:
-        record.problem = _problem(code, zh, en)
-        outcome = _answered(record, loan)
-        repo.add(session, record)
-        await session.flush()
-        return outcome
+    A handful of queries for the whole list, whatever its length: the keys already seen,
+    the loans (locked, in id order), their held events; everything written in one flush.
+    """
+    for attempt in (1, 2):
+        try:
+            async with session.begin_nested():
+                return await _ingest_many(session, bank, items)
+        except IntegrityError:
+            # Some of these keys were recorded by a concurrent request meanwhile: once more,
+            # and they are found and answered as repeats.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
-    try:
-        parsed = BankEvent.model_validate(event)
-        data = EVENT_DATA[parsed.type].model_validate(parsed.data)
-        loan_id = uuid.UUID(str(data.loan_id))
-    except (ValidationError, ValueError) as error:
-        return await refuse("event-invalid", "事件格式不正确", _brief(error))
-    record.loan_id = loan_id
-    loan = await repo.get_loan(session=session, loan_id=loan_id, for_update=True)
-    if loan is None or not await repo.loan_belongs_to(session=session, loan=loan, bank=bank):
-        record.loan_id = None
-        return await refuse("loan-not-found", "没有该贷款", f"no loan {loan_id} for this bank")
-    verdict = decide(LoanState(loan.state), parsed.type)
-    if verdict is Verdict.REFUSE:
-        return await refuse(
-            "event-not-applicable",
-            f"贷款当前为 {loan.state}，{parsed.type} 不能再适用",
-            f"{parsed.type} can never apply to a loan that is {loan.state}",
-            loan,
+
+class _Parsed:
+    __slots__ = ("data", "error", "loan_id", "type")
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.type: str | None = None
+        self.data: Any = None
+        self.loan_id: uuid.UUID | None = None
+        self.error: str | None = None
+        try:
+            parsed = BankEvent.model_validate(event)
+            self.data = EVENT_DATA[parsed.type].model_validate(parsed.data)
+            self.loan_id = uuid.UUID(str(self.data.loan_id))
+            self.type = parsed.type
+        except (ValidationError, ValueError) as error:
+            self.error = _brief(error)
+
+
+async def _ingest_many(
+    session: AsyncSession, bank: PartnerBank, items: Sequence[tuple[str, dict[str, Any]]]
+) -> list[EventOutcome]:
+    keys = list(dict.fromkeys(key for key, _ in items))
+    answers = {
+        key: _outcome(record)
+        for key, record in (
+            await repo.received_events(session=session, bank_id=bank.id, keys=keys)
+        ).items()
+    }
+    fresh: list[tuple[str, dict[str, Any], _Parsed]] = []
+    pending_keys: set[str] = set()
+    for key, event in items:
+        if key in answers or key in pending_keys:
+            continue
+        pending_keys.add(key)
+        fresh.append((key, event, _Parsed(event)))
+    loan_ids = {p.loan_id for _, _, p in fresh if p.loan_id is not None}
+    loans = await repo.lock_loans(session=session, loan_ids=loan_ids)
+    owners = await repo.batch_banks(session=session, batch_ids={x.batch_id for x in loans.values()})
+    mine = {i: loan for i, loan in loans.items() if owners.get(loan.batch_id) == bank.id}
+    held: dict[uuid.UUID, list[ReceivedEvent]] = {i: [] for i in mine}
+    for record in await repo.held_events_of(session=session, loan_ids=set(mine)):
+        held[record.loan_id].append(record)  # type: ignore[index]
+    records: dict[str, ReceivedEvent] = {}
+
+    for key, event, parsed in fresh:
+        record = ReceivedEvent(
+            bank_id=bank.id,
+            event_key=key,
+            event_type=str(event.get("type", ""))[:50],
+            payload=event,
+            status="refused",
+            loan_id=parsed.loan_id,
         )
+        records[key] = record
+        repo.add(session, record)
+        loan = mine.get(parsed.loan_id) if parsed.loan_id is not None else None
+        if parsed.error is not None:
+            record.loan_id = None
+            record.problem = _problem("event-invalid", "事件格式不正确", parsed.error)
+        elif loan is None:
+            record.loan_id = None
+            record.problem = _problem(
+                "loan-not-found", "没有该贷款", f"no loan {parsed.loan_id} for this bank"
+            )
+        else:
+            assert parsed.type is not None
+            _decide_and_apply(session, bank, loan, record, parsed.type, parsed.data)
+            if record.status == "held":
+                held[loan.id].append(record)
+            elif record.status == "applied":
+                _release_held(session, bank, loan, held[loan.id])
+        answers[key] = _answered(record, loan)
+    await session.flush()
+    return [answers[key] for key, _ in items]
+
+
+def _decide_and_apply(
+    session: AsyncSession,
+    bank: PartnerBank,
+    loan: BatchLoan,
+    record: ReceivedEvent,
+    event_type: str,
+    data: Any,
+) -> None:
+    """Set ``record.status`` (applied | held | refused, with the problem) and move the loan."""
+    verdict = decide(LoanState(loan.state), event_type)
     if verdict is Verdict.HOLD:
         record.status = "held"
-        outcome = _answered(record, loan)
-        repo.add(session, record)
-        await session.flush()
-        return outcome
-    refusal = _apply_to_loan(session, bank, loan, parsed.type, data)
+        return
+    if verdict is Verdict.REFUSE:
+        record.status = "refused"
+        record.problem = _problem(
+            "event-not-applicable",
+            f"贷款当前为 {loan.state}，{event_type} 不能再适用",
+            f"{event_type} can never apply to a loan that is {loan.state}",
+        )
+        return
+    refusal = _apply_to_loan(session, bank, loan, event_type, data)
     if refusal is not None and refusal.may_fit_later:
         record.status = "held"
-        outcome = _answered(record, loan)
-        repo.add(session, record)
-        await session.flush()
-        return outcome
-    if refusal is not None:
-        return await refuse(refusal.code, refusal.message_zh, refusal.message_en, loan)
-    record.status, record.applied_at = "applied", utcnow()
-    repo.add(session, record)
-    await session.flush()
-    await _release_held(session, bank, loan)
-    # The answer shows where the loan stands now, held events released included.
-    return _answered(record, loan)
+    elif refusal is not None:
+        record.status = "refused"
+        record.problem = _problem(refusal.code, refusal.message_zh, refusal.message_en)
+    else:
+        record.status, record.applied_at = "applied", utcnow()
 
 
-async def _release_held(session: AsyncSession, bank: PartnerBank, loan: BatchLoan) -> None:
+def _release_held(
+    session: AsyncSession, bank: PartnerBank, loan: BatchLoan, waiting: list[ReceivedEvent]
+) -> None:
     """Apply held events of ``loan`` that now can, oldest first, until none can."""
     progress = True
     while progress:
         progress = False
-        for held in await repo.held_events(session=session, loan_id=loan.id):
-            verdict = decide(LoanState(loan.state), held.event_type)
-            if verdict is Verdict.HOLD:
-                continue
-            if verdict is Verdict.REFUSE:
-                held.status = "refused"
-                held.problem = _problem(
-                    "event-not-applicable",
-                    f"贷款已变为 {loan.state}，该事件不能再适用",
-                    f"{held.event_type} can no longer apply ({loan.state})",
-                )
-                continue
-            parsed = BankEvent.model_validate(held.payload)
+        for record in [r for r in waiting if r.status == "held"]:
+            parsed = BankEvent.model_validate(record.payload)
             data = EVENT_DATA[parsed.type].model_validate(parsed.data)
-            refusal = _apply_to_loan(session, bank, loan, parsed.type, data)
-            if refusal is not None and refusal.may_fit_later:
-                continue
-            if refusal is not None:
-                held.status = "refused"
-                held.problem = _problem(refusal.code, refusal.message_zh, refusal.message_en)
-                continue
-            held.status, held.applied_at = "applied", utcnow()
-            progress = True
-            break  # the state moved: look at the held ones again from the oldest
-        await session.flush()
+            _decide_and_apply(session, bank, loan, record, parsed.type, data)
+            if record.status == "applied":
+                progress = True
+                break  # the state moved: look at the held ones again from the oldest
+            if record.status == "refused":
+                record.problem = record.problem or _problem(
+                    "event-not-applicable", "该事件不能再适用", "can no longer apply"
+                )
 
 
 def _brief(error: Exception) -> str:
@@ -310,7 +355,6 @@ def parse_body(body: bytes) -> Any:
 async def ingest_bulk(
     *, session: AsyncSession, bank: PartnerBank, events: Sequence[dict[str, Any]]
 ) -> list[EventOutcome]:
-    return [
-        await ingest(session=session, bank=bank, key=str(event["id"]), event=event)
-        for event in events
-    ]
+    return await ingest_many(
+        session=session, bank=bank, items=[(str(event["id"]), event) for event in events]
+    )

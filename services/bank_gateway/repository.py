@@ -293,36 +293,54 @@ async def pending_count(*, session: AsyncSession) -> int:
 # --- callbacks ----------------------------------------------------------------------------------
 
 
-async def received_event(
-    *, session: AsyncSession, bank_id: uuid.UUID, key: str
-) -> ReceivedEvent | None:
+async def received_events(
+    *, session: AsyncSession, bank_id: uuid.UUID, keys: Sequence[str]
+) -> dict[str, ReceivedEvent]:
+    if not keys:
+        return {}
     result = await session.execute(
         select(ReceivedEvent).where(
-            ReceivedEvent.bank_id == bank_id, ReceivedEvent.event_key == key
+            ReceivedEvent.bank_id == bank_id, col(ReceivedEvent.event_key).in_(keys)
         )
     )
-    return result.scalar_one_or_none()
+    return {r.event_key: r for r in result.scalars().all()}
 
 
-async def get_loan(
-    *, session: AsyncSession, loan_id: uuid.UUID | None, for_update: bool = False
-) -> BatchLoan | None:
-    if loan_id is None:
-        return None
-    return await session.get(
-        BatchLoan, loan_id, with_for_update=for_update or None, populate_existing=for_update
+async def lock_loans(
+    *, session: AsyncSession, loan_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, BatchLoan]:
+    """The loans, locked in id order (two requests never lock them in crossing orders)."""
+    if not loan_ids:
+        return {}
+    result = await session.execute(
+        select(BatchLoan)
+        .where(col(BatchLoan.id).in_(loan_ids))
+        .order_by(col(BatchLoan.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
+    return {loan.id: loan for loan in result.scalars().all()}
 
 
-async def loan_belongs_to(*, session: AsyncSession, loan: BatchLoan, bank: PartnerBank) -> bool:
-    batch = await session.get(Batch, loan.batch_id)
-    return batch is not None and batch.bank_id == bank.id
+async def batch_banks(
+    *, session: AsyncSession, batch_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    if not batch_ids:
+        return {}
+    result = await session.execute(
+        sa.select(_batches.c.id, _batches.c.bank_id).where(_batches.c.id.in_(batch_ids))
+    )
+    return dict(result.all())  # type: ignore[arg-type]
 
 
-async def held_events(*, session: AsyncSession, loan_id: uuid.UUID) -> Sequence[ReceivedEvent]:
+async def held_events_of(
+    *, session: AsyncSession, loan_ids: set[uuid.UUID]
+) -> Sequence[ReceivedEvent]:
+    if not loan_ids:
+        return []
     result = await session.execute(
         select(ReceivedEvent)
-        .where(ReceivedEvent.loan_id == loan_id, ReceivedEvent.status == "held")
+        .where(col(ReceivedEvent.loan_id).in_(loan_ids), ReceivedEvent.status == "held")
         .order_by(col(ReceivedEvent.received_at), col(ReceivedEvent.id))
     )
     return result.scalars().all()
