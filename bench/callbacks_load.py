@@ -91,6 +91,8 @@ async def run(stack: LocalStack, loans_wanted: int) -> None:
                 headers=tokens.header(tokens.admin()),
             )
         ).json()
+        async with httpx.AsyncClient(base_url=stack.url("guarantee")) as guarantee:
+            policy = (await guarantee.get("/v1/policies/in-force", headers=bureau)).json()
         batch = (
             await gateway.post(
                 "/v1/batches",
@@ -100,7 +102,7 @@ async def run(stack: LocalStack, loans_wanted: int) -> None:
                     "quota": "100000000000.00",
                     "valid_from": today.isoformat(),
                     "valid_to": (today + timedelta(days=365)).isoformat(),
-                    "policy_version_id": str(uuid.uuid4()),
+                    "policy_version_id": policy["id"],
                 },
                 headers=bureau,
             )

@@ -85,6 +85,7 @@ class LocalStack:
                 f"{p}KEYS_DIR": str(self.keys_dir),
                 "INTAKE_GUARANTEE_URL": self.url("guarantee"),
                 "GATEWAY_INTAKE_URL": self.url("loan_intake"),
+                "GATEWAY_GUARANTEE_URL": self.url("guarantee"),
                 "PYTHONUNBUFFERED": "1",
             }
         )

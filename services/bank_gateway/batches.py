@@ -14,7 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway import repository as repo
-from services.bank_gateway.clients import IntakeClient, IntakeUnavailable
+from services.bank_gateway.clients import (
+    GuaranteeClient,
+    GuaranteeUnavailable,
+    IntakeClient,
+    IntakeUnavailable,
+)
 from services.bank_gateway.exceptions import (
     ApprovePermissionRequired,
     BankNotFound,
@@ -22,6 +27,7 @@ from services.bank_gateway.exceptions import (
     BatchNotFound,
     BatchStateConflict,
     FourEyesRequired,
+    GuaranteeUnavailableProblem,
     IntakeUnavailableProblem,
 )
 from services.bank_gateway.models import (
@@ -35,11 +41,13 @@ from services.bank_gateway.models import (
     BatchLoanPublic,
     BatchPage,
     BatchPublic,
+    BatchRisk,
     BatchStatus,
     Delivery,
     DeliveryKind,
     PartnerBank,
 )
+from services.bank_gateway.risk import figures as risk_figures
 from shared.auth import APPROVE_PERMISSION, Principal, Role
 from shared.clock import utcnow
 from shared.contracts.allocation import ApplicationForAllocation
@@ -112,7 +120,12 @@ def _invalid(field: str, zh: str, en: str, code: str) -> BatchInvalid:
 
 
 async def create_batch(
-    *, session: AsyncSession, principal: Principal, payload: BatchCreate, today: date
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    guarantee: GuaranteeClient,
+    payload: BatchCreate,
+    today: date,
 ) -> BatchPublic:
     bank = await repo.get_bank_by_code(session=session, code=payload.bank_code)
     if bank is None:
@@ -135,9 +148,25 @@ async def create_batch(
         raise _invalid(
             "valid_to", "有效期已过", "the validity window has already ended", "window_past"
         )
+    try:
+        policy = await guarantee.policy_version(payload.policy_version_id)
+    except GuaranteeUnavailable as error:
+        raise GuaranteeUnavailableProblem(f"无法读取政策版本：{error}") from error
+    if policy is None or policy.status != "approved":
+        raise _invalid(
+            "policy_version_id",
+            "政策版本不存在或尚未批准",
+            "no such policy version, or it is not approved",
+            "policy_not_approved",
+        )
+    risk = policy.document.batch_risk
     batch = Batch(
         bank_id=bank.id,
         name=payload.name,
+        policy_version=policy.version,
+        warning_loss_rate=str(risk.warning_loss_rate),
+        suspension_loss_rate=str(risk.suspension_loss_rate),
+        compensation_ceiling=str(risk.compensation_ceiling),
         quota_fen=to_fen(payload.quota),
         valid_from=payload.valid_from,
         valid_to=payload.valid_to,
@@ -490,4 +519,33 @@ async def send_back(
     batch.submitted_by = batch.submitted_at = None
     batch.updated_at = utcnow()
     await _audit(session, principal, "batch.sent_back", batch)
+    return await _present(session, batch)
+
+
+async def risk(*, session: AsyncSession, principal: Principal, batch_id: uuid.UUID) -> BatchRisk:
+    return await risk_figures(session, await _load(session, principal, batch_id))
+
+
+async def reopen(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+) -> BatchPublic:
+    """A suspended batch takes approvals again: a bureau approver's decision, audited."""
+    if APPROVE_PERMISSION not in principal.permissions:
+        raise ApprovePermissionRequired("重新开放批次需要审批权限（bureau approver）")
+    batch = await _load(session, principal, batch_id, lock=True)
+    if batch.status != BatchStatus.SUSPENDED:
+        raise BatchStateConflict("只有已暂停的批次可以重新开放")
+    figures = await risk_figures(session, batch)
+    batch.status = BatchStatus.OPEN
+    batch.updated_at = utcnow()
+    repo.add(
+        session,
+        Delivery(
+            kind=DeliveryKind.WEBHOOK,
+            event_type="batch.reopened",
+            bank_id=batch.bank_id,
+            payload={"batch_id": str(batch.id), "loss_rate": str(figures.loss_rate)},
+        ),
+    )
+    await _audit(session, principal, "batch.reopened", batch, loss_rate=str(figures.loss_rate))
     return await _present(session, batch)

@@ -31,17 +31,24 @@ from services.bank_gateway.ledger import (
 )
 from services.bank_gateway.models import (
     BatchLoan,
+    BatchStatus,
     Delivery,
     DeliveryKind,
     EventOutcome,
     PartnerBank,
     ReceivedEvent,
 )
+from services.bank_gateway.risk import suspend_if_over
 from shared.clock import utcnow
 from shared.errors import problem_type
 from shared.money import from_fen
 
-_REFUSAL_STATUS = {"event-invalid": 422, "loan-not-found": 404, "event-not-applicable": 409}
+_REFUSAL_STATUS = {
+    "event-invalid": 422,
+    "loan-not-found": 404,
+    "event-not-applicable": 409,
+    "batch-suspended": 409,
+}
 
 
 async def verify_signature(
@@ -246,8 +253,16 @@ async def _ingest_many(
         fresh.append((key, event, _Parsed(event)))
     loan_ids = {p.loan_id for _, _, p in fresh if p.loan_id is not None}
     loans = await repo.lock_loans(session=session, loan_ids=loan_ids)
-    owners = await repo.batch_banks(session=session, batch_ids={x.batch_id for x in loans.values()})
-    mine = {i: loan for i, loan in loans.items() if owners.get(loan.batch_id) == bank.id}
+    batches = await repo.batches_by_id(
+        session=session, batch_ids={x.batch_id for x in loans.values()}
+    )
+    mine = {
+        i: loan
+        for i, loan in loans.items()
+        if loan.batch_id in batches and batches[loan.batch_id].bank_id == bank.id
+    }
+    suspended = {b.id for b in batches.values() if b.status == BatchStatus.SUSPENDED}
+    defaults_in: set[uuid.UUID] = set()
     held: dict[uuid.UUID, list[ReceivedEvent]] = {i: [] for i in mine}
     for record in await repo.held_events_of(session=session, loan_ids=set(mine)):
         held[record.loan_id].append(record)  # type: ignore[index]
@@ -273,15 +288,26 @@ async def _ingest_many(
             record.problem = _problem(
                 "loan-not-found", "没有该贷款", f"no loan {parsed.loan_id} for this bank"
             )
+        elif parsed.type == "loan.approved" and loan.batch_id in suspended:
+            record.problem = _problem(
+                "batch-suspended",
+                "批次已因损失率达到暂停线而暂停，不接受新的批准",
+                "the batch is suspended: new approvals are refused until it is reopened",
+            )
         else:
             assert parsed.type is not None
             _decide_and_apply(session, bank, loan, record, parsed.type, parsed.data)
+            if loan.state in ("defaulted", "recovering"):
+                defaults_in.add(loan.batch_id)
             if record.status == "held":
                 held[loan.id].append(record)
             elif record.status == "applied":
                 _release_held(session, bank, loan, held[loan.id])
         answers[key] = _answered(record, loan)
     await session.flush()
+    if defaults_in:
+        await suspend_if_over(session, defaults_in)
+        await session.flush()
     return [answers[key] for key, _ in items]
 
 

@@ -6,6 +6,7 @@ import httpx
 
 from shared.contracts.allocation import ApplicationForAllocation
 from shared.contracts.loan_status import LoanStatusUpdate
+from shared.contracts.policy import PolicyVersionSummary
 
 
 class IntakeUnavailable(Exception):
@@ -38,6 +39,31 @@ class IntakeClient:
             headers={"Content-Type": "application/json"},
         )
         return response.status_code, response.text
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class GuaranteeUnavailable(Exception):
+    """The guarantee service could not be reached or answered 5xx."""
+
+
+class GuaranteeClient:
+    """The guarantee service, for the policy versions batches are drafted under."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def policy_version(self, policy_id: uuid.UUID) -> PolicyVersionSummary | None:
+        try:
+            response = await self._http.get(f"/v1/policies/{policy_id}")
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        return PolicyVersionSummary.model_validate_json(response.content)
 
     async def aclose(self) -> None:
         await self._http.aclose()

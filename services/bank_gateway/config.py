@@ -11,6 +11,7 @@ class Settings(BaseServiceSettings):
     port: int = 8003
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/bank_gateway.db"
     intake_url: str = "http://127.0.0.1:8001"
+    guarantee_url: str = "http://127.0.0.1:8002"
     run_outbox_worker: bool = True
     outbox_poll_seconds: float = 1.0
     webhook_timeout_seconds: float = 10.0

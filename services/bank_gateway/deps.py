@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.bank_gateway.clients import IntakeClient
+from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.outbox import DeliveryDispatcher
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
@@ -13,6 +13,7 @@ __all__ = [
     "BankReaderDep",
     "BureauDep",
     "DispatcherDep",
+    "GuaranteeDep",
     "IntakeDep",
     "SessionDep",
 ]
@@ -40,3 +41,10 @@ DispatcherDep = Annotated[DeliveryDispatcher | None, Depends(_dispatcher)]
 
 # Callbacks: a bank's own OAuth token; its signature is checked on top.
 BankDep = Annotated[Principal, require_roles(Role.BANK)]
+
+
+def _guarantee(request: Request) -> GuaranteeClient:
+    return request.app.state.guarantee
+
+
+GuaranteeDep = Annotated[GuaranteeClient, Depends(_guarantee)]

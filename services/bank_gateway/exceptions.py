@@ -90,3 +90,11 @@ class AmountRefused(ValidationFailed):
     """repayment-exceeds-outstanding, amount-exceeds-approval, … (one slug per check)."""
 
     slug, title = "repayment-exceeds-outstanding", "金额与台账不符 (amount does not fit the ledger)"
+
+
+class GuaranteeUnavailableProblem(ServiceUnavailable):
+    slug, title = "guarantee-unavailable", "担保服务暂不可用 (guarantee service unavailable)"
+
+
+class BatchSuspended(Conflict):
+    slug, title = "batch-suspended", "批次已暂停，不接受新的批准 (batch suspended)"

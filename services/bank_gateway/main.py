@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
-from services.bank_gateway.clients import IntakeClient
+from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.outbox import DeliveryDispatcher
 from services.bank_gateway.router import banks, batches, callbacks, deliveries, oauth
@@ -21,6 +21,7 @@ def create_app(
     *,
     intake_transport: httpx.AsyncBaseTransport | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    guarantee_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """Build the app. The transports let tests mount loan_intake and a bank in-process."""
     settings = settings or get_settings()
@@ -34,6 +35,11 @@ def create_app(
             app.state.intake = IntakeClient(
                 make_service_client(
                     base_url=settings.intake_url, token=token, transport=intake_transport
+                )
+            )
+            app.state.guarantee = GuaranteeClient(
+                make_service_client(
+                    base_url=settings.guarantee_url, token=token, transport=guarantee_transport
                 )
             )
             webhooks = httpx.AsyncClient(
@@ -61,6 +67,7 @@ def create_app(
                 await dispatcher.stop()
                 await webhooks.aclose()
                 await app.state.intake.aclose()
+                await app.state.guarantee.aclose()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
     return create_service_app(

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -98,6 +99,11 @@ class Batch(GatewayModel, table=True):
     valid_from: date
     valid_to: date
     policy_version_id: uuid.UUID
+    # Snapshot of the policy version's batch risk parameters, taken when drafted.
+    policy_version: int = 0
+    warning_loss_rate: str = Field(default="0.0300", max_length=12)
+    suspension_loss_rate: str = Field(default="0.0400", max_length=12)
+    compensation_ceiling: str = Field(default="0.0500", max_length=12)
     status: str = Field(max_length=20, index=True)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -386,3 +392,25 @@ class BulkResult(BaseModel):
     applied: int
     held: int
     refused: int
+
+
+class BatchRisk(BaseModel):
+    """A batch's figures, live from its loan ledger."""
+
+    batch_id: uuid.UUID
+    status: BatchStatus
+    quota: Money
+    allocated: Money
+    quota_used: Decimal = Field(description="allocated ÷ quota")
+    loans_by_state: dict[str, int]
+    disbursed: Money = Field(description="Principal disbursed (the batch's guaranteed volume)")
+    outstanding: Money
+    overdue: Money = Field(description="Outstanding principal of loans overdue")
+    defaulted: Money = Field(description="Outstanding principal of loans in default")
+    compensation_paid: Money
+    loss_rate: Decimal = Field(description="defaulted ÷ disbursed")
+    warning_loss_rate: Decimal
+    suspension_loss_rate: Decimal
+    compensation_ceiling: Decimal
+    compensation_ceiling_amount: Money = Field(description="ceiling × disbursed")
+    level: str = Field(description="normal | warning | suspension")

@@ -322,17 +322,6 @@ async def lock_loans(
     return {loan.id: loan for loan in result.scalars().all()}
 
 
-async def batch_banks(
-    *, session: AsyncSession, batch_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID]:
-    if not batch_ids:
-        return {}
-    result = await session.execute(
-        sa.select(_batches.c.id, _batches.c.bank_id).where(_batches.c.id.in_(batch_ids))
-    )
-    return dict(result.all())  # type: ignore[arg-type]
-
-
 async def held_events_of(
     *, session: AsyncSession, loan_ids: set[uuid.UUID]
 ) -> Sequence[ReceivedEvent]:
@@ -344,3 +333,32 @@ async def held_events_of(
         .order_by(col(ReceivedEvent.received_at), col(ReceivedEvent.id))
     )
     return result.scalars().all()
+
+
+async def loan_figures(
+    *, session: AsyncSession, batch_id: uuid.UUID
+) -> list[tuple[str, int, int, int]]:
+    """(state, loans, disbursed fen, outstanding fen) per state of the batch's loans."""
+    result = await session.execute(
+        sa.select(
+            _loans.c.state,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(_loans.c.disbursed_fen), 0),
+            sa.func.coalesce(sa.func.sum(_loans.c.outstanding_fen), 0),
+        )
+        .where(_loans.c.batch_id == batch_id)
+        .group_by(_loans.c.state)
+    )
+    return [(state, int(n), int(d), int(o)) for state, n, d, o in result.all()]
+
+
+async def batches_by_id(
+    *, session: AsyncSession, batch_ids: set[uuid.UUID], for_update: bool = False
+) -> dict[uuid.UUID, Batch]:
+    if not batch_ids:
+        return {}
+    query = select(Batch).where(col(Batch.id).in_(batch_ids)).order_by(col(Batch.id))
+    if for_update:
+        query = query.with_for_update()
+    result = await session.execute(query.execution_options(populate_existing=True))
+    return {b.id: b for b in result.scalars().all()}

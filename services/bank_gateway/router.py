@@ -19,6 +19,7 @@ from services.bank_gateway.deps import (
     BankReaderDep,
     BureauDep,
     DispatcherDep,
+    GuaranteeDep,
     IntakeDep,
     SessionDep,
 )
@@ -35,6 +36,7 @@ from services.bank_gateway.exceptions import (
     EventInvalid,
     EventNotApplicable,
     FourEyesRequired,
+    GuaranteeUnavailableProblem,
     IntakeUnavailableProblem,
     LoanNotFound,
     OAuthBadRequest,
@@ -50,6 +52,7 @@ from services.bank_gateway.models import (
     BatchLoanPage,
     BatchPage,
     BatchPublic,
+    BatchRisk,
     BatchStatus,
     BulkResult,
     DeliveryPage,
@@ -249,14 +252,22 @@ Limit = Annotated[int, Query(ge=1, le=200)]
     "",
     status_code=201,
     response_model=BatchPublic,
-    responses=problem_responses(*_AUTH, *_BODY, BatchInvalid),
+    responses=problem_responses(*_AUTH, *_BODY, BatchInvalid, GuaranteeUnavailableProblem),
 )
 async def create_batch(
-    payload: BatchCreate, session: SessionDep, principal: BureauDep, response: Response
+    payload: BatchCreate,
+    session: SessionDep,
+    principal: BureauDep,
+    guarantee: GuaranteeDep,
+    response: Response,
 ) -> BatchPublic:
     """Draft a batch: one bank, a quota, a validity window, the policy version whose terms apply."""
     batch = await batch_service.create_batch(
-        session=session, principal=principal, payload=payload, today=shanghai_today()
+        session=session,
+        principal=principal,
+        guarantee=guarantee,
+        payload=payload,
+        today=shanghai_today(),
     )
     response.headers["Location"] = f"/v1/batches/{batch.id}"
     return batch
@@ -578,3 +589,35 @@ async def bank_events_bulk(request: Request, session: SessionDep, principal: Ban
         held=sum(r.status == "held" for r in results),
         refused=sum(r.status == "refused" for r in results),
     )
+
+
+@batches.get(
+    "/{batch_id}/risk",
+    response_model=BatchRisk,
+    responses=problem_responses(*_AUTH, BatchNotFound, ValidationFailed),
+)
+async def batch_risk(
+    batch_id: uuid.UUID, session: SessionDep, principal: BankReaderDep
+) -> BatchRisk:
+    """Quota used, disbursed, outstanding, overdue, defaulted; loss rate against the policy's
+    warning and suspension lines and the compensation ceiling."""
+    return await batch_service.risk(session=session, principal=principal, batch_id=batch_id)
+
+
+@batches.post(
+    "/{batch_id}/reopening",
+    response_model=BatchPublic,
+    responses=problem_responses(*_AUTH, *_STATE, ApprovePermissionRequired),
+)
+async def reopen_batch(
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    principal: BureauDep,
+    dispatcher: DispatcherDep,
+    background: BackgroundTasks,
+) -> BatchPublic:
+    """Reopen a suspended batch (bureau approver): approvals are taken again."""
+    reopened = await batch_service.reopen(session=session, principal=principal, batch_id=batch_id)
+    if dispatcher is not None:
+        background.add_task(dispatcher.wake)
+    return reopened

@@ -21,6 +21,7 @@ class Desk:
     tokens: Tokens
     app: Any
     bank: BankInbox
+    policy_version_id: str = ""
     credentials: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     async def deliver(self, rounds: int = 10) -> None:
@@ -64,7 +65,7 @@ class Desk:
 
 @pytest.fixture
 async def desk(
-    intake: IntakeHarness, gateway_db: str, keys_dir: Path, tokens: Tokens
+    intake: IntakeHarness, guarantee_app: Any, gateway_db: str, keys_dir: Path, tokens: Tokens
 ) -> AsyncIterator[Desk]:
     from services.bank_gateway.config import Settings
     from services.bank_gateway.main import create_app
@@ -74,6 +75,7 @@ async def desk(
         keys_dir=keys_dir,
         environment="test",
         intake_url="http://intake",
+        guarantee_url="http://guarantee",
         run_outbox_worker=False,
         webhook_backoff_base_seconds=0.0,
         webhook_backoff_cap_seconds=0.0,
@@ -83,6 +85,11 @@ async def desk(
         settings,
         intake_transport=httpx.ASGITransport(app=intake.app),
         webhook_transport=httpx.ASGITransport(app=create_receiver(inbox)),
+        guarantee_transport=httpx.ASGITransport(app=guarantee_app),
     )
+    async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
+        in_force = await guarantee.get(
+            "/v1/policies/in-force", headers=tokens.header(tokens.bureau())
+        )
     async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
-        yield Desk(intake, client, tokens, app, inbox)
+        yield Desk(intake, client, tokens, app, inbox, policy_version_id=in_force.json()["id"])

@@ -23,7 +23,7 @@ async def draft(desk: Desk, quota: str, *, bank: str = "srcb", **changes: Any) -
         "quota": quota,
         "valid_from": today.isoformat(),
         "valid_to": (today + timedelta(days=90)).isoformat(),
-        "policy_version_id": str(uuid.uuid4()),
+        "policy_version_id": desk.policy_version_id,
         **changes,
     }
     response = await desk.gateway.post(
@@ -131,6 +131,7 @@ async def test_bad_batches_are_refused(desk: Desk) -> None:
         ({"quota": "0"}, "quota"),
         ({"quota": 1000.5}, "quota"),
         ({"bank_code": "nobank"}, "bank_code"),
+        ({"policy_version_id": str(uuid.uuid4())}, "policy_version_id"),
         ({"valid_to": (today - timedelta(days=1)).isoformat()}, "valid_to"),
     ]
     for changes, field in cases:
@@ -140,7 +141,7 @@ async def test_bad_batches_are_refused(desk: Desk) -> None:
             "quota": "1000000.00",
             "valid_from": today.isoformat(),
             "valid_to": (today + timedelta(days=30)).isoformat(),
-            "policy_version_id": str(uuid.uuid4()),
+            "policy_version_id": desk.policy_version_id,
             **changes,
         }
         response = await desk.gateway.post(

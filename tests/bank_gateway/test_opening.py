@@ -29,7 +29,7 @@ async def open_batch_with(desk: Desk, bank: str, applications: list[str]) -> dic
             "quota": "50000000.00",
             "valid_from": today.isoformat(),
             "valid_to": (today + timedelta(days=60)).isoformat(),
-            "policy_version_id": str(uuid.uuid4()),
+            "policy_version_id": desk.policy_version_id,
         },
         headers=staff(desk, "alice"),
     )

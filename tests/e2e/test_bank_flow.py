@@ -102,6 +102,9 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
     alice = stack_tokens.header(stack_tokens.bureau("alice"))
     carol = stack_tokens.header(stack_tokens.bureau("carol", approver=True))
     today = shanghai_today()
+    policy = httpx.get(
+        stack.url("guarantee") + "/v1/policies/in-force", headers=alice, timeout=10
+    ).json()
     batch = httpx.post(
         gateway + "/v1/batches",
         json={
@@ -110,7 +113,7 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
             "quota": "10000000.00",
             "valid_from": today.isoformat(),
             "valid_to": (today + timedelta(days=90)).isoformat(),
-            "policy_version_id": str(uuid.uuid4()),
+            "policy_version_id": policy["id"],
         },
         headers=alice,
         timeout=10,
