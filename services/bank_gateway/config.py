@@ -12,6 +12,9 @@ class Settings(BaseServiceSettings):
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/bank_gateway.db"
     intake_url: str = "http://127.0.0.1:8001"
     guarantee_url: str = "http://127.0.0.1:8002"
+    # Reconciliation: how long a loan may sit without the event a bank owes us.
+    reconcile_disbursal_days: int = 14
+    reconcile_repayment_days: int = 31
     run_outbox_worker: bool = True
     outbox_poll_seconds: float = 1.0
     webhook_timeout_seconds: float = 10.0

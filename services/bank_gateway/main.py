@@ -10,7 +10,14 @@ from fastapi import FastAPI
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.outbox import DeliveryDispatcher
-from services.bank_gateway.router import banks, batches, callbacks, deliveries, oauth
+from services.bank_gateway.router import (
+    banks,
+    batches,
+    callbacks,
+    deliveries,
+    oauth,
+    reconciliations,
+)
 from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
@@ -79,5 +86,5 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks, batches, callbacks, deliveries, oauth],
+        routers=[banks, batches, callbacks, reconciliations, deliveries, oauth],
     )

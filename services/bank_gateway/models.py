@@ -414,3 +414,49 @@ class BatchRisk(BaseModel):
     compensation_ceiling: Decimal
     compensation_ceiling_amount: Money = Field(description="ceiling × disbursed")
     level: str = Field(description="normal | warning | suspension")
+
+
+class StatementLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: uuid.UUID
+    state: str = Field(max_length=20)
+    outstanding: Money
+
+
+class Statement(BaseModel):
+    """A bank's view of its loans on a date, to compare with the gateway's ledger."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date
+    loans: list[StatementLine] = Field(max_length=20_000)
+
+
+class Mismatch(BaseModel):
+    loan_id: uuid.UUID
+    field: str = Field(description="state | outstanding")
+    bank: str
+    gateway: str
+
+
+class MissingEvent(BaseModel):
+    loan_id: uuid.UUID
+    code: str = Field(description="approved_not_disbursed | no_repayment_report")
+    message: str
+    days: int = Field(description="Days since the loan's last event, as of the statement")
+
+
+class ReconciliationReport(BaseModel):
+    as_of: date
+    checked: int
+    matched: int
+    mismatches: list[Mismatch]
+    unknown_loans: list[uuid.UUID] = Field(description="In the statement, not this bank's loans")
+    missing_from_statement: list[uuid.UUID] = Field(
+        description="This bank's live loans the statement leaves out"
+    )
+    missing_events: list[MissingEvent]
+    waiting_events: dict[str, int] = Field(
+        description="Loan id → events held for a predecessor that has not arrived"
+    )

@@ -362,3 +362,21 @@ async def batches_by_id(
         query = query.with_for_update()
     result = await session.execute(query.execution_options(populate_existing=True))
     return {b.id: b for b in result.scalars().all()}
+
+
+async def loans_of_bank(*, session: AsyncSession, bank_id: uuid.UUID) -> Sequence[BatchLoan]:
+    result = await session.execute(
+        select(BatchLoan)
+        .join(Batch, col(Batch.id) == col(BatchLoan.batch_id))
+        .where(Batch.bank_id == bank_id)
+    )
+    return result.scalars().all()
+
+
+async def held_counts(*, session: AsyncSession, bank_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    result = await session.execute(
+        sa.select(ReceivedEvent.loan_id, sa.func.count())
+        .where(ReceivedEvent.bank_id == bank_id, ReceivedEvent.status == "held")
+        .group_by(ReceivedEvent.loan_id)
+    )
+    return {loan_id: int(n) for loan_id, n in result.all() if loan_id is not None}

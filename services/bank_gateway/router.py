@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from services.bank_gateway import batches as batch_service
 from services.bank_gateway import callbacks as callback_service
 from services.bank_gateway import deliveries as delivery_service
+from services.bank_gateway import reconciliation as reconciliation_service
 from services.bank_gateway import repository as repo_banks
 from services.bank_gateway import service
 from services.bank_gateway.deps import (
@@ -62,7 +63,9 @@ from services.bank_gateway.models import (
     PartnerBankCreate,
     PartnerBankPublic,
     PartnerBankUpdate,
+    ReconciliationReport,
     SigningRotation,
+    Statement,
     TokenResponse,
 )
 from shared.auth import Role, TokenIssuer
@@ -83,6 +86,7 @@ banks = APIRouter(prefix="/v1/banks", tags=["partner banks"])
 batches = APIRouter(prefix="/v1/batches", tags=["batches"])
 deliveries = APIRouter(prefix="/v1/deliveries", tags=["notifications"])
 callbacks = APIRouter(prefix="/v1/bank/events", tags=["bank callbacks"])
+reconciliations = APIRouter(prefix="/v1/bank/reconciliations", tags=["bank callbacks"])
 oauth = APIRouter(tags=["oauth"])
 
 _AUTH = (Unauthenticated, Forbidden)
@@ -621,3 +625,28 @@ async def reopen_batch(
     if dispatcher is not None:
         background.add_task(dispatcher.wake)
     return reopened
+
+
+@reconciliations.post(
+    "",
+    response_model=ReconciliationReport,
+    responses=problem_responses(*_AUTH, *_BODY),
+)
+async def reconcile(
+    statement: Statement, request: Request, session: SessionDep, principal: BankDep
+) -> ReconciliationReport:
+    """Post the bank's statement (each loan's state and outstanding principal on a date);
+    the answer lists every mismatch, loans unknown or left out, and every event the
+    gateway is still waiting for (approved but not disbursed after 14 days; no repayment
+    or overdue report for 31 days; events held for a missing predecessor)."""
+    bank = await repo_banks.get_bank_by_code(session=session, code=principal.tenant or "")
+    if bank is None:
+        raise Unauthenticated("该银行不存在")
+    settings = request.app.state.settings
+    return await reconciliation_service.reconcile(
+        session=session,
+        bank=bank,
+        statement=statement,
+        disbursal_days=settings.reconcile_disbursal_days,
+        repayment_days=settings.reconcile_repayment_days,
+    )
