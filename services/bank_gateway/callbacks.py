@@ -152,6 +152,23 @@ def _apply_to_loan(
         loan.annual_interest_rate = str(data.annual_interest_rate)
     if event_type == "loan.disbursed":
         loan.disbursed_on, loan.maturity_on = data.disbursed_on, data.maturity_on
+        # 备案: the guarantee service issues the guarantee for the disbursed loan.
+        repo.add(
+            session,
+            Delivery(
+                kind=DeliveryKind.GUARANTEE,
+                event_type="guarantee.filing",
+                payload={
+                    "loan_id": str(loan.id),
+                    "application_id": str(loan.application_id),
+                    "batch_id": str(loan.batch_id),
+                    "bank_code": bank.code,
+                    "principal": str(data.amount),
+                    "disbursed_on": data.disbursed_on.isoformat(),
+                    "maturity_on": data.maturity_on.isoformat(),
+                },
+            ),
+        )
     reason, details = _update_text(event_type, data, loan)
     repo.add(
         session,

@@ -5,6 +5,7 @@ import uuid
 import httpx
 
 from shared.contracts.allocation import ApplicationForAllocation
+from shared.contracts.guarantee import GuaranteeFiling
 from shared.contracts.loan_status import LoanStatusUpdate
 from shared.contracts.policy import PolicyVersionSummary
 
@@ -64,6 +65,15 @@ class GuaranteeClient:
         if response.status_code >= 400:
             raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
         return PolicyVersionSummary.model_validate_json(response.content)
+
+    async def file_loan(self, filing: GuaranteeFiling) -> tuple[int, str]:
+        """备案; (status code, body). Transport errors raise httpx.HTTPError."""
+        response = await self._http.post(
+            "/v1/guarantees",
+            content=filing.model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+        return response.status_code, response.text
 
     async def aclose(self) -> None:
         await self._http.aclose()

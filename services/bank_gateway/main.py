@@ -58,6 +58,7 @@ def create_app(
                 sessionmaker=app.state.sessionmaker,
                 intake=app.state.intake,
                 webhooks=webhooks,
+                guarantee=app.state.guarantee,
                 retry_window=timedelta(hours=settings.webhook_retry_hours),
                 webhook_backoff=(
                     settings.webhook_backoff_base_seconds,

@@ -171,6 +171,7 @@ class ReceivedEvent(GatewayModel, table=True):
 class DeliveryKind(StrEnum):
     WEBHOOK = "webhook"  # a notification to a bank, signed per Standard Webhooks
     INTAKE = "intake"  # a loan's change, reported to loan_intake
+    GUARANTEE = "guarantee"  # a disbursed loan filed (备案) with the guarantee service
 
 
 class DeliveryStatus(StrEnum):

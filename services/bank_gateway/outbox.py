@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from services.bank_gateway import repository as repo
-from services.bank_gateway.clients import IntakeClient
+from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.models import Delivery, DeliveryKind, DeliveryStatus
 from shared.clock import utcnow
+from shared.contracts.guarantee import GuaranteeFiling
 from shared.contracts.loan_status import LoanStatusUpdate
 
 log = structlog.get_logger("bank_gateway.outbox")
@@ -76,6 +77,7 @@ class DeliveryDispatcher:
         sessionmaker: async_sessionmaker[AsyncSession],
         intake: IntakeClient,
         webhooks: httpx.AsyncClient,
+        guarantee: GuaranteeClient | None = None,
         retry_window: timedelta = timedelta(hours=24),
         webhook_backoff: tuple[float, float] = (10.0, 3600.0),
         intake_backoff: tuple[float, float] = (1.0, 60.0),
@@ -86,6 +88,7 @@ class DeliveryDispatcher:
     ) -> None:
         self._sessionmaker = sessionmaker
         self._intake = intake
+        self._guarantee = guarantee
         self._webhooks = webhooks
         self._retry_window = retry_window
         self._webhook_backoff = webhook_backoff
@@ -144,6 +147,8 @@ class DeliveryDispatcher:
                 outcome = await self._send_webhook(
                     row, bank.webhook_url if bank else None, secrets.get(row.bank_id, [])
                 )
+            elif row.kind == DeliveryKind.GUARANTEE:
+                outcome = await self._send_to_guarantee(row)
             else:
                 outcome = await self._send_to_intake(row)
             async with self._sessionmaker() as session, session.begin():
@@ -230,11 +235,22 @@ class DeliveryDispatcher:
             window=True,
         )
 
+    async def _send_to_guarantee(self, row: Delivery) -> dict[str, Any]:
+        assert self._guarantee is not None
+        filing = GuaranteeFiling.model_validate(row.payload)
+        return await self._send_internal(row, self._guarantee.file_loan(filing))
+
     async def _send_to_intake(self, row: Delivery) -> dict[str, Any]:
         assert row.application_id is not None
         update = LoanStatusUpdate.model_validate({**row.payload, "update_id": str(row.id)})
+        return await self._send_internal(row, self._intake.loan_update(row.application_id, update))
+
+    async def _send_internal(
+        self, row: Delivery, call: Coroutine[Any, Any, tuple[int, str]]
+    ) -> dict[str, Any]:
+        """To one of our own services: retried indefinitely unless it refuses (4xx)."""
         try:
-            status_code, text = await self._intake.loan_update(row.application_id, update)
+            status_code, text = await call
         except httpx.HTTPError as error:
             return self._retry(
                 row, f"{type(error).__name__}: {error}", None, self._intake_backoff, window=False

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.guarantee.config import SERVICE, Settings, get_settings
-from services.guarantee.router import assessments, audit, policies, whatifs
+from services.guarantee.router import assessments, audit, guarantees, policies, whatifs
 from services.guarantee.whatif import WhatIfRunner
 from shared.app import create_service_app, service_resources
 from shared.logging import configure_logging
@@ -41,5 +41,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[assessments, policies, whatifs, audit],
+        routers=[assessments, policies, whatifs, guarantees, audit],
     )

@@ -13,6 +13,7 @@ from shared.clock import utcnow
 from shared.contracts.assessment import Decision, ProposedTerms, Reason
 from shared.db import JSONType, UTCDateTime, new_registry
 from shared.errors import FieldError
+from shared.money import Money
 
 
 class GuaranteeModel(SQLModel, registry=new_registry()):
@@ -329,3 +330,65 @@ class AssessmentReplay(BaseModel):
     policy_hash_matches: bool
     identical: bool = Field(description="Same decision, score, reasons, terms and trace")
     differences: list[str]
+
+
+class Guarantee(GuaranteeModel, table=True):
+    """A guarantee in force: issued when the bank files a disbursed loan, terms frozen from
+    the application's assessment."""
+
+    __tablename__ = "guarantees"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    loan_id: uuid.UUID = Field(unique=True)
+    application_id: uuid.UUID = Field(index=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessments.id")
+    batch_id: uuid.UUID = Field(index=True)
+    bank_code: str = Field(max_length=40)
+    policy_version_id: uuid.UUID
+    policy_hash: str = Field(max_length=64)
+    filing: dict[str, Any] = Field(sa_type=JSONType)
+    principal_fen: int = Field(sa_type=sa.BigInteger)
+    guaranteed_fen: int = Field(sa_type=sa.BigInteger)
+    coverage_ratio: str = Field(max_length=12)
+    annual_fee_rate: str = Field(max_length=12)
+    fee_subsidy_share: str = Field(max_length=12)
+    interest_subsidy_share: str = Field(max_length=12)
+    disbursed_on: date
+    maturity_on: date
+    fee_fen: int = Field(sa_type=sa.BigInteger)
+    fee_subsidy_fen: int = Field(sa_type=sa.BigInteger)
+    schedule: list[dict[str, Any]] = Field(sa_type=JSONType)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FeePeriod(BaseModel):
+    period_from: date
+    period_to: date
+    days: int
+    fee: Money
+    subsidy: Money
+    payable: Money
+
+
+class GuaranteePublic(BaseModel):
+    id: uuid.UUID
+    loan_id: uuid.UUID
+    application_id: uuid.UUID
+    assessment_id: uuid.UUID
+    batch_id: uuid.UUID
+    bank_code: str
+    policy_version_id: uuid.UUID
+    policy_hash: str
+    principal: Money
+    guaranteed_amount: Money
+    coverage_ratio: str
+    annual_fee_rate: str
+    fee_subsidy_share: str
+    interest_subsidy_share: str
+    disbursed_on: date
+    maturity_on: date
+    fee: Money
+    fee_subsidy: Money
+    fee_payable: Money
+    schedule: list[FeePeriod]
+    issued_at: datetime

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from services.guarantee.models import (
     Assessment,
     AuditEntry,
+    Guarantee,
     PolicyStatus,
     PolicyVersion,
     WhatIfChange,
@@ -235,3 +236,20 @@ async def list_changes(
         .limit(limit)
     )
     return result.scalars().all(), total or 0
+
+
+# --- guarantees -----------------------------------------------------------------------------
+
+
+async def guarantee_for_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> Guarantee | None:
+    result = await session.execute(select(Guarantee).where(Guarantee.loan_id == loan_id))
+    return result.scalar_one_or_none()
+
+
+async def assessment_for_application(
+    *, session: AsyncSession, application_id: uuid.UUID
+) -> Assessment | None:
+    result = await session.execute(
+        select(Assessment).where(Assessment.application_id == application_id)
+    )
+    return result.scalar_one_or_none()

@@ -6,6 +6,7 @@ from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, BackgroundTasks, Query, Response
 from fastapi.responses import PlainTextResponse
 
+from services.guarantee import guarantees as guarantee_service
 from services.guarantee import lifecycle, service, whatif
 from services.guarantee.deps import (
     AssessorDep,
@@ -22,7 +23,10 @@ from services.guarantee.exceptions import (
     AssessmentNotReplayable,
     EffectiveDateInvalid,
     FourEyesRequired,
+    GuaranteeConflict,
+    GuaranteeNotFound,
     NoPolicyInForce,
+    NotAssessedEligible,
     PolicyInvalid,
     PolicyNotEditable,
     PolicyNotFound,
@@ -34,6 +38,7 @@ from services.guarantee.models import (
     AssessmentPublic,
     AssessmentReplay,
     AuditPage,
+    GuaranteePublic,
     PolicyCheck,
     PolicyCheckResult,
     PolicyCreate,
@@ -55,6 +60,7 @@ from shared.contracts.assessment import (
     AssessmentRequest,
     AssessmentResult,
 )
+from shared.contracts.guarantee import GuaranteeFiling
 from shared.errors import (
     Forbidden,
     InvalidRequest,
@@ -69,6 +75,7 @@ assessments = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 policies = APIRouter(prefix="/v1/policies", tags=["policies"])
 whatifs = APIRouter(prefix="/v1/whatif", tags=["what-if"])
 audit = APIRouter(prefix="/v1/audit", tags=["audit"])
+guarantees = APIRouter(prefix="/v1/guarantees", tags=["guarantees"])
 
 _AUTH = (Unauthenticated, Forbidden)
 _BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
@@ -410,3 +417,37 @@ async def audit_log(
     return await lifecycle.audit_log(
         session=session, entity_id=entity_id, offset=offset, limit=limit
     )
+
+
+@guarantees.post(
+    "",
+    status_code=201,
+    response_model=GuaranteePublic,
+    responses={
+        200: {"description": "Filed before: the guarantee issued then", "model": GuaranteePublic},
+        **problem_responses(*_AUTH, *_BODY, GuaranteeConflict, NotAssessedEligible),
+    },
+)
+async def file_loan(
+    filing: GuaranteeFiling, session: SessionDep, principal: ServiceCallerDep, response: Response
+) -> GuaranteePublic:
+    """备案: the bank gateway files a disbursed loan; the guarantee is issued with the terms
+    frozen from the assessment, and its fee schedule and subsidy."""
+    if principal.subject != "bank_gateway":
+        raise Forbidden("只有银行网关可以备案")
+    issued, created = await guarantee_service.issue(session=session, filing=filing)
+    if not created:
+        response.status_code = 200
+    return issued
+
+
+@guarantees.get(
+    "/{loan_id}",
+    response_model=GuaranteePublic,
+    responses=problem_responses(*_AUTH, GuaranteeNotFound, ValidationFailed),
+)
+async def get_guarantee(
+    loan_id: uuid.UUID, session: SessionDep, principal: StaffDep
+) -> GuaranteePublic:
+    """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule."""
+    return await guarantee_service.get(session=session, loan_id=loan_id)
