@@ -249,7 +249,15 @@ async def guarantee_app(guarantee_db: str, keys_dir: Path) -> AsyncIterator[Any]
     from services.guarantee.config import Settings
     from services.guarantee.main import create_app
 
-    app = create_app(Settings(database_url=guarantee_db, keys_dir=keys_dir, environment="test"))
+    # The what-if worker polls the database; a test that needs it steps it by hand.
+    app = create_app(
+        Settings(
+            database_url=guarantee_db,
+            keys_dir=keys_dir,
+            environment="test",
+            run_whatif_worker=False,
+        )
+    )
     async with app.router.lifespan_context(app):
         yield app
 
