@@ -283,7 +283,6 @@ async def _ingest_many(
     held: dict[uuid.UUID, list[ReceivedEvent]] = {i: [] for i in mine}
     for record in await repo.held_events_of(session=session, loan_ids=set(mine)):
         held[record.loan_id].append(record)  # type: ignore[index]
-    records: dict[str, ReceivedEvent] = {}
 
     for key, event, parsed in fresh:
         record = ReceivedEvent(
@@ -294,7 +293,6 @@ async def _ingest_many(
             status="refused",
             loan_id=parsed.loan_id,
         )
-        records[key] = record
         repo.add(session, record)
         loan = mine.get(parsed.loan_id) if parsed.loan_id is not None else None
         if parsed.error is not None:
@@ -305,21 +303,16 @@ async def _ingest_many(
             record.problem = _problem(
                 "loan-not-found", "没有该贷款", f"no loan {parsed.loan_id} for this bank"
             )
-        elif parsed.type == "loan.approved" and loan.batch_id in suspended:
-            record.problem = _problem(
-                "batch-suspended",
-                "批次已因损失率达到暂停线而暂停，不接受新的批准",
-                "the batch is suspended: new approvals are refused until it is reopened",
-            )
         else:
             assert parsed.type is not None
-            _decide_and_apply(session, bank, loan, record, parsed.type, parsed.data)
+            halted = loan.batch_id in suspended
+            _decide_and_apply(session, bank, loan, record, parsed.type, parsed.data, halted)
             if loan.state in ("defaulted", "recovering"):
                 defaults_in.add(loan.batch_id)
             if record.status == "held":
                 held[loan.id].append(record)
             elif record.status == "applied":
-                _release_held(session, bank, loan, held[loan.id])
+                _release_held(session, bank, loan, held[loan.id], halted)
         answers[key] = _answered(record, loan)
     await session.flush()
     if defaults_in:
@@ -335,8 +328,17 @@ def _decide_and_apply(
     record: ReceivedEvent,
     event_type: str,
     data: Any,
+    suspended: bool,
 ) -> None:
     """Set ``record.status`` (applied | held | refused, with the problem) and move the loan."""
+    if event_type == "loan.approved" and suspended:
+        record.status = "refused"
+        record.problem = _problem(
+            "batch-suspended",
+            "批次已因损失率达到暂停线而暂停，不接受新的批准",
+            "the batch is suspended: new approvals are refused until it is reopened",
+        )
+        return
     verdict = decide(LoanState(loan.state), event_type)
     if verdict is Verdict.HOLD:
         record.status = "held"
@@ -360,7 +362,11 @@ def _decide_and_apply(
 
 
 def _release_held(
-    session: AsyncSession, bank: PartnerBank, loan: BatchLoan, waiting: list[ReceivedEvent]
+    session: AsyncSession,
+    bank: PartnerBank,
+    loan: BatchLoan,
+    waiting: list[ReceivedEvent],
+    suspended: bool,
 ) -> None:
     """Apply held events of ``loan`` that now can, oldest first, until none can."""
     progress = True
@@ -369,7 +375,7 @@ def _release_held(
         for record in [r for r in waiting if r.status == "held"]:
             parsed = BankEvent.model_validate(record.payload)
             data = EVENT_DATA[parsed.type].model_validate(parsed.data)
-            _decide_and_apply(session, bank, loan, record, parsed.type, data)
+            _decide_and_apply(session, bank, loan, record, parsed.type, data, suspended)
             if record.status == "applied":
                 progress = True
                 break  # the state moved: look at the held ones again from the oldest
