@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import ApprovePermissionRequired, Forbidden, Unauthenticated
 
 ALGORITHM = "EdDSA"
 PLATFORM_AUDIENCE = "picidai"
@@ -243,3 +243,9 @@ def require_roles(*roles: Role) -> Any:
         return principal
 
     return Depends(dependency)
+
+
+def require_approve_permission(principal: Principal, what_zh: str) -> None:
+    """403 ``approve-permission-required`` unless ``principal`` may approve ``what_zh``."""
+    if APPROVE_PERMISSION not in principal.permissions:
+        raise ApprovePermissionRequired(f"{what_zh}需要审批权限（bureau approver）")

@@ -4,6 +4,8 @@
     ├── InvalidRequest            400 malformed-request      (bad JSON, unreadable body)
     ├── Unauthenticated           401 unauthenticated        (no/expired/forged token)
     ├── Forbidden                 403 forbidden              (role or tenant not allowed)
+    │   ├── ApprovePermissionRequired 403 approve-permission-required
+    │   └── FourEyesRequired      403 four-eyes-required     (approver drafted or submitted it)
     ├── NotFound                  404 not-found              (also: another tenant's object)
     ├── Conflict                  409 conflict
     ├── PayloadTooLarge           413 payload-too-large
@@ -107,6 +109,19 @@ class Unauthenticated(AppError):
 
 class Forbidden(AppError):
     status, slug, title = 403, "forbidden", "无权操作 (forbidden)"
+
+
+class ApprovePermissionRequired(Forbidden):
+    """A decision that needs the ``approve`` permission (bureau approver)."""
+
+    slug, title = "approve-permission-required", "需要审批权限 (approver permission required)"
+
+
+class FourEyesRequired(Forbidden):
+    """The approver drafted or submitted what they are approving."""
+
+    slug = "four-eyes-required"
+    title = "审批人必须是起草和提交之外的另一人 (four eyes: approver must differ)"
 
 
 class NotFound(AppError):

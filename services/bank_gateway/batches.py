@@ -21,12 +21,10 @@ from services.bank_gateway.clients import (
     IntakeUnavailable,
 )
 from services.bank_gateway.exceptions import (
-    ApprovePermissionRequired,
     BankNotFound,
     BatchInvalid,
     BatchNotFound,
     BatchStateConflict,
-    FourEyesRequired,
     GuaranteeUnavailableProblem,
     IntakeUnavailableProblem,
 )
@@ -48,10 +46,10 @@ from services.bank_gateway.models import (
     PartnerBank,
 )
 from services.bank_gateway.risk import figures as risk_figures
-from shared.auth import APPROVE_PERMISSION, Principal, Role
+from shared.auth import Principal, Role, require_approve_permission
 from shared.clock import utcnow
 from shared.contracts.allocation import ApplicationForAllocation
-from shared.errors import FieldError
+from shared.errors import FieldError, FourEyesRequired
 from shared.money import from_fen, to_fen
 
 ENTITY = "batch"
@@ -422,8 +420,7 @@ async def submit(
 async def approve(
     *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
 ) -> BatchPublic:
-    if APPROVE_PERMISSION not in principal.permissions:
-        raise ApprovePermissionRequired("审批批次需要审批权限（bureau approver）")
+    require_approve_permission(principal, "审批批次")
     batch = await _load(session, principal, batch_id, lock=True)
     if batch.status != BatchStatus.PENDING_APPROVAL:
         raise BatchStateConflict("只有待审批的批次可以批准")
@@ -530,8 +527,7 @@ async def reopen(
     *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
 ) -> BatchPublic:
     """A suspended batch takes approvals again: a bureau approver's decision, audited."""
-    if APPROVE_PERMISSION not in principal.permissions:
-        raise ApprovePermissionRequired("重新开放批次需要审批权限（bureau approver）")
+    require_approve_permission(principal, "重新开放批次")
     batch = await _load(session, principal, batch_id, lock=True)
     if batch.status != BatchStatus.SUSPENDED:
         raise BatchStateConflict("只有已暂停的批次可以重新开放")

@@ -2,7 +2,6 @@ from typing import Any
 
 from shared.errors import (
     Conflict,
-    Forbidden,
     NotFound,
     ServiceUnavailable,
     Unauthenticated,
@@ -41,15 +40,6 @@ class BatchNotFound(NotFound):
 
 class BatchStateConflict(Conflict):
     slug, title = "batch-state-conflict", "批次状态不允许此操作 (not allowed in this state)"
-
-
-class FourEyesRequired(Forbidden):
-    slug = "four-eyes-required"
-    title = "审批人必须是起草和提交之外的另一人 (four eyes: approver must differ)"
-
-
-class ApprovePermissionRequired(Forbidden):
-    slug, title = "approve-permission-required", "需要审批权限 (approver permission required)"
 
 
 class BatchInvalid(ValidationFailed):

@@ -16,7 +16,6 @@ worker vanished is taken again when its lease runs out. Rows are leased with
 import asyncio
 import contextlib
 import json
-import random
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from standardwebhooks import Webhook
 from services.bank_gateway import repository as repo
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.models import Delivery, DeliveryKind, DeliveryStatus
+from shared.backoff import backoff_seconds
 from shared.clock import utcnow
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.contracts.loan_status import LoanStatusUpdate
@@ -42,12 +42,6 @@ BACKLOG = Gauge("gateway_delivery_backlog", "Deliveries waiting to be sent")
 
 def webhook_id(delivery: Delivery) -> str:
     return f"msg_{delivery.id.hex}"
-
-
-def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
-    """Full jitter: uniform in [0, min(cap, base·2^attempt)], at least base."""
-    ceiling = min(cap, base * (2 ** min(attempt, 30)))
-    return max(base, random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
 
 
 def signed_request(

@@ -26,7 +26,6 @@ from services.bank_gateway.deps import (
 )
 from services.bank_gateway.exceptions import (
     AmountRefused,
-    ApprovePermissionRequired,
     BankExists,
     BankNotFound,
     BatchInvalid,
@@ -36,7 +35,6 @@ from services.bank_gateway.exceptions import (
     DeliveryStateConflict,
     EventInvalid,
     EventNotApplicable,
-    FourEyesRequired,
     GuaranteeUnavailableProblem,
     IntakeUnavailableProblem,
     LoanNotFound,
@@ -72,8 +70,10 @@ from shared.auth import Role, TokenIssuer
 from shared.clock import shanghai_today
 from shared.errors import (
     PROBLEM_MEDIA_TYPE,
+    ApprovePermissionRequired,
     FieldError,
     Forbidden,
+    FourEyesRequired,
     InvalidRequest,
     PayloadTooLarge,
     Unauthenticated,

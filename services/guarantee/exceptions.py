@@ -1,4 +1,4 @@
-from shared.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from shared.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 
 
 class NoPolicyInForce(ServiceUnavailable):
@@ -31,15 +31,6 @@ class PolicyNotEditable(Conflict):
 
 class PolicyStateConflict(Conflict):
     slug, title = "policy-state-conflict", "政策版本状态不允许此操作 (not allowed in this state)"
-
-
-class FourEyesRequired(Forbidden):
-    slug = "four-eyes-required"
-    title = "审批人必须是起草和提交之外的另一人 (four eyes: approver must differ)"
-
-
-class ApprovePermissionRequired(Forbidden):
-    slug, title = "approve-permission-required", "需要审批权限 (approver permission required)"
 
 
 class EffectiveDateInvalid(ValidationFailed):

@@ -18,9 +18,7 @@ from sqlalchemy.orm import make_transient
 from services.guarantee import repository as repo
 from services.guarantee.default_policy import default_policy
 from services.guarantee.exceptions import (
-    ApprovePermissionRequired,
     EffectiveDateInvalid,
-    FourEyesRequired,
     PolicyInvalid,
     PolicyNotEditable,
     PolicyNotFound,
@@ -48,9 +46,14 @@ from services.guarantee.policy import (
     content_hash,
 )
 from services.guarantee.policy import PolicyInvalid as DocumentInvalid
-from shared.auth import APPROVE_PERMISSION, Principal
+from shared.auth import Principal, require_approve_permission
 from shared.clock import utcnow
-from shared.errors import FieldError, ValidationFailed, field_errors_from_pydantic
+from shared.errors import (
+    FieldError,
+    FourEyesRequired,
+    ValidationFailed,
+    field_errors_from_pydantic,
+)
 
 ENTITY = "policy_version"
 
@@ -383,11 +386,6 @@ def _check_effective_from(effective_from: date, today: date) -> None:
         )
 
 
-def _require_approver(principal: Principal) -> None:
-    if APPROVE_PERMISSION not in principal.permissions:
-        raise ApprovePermissionRequired("审批政策需要审批权限（bureau approver）")
-
-
 async def approve(
     *,
     session: AsyncSession,
@@ -396,7 +394,7 @@ async def approve(
     note: str | None,
     today: date,
 ) -> PolicyVersionPublic:
-    _require_approver(principal)
+    require_approve_permission(principal, "审批政策")
     version = await _load(session, policy_id, lock=True)
     if version.status != PolicyStatus.PENDING_APPROVAL:
         raise PolicyStateConflict(
@@ -446,7 +444,7 @@ async def reject(
     note: str | None,
     today: date,
 ) -> PolicyVersionPublic:
-    _require_approver(principal)
+    require_approve_permission(principal, "审批政策")
     if not note or not note.strip():
         raise ValidationFailed(
             "退回须说明原因",

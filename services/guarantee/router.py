@@ -17,12 +17,10 @@ from services.guarantee.deps import (
     StaffDep,
 )
 from services.guarantee.exceptions import (
-    ApprovePermissionRequired,
     AssessmentConflict,
     AssessmentNotFound,
     AssessmentNotReplayable,
     EffectiveDateInvalid,
-    FourEyesRequired,
     GuaranteeConflict,
     GuaranteeNotFound,
     NoPolicyInForce,
@@ -62,7 +60,9 @@ from shared.contracts.assessment import (
 )
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.errors import (
+    ApprovePermissionRequired,
     Forbidden,
+    FourEyesRequired,
     InvalidRequest,
     PayloadTooLarge,
     Unauthenticated,

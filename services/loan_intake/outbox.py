@@ -13,7 +13,6 @@ assessed or recorded twice.
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from services.loan_intake import service
 from services.loan_intake.clients import GuaranteeClient, GuaranteeRefused, GuaranteeUnavailable
 from services.loan_intake.config import Settings
 from services.loan_intake.models import OutboxMessage
+from shared.backoff import backoff_seconds
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentBatchItem, AssessmentRequest
 
@@ -39,12 +39,6 @@ HANDOFFS = Counter(
 IDEMPOTENCY_SWEEP_SECONDS = 600
 
 BACKLOG = Gauge("intake_assessment_backlog", "Applications waiting for their assessment")
-
-
-def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)], at least base."""
-    ceiling = min(cap, base * (2 ** min(attempt, 30)))
-    return max(base, random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
 
 
 class AssessmentDispatcher:
