@@ -384,23 +384,34 @@ async def list_loans(
         session=session, batch_id=batch_id, offset=offset, limit=limit
     )
     return BatchLoanPage(
-        items=[
-            BatchLoanPublic(
-                id=loan.id,
-                application_id=loan.application_id,
-                enterprise_uscc=loan.enterprise_uscc,
-                enterprise_name=loan.enterprise_name,
-                amount=from_fen(loan.amount_fen),
-                term_months=loan.term_months,
-                state=loan.state,
-                terms=loan.terms,
-                created_at=loan.created_at,
-            )
-            for loan in loans
-        ],
-        total=total,
-        offset=offset,
-        limit=limit,
+        items=[loan_public(loan) for loan in loans], total=total, offset=offset, limit=limit
+    )
+
+
+def loan_public(loan: BatchLoan) -> BatchLoanPublic:
+    return BatchLoanPublic(
+        id=loan.id,
+        application_id=loan.application_id,
+        enterprise_uscc=loan.enterprise_uscc,
+        enterprise_name=loan.enterprise_name,
+        amount=from_fen(loan.amount_fen),
+        term_months=loan.term_months,
+        state=loan.state,
+        terms=loan.terms,
+        created_at=loan.created_at,
+        approved=from_fen(loan.approved_fen),
+        disbursed=from_fen(loan.disbursed_fen),
+        outstanding=from_fen(loan.outstanding_fen),
+        repaid=from_fen(loan.repaid_fen),
+        interest_paid=from_fen(loan.interest_paid_fen),
+        annual_interest_rate=loan.annual_interest_rate,
+        disbursed_on=loan.disbursed_on,
+        maturity_on=loan.maturity_on,
+        claim_status=loan.claim_status,
+        compensation=from_fen(loan.compensation_fen),
+        recovered=from_fen(loan.recovered_fen),
+        recovered_to_fund=from_fen(loan.fund_recovered_fen),
+        last_event_at=loan.last_event_at,
     )
 
 

@@ -10,9 +10,10 @@ change of a loan's state is also queued for loan_intake (the SME's status page).
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
@@ -28,8 +29,10 @@ from services.bank_gateway.ledger import (
     Verdict,
     apply,
     decide,
+    decided,
 )
 from services.bank_gateway.models import (
+    Batch,
     BatchLoan,
     BatchStatus,
     Delivery,
@@ -38,10 +41,12 @@ from services.bank_gateway.models import (
     PartnerBank,
     ReceivedEvent,
 )
-from services.bank_gateway.risk import suspend_if_over
+from services.bank_gateway.risk import IN_DEFAULT, suspend_if_over
 from shared.clock import utcnow
+from shared.contracts.claims import ClaimDecision, ClaimRequest, RecoveryReport, RecoveryShare
+from shared.contracts.guarantee import GuaranteeFiling
 from shared.errors import problem_type
-from shared.money import from_fen
+from shared.money import from_fen, to_fen
 
 _REFUSAL_STATUS = {
     "event-invalid": 422,
@@ -90,7 +95,22 @@ def _figures(loan: BatchLoan) -> Figures:
         repaid_fen=loan.repaid_fen,
         interest_paid_fen=loan.interest_paid_fen,
         recovered_fen=loan.recovered_fen,
+        claim_status=loan.claim_status,
+        overdue_since=loan.overdue_since,
     )
+
+
+def _write_back(loan: BatchLoan, figures: Figures) -> None:
+    loan.state = figures.state.value
+    loan.approved_fen = figures.approved_fen
+    loan.disbursed_fen = figures.disbursed_fen
+    loan.outstanding_fen = figures.outstanding_fen
+    loan.repaid_fen = figures.repaid_fen
+    loan.interest_paid_fen = figures.interest_paid_fen
+    loan.recovered_fen = figures.recovered_fen
+    loan.claim_status = figures.claim_status
+    loan.overdue_since = figures.overdue_since
+    loan.last_event_at = utcnow()
 
 
 def _update_text(event_type: str, data: Any, loan: BatchLoan) -> tuple[str, dict[str, Any]]:
@@ -129,47 +149,109 @@ def _update_text(event_type: str, data: Any, loan: BatchLoan) -> tuple[str, dict
         )
     if event_type == "loan.defaulted":
         return f"贷款违约，未偿本金 {outstanding} 元", {"outstanding": outstanding}
+    if event_type == "claim.submitted":
+        return (
+            f"银行已向担保基金申请代偿：未偿本金 {data.outstanding_principal} 元、"
+            f"利息 {data.interest_due} 元",
+            {
+                "outstanding": str(data.outstanding_principal),
+                "interest_due": str(data.interest_due),
+                "on": data.submitted_on.isoformat(),
+            },
+        )
     if event_type == "loan.recovered":
-        return f"追回 {data.amount} 元", {"amount": str(data.amount)}
+        return (
+            f"追回 {data.amount} 元，累计追回 {from_fen(loan.recovered_fen)} 元",
+            {"amount": str(data.amount), "on": data.recovered_on.isoformat()},
+        )
     return "贷款已结清", {"on": data.settled_on.isoformat()}
 
 
 def _apply_to_loan(
-    session: AsyncSession, bank: PartnerBank, loan: BatchLoan, event_type: str, data: Any
+    session: AsyncSession,
+    bank: PartnerBank,
+    batch: Batch,
+    loan: BatchLoan,
+    record: ReceivedEvent,
+    event_type: str,
+    data: Any,
 ) -> Refusal | None:
     result = apply(_figures(loan), event_type, data)
     if isinstance(result, Refusal):
         return result
-    loan.state = result.state.value
-    loan.approved_fen = result.approved_fen
-    loan.disbursed_fen = result.disbursed_fen
-    loan.outstanding_fen = result.outstanding_fen
-    loan.repaid_fen = result.repaid_fen
-    loan.interest_paid_fen = result.interest_paid_fen
-    loan.recovered_fen = result.recovered_fen
-    loan.last_event_at = utcnow()
+    _write_back(loan, result)
     if event_type == "loan.approved":
         loan.annual_interest_rate = str(data.annual_interest_rate)
     if event_type == "loan.disbursed":
         loan.disbursed_on, loan.maturity_on = data.disbursed_on, data.maturity_on
         # 备案: the guarantee service issues the guarantee for the disbursed loan.
-        repo.add(
+        _to_guarantee(
             session,
-            Delivery(
-                kind=DeliveryKind.GUARANTEE,
-                event_type="guarantee.filing",
-                payload={
-                    "loan_id": str(loan.id),
-                    "application_id": str(loan.application_id),
-                    "batch_id": str(loan.batch_id),
-                    "bank_code": bank.code,
-                    "principal": str(data.amount),
-                    "disbursed_on": data.disbursed_on.isoformat(),
-                    "maturity_on": data.maturity_on.isoformat(),
-                },
+            loan,
+            "guarantee.filing",
+            GuaranteeFiling(
+                loan_id=loan.id,
+                application_id=loan.application_id,
+                batch_id=loan.batch_id,
+                bank_code=bank.code,
+                principal=data.amount,
+                disbursed_on=data.disbursed_on,
+                maturity_on=data.maturity_on,
+            ),
+        )
+    if event_type == "claim.submitted":
+        _to_guarantee(
+            session,
+            loan,
+            "guarantee.claim",
+            ClaimRequest(
+                loan_id=loan.id,
+                application_id=loan.application_id,
+                batch_id=loan.batch_id,
+                bank_code=bank.code,
+                outstanding_principal=data.outstanding_principal,
+                interest_due=data.interest_due,
+                annual_interest_rate=Decimal(loan.annual_interest_rate or "0"),
+                submitted_on=data.submitted_on,
+                compensation_ceiling=Decimal(batch.compensation_ceiling),
+            ),
+        )
+    if event_type == "loan.recovered" and loan.compensation_fen > 0:
+        # The fund paid: it takes its share of what is recovered.
+        _to_guarantee(
+            session,
+            loan,
+            "guarantee.recovery",
+            RecoveryReport(
+                recovery_id=record.id, amount=data.amount, recovered_on=data.recovered_on
             ),
         )
     reason, details = _update_text(event_type, data, loan)
+    _to_intake(session, bank, loan, event_type, reason, details)
+    return None
+
+
+def _to_guarantee(session: AsyncSession, loan: BatchLoan, kind: str, body: BaseModel) -> None:
+    # application_id orders a loan's filings, claim and recoveries (see claim_deliveries).
+    repo.add(
+        session,
+        Delivery(
+            kind=DeliveryKind.GUARANTEE,
+            event_type=kind,
+            application_id=loan.application_id,
+            payload={**body.model_dump(mode="json"), "loan_id": str(loan.id)},
+        ),
+    )
+
+
+def _to_intake(
+    session: AsyncSession,
+    bank: PartnerBank,
+    loan: BatchLoan,
+    event_type: str,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
     repo.add(
         session,
         Delivery(
@@ -186,7 +268,6 @@ def _apply_to_loan(
             },
         ),
     )
-    return None
 
 
 def _answered(record: ReceivedEvent, loan: BatchLoan | None) -> EventOutcome:
@@ -278,7 +359,6 @@ async def _ingest_many(
         for i, loan in loans.items()
         if loan.batch_id in batches and batches[loan.batch_id].bank_id == bank.id
     }
-    suspended = {b.id for b in batches.values() if b.status == BatchStatus.SUSPENDED}
     defaults_in: set[uuid.UUID] = set()
     held: dict[uuid.UUID, list[ReceivedEvent]] = {i: [] for i in mine}
     for record in await repo.held_events_of(session=session, loan_ids=set(mine)):
@@ -305,14 +385,14 @@ async def _ingest_many(
             )
         else:
             assert parsed.type is not None
-            halted = loan.batch_id in suspended
-            _decide_and_apply(session, bank, loan, record, parsed.type, parsed.data, halted)
-            if loan.state in ("defaulted", "recovering"):
+            batch = batches[loan.batch_id]
+            _decide_and_apply(session, bank, batch, loan, record, parsed.type, parsed.data)
+            if loan.state in IN_DEFAULT:
                 defaults_in.add(loan.batch_id)
             if record.status == "held":
                 held[loan.id].append(record)
             elif record.status == "applied":
-                _release_held(session, bank, loan, held[loan.id], halted)
+                _release_held(session, bank, batch, loan, held[loan.id])
         answers[key] = _answered(record, loan)
     await session.flush()
     if defaults_in:
@@ -324,14 +404,14 @@ async def _ingest_many(
 def _decide_and_apply(
     session: AsyncSession,
     bank: PartnerBank,
+    batch: Batch,
     loan: BatchLoan,
     record: ReceivedEvent,
     event_type: str,
     data: Any,
-    suspended: bool,
 ) -> None:
     """Set ``record.status`` (applied | held | refused, with the problem) and move the loan."""
-    if event_type == "loan.approved" and suspended:
+    if event_type == "loan.approved" and batch.status == BatchStatus.SUSPENDED:
         record.status = "refused"
         record.problem = _problem(
             "batch-suspended",
@@ -339,7 +419,7 @@ def _decide_and_apply(
             "the batch is suspended: new approvals are refused until it is reopened",
         )
         return
-    verdict = decide(LoanState(loan.state), event_type)
+    verdict = decide(LoanState(loan.state), event_type, claim_status=loan.claim_status)
     if verdict is Verdict.HOLD:
         record.status = "held"
         return
@@ -351,7 +431,7 @@ def _decide_and_apply(
             f"{event_type} can never apply to a loan that is {loan.state}",
         )
         return
-    refusal = _apply_to_loan(session, bank, loan, event_type, data)
+    refusal = _apply_to_loan(session, bank, batch, loan, record, event_type, data)
     if refusal is not None and refusal.may_fit_later:
         record.status = "held"
     elif refusal is not None:
@@ -364,9 +444,9 @@ def _decide_and_apply(
 def _release_held(
     session: AsyncSession,
     bank: PartnerBank,
+    batch: Batch,
     loan: BatchLoan,
     waiting: list[ReceivedEvent],
-    suspended: bool,
 ) -> None:
     """Apply held events of ``loan`` that now can, oldest first, until none can."""
     progress = True
@@ -375,7 +455,7 @@ def _release_held(
         for record in [r for r in waiting if r.status == "held"]:
             parsed = BankEvent.model_validate(record.payload)
             data = EVENT_DATA[parsed.type].model_validate(parsed.data)
-            _decide_and_apply(session, bank, loan, record, parsed.type, data, suspended)
+            _decide_and_apply(session, bank, batch, loan, record, parsed.type, data)
             if record.status == "applied":
                 progress = True
                 break  # the state moved: look at the held ones again from the oldest
@@ -406,4 +486,80 @@ async def ingest_bulk(
 ) -> list[EventOutcome]:
     return await ingest_many(
         session=session, bank=bank, items=[(str(event["id"]), event) for event in events]
+    )
+
+
+# --- the guarantee service's answers -----------------------------------------------------------
+
+
+async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision) -> None:
+    """The fund decided a loan's claim: record it on the loan, tell the bank
+    (``claim.decided``) and the SME, apply what waited for it. A repeat changes nothing."""
+    loans = await repo.lock_loans(session=session, loan_ids={decision.loan_id})
+    loan = loans.get(decision.loan_id)
+    if loan is None or loan.claim_status != "pending":
+        return
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    bank = await repo.get_bank(session=session, bank_id=batch.bank_id)
+    assert bank is not None
+    payout = to_fen(decision.payout)
+    _write_back(loan, decided(_figures(loan), outcome=decision.outcome.value, payout_fen=payout))
+    loan.compensation_fen = payout
+    loan.claim_decided_at = decision.decided_at
+    payload = decision.model_dump(mode="json")
+    repo.add(
+        session,
+        Delivery(
+            kind=DeliveryKind.WEBHOOK,
+            event_type="claim.decided",
+            bank_id=bank.id,
+            payload=payload,
+        ),
+    )
+    if payout > 0:
+        reason = f"担保基金已代偿 {decision.payout} 元"
+        if decision.refused:
+            reason += f"（其余 {decision.refused} 元因批次代偿上限未予代偿）"
+    else:
+        reason = "担保基金未予代偿：批次代偿已达上限"
+    _to_intake(
+        session,
+        bank,
+        loan,
+        "claim.decided",
+        reason,
+        {
+            "outcome": decision.outcome.value,
+            "payout": str(decision.payout),
+            "refused": str(decision.refused),
+            "on": decision.decided_at.isoformat(),
+        },
+    )
+    waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
+    _release_held(session, bank, batch, loan, waiting)
+    await session.flush()
+    await suspend_if_over(session, {batch.id})
+
+
+async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -> None:
+    """The fund's running share of a loan's recoveries; the bank is told what it owes."""
+    loans = await repo.lock_loans(session=session, loan_ids={share.loan_id})
+    loan = loans.get(share.loan_id)
+    if loan is None:
+        return
+    fund_total = to_fen(share.fund_recovered_total)
+    if fund_total <= loan.fund_recovered_fen:
+        return  # a repeat, or an older share than one already recorded
+    loan.fund_recovered_fen = fund_total
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    repo.add(
+        session,
+        Delivery(
+            kind=DeliveryKind.WEBHOOK,
+            event_type="recovery.shared",
+            bank_id=batch.bank_id,
+            payload=share.model_dump(mode="json"),
+        ),
     )

@@ -3,8 +3,10 @@
 import uuid
 
 import httpx
+from pydantic import BaseModel
 
 from shared.contracts.allocation import ApplicationForAllocation
+from shared.contracts.claims import ClaimRequest, RecoveryReport
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.contracts.loan_status import LoanStatusUpdate
 from shared.contracts.policy import PolicyVersionSummary
@@ -50,7 +52,7 @@ class GuaranteeUnavailable(Exception):
 
 
 class GuaranteeClient:
-    """The guarantee service, for the policy versions batches are drafted under."""
+    """The guarantee service: policy versions batches are drafted under, 备案, claims."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
@@ -68,10 +70,19 @@ class GuaranteeClient:
 
     async def file_loan(self, filing: GuaranteeFiling) -> tuple[int, str]:
         """备案; (status code, body). Transport errors raise httpx.HTTPError."""
+        return await self._post("/v1/guarantees", filing)
+
+    async def file_claim(self, claim: ClaimRequest) -> tuple[int, str]:
+        """代偿: the decision comes back in the body (a ClaimDecision)."""
+        return await self._post("/v1/claims", claim)
+
+    async def report_recovery(self, loan_id: uuid.UUID, report: RecoveryReport) -> tuple[int, str]:
+        """A recovery after a payout; the split comes back in the body (a RecoveryShare)."""
+        return await self._post(f"/v1/claims/{loan_id}/recoveries", report)
+
+    async def _post(self, path: str, body: BaseModel) -> tuple[int, str]:
         response = await self._http.post(
-            "/v1/guarantees",
-            content=filing.model_dump_json(),
-            headers={"Content-Type": "application/json"},
+            path, content=body.model_dump_json(), headers={"Content-Type": "application/json"}
         )
         return response.status_code, response.text
 

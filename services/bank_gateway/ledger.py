@@ -6,8 +6,13 @@ the loan's new figures. Amounts are integer fen.
 
     allocated ─approved→ approved ─disbursed→ disbursed ─repayment→ repaying ⟲
         └declined→ declined          disbursed/repaying ─overdue→ overdue ─repayment→ repaying
-    overdue ─defaulted→ defaulted ─recovered→ recovering ⟲
+    overdue ─defaulted→ defaulted ─claim.submitted→ claimed ─(the fund decides)→ compensated
+                                                         └(nothing payable)→ defaulted
+    compensated / recovering / defaulted (claim decided) ─recovered→ recovering ⟲
     disbursed / repaying / overdue ─settled→ settled
+
+A recovery reported before the claim is decided waits for the decision: only then is it
+known how it is shared between fund and bank.
 """
 
 from dataclasses import dataclass, replace
@@ -29,6 +34,8 @@ class LoanState(StrEnum):
     REPAYING = "repaying"
     OVERDUE = "overdue"
     DEFAULTED = "defaulted"
+    CLAIMED = "claimed"
+    COMPENSATED = "compensated"
     RECOVERING = "recovering"
     SETTLED = "settled"
 
@@ -42,14 +49,18 @@ RULES: dict[str, tuple[frozenset[LoanState], LoanState]] = {
     "loan.repayment": (frozenset({L.DISBURSED, L.REPAYING, L.OVERDUE}), L.REPAYING),
     "loan.overdue": (frozenset({L.DISBURSED, L.REPAYING}), L.OVERDUE),
     "loan.defaulted": (frozenset({L.OVERDUE}), L.DEFAULTED),
-    "loan.recovered": (frozenset({L.DEFAULTED, L.RECOVERING}), L.RECOVERING),
+    "claim.submitted": (frozenset({L.DEFAULTED}), L.CLAIMED),
+    "loan.recovered": (frozenset({L.DEFAULTED, L.COMPENSATED, L.RECOVERING}), L.RECOVERING),
     "loan.settled": (frozenset({L.DISBURSED, L.REPAYING, L.OVERDUE}), L.SETTLED),
 }
 EVENT_TYPES = tuple(RULES)
+# Not a bank's event: the guarantee service's decision on a claim.
+DECISION_LEADS_TO = frozenset({L.COMPENSATED, L.DEFAULTED})
 
 
 def _successors(state: LoanState) -> set[LoanState]:
-    return {to for event, (froms, to) in RULES.items() if state in froms}
+    following = {to for event, (froms, to) in RULES.items() if state in froms}
+    return following | DECISION_LEADS_TO if state is L.CLAIMED else following
 
 
 def reachable(state: LoanState) -> set[LoanState]:
@@ -112,6 +123,12 @@ class Defaulted(_EventData):
     defaulted_on: date
 
 
+class ClaimSubmitted(_EventData):
+    outstanding_principal: Annotated[Money, Field(gt=0)]
+    interest_due: Annotated[Money, Field(ge=0)]
+    submitted_on: date
+
+
 class Recovered(_EventData):
     amount: PositiveMoney
     recovered_on: date
@@ -131,6 +148,7 @@ EVENT_DATA: dict[str, type[_EventData]] = {
     "loan.repayment": Repayment,
     "loan.overdue": Overdue,
     "loan.defaulted": Defaulted,
+    "claim.submitted": ClaimSubmitted,
     "loan.recovered": Recovered,
     "loan.settled": Settled,
 }
@@ -151,6 +169,7 @@ class BankEvent(BaseModel):
         "loan.repayment",
         "loan.overdue",
         "loan.defaulted",
+        "claim.submitted",
         "loan.recovered",
         "loan.settled",
     ]
@@ -173,6 +192,9 @@ class Figures:
     repaid_fen: int = 0
     interest_paid_fen: int = 0
     recovered_fen: int = 0
+    # None before a claim; "pending" while the fund decides; then the fund's outcome.
+    claim_status: str | None = None
+    overdue_since: date | None = None
 
 
 class Verdict(StrEnum):
@@ -190,7 +212,9 @@ class Refusal:
     may_fit_later: bool = False
 
 
-def decide(state: LoanState, event_type: str) -> Verdict:
+def decide(state: LoanState, event_type: str, *, claim_status: str | None = None) -> Verdict:
+    if event_type == "claim.submitted" and claim_status is not None:
+        return Verdict.REFUSE  # one claim per loan
     froms, _ = RULES[event_type]
     if state in froms:
         return Verdict.APPLY
@@ -233,9 +257,12 @@ def apply(figures: Figures, event_type: str, data: _EventData) -> Figures | Refu
                 "还款本金超过未偿本金",
                 "repaid principal above the outstanding principal",
             )
+        # A repayment made before the loan fell overdue, reported late, does not cure it.
+        earlier = f.overdue_since is not None and data.paid_on < f.overdue_since
         return replace(
             f,
-            state=to,
+            state=f.state if earlier else to,
+            overdue_since=f.overdue_since if earlier else None,
             outstanding_fen=f.outstanding_fen - principal,
             repaid_fen=f.repaid_fen + principal,
             interest_paid_fen=f.interest_paid_fen + to_fen(data.interest),
@@ -247,16 +274,22 @@ def apply(figures: Figures, event_type: str, data: _EventData) -> Figures | Refu
                 "逾期本金超过未偿本金",
                 "overdue principal above the outstanding principal",
             )
-        return replace(f, state=to)
+        return replace(f, state=to, overdue_since=data.since)
     if isinstance(data, Defaulted):
-        if to_fen(data.outstanding_principal) != f.outstanding_fen:
-            return Refusal(
-                "outstanding-mismatch",
-                "违约时报告的未偿本金与台账不符",
-                "reported outstanding principal differs from the ledger",
-            )
-        return replace(f, state=to)
+        mismatch = _outstanding_mismatch(f, data.outstanding_principal, "违约时报告的")
+        return mismatch or replace(f, state=to)
+    if isinstance(data, ClaimSubmitted):
+        mismatch = _outstanding_mismatch(f, data.outstanding_principal, "代偿申请的")
+        return mismatch or replace(f, state=to, claim_status="pending")
     if isinstance(data, Recovered):
+        if f.state is L.DEFAULTED and f.claim_status is None:
+            # How it is shared depends on the claim: wait for its decision.
+            return Refusal(
+                "claim-not-decided",
+                "代偿申请尚未决定，追偿款待决定后分配",
+                "waiting for the claim's decision",
+                may_fit_later=True,
+            )
         return replace(f, state=to, recovered_fen=f.recovered_fen + to_fen(data.amount))
     if isinstance(data, Settled):
         interest = to_fen(data.interest_paid_total)
@@ -277,3 +310,23 @@ def apply(figures: Figures, event_type: str, data: _EventData) -> Figures | Refu
         return replace(f, state=to)
     # loan.declined
     return replace(f, state=to)
+
+
+def _outstanding_mismatch(f: Figures, reported: Decimal, what_zh: str) -> Refusal | None:
+    reported_fen = to_fen(reported)
+    if reported_fen == f.outstanding_fen:
+        return None
+    return Refusal(
+        "outstanding-mismatch",
+        f"{what_zh}未偿本金与台账不符",
+        f"reported outstanding principal {reported} differs from the ledger",
+        # Less than the ledger: a repayment may still be on its way.
+        may_fit_later=reported_fen < f.outstanding_fen,
+    )
+
+
+def decided(figures: Figures, *, outcome: str, payout_fen: int) -> Figures:
+    """The loan after the fund decided its claim: compensated, or back in default when
+    nothing was payable."""
+    state = L.COMPENSATED if payout_fen > 0 else L.DEFAULTED
+    return replace(figures, state=state, claim_status=outcome)

@@ -141,7 +141,13 @@ class BatchLoan(GatewayModel, table=True):
     annual_interest_rate: str | None = Field(default=None, max_length=20)
     disbursed_on: date | None = None
     maturity_on: date | None = None
+    overdue_since: date | None = None
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The claim (代偿): pending while the guarantee service decides, then its outcome.
+    claim_status: str | None = Field(default=None, max_length=20)
+    compensation_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    fund_recovered_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    claim_decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ReceivedEvent(GatewayModel, table=True):
@@ -171,7 +177,8 @@ class ReceivedEvent(GatewayModel, table=True):
 class DeliveryKind(StrEnum):
     WEBHOOK = "webhook"  # a notification to a bank, signed per Standard Webhooks
     INTAKE = "intake"  # a loan's change, reported to loan_intake
-    GUARANTEE = "guarantee"  # a disbursed loan filed (备案) with the guarantee service
+    # To the guarantee service: a disbursed loan filed (备案), a claim, a recovery.
+    GUARANTEE = "guarantee"
 
 
 class DeliveryStatus(StrEnum):
@@ -185,6 +192,8 @@ class Delivery(GatewayModel, table=True):
     """The outbox: written in the same transaction as the change it tells of."""
 
     __tablename__ = "deliveries"
+    # The outbox's "older row of this loan still pending?" check (claim_deliveries).
+    __table_args__ = (sa.Index("ix_deliveries_ordering", "application_id", "kind", "status"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     kind: str = Field(max_length=20)
@@ -344,6 +353,19 @@ class BatchLoanPublic(BaseModel):
     state: str
     terms: dict[str, Any] | None
     created_at: datetime
+    approved: Money
+    disbursed: Money
+    outstanding: Money
+    repaid: Money
+    interest_paid: Money
+    annual_interest_rate: str | None
+    disbursed_on: date | None
+    maturity_on: date | None
+    claim_status: str | None
+    compensation: Money
+    recovered: Money
+    recovered_to_fund: Money
+    last_event_at: datetime | None
 
 
 class BatchLoanPage(BaseModel):
@@ -407,13 +429,18 @@ class BatchRisk(BaseModel):
     disbursed: Money = Field(description="Principal disbursed (the batch's guaranteed volume)")
     outstanding: Money
     overdue: Money = Field(description="Outstanding principal of loans overdue")
-    defaulted: Money = Field(description="Outstanding principal of loans in default")
-    compensation_paid: Money
-    loss_rate: Decimal = Field(description="defaulted ÷ disbursed")
+    defaulted: Money = Field(
+        description="Outstanding principal of loans in default whose claim is not decided yet"
+    )
+    compensation_paid: Money = Field(description="Paid by the fund on decided claims")
+    recovered_to_fund: Money = Field(description="The fund's share of recoveries since")
+    net_loss: Money = Field(description="defaulted + compensation paid − recovered to the fund")
+    loss_rate: Decimal = Field(description="net loss ÷ disbursed")
     warning_loss_rate: Decimal
     suspension_loss_rate: Decimal
     compensation_ceiling: Decimal
     compensation_ceiling_amount: Money = Field(description="ceiling × disbursed")
+    compensation_room: Money = Field(description="What claims may still be paid under it")
     level: str = Field(description="normal | warning | suspension")
 
 

@@ -11,11 +11,15 @@ worker vanished is taken again when its lease runs out. Rows are leased with
   after the row was written, then the row is dead — listed, and redeliverable by hand.
 - To loan_intake: the loan update, idempotent there on its ``update_id`` (this row's id).
   Unreachable or 5xx: retried indefinitely. 4xx: failed for good, logged as an error.
+- To the guarantee service, retried the same way: 备案 of a disbursed loan, a claim (its
+  answer is the fund's decision, recorded on the loan when the row is marked delivered),
+  a recovery after a payout (its answer is the split).
 """
 
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,10 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from services.bank_gateway import repository as repo
+from services.bank_gateway.callbacks import apply_claim_decision, apply_recovery_share
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.models import Delivery, DeliveryKind, DeliveryStatus
 from shared.backoff import backoff_seconds
 from shared.clock import utcnow
+from shared.contracts.claims import ClaimDecision, ClaimRequest, RecoveryReport, RecoveryShare
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.contracts.loan_status import LoanStatusUpdate
 
@@ -137,17 +143,38 @@ class DeliveryDispatcher:
             BACKLOG.set(await repo.pending_count(session=session))
         for row in rows:
             bank = banks.get(row.bank_id) if row.bank_id else None
+            answer: str | None = None
             if row.kind == DeliveryKind.WEBHOOK:
                 outcome = await self._send_webhook(
                     row, bank.webhook_url if bank else None, secrets.get(row.bank_id, [])
                 )
             elif row.kind == DeliveryKind.GUARANTEE:
-                outcome = await self._send_to_guarantee(row)
+                outcome, answer = await self._send_to_guarantee(row)
             else:
                 outcome = await self._send_to_intake(row)
             async with self._sessionmaker() as session, session.begin():
+                if answer is not None and outcome.get("status") == DeliveryStatus.DELIVERED:
+                    # The answer is recorded in the transaction that marks the row delivered:
+                    # a crash in between sends the row again, and the guarantee service gives
+                    # the same answer again.
+                    await self._record_answer(session, row, answer)
                 await repo.finish_delivery(session=session, delivery_id=row.id, **outcome)
         return len(rows)
+
+    async def _record_answer(self, session: AsyncSession, row: Delivery, answer: str) -> None:
+        if row.event_type == "guarantee.claim":
+            decision = ClaimDecision.model_validate_json(answer)
+            await apply_claim_decision(session=session, decision=decision)
+            log.info(
+                "claim.decided",
+                loan_id=str(decision.loan_id),
+                outcome=decision.outcome.value,
+                payout=str(decision.payout),
+            )
+        elif row.event_type == "guarantee.recovery":
+            await apply_recovery_share(
+                session=session, share=RecoveryShare.model_validate_json(answer)
+            )
 
     def _retry(
         self,
@@ -229,43 +256,53 @@ class DeliveryDispatcher:
             window=True,
         )
 
-    async def _send_to_guarantee(self, row: Delivery) -> dict[str, Any]:
+    async def _send_to_guarantee(self, row: Delivery) -> tuple[dict[str, Any], str | None]:
+        """(the outcome, the body the guarantee service answered with when it took the row)."""
         assert self._guarantee is not None
-        filing = GuaranteeFiling.model_validate(row.payload)
-        return await self._send_internal(row, self._guarantee.file_loan(filing))
+        payload = dict(row.payload)
+        if row.event_type == "guarantee.claim":
+            call = self._guarantee.file_claim(ClaimRequest.model_validate(payload))
+        elif row.event_type == "guarantee.recovery":
+            loan_id = uuid.UUID(payload.pop("loan_id"))
+            call = self._guarantee.report_recovery(loan_id, RecoveryReport.model_validate(payload))
+        else:
+            call = self._guarantee.file_loan(GuaranteeFiling.model_validate(payload))
+        return await self._send_internal(row, call)
 
     async def _send_to_intake(self, row: Delivery) -> dict[str, Any]:
         assert row.application_id is not None
         update = LoanStatusUpdate.model_validate({**row.payload, "update_id": str(row.id)})
-        return await self._send_internal(row, self._intake.loan_update(row.application_id, update))
+        outcome, _ = await self._send_internal(
+            row, self._intake.loan_update(row.application_id, update)
+        )
+        return outcome
 
     async def _send_internal(
         self, row: Delivery, call: Coroutine[Any, Any, tuple[int, str]]
-    ) -> dict[str, Any]:
-        """To one of our own services: retried indefinitely unless it refuses (4xx)."""
+    ) -> tuple[dict[str, Any], str | None]:
+        """To one of our own services: retried indefinitely unless it refuses (4xx).
+        (the outcome, the answer's body when it was taken)."""
         try:
             status_code, text = await call
         except httpx.HTTPError as error:
-            return self._retry(
-                row, f"{type(error).__name__}: {error}", None, self._intake_backoff, window=False
-            )
+            error_text = f"{type(error).__name__}: {error}"
+            return self._retry(row, error_text, None, self._intake_backoff, window=False), None
         if status_code < 300:
-            return self._delivered(row, status_code)
+            return self._delivered(row, status_code), text
         if status_code >= 500 or status_code in (408, 429):
-            return self._retry(
-                row,
-                f"HTTP {status_code}: {text[:300]}",
-                status_code,
-                self._intake_backoff,
-                window=False,
+            error_text = f"HTTP {status_code}: {text[:300]}"
+            return (
+                self._retry(row, error_text, status_code, self._intake_backoff, window=False),
+                None,
             )
         DELIVERIES.labels(row.kind, "failed").inc()
         log.error("outbox.failed", delivery_id=str(row.id), status=status_code, error=text[:500])
         now = self._clock()
-        return {
+        failed = {
             "status": DeliveryStatus.FAILED,
             "last_status_code": status_code,
             "last_error": text[:2000],
             "ended_at": now,
             "lease_until": None,
         }
+        return failed, None

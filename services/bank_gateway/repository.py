@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,12 +199,14 @@ async def claim_deliveries(
 ) -> list[Delivery]:
     """Lease due deliveries; SKIP LOCKED so several workers never take the same one."""
     earlier = _deliveries.alias("earlier")
-    # A loan's changes reach loan_intake in the order they happened: a row waits while an
-    # older one for the same application is still pending.
+    # A loan's changes reach loan_intake (and its filing, claim and recoveries the guarantee
+    # service) in the order they happened: a row waits while an older one of the same kind
+    # for the same application is still pending.
     ahead = (
         sa.select(earlier.c.id)
         .where(
             earlier.c.application_id == _deliveries.c.application_id,
+            earlier.c.kind == _deliveries.c.kind,
             earlier.c.status == DeliveryStatus.PENDING,
             sa.or_(
                 earlier.c.created_at < _deliveries.c.created_at,
@@ -335,21 +337,37 @@ async def held_events_of(
     return result.scalars().all()
 
 
-async def loan_figures(
-    *, session: AsyncSession, batch_id: uuid.UUID
-) -> list[tuple[str, int, int, int]]:
-    """(state, loans, disbursed fen, outstanding fen) per state of the batch's loans."""
+class LoanFigures(NamedTuple):
+    state: str
+    claim_status: str | None
+    loans: int
+    disbursed_fen: int
+    outstanding_fen: int
+    compensation_fen: int
+    fund_recovered_fen: int
+
+
+async def loan_figures(*, session: AsyncSession, batch_id: uuid.UUID) -> list[LoanFigures]:
+    """The batch's loans summed per (state, claim status), amounts in fen."""
     result = await session.execute(
         sa.select(
             _loans.c.state,
+            _loans.c.claim_status,
             sa.func.count(),
-            sa.func.coalesce(sa.func.sum(_loans.c.disbursed_fen), 0),
-            sa.func.coalesce(sa.func.sum(_loans.c.outstanding_fen), 0),
+            *(
+                sa.func.coalesce(sa.func.sum(column), 0)
+                for column in (
+                    _loans.c.disbursed_fen,
+                    _loans.c.outstanding_fen,
+                    _loans.c.compensation_fen,
+                    _loans.c.fund_recovered_fen,
+                )
+            ),
         )
         .where(_loans.c.batch_id == batch_id)
-        .group_by(_loans.c.state)
+        .group_by(_loans.c.state, _loans.c.claim_status)
     )
-    return [(state, int(n), int(d), int(o)) for state, n, d, o in result.all()]
+    return [LoanFigures(state, claim, *(int(v) for v in rest)) for state, claim, *rest in result]
 
 
 async def batches_by_id(

@@ -60,3 +60,19 @@ class GuaranteeConflict(Conflict):
 
 class NotAssessedEligible(Conflict):
     slug, title = "not-assessed-eligible", "该申请没有可担保的评估 (no guaranteeable assessment)"
+
+
+class ClaimNotFound(NotFound):
+    slug, title = "claim-not-found", "代偿记录不存在 (claim not found)"
+
+
+class ClaimConflict(Conflict):
+    slug, title = "claim-conflict", "该贷款已按不同内容申请代偿 (claim filed with other facts)"
+
+
+class ClaimInvalid(ValidationFailed):
+    slug, title = "claim-invalid", "代偿申请与担保不符 (claim does not fit the guarantee)"
+
+
+class RecoveryConflict(Conflict):
+    slug, title = "recovery-conflict", "该追偿已按不同内容登记 (recovery recorded with other facts)"

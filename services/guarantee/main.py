@@ -6,7 +6,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.guarantee.config import SERVICE, Settings, get_settings
-from services.guarantee.router import assessments, audit, guarantees, policies, whatifs
+from services.guarantee.router import (
+    assessments,
+    audit,
+    claims,
+    guarantees,
+    policies,
+    whatifs,
+)
 from services.guarantee.whatif import WhatIfRunner
 from shared.app import create_service_app, service_resources
 from shared.logging import configure_logging
@@ -37,9 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="批次贷 · 担保评估 (guarantee)",
         description=(
             "Policy versions (rules as data, four-eyes approval, diff, YAML/JSON import and "
-            "export), assessments with their full trace, and what-if replays."
+            "export), assessments with their full trace, what-if replays, guarantees in force "
+            "(备案), claims (代偿) and recoveries."
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[assessments, policies, whatifs, guarantees, audit],
+        routers=[assessments, policies, whatifs, guarantees, claims, audit],
     )

@@ -161,6 +161,15 @@ class BatchRisk(_Strict):
         return self
 
 
+class ClaimTerms(_Strict):
+    """How a claim (代偿) is computed: coverage × (outstanding principal + interest due),
+    the interest counted for at most ``interest_cap_days`` at the loan's rate."""
+
+    interest_cap_days: int = Field(
+        90, ge=0, le=3650, description="Interest due is compensated for at most this many days"
+    )
+
+
 class PolicyDocument(_Strict):
     name: Text
     description: str = Field("", max_length=2000)
@@ -168,6 +177,8 @@ class PolicyDocument(_Strict):
     scoring: Scoring
     terms: Terms
     batch_risk: BatchRisk
+    # Optional so documents written before claims existed still validate (with the default).
+    claims: ClaimTerms = ClaimTerms()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> "PolicyDocument":

@@ -6,6 +6,7 @@ from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, BackgroundTasks, Query, Response
 from fastapi.responses import PlainTextResponse
 
+from services.guarantee import claims as claim_service
 from services.guarantee import guarantees as guarantee_service
 from services.guarantee import lifecycle, service, whatif
 from services.guarantee.deps import (
@@ -20,6 +21,9 @@ from services.guarantee.exceptions import (
     AssessmentConflict,
     AssessmentNotFound,
     AssessmentNotReplayable,
+    ClaimConflict,
+    ClaimInvalid,
+    ClaimNotFound,
     EffectiveDateInvalid,
     GuaranteeConflict,
     GuaranteeNotFound,
@@ -29,6 +33,7 @@ from services.guarantee.exceptions import (
     PolicyNotEditable,
     PolicyNotFound,
     PolicyStateConflict,
+    RecoveryConflict,
     WhatIfNotFound,
     WhatIfPeriodInvalid,
 )
@@ -36,6 +41,8 @@ from services.guarantee.models import (
     AssessmentPublic,
     AssessmentReplay,
     AuditPage,
+    ClaimPage,
+    ClaimPublic,
     GuaranteePublic,
     PolicyCheck,
     PolicyCheckResult,
@@ -51,12 +58,20 @@ from services.guarantee.models import (
     WhatIfCreate,
     WhatIfJobPublic,
 )
+from shared.auth import Principal
 from shared.clock import shanghai_today
 from shared.contracts.assessment import (
     AssessmentBatch,
     AssessmentBatchResult,
     AssessmentRequest,
     AssessmentResult,
+)
+from shared.contracts.claims import (
+    ClaimDecision,
+    ClaimOutcome,
+    ClaimRequest,
+    RecoveryReport,
+    RecoveryShare,
 )
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.errors import (
@@ -76,6 +91,7 @@ policies = APIRouter(prefix="/v1/policies", tags=["policies"])
 whatifs = APIRouter(prefix="/v1/whatif", tags=["what-if"])
 audit = APIRouter(prefix="/v1/audit", tags=["audit"])
 guarantees = APIRouter(prefix="/v1/guarantees", tags=["guarantees"])
+claims = APIRouter(prefix="/v1/claims", tags=["claims"])
 
 _AUTH = (Unauthenticated, Forbidden)
 _BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
@@ -451,3 +467,80 @@ async def get_guarantee(
 ) -> GuaranteePublic:
     """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule."""
     return await guarantee_service.get(session=session, loan_id=loan_id)
+
+
+def _only_the_gateway(principal: Principal, what: str) -> None:
+    if principal.subject != "bank_gateway":
+        raise Forbidden(f"只有银行网关可以{what}")
+
+
+@claims.post(
+    "",
+    status_code=201,
+    response_model=ClaimDecision,
+    responses={
+        200: {"description": "Filed before: the decision made then", "model": ClaimDecision},
+        **problem_responses(*_AUTH, *_BODY, GuaranteeNotFound, ClaimConflict, ClaimInvalid),
+    },
+)
+async def file_claim(
+    request: ClaimRequest, session: SessionDep, principal: ServiceCallerDep, response: Response
+) -> ClaimDecision:
+    """代偿: the bank gateway files a defaulted loan's claim; it is decided at once —
+    coverage × (principal + interest, capped by policy), never past the batch's ceiling."""
+    _only_the_gateway(principal, "申请代偿")
+    decision, created = await claim_service.decide(session=session, request=request)
+    if not created:
+        response.status_code = 200
+    return decision
+
+
+@claims.post(
+    "/{loan_id}/recoveries",
+    status_code=201,
+    response_model=RecoveryShare,
+    responses={
+        200: {"description": "Recorded before: the split made then", "model": RecoveryShare},
+        **problem_responses(*_AUTH, *_BODY, ClaimNotFound, RecoveryConflict),
+    },
+)
+async def record_recovery(
+    loan_id: uuid.UUID,
+    report: RecoveryReport,
+    session: SessionDep,
+    principal: ServiceCallerDep,
+    response: Response,
+) -> RecoveryShare:
+    """A recovery after a payout, split pro rata between the fund and the bank."""
+    _only_the_gateway(principal, "登记追偿")
+    share, created = await claim_service.record_recovery(
+        session=session, loan_id=loan_id, report=report
+    )
+    if not created:
+        response.status_code = 200
+    return share
+
+
+@claims.get("", response_model=ClaimPage, responses=problem_responses(*_AUTH, ValidationFailed))
+async def list_claims(
+    session: SessionDep,
+    principal: StaffDep,
+    batch_id: uuid.UUID | None = None,
+    outcome: ClaimOutcome | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> ClaimPage:
+    """Claims decided, newest first; by batch or outcome (paid, partially_paid, refused)."""
+    return await claim_service.list_claims(
+        session=session, batch_id=batch_id, outcome=outcome, offset=offset, limit=limit
+    )
+
+
+@claims.get(
+    "/{loan_id}",
+    response_model=ClaimPublic,
+    responses=problem_responses(*_AUTH, ClaimNotFound, ValidationFailed),
+)
+async def get_claim(loan_id: uuid.UUID, session: SessionDep, principal: StaffDep) -> ClaimPublic:
+    """A loan's claim: the decision with its reasons, and the recoveries split since."""
+    return await claim_service.get(session=session, loan_id=loan_id)

@@ -66,7 +66,8 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     S.REPAYING: frozenset({S.REPAYING, S.OVERDUE, S.SETTLED}),
     S.OVERDUE: frozenset({S.REPAYING, S.DEFAULTED, S.SETTLED}),
     S.DEFAULTED: frozenset({S.CLAIMED, S.RECOVERING, S.WRITTEN_OFF}),
-    S.CLAIMED: frozenset({S.COMPENSATED}),
+    # Back to defaulted when the fund pays nothing (the batch's ceiling is used up).
+    S.CLAIMED: frozenset({S.COMPENSATED, S.DEFAULTED}),
     S.COMPENSATED: frozenset({S.RECOVERING, S.CLOSED, S.WRITTEN_OFF}),
     S.RECOVERING: frozenset({S.RECOVERING, S.CLOSED, S.WRITTEN_OFF}),
     S.SETTLED: frozenset(),

@@ -14,6 +14,7 @@ from services.bank_gateway.ledger import (
     Verdict,
     apply,
     decide,
+    decided,
     reachable,
 )
 from tests.bank_gateway.conftest import Desk
@@ -39,9 +40,6 @@ def lives(draw: Any) -> list[tuple[str, dict[str, Any]]]:
     pays = [b - a for a, b in zip([0, *cuts], [*cuts, disbursed], strict=True)]
     pays = pays if draw(st.booleans()) else pays[:-1]  # paid off, or not yet
 
-    def yuan(fen: int) -> str:
-        return f"{fen // 100}.{fen % 100:02d}"
-
     life = [
         (
             "loan.approved",
@@ -66,15 +64,76 @@ def lives(draw: Any) -> list[tuple[str, dict[str, Any]]]:
     return life
 
 
-def run(events: list[tuple[str, dict[str, Any]]]) -> tuple[Figures, list[str]]:
-    """Deliver events in this order with hold-and-release, as the gateway does."""
+def yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+@st.composite
+def default_lives(draw: Any) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+    """A loan that defaults: approval, disbursal, repayments, overdue, default, the claim,
+    recoveries; and what the fund pays on the claim (0: nothing was left under the ceiling)."""
+    disbursed = draw(st.integers(2, ALLOCATED_FEN))
+    repaid = draw(st.integers(0, disbursed - 1))
+    outstanding = disbursed - repaid
+    recoveries = draw(st.lists(st.integers(1, outstanding), max_size=3))
+    life = [
+        (
+            "loan.approved",
+            {
+                "approved_amount": yuan(disbursed),
+                "annual_interest_rate": "0.04",
+                "approved_on": "2026-11-26",
+            },
+        ),
+        (
+            "loan.disbursed",
+            {"amount": yuan(disbursed), "disbursed_on": "2026-11-27", "maturity_on": "2027-11-27"},
+        ),
+        *(
+            [
+                (
+                    "loan.repayment",
+                    {"principal": yuan(repaid), "interest": "1.00", "paid_on": "2026-12-27"},
+                )
+            ]
+            if repaid
+            else []
+        ),
+        ("loan.overdue", {"overdue_principal": yuan(outstanding), "since": "2027-02-01"}),
+        (
+            "loan.defaulted",
+            {
+                "outstanding_principal": yuan(outstanding),
+                "interest_due": "10.00",
+                "defaulted_on": "2027-05-01",
+            },
+        ),
+        (
+            "claim.submitted",
+            {
+                "outstanding_principal": yuan(outstanding),
+                "interest_due": "10.00",
+                "submitted_on": "2027-05-10",
+            },
+        ),
+        *[
+            ("loan.recovered", {"amount": yuan(r), "recovered_on": "2027-08-01"})
+            for r in recoveries
+        ],
+    ]
+    return life, draw(st.sampled_from([0, 1, outstanding]))
+
+
+def run(events: list[tuple[str, dict[str, Any]]], payout_fen: int = 0) -> tuple[Figures, list[str]]:
+    """Deliver events in this order with hold-and-release, as the gateway does; a claim is
+    decided (paying ``payout_fen``) as soon as it is applied."""
     figures = Figures(state=LoanState.ALLOCATED, allocated_fen=ALLOCATED_FEN)
     held: list[tuple[str, dict[str, Any]]] = []
     refused: list[str] = []
 
     def attempt(kind: str, data: dict[str, Any]) -> bool:
         nonlocal figures
-        verdict = decide(figures.state, kind)
+        verdict = decide(figures.state, kind, claim_status=figures.claim_status)
         if verdict is Verdict.HOLD:
             return False
         result = (
@@ -90,6 +149,9 @@ def run(events: list[tuple[str, dict[str, Any]]]) -> tuple[Figures, list[str]]:
             figures = result
             assert figures.outstanding_fen >= 0
             assert figures.repaid_fen + figures.outstanding_fen == figures.disbursed_fen
+            if kind == "claim.submitted":
+                outcome = "paid" if payout_fen else "refused"
+                figures = decided(figures, outcome=outcome, payout_fen=payout_fen)
         return True
 
     for kind, data in events:
@@ -115,6 +177,23 @@ def test_any_order_of_a_valid_life_gives_the_in_order_ledger(data: Any) -> None:
     assert refused == []
     shuffled = data.draw(st.permutations(life))
     figures, refused = run(list(shuffled))
+    assert refused == []
+    assert figures == in_order
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_order_of_a_default_and_its_claim_gives_the_in_order_ledger(data: Any) -> None:
+    life, payout = data.draw(default_lives())
+    in_order, refused = run(life, payout)
+    assert refused == []
+    recovered = sum(
+        int(d["amount"].replace(".", "")) for kind, d in life if kind == "loan.recovered"
+    )
+    assert in_order.recovered_fen == recovered
+    expected = "recovering" if recovered else ("compensated" if payout else "defaulted")
+    assert in_order.state == expected
+    figures, refused = run(list(data.draw(st.permutations(life))), payout)
     assert refused == []
     assert figures == in_order
 

@@ -1,0 +1,80 @@
+"""bank_gateway ⇄ guarantee: a defaulted loan's claim (代偿申请) and the recoveries after it.
+
+The gateway files what the bank reported (``POST /v1/claims``); the guarantee service
+decides at once and answers with the decision, which the gateway records on the loan and
+tells the bank (``claim.decided``). Recoveries after a payout go the same way
+(``POST /v1/claims/{loan_id}/recoveries``) and come back split between fund and bank.
+Both are idempotent: the same request again gets the same answer.
+"""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.money import Money, Rate
+
+
+class ClaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: uuid.UUID = Field(description="The gateway's loan id; one claim per loan")
+    application_id: uuid.UUID
+    batch_id: uuid.UUID
+    bank_code: str
+    outstanding_principal: Money = Field(description="Principal outstanding at default")
+    interest_due: Money = Field(description="Interest the borrower owes, as the bank reports it")
+    annual_interest_rate: Rate = Field(description="The loan's rate, for the interest cap")
+    submitted_on: date
+    compensation_ceiling: Rate = Field(
+        description="The batch's ceiling: compensation never passes this share of its volume"
+    )
+
+
+class ClaimOutcome(StrEnum):
+    PAID = "paid"  # all that the terms allow
+    PARTIALLY_PAID = "partially_paid"  # up to the batch's ceiling; the rest refused
+    REFUSED = "refused"  # nothing payable: the ceiling is used up
+
+
+class ClaimReason(BaseModel):
+    code: str
+    message_zh: str
+    message_en: str
+
+
+class ClaimDecision(BaseModel):
+    loan_id: uuid.UUID
+    batch_id: uuid.UUID
+    outcome: ClaimOutcome
+    coverage_ratio: Rate
+    outstanding_principal: Money
+    interest_due: Money
+    interest_recognised: Money = Field(description="Interest due, capped by the policy")
+    claimable: Money = Field(description="coverage × (principal + interest recognised)")
+    payout: Money = Field(description="What the fund pays (代偿金额)")
+    refused: Money = Field(description="claimable − payout: what the ceiling did not allow")
+    ceiling_amount: Money = Field(description="The batch's ceiling × its guaranteed volume")
+    batch_compensation_after: Money = Field(description="All paid in the batch, this included")
+    reasons: list[ClaimReason]
+    decided_at: datetime
+
+
+class RecoveryReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recovery_id: uuid.UUID = Field(description="Unique per recovery; the same id again is a no-op")
+    amount: Money = Field(gt=0)
+    recovered_on: date
+
+
+class RecoveryShare(BaseModel):
+    recovery_id: uuid.UUID
+    loan_id: uuid.UUID
+    amount: Money
+    fund_share: Money = Field(description="Owed to the fund: payout ÷ claimed base of it")
+    bank_share: Money
+    fund_recovered_total: Money
+    bank_recovered_total: Money
+    recovered_on: date
