@@ -32,6 +32,8 @@ from services.bank_gateway.models import (
     BATCH_STATUS_ZH,
     AllocationOutcome,
     AllocationResult,
+    AutoAllocationRequest,
+    AutoAllocationResult,
     Batch,
     BatchCreate,
     BatchLoan,
@@ -48,7 +50,7 @@ from services.bank_gateway.models import (
 from services.bank_gateway.risk import figures as risk_figures
 from shared.auth import Principal, Role, require_approve_permission
 from shared.clock import utcnow
-from shared.contracts.allocation import ApplicationForAllocation
+from shared.contracts.allocation import ApplicationForAllocation, ApplicationListed
 from shared.errors import FieldError, FourEyesRequired
 from shared.money import from_fen, to_fen
 
@@ -318,6 +320,89 @@ async def allocate(
     fresh = await repo.get_batch(session=session, batch_id=batch.id)
     assert fresh is not None
     return AllocationResult(batch=await _present(session, fresh), outcomes=outcomes)
+
+
+# How far auto-allocation reads down intake's eligible list (oldest first) in one call.
+AUTO_SCAN_PAGES, AUTO_PAGE_SIZE = 50, 200
+
+
+def prefers(preferred_bank: str | None, bank: PartnerBank) -> str:
+    """this_bank, no_preference or other_bank: what the SME wrote against this bank.
+
+    The SME types a bank's name freely (上海农商银行, 上海农商银行青浦支行, srcb): it names this
+    bank when it equals the code or the name, or one contains the other (4+ characters, so
+    "银行" alone names nobody)."""
+    text = (preferred_bank or "").strip()
+    if not text:
+        return "no_preference"
+    if text.lower() == bank.code or text == bank.name:
+        return "this_bank"
+    shorter, longer = sorted((text, bank.name), key=len)
+    return "this_bank" if len(shorter) >= 4 and shorter in longer else "other_bank"
+
+
+async def auto_allocate(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    intake: IntakeClient,
+    batch_id: uuid.UUID,
+    request: AutoAllocationRequest,
+) -> AutoAllocationResult:
+    """Fill the batch from loan_intake's eligible applications, oldest first: those naming
+    this bank first, then (if asked) those naming none, then those naming another bank;
+    each only if it still fits the quota. The chosen ones go through :func:`allocate`."""
+    batch = await _load(session, principal, batch_id)
+    if batch.status not in ALLOCATABLE:
+        raise BatchStateConflict(
+            f"批次状态为“{BATCH_STATUS_ZH[BatchStatus(batch.status)]}”，不能分配申请"
+        )
+    bank = await repo.get_bank(session=session, bank_id=batch.bank_id)
+    assert bank is not None
+    wanted = ["this_bank"]
+    wanted += ["no_preference"] if request.include_no_preference else []
+    wanted += ["other_bank"] if request.include_other_banks else []
+    by_preference: dict[str, list[ApplicationListed]] = {kind: [] for kind in wanted}
+    scanned = 0
+    for page in range(1, AUTO_SCAN_PAGES + 1):
+        try:
+            listed = await intake.eligible_applications(page=page, page_size=AUTO_PAGE_SIZE)
+        except IntakeUnavailable as error:
+            raise IntakeUnavailableProblem(f"无法读取合格申请：{error}") from error
+        taken = await repo.allocated_among(
+            session=session, application_ids=[a.id for a in listed.items]
+        )
+        for application in listed.items:
+            kind = prefers(application.preferred_bank, bank)
+            if application.id not in taken and kind in by_preference:
+                by_preference[kind].append(application)
+        scanned += len(listed.items)
+        if len(listed.items) < AUTO_PAGE_SIZE or len(by_preference["this_bank"]) >= (
+            request.max_applications
+        ):
+            break
+    room = batch.quota_fen - batch.allocated_fen
+    chosen: list[uuid.UUID] = []
+    chosen_by = dict.fromkeys(wanted, 0)
+    for kind in wanted:
+        for application in by_preference[kind]:
+            amount = to_fen(application.amount)
+            if len(chosen) < request.max_applications and amount <= room:
+                chosen.append(application.id)
+                chosen_by[kind] += 1
+                room -= amount
+    if not chosen:
+        return AutoAllocationResult(
+            batch=await _present(session, batch), outcomes=[], scanned=scanned, chosen=chosen_by
+        )
+    result = await allocate(
+        session=session,
+        principal=principal,
+        intake=intake,
+        batch_id=batch_id,
+        application_ids=chosen,
+    )
+    return AutoAllocationResult(**dict(result), scanned=scanned, chosen=chosen_by)
 
 
 def _refused(application_id: uuid.UUID, code: str, message: str) -> AllocationOutcome:

@@ -5,7 +5,7 @@ import uuid
 import httpx
 from pydantic import BaseModel
 
-from shared.contracts.allocation import ApplicationForAllocation
+from shared.contracts.allocation import ApplicationForAllocation, ApplicationList
 from shared.contracts.claims import ClaimRequest, RecoveryReport
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.contracts.loan_status import LoanStatusUpdate
@@ -31,6 +31,24 @@ class IntakeClient:
         if response.status_code >= 400:
             raise IntakeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
         return ApplicationForAllocation.model_validate_json(response.content)
+
+    async def eligible_applications(self, *, page: int, page_size: int) -> ApplicationList:
+        """Eligible applications, oldest first."""
+        try:
+            response = await self._http.get(
+                "/v1/applications",
+                params={
+                    "status": "eligible",
+                    "order": "oldest",
+                    "page": page,
+                    "page_size": page_size,
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise IntakeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise IntakeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        return ApplicationList.model_validate_json(response.content)
 
     async def loan_update(
         self, application_id: uuid.UUID, update: LoanStatusUpdate

@@ -330,6 +330,18 @@ class AllocationRequest(BaseModel):
     application_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
 
 
+class AutoAllocationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_applications: int = Field(200, ge=1, le=200, description="At most this many this call")
+    include_no_preference: bool = Field(
+        True, description="Also applications that named no bank (after those naming this one)"
+    )
+    include_other_banks: bool = Field(
+        False, description="Also applications that named another bank (last)"
+    )
+
+
 class AllocationOutcome(BaseModel):
     application_id: uuid.UUID
     allocated: bool
@@ -341,6 +353,13 @@ class AllocationOutcome(BaseModel):
 class AllocationResult(BaseModel):
     batch: BatchPublic
     outcomes: list[AllocationOutcome]
+
+
+class AutoAllocationResult(AllocationResult):
+    scanned: int = Field(description="Eligible applications looked at in loan_intake")
+    chosen: dict[str, int] = Field(
+        description="How many were chosen by preference: this_bank, no_preference, other_bank"
+    )
 
 
 class BatchLoanPublic(BaseModel):

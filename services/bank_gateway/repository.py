@@ -155,6 +155,18 @@ async def loan_for_application(
     return result.scalar_one_or_none()
 
 
+async def allocated_among(
+    *, session: AsyncSession, application_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these applications are in a batch already."""
+    if not application_ids:
+        return set()
+    result = await session.execute(
+        sa.select(_loans.c.application_id).where(_loans.c.application_id.in_(application_ids))
+    )
+    return set(result.scalars().all())
+
+
 async def list_loans(
     *, session: AsyncSession, batch_id: uuid.UUID, offset: int, limit: int
 ) -> tuple[Sequence[BatchLoan], int]:

@@ -46,6 +46,8 @@ from services.bank_gateway.ledger import BankEvent
 from services.bank_gateway.models import (
     AllocationRequest,
     AllocationResult,
+    AutoAllocationRequest,
+    AutoAllocationResult,
     BankCredentials,
     BatchCreate,
     BatchLoanPage,
@@ -330,6 +332,27 @@ async def allocate(
         intake=intake,
         batch_id=batch_id,
         application_ids=payload.application_ids,
+    )
+
+
+@batches.post(
+    "/{batch_id}/allocations/auto",
+    response_model=AutoAllocationResult,
+    responses=problem_responses(
+        *_AUTH, *_BODY, BatchNotFound, BatchStateConflict, IntakeUnavailableProblem
+    ),
+)
+async def auto_allocate(
+    batch_id: uuid.UUID,
+    payload: AutoAllocationRequest,
+    session: SessionDep,
+    principal: BureauDep,
+    intake: IntakeDep,
+) -> AutoAllocationResult:
+    """Fill the batch from the eligible applications, oldest first, preferring those whose
+    SME chose this bank; up to the quota and `max_applications`."""
+    return await batch_service.auto_allocate(
+        session=session, principal=principal, intake=intake, batch_id=batch_id, request=payload
     )
 
 

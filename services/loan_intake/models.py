@@ -389,6 +389,7 @@ class ApplicationSummary(BaseModel):
     enterprise_name: str
     amount: Money
     term_months: int
+    preferred_bank: str | None
     status: ApplicationStatus
     status_label: str
     decision: Decision | None

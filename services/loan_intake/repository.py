@@ -67,6 +67,7 @@ async def list_applications(
     status: str | None,
     offset: int,
     limit: int,
+    oldest_first: bool = False,
 ) -> tuple[Sequence[Application], int]:
     conditions = []
     if tenant is not None:
@@ -79,7 +80,10 @@ async def list_applications(
     result = await session.execute(
         select(Application)
         .where(*conditions)
-        .order_by(col(Application.created_at).desc(), col(Application.id))
+        .order_by(
+            col(Application.created_at) if oldest_first else col(Application.created_at).desc(),
+            col(Application.id),
+        )
         .offset(offset)
         .limit(limit)
     )

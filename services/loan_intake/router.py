@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
@@ -105,10 +105,18 @@ async def list_applications(
     status: ApplicationStatus | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    order: Annotated[Literal["newest", "oldest"], Query(description="By submission time")] = (
+        "newest"
+    ),
 ) -> ApplicationPage:
-    """List applications, newest first: an SME sees its own, bureau staff see all."""
+    """List applications, newest first (or oldest): an SME sees its own, staff see all."""
     return await service.list_applications(
-        session=session, principal=principal, status=status, page=page, page_size=page_size
+        session=session,
+        principal=principal,
+        status=status,
+        page=page,
+        page_size=page_size,
+        oldest_first=order == "oldest",
     )
 
 

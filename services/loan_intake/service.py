@@ -388,6 +388,7 @@ async def list_applications(
     status: ApplicationStatus | None,
     page: int,
     page_size: int,
+    oldest_first: bool = False,
 ) -> ApplicationPage:
     rows, total = await repo.list_applications(
         session=session,
@@ -395,6 +396,7 @@ async def list_applications(
         status=status.value if status else None,
         offset=(page - 1) * page_size,
         limit=page_size,
+        oldest_first=oldest_first,
     )
     return ApplicationPage(
         items=[
@@ -404,6 +406,7 @@ async def list_applications(
                 enterprise_name=a.enterprise_snapshot["name"],
                 amount=from_fen(a.amount_fen),
                 term_months=a.term_months,
+                preferred_bank=a.preferred_bank,
                 status=ApplicationStatus(a.status),
                 status_label=STATUS_LABELS_ZH[ApplicationStatus(a.status)],
                 decision=Decision(a.decision) if a.decision else None,

@@ -5,6 +5,7 @@ may add fields without breaking the gateway.
 """
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -30,3 +31,17 @@ class ApplicationForAllocation(BaseModel):
     loan: AllocationLoan
     terms: ProposedTerms | None = None
     policy_version_id: uuid.UUID | None = None
+
+
+class ApplicationListed(BaseModel):
+    """One row of intake's ``GET /v1/applications`` list (a subset)."""
+
+    id: uuid.UUID
+    amount: Money
+    preferred_bank: str | None = None
+    created_at: datetime
+
+
+class ApplicationList(BaseModel):
+    items: list[ApplicationListed]
+    total: int

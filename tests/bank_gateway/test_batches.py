@@ -185,3 +185,70 @@ async def test_concurrent_allocations_never_exceed_the_quota_nor_share_an_applic
             assert loan["application_id"] not in owner
             owner[loan["application_id"]] = batch["id"]
     assert len(owner) == 8  # both batches full: 4 × ¥2 m each
+
+
+async def test_auto_allocation_fills_the_quota_preferring_the_smes_chosen_bank(
+    desk: Desk,
+) -> None:
+    code = await desk.register_bank()
+    name = f"测试银行{code}"
+    mine = []
+    for branch in ("", "青浦支行", ""):  # "测试银行…青浦支行" names this bank too
+        mine += await desk.eligible_applications(1, loan__preferred_bank=name + branch)
+    await desk.eligible_applications(1, loan__preferred_bank="某某商业银行")
+    first = await draft(desk, "5000000.00", bank=code)
+    auto = f"/v1/batches/{first['id']}/allocations/auto"
+    only_mine = {"include_no_preference": False}
+    response = await desk.gateway.post(auto, json=only_mine, headers=bureau(desk.tokens, "alice"))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    # Oldest first, as long as the quota lasts: two of ¥2,000,000 fit in ¥5,000,000.
+    assert [o["application_id"] for o in result["outcomes"]] == mine[:2]
+    assert all(o["allocated"] for o in result["outcomes"])
+    assert result["chosen"] == {"this_bank": 2}
+    assert result["scanned"] >= 4
+    assert (result["batch"]["allocated"], result["batch"]["available"]) == (
+        "4000000.00",
+        "1000000.00",
+    )
+
+    # Nothing of this bank's still fits: the third waits for the next batch.
+    again = await desk.gateway.post(auto, json=only_mine, headers=bureau(desk.tokens, "alice"))
+    assert (again.json()["outcomes"], again.json()["chosen"]) == ([], {"this_bank": 0})
+    second = await draft(desk, "5000000.00", bank=code)
+    filled = await desk.gateway.post(
+        f"/v1/batches/{second['id']}/allocations/auto",
+        json={**only_mine, "include_other_banks": True, "max_applications": 2},
+        headers=bureau(desk.tokens, "alice"),
+    )
+    outcomes = filled.json()["outcomes"]
+    # Already in the first batch: never chosen again. Another bank's pick comes last.
+    assert outcomes[0]["application_id"] == mine[2]
+    assert mine[0] not in [o["application_id"] for o in outcomes]
+    assert filled.json()["chosen"]["this_bank"] == 1
+    assert filled.json()["chosen"]["other_bank"] == 1
+    assert all(o["allocated"] for o in outcomes)
+
+    approved = await desk.gateway.post(
+        f"/v1/batches/{first['id']}/submission", headers=bureau(desk.tokens, "alice")
+    )
+    assert approved.status_code == 200
+    not_now = await desk.gateway.post(auto, json={}, headers=bureau(desk.tokens, "alice"))
+    assert not_now.status_code == 409
+    assert not_now.json()["type"] == "/problems/batch-state-conflict"
+    bank = desk.tokens.header(desk.tokens.bank(code))
+    assert (await desk.gateway.post(auto, json={}, headers=bank)).status_code == 403
+
+
+def test_what_an_sme_wrote_names_a_bank_only_when_it_clearly_does() -> None:
+    from services.bank_gateway.batches import prefers
+    from services.bank_gateway.models import PartnerBank
+
+    srcb = PartnerBank(code="srcb", name="上海农商银行")
+    assert prefers("上海农商银行", srcb) == "this_bank"
+    assert prefers("上海农商银行青浦支行", srcb) == "this_bank"
+    assert prefers("SRCB", srcb) == "this_bank"
+    assert prefers("农商银行", srcb) == "this_bank"
+    assert prefers("银行", srcb) == "other_bank"
+    assert prefers("上海银行", srcb) == "other_bank"
+    assert prefers("  ", srcb) == prefers(None, srcb) == "no_preference"
