@@ -35,7 +35,6 @@ from services.bank_gateway.models import (
     Batch,
     BatchLoan,
     BatchStatus,
-    Delivery,
     DeliveryKind,
     EventOutcome,
     PartnerBank,
@@ -47,6 +46,9 @@ from shared.contracts.claims import ClaimDecision, ClaimRequest, RecoveryReport,
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.errors import problem_type
 from shared.money import from_fen, to_fen
+
+# Deliveries to write, as rows: inserted in one statement once the events are applied.
+Outbox = list[dict[str, Any]]
 
 _REFUSAL_STATUS = {
     "event-invalid": 422,
@@ -168,7 +170,7 @@ def _update_text(event_type: str, data: Any, loan: BatchLoan) -> tuple[str, dict
 
 
 def _apply_to_loan(
-    session: AsyncSession,
+    out: Outbox,
     bank: PartnerBank,
     batch: Batch,
     loan: BatchLoan,
@@ -186,7 +188,7 @@ def _apply_to_loan(
         loan.disbursed_on, loan.maturity_on = data.disbursed_on, data.maturity_on
         # 备案: the guarantee service issues the guarantee for the disbursed loan.
         _to_guarantee(
-            session,
+            out,
             loan,
             "guarantee.filing",
             GuaranteeFiling(
@@ -201,7 +203,7 @@ def _apply_to_loan(
         )
     if event_type == "claim.submitted":
         _to_guarantee(
-            session,
+            out,
             loan,
             "guarantee.claim",
             ClaimRequest(
@@ -219,7 +221,7 @@ def _apply_to_loan(
     if event_type == "loan.recovered" and loan.compensation_fen > 0:
         # The fund paid: it takes its share of what is recovered.
         _to_guarantee(
-            session,
+            out,
             loan,
             "guarantee.recovery",
             RecoveryReport(
@@ -227,34 +229,32 @@ def _apply_to_loan(
             ),
         )
     reason, details = _update_text(event_type, data, loan)
-    _to_intake(session, bank, loan, event_type, reason, details)
+    _to_intake(out, bank, loan, event_type, reason, details)
     return None
 
 
-def _to_guarantee(session: AsyncSession, loan: BatchLoan, kind: str, body: BaseModel) -> None:
+def _to_guarantee(out: Outbox, loan: BatchLoan, kind: str, body: BaseModel) -> None:
     # application_id orders a loan's filings, claim and recoveries (see claim_deliveries).
-    repo.add(
-        session,
-        Delivery(
+    out.append(
+        repo.delivery_row(
             kind=DeliveryKind.GUARANTEE,
             event_type=kind,
             application_id=loan.application_id,
             payload={**body.model_dump(mode="json"), "loan_id": str(loan.id)},
-        ),
+        )
     )
 
 
 def _to_intake(
-    session: AsyncSession,
+    out: Outbox,
     bank: PartnerBank,
     loan: BatchLoan,
     event_type: str,
     reason: str,
     details: dict[str, Any],
 ) -> None:
-    repo.add(
-        session,
-        Delivery(
+    out.append(
+        repo.delivery_row(
             kind=DeliveryKind.INTAKE,
             event_type=event_type,
             application_id=loan.application_id,
@@ -266,7 +266,7 @@ def _to_intake(
                 "bank_code": bank.code,
                 "details": details,
             },
-        ),
+        )
     )
 
 
@@ -364,8 +364,13 @@ async def _ingest_many(
     for record in await repo.held_events_of(session=session, loan_ids=set(mine)):
         held[record.loan_id].append(record)  # type: ignore[index]
 
+    out: Outbox = []
+    now = utcnow()
     for key, event, parsed in fresh:
         record = ReceivedEvent(
+            # Given, not defaulted: pydantic inspects a default factory's signature per call.
+            id=uuid.uuid4(),
+            received_at=now,
             bank_id=bank.id,
             event_key=key,
             event_type=str(event.get("type", ""))[:50],
@@ -386,14 +391,15 @@ async def _ingest_many(
         else:
             assert parsed.type is not None
             batch = batches[loan.batch_id]
-            _decide_and_apply(session, bank, batch, loan, record, parsed.type, parsed.data)
+            _decide_and_apply(out, bank, batch, loan, record, parsed.type, parsed.data)
             if loan.state in IN_DEFAULT:
                 defaults_in.add(loan.batch_id)
             if record.status == "held":
                 held[loan.id].append(record)
             elif record.status == "applied":
-                _release_held(session, bank, batch, loan, held[loan.id])
+                _release_held(out, bank, batch, loan, held[loan.id])
         answers[key] = _answered(record, loan)
+    await repo.insert_deliveries(session=session, rows=out)
     await session.flush()
     if defaults_in:
         await suspend_if_over(session, defaults_in)
@@ -402,7 +408,7 @@ async def _ingest_many(
 
 
 def _decide_and_apply(
-    session: AsyncSession,
+    out: Outbox,
     bank: PartnerBank,
     batch: Batch,
     loan: BatchLoan,
@@ -431,7 +437,7 @@ def _decide_and_apply(
             f"{event_type} can never apply to a loan that is {loan.state}",
         )
         return
-    refusal = _apply_to_loan(session, bank, batch, loan, record, event_type, data)
+    refusal = _apply_to_loan(out, bank, batch, loan, record, event_type, data)
     if refusal is not None and refusal.may_fit_later:
         record.status = "held"
     elif refusal is not None:
@@ -442,7 +448,7 @@ def _decide_and_apply(
 
 
 def _release_held(
-    session: AsyncSession,
+    out: Outbox,
     bank: PartnerBank,
     batch: Batch,
     loan: BatchLoan,
@@ -455,7 +461,7 @@ def _release_held(
         for record in [r for r in waiting if r.status == "held"]:
             parsed = BankEvent.model_validate(record.payload)
             data = EVENT_DATA[parsed.type].model_validate(parsed.data)
-            _decide_and_apply(session, bank, batch, loan, record, parsed.type, data)
+            _decide_and_apply(out, bank, batch, loan, record, parsed.type, data)
             if record.status == "applied":
                 progress = True
                 break  # the state moved: look at the held ones again from the oldest
@@ -507,16 +513,14 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
     _write_back(loan, decided(_figures(loan), outcome=decision.outcome.value, payout_fen=payout))
     loan.compensation_fen = payout
     loan.claim_decided_at = decision.decided_at
-    payload = decision.model_dump(mode="json")
-    repo.add(
-        session,
-        Delivery(
+    out: Outbox = [
+        repo.delivery_row(
             kind=DeliveryKind.WEBHOOK,
             event_type="claim.decided",
             bank_id=bank.id,
-            payload=payload,
-        ),
-    )
+            payload=decision.model_dump(mode="json"),
+        )
+    ]
     if payout > 0:
         reason = f"担保基金已代偿 {decision.payout} 元"
         if decision.refused:
@@ -524,7 +528,7 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
     else:
         reason = "担保基金未予代偿：批次代偿已达上限"
     _to_intake(
-        session,
+        out,
         bank,
         loan,
         "claim.decided",
@@ -537,7 +541,8 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
         },
     )
     waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
-    _release_held(session, bank, batch, loan, waiting)
+    _release_held(out, bank, batch, loan, waiting)
+    await repo.insert_deliveries(session=session, rows=out)
     await session.flush()
     await suspend_if_over(session, {batch.id})
 
@@ -554,12 +559,10 @@ async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -
     loan.fund_recovered_fen = fund_total
     batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
     assert batch is not None
-    repo.add(
-        session,
-        Delivery(
-            kind=DeliveryKind.WEBHOOK,
-            event_type="recovery.shared",
-            bank_id=batch.bank_id,
-            payload=share.model_dump(mode="json"),
-        ),
+    notice = repo.delivery_row(
+        kind=DeliveryKind.WEBHOOK,
+        event_type="recovery.shared",
+        bank_id=batch.bank_id,
+        payload=share.model_dump(mode="json"),
     )
+    await repo.insert_deliveries(session=session, rows=[notice])

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationList
 from shared.contracts.claims import ClaimRequest, RecoveryReport
 from shared.contracts.guarantee import GuaranteeFiling
-from shared.contracts.loan_status import LoanStatusUpdate
+from shared.contracts.loan_status import LoanStatusUpdateBatch
 from shared.contracts.policy import PolicyVersionSummary
 
 
@@ -50,13 +50,12 @@ class IntakeClient:
             raise IntakeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
         return ApplicationList.model_validate_json(response.content)
 
-    async def loan_update(
-        self, application_id: uuid.UUID, update: LoanStatusUpdate
-    ) -> tuple[int, str]:
-        """Report a loan change; (status code, body). Transport errors raise httpx.HTTPError."""
+    async def loan_updates(self, batch: LoanStatusUpdateBatch) -> tuple[int, str]:
+        """Report loan changes; (status code, body: a LoanStatusUpdateBatchResult).
+        Transport errors raise httpx.HTTPError."""
         response = await self._http.post(
-            f"/v1/applications/{application_id}/loan-updates",
-            content=update.model_dump_json(),
+            "/v1/applications/loan-updates",
+            content=batch.model_dump_json(),
             headers={"Content-Type": "application/json"},
         )
         return response.status_code, response.text

@@ -9,8 +9,9 @@ worker vanished is taken again when its lease runs out. Rows are leased with
   secret currently valid (during a rotation the bank may check either). Any 2xx is
   delivered; anything else is retried with full-jitter exponential backoff until 24 h
   after the row was written, then the row is dead — listed, and redeliverable by hand.
-- To loan_intake: the loan update, idempotent there on its ``update_id`` (this row's id).
-  Unreachable or 5xx: retried indefinitely. 4xx: failed for good, logged as an error.
+- To loan_intake: loan updates, up to 500 in one request, idempotent there on their
+  ``update_id`` (the row's id). Unreachable or 5xx: retried indefinitely. Refused (4xx):
+  failed for good, logged as an error.
 - To the guarantee service, retried the same way: 备案 of a disbursed loan, a claim (its
   answer is the fund's decision, recorded on the loan when the row is marked delivered),
   a recovery after a payout (its answer is the split).
@@ -38,7 +39,12 @@ from shared.backoff import backoff_seconds
 from shared.clock import utcnow
 from shared.contracts.claims import ClaimDecision, ClaimRequest, RecoveryReport, RecoveryShare
 from shared.contracts.guarantee import GuaranteeFiling
-from shared.contracts.loan_status import LoanStatusUpdate
+from shared.contracts.loan_status import (
+    LoanStatusUpdateBatch,
+    LoanStatusUpdateBatchResult,
+    LoanStatusUpdateFor,
+    LoanStatusUpdateOutcome,
+)
 
 log = structlog.get_logger("bank_gateway.outbox")
 
@@ -84,6 +90,7 @@ class DeliveryDispatcher:
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
         batch_size: int = 50,
+        intake_batch_size: int = 500,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessionmaker = sessionmaker
@@ -96,6 +103,7 @@ class DeliveryDispatcher:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
+        self._intake_batch_size = intake_batch_size
         self._clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -126,10 +134,18 @@ class DeliveryDispatcher:
 
     async def dispatch_once(self) -> int:
         """Lease the due rows and try each once; how many were tried."""
+        return await self._dispatch_intake() + await self._dispatch_one_by_one()
+
+    async def _dispatch_one_by_one(self) -> int:
+        """Notifications to banks and calls to the guarantee service, one request each."""
         now = self._clock()
         async with self._sessionmaker() as session, session.begin():
             rows = await repo.claim_deliveries(
-                session=session, now=now, lease_until=now + self._lease, limit=self._batch_size
+                session=session,
+                now=now,
+                lease_until=now + self._lease,
+                limit=self._batch_size,
+                kinds=(DeliveryKind.WEBHOOK, DeliveryKind.GUARANTEE),
             )
             secrets = {}
             banks = {}
@@ -148,10 +164,8 @@ class DeliveryDispatcher:
                 outcome = await self._send_webhook(
                     row, bank.webhook_url if bank else None, secrets.get(row.bank_id, [])
                 )
-            elif row.kind == DeliveryKind.GUARANTEE:
-                outcome, answer = await self._send_to_guarantee(row)
             else:
-                outcome = await self._send_to_intake(row)
+                outcome, answer = await self._send_to_guarantee(row)
             async with self._sessionmaker() as session, session.begin():
                 if answer is not None and outcome.get("status") == DeliveryStatus.DELIVERED:
                     # The answer is recorded in the transaction that marks the row delivered:
@@ -160,6 +174,73 @@ class DeliveryDispatcher:
                     await self._record_answer(session, row, answer)
                 await repo.finish_delivery(session=session, delivery_id=row.id, **outcome)
         return len(rows)
+
+    async def _dispatch_intake(self) -> int:
+        """Loan changes to loan_intake, many in one request; each row's own outcome.
+
+        At most one row per application is leased at a time (the oldest pending), so an
+        application's changes arrive in order whatever happens to a request."""
+        now = self._clock()
+        async with self._sessionmaker() as session, session.begin():
+            rows = await repo.claim_deliveries(
+                session=session,
+                now=now,
+                lease_until=now + self._lease,
+                limit=self._intake_batch_size,
+                kinds=(DeliveryKind.INTAKE,),
+            )
+        if not rows:
+            return 0
+        batch = LoanStatusUpdateBatch(
+            updates=[
+                LoanStatusUpdateFor.model_validate(
+                    {**r.payload, "update_id": str(r.id), "application_id": r.application_id}
+                )
+                for r in rows
+            ]
+        )
+        outcomes, answer = await self._send_internal(rows[0], self._intake.loan_updates(batch))
+        if answer is None:  # the whole request failed: each row is retried or failed alike
+            finished = {rows[0].id: outcomes} | {r.id: self._again(r, outcomes) for r in rows[1:]}
+        else:
+            results = LoanStatusUpdateBatchResult.model_validate_json(answer).results
+            finished = {
+                r.id: self._intake_outcome(r, result)
+                for r, result in zip(rows, results, strict=True)
+            }
+        async with self._sessionmaker() as session, session.begin():
+            await repo.finish_deliveries(session=session, outcomes=finished)
+        return len(rows)
+
+    def _again(self, row: Delivery, outcome: dict[str, Any]) -> dict[str, Any]:
+        """What became of the batch's first row, for another row of the batch."""
+        if outcome.get("status") == DeliveryStatus.FAILED:
+            return outcome
+        error, status_code = outcome.get("last_error") or "", outcome.get("last_status_code")
+        return self._retry(row, error, status_code, self._intake_backoff, window=False)
+
+    def _intake_outcome(self, row: Delivery, result: LoanStatusUpdateOutcome) -> dict[str, Any]:
+        if result.outcome in ("applied", "duplicate"):
+            return self._delivered(row, 201 if result.outcome == "applied" else 200)
+        if result.outcome == "skipped":
+            return self._retry(
+                row, result.detail or "skipped", 409, self._intake_backoff, window=False
+            )
+        DELIVERIES.labels(row.kind, "failed").inc()
+        log.error(
+            "outbox.failed",
+            delivery_id=str(row.id),
+            application_id=str(row.application_id),
+            problem=result.problem_type,
+            error=result.detail,
+        )
+        return {
+            "status": DeliveryStatus.FAILED,
+            "last_status_code": 404 if result.problem_type == "application-not-found" else 409,
+            "last_error": (result.detail or "")[:2000],
+            "ended_at": self._clock(),
+            "lease_until": None,
+        }
 
     async def _record_answer(self, session: AsyncSession, row: Delivery, answer: str) -> None:
         if row.event_type == "guarantee.claim":
@@ -268,14 +349,6 @@ class DeliveryDispatcher:
         else:
             call = self._guarantee.file_loan(GuaranteeFiling.model_validate(payload))
         return await self._send_internal(row, call)
-
-    async def _send_to_intake(self, row: Delivery) -> dict[str, Any]:
-        assert row.application_id is not None
-        update = LoanStatusUpdate.model_validate({**row.payload, "update_id": str(row.id)})
-        outcome, _ = await self._send_internal(
-            row, self._intake.loan_update(row.application_id, update)
-        )
-        return outcome
 
     async def _send_internal(
         self, row: Delivery, call: Coroutine[Any, Any, tuple[int, str]]

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from services.bank_gateway.models import (
     ReceivedEvent,
     SigningSecret,
 )
+from shared.clock import utcnow
 
 
 async def list_banks(*, session: AsyncSession) -> Sequence[PartnerBank]:
@@ -207,7 +208,12 @@ async def loans_of_batch(*, session: AsyncSession, batch_id: uuid.UUID) -> Seque
 
 
 async def claim_deliveries(
-    *, session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+    *,
+    session: AsyncSession,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    kinds: Sequence[str],
 ) -> list[Delivery]:
     """Lease due deliveries; SKIP LOCKED so several workers never take the same one."""
     earlier = _deliveries.alias("earlier")
@@ -234,6 +240,7 @@ async def claim_deliveries(
         sa.select(_deliveries.c.id)
         .where(
             _deliveries.c.status == DeliveryStatus.PENDING,
+            _deliveries.c.kind.in_(kinds),
             _deliveries.c.next_attempt_at <= now,
             sa.or_(_deliveries.c.lease_until.is_(None), _deliveries.c.lease_until < now),
             sa.or_(_deliveries.c.application_id.is_(None), ~ahead),
@@ -263,6 +270,66 @@ async def finish_delivery(*, session: AsyncSession, delivery_id: uuid.UUID, **va
     await session.execute(
         sa.update(_deliveries).where(_deliveries.c.id == delivery_id).values(**values)
     )
+
+
+_last_created = datetime.min.replace(tzinfo=UTC)
+
+
+def _strictly_later() -> datetime:
+    # A loan's rows are delivered in created_at order: two made in the same microsecond
+    # would fall back to the (random) id and could swap.
+    global _last_created
+    _last_created = max(utcnow(), _last_created + timedelta(microseconds=1))
+    return _last_created
+
+
+def delivery_row(
+    *,
+    kind: str,
+    event_type: str,
+    payload: dict[str, Any],
+    bank_id: uuid.UUID | None = None,
+    application_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """A new outbox row with every column given, for :func:`insert_deliveries`."""
+    now = _strictly_later()
+    return {
+        "id": uuid.uuid4(),
+        "kind": kind,
+        "event_type": event_type,
+        "bank_id": bank_id,
+        "application_id": application_id,
+        "payload": payload,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "last_error": None,
+        "last_status_code": None,
+        "created_at": now,
+        "window_from": now,
+        "delivered_at": None,
+        "ended_at": None,
+    }
+
+
+async def insert_deliveries(*, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(sa.insert(_deliveries), rows)
+
+
+async def finish_deliveries(
+    *, session: AsyncSession, outcomes: dict[uuid.UUID, dict[str, Any]]
+) -> None:
+    """Each row's outcome; rows with the same outcome in one statement."""
+    groups: dict[str, tuple[dict[str, Any], list[uuid.UUID]]] = {}
+    for delivery_id, values in outcomes.items():
+        key = repr(sorted(values.items()))
+        groups.setdefault(key, (values, []))[1].append(delivery_id)
+    for values, ids in groups.values():
+        await session.execute(
+            sa.update(_deliveries).where(_deliveries.c.id.in_(ids)).values(**values)
+        )
 
 
 async def get_delivery(

@@ -40,13 +40,27 @@ async def get_application(
     return result.scalar_one_or_none()
 
 
-async def event_for_update(
-    *, session: AsyncSession, update_id: uuid.UUID
-) -> ApplicationEvent | None:
+async def recorded_update_ids(
+    *, session: AsyncSession, update_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
     result = await session.execute(
-        select(ApplicationEvent).where(ApplicationEvent.update_id == update_id)
+        sa.select(ApplicationEvent.update_id).where(col(ApplicationEvent.update_id).in_(update_ids))
     )
-    return result.scalar_one_or_none()
+    return {u for u in result.scalars().all() if u is not None}
+
+
+async def lock_applications(
+    *, session: AsyncSession, application_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Application]:
+    """The applications, locked in id order (two deliveries never cross)."""
+    result = await session.execute(
+        select(Application)
+        .where(col(Application.id).in_(application_ids))
+        .order_by(col(Application.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {a.id: a for a in result.scalars().all()}
 
 
 async def list_events(

@@ -27,7 +27,11 @@ from services.loan_intake.models import (
     ApplicationPublic,
     ApplicationStatus,
 )
-from shared.contracts.loan_status import LoanStatusUpdate
+from shared.contracts.loan_status import (
+    LoanStatusUpdate,
+    LoanStatusUpdateBatch,
+    LoanStatusUpdateBatchResult,
+)
 from shared.errors import (
     Forbidden,
     InvalidRequest,
@@ -152,6 +156,26 @@ async def withdraw_application(
     return await service.withdraw_application(
         session=session, principal=principal, application_id=application_id, reason=body.reason
     )
+
+
+@router.post(
+    "/loan-updates",
+    response_model=LoanStatusUpdateBatchResult,
+    responses=problem_responses(*_AUTH, ValidationFailed, UnsupportedMediaType, PayloadTooLarge),
+)
+async def loan_updates(
+    batch: LoanStatusUpdateBatch, session: SessionDep, principal: GatewayDep
+) -> LoanStatusUpdateBatchResult:
+    """Up to 500 loan changes from the bank gateway, applied in order, each on its own:
+    applied, duplicate (its `update_id` was recorded before), refused (unknown application,
+    or a change the state machine does not allow) or skipped (after a refused one of the
+    same application)."""
+    if principal.subject != "bank_gateway":
+        raise Forbidden("只有银行网关可以报告贷款状态")
+    results = await service.apply_loan_updates(
+        session=session, principal=principal, updates=batch.updates
+    )
+    return LoanStatusUpdateBatchResult(results=results)
 
 
 @router.post(

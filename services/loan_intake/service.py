@@ -47,7 +47,11 @@ from shared.contracts.assessment import (
     ProposedTerms,
     Reason,
 )
-from shared.contracts.loan_status import LoanStatusUpdate
+from shared.contracts.loan_status import (
+    LoanStatusUpdate,
+    LoanStatusUpdateFor,
+    LoanStatusUpdateOutcome,
+)
 from shared.money import from_fen, to_fen
 from shared.sme import SECTORS, classify, resolve_sector
 
@@ -505,17 +509,80 @@ async def apply_loan_update(
 
     The same ``update_id`` again changes nothing and answers the same, so the gateway may
     redeliver freely. A change the state machine does not allow is refused (409)."""
-    if await repo.event_for_update(session=session, update_id=update.update_id) is None:
-        application = await repo.get_application(
-            session=session, application_id=application_id, tenant=None, for_update=True
-        )
-        if application is None:
-            raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    [outcome] = await apply_loan_updates(
+        session=session,
+        principal=principal,
+        updates=[LoanStatusUpdateFor(**update.model_dump(), application_id=application_id)],
+    )
+    if outcome.outcome == "refused":
+        if outcome.problem_type == ApplicationNotFound.slug:
+            raise ApplicationNotFound(outcome.detail or "")
+        raise TransitionNotAllowed(outcome.detail or "")
+    public = await get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+    return public, outcome.outcome == "applied"
+
+
+async def apply_loan_updates(
+    *, session: AsyncSession, principal: Principal, updates: Sequence[LoanStatusUpdateFor]
+) -> list[LoanStatusUpdateOutcome]:
+    """Changes the bank gateway reports, in order, each applied or refused on its own.
+
+    A few queries whatever the number: the update ids already recorded, the applications
+    (locked, in id order); everything written in one flush. A refused update holds back
+    the later ones of its application (``skipped``: the gateway sends them again)."""
+    for attempt in (1, 2):
         try:
-            target = ApplicationStatus(update.status)
-        except ValueError:
-            raise TransitionNotAllowed(f"未知的申请状态 {update.status}") from None
-        event = transition(application, target, actor=principal.actor, reason=update.reason_zh)
+            async with session.begin_nested():
+                return await _apply_loan_updates(session, principal, updates)
+        except IntegrityError:
+            # Some of these update ids were recorded by a concurrent delivery meanwhile:
+            # once more, and they are found and answered as duplicates.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _apply_loan_updates(
+    session: AsyncSession, principal: Principal, updates: Sequence[LoanStatusUpdateFor]
+) -> list[LoanStatusUpdateOutcome]:
+    seen = await repo.recorded_update_ids(
+        session=session, update_ids=[u.update_id for u in updates]
+    )
+    applications = await repo.lock_applications(
+        session=session, application_ids={u.application_id for u in updates}
+    )
+    held_back: set[uuid.UUID] = set()
+    outcomes = []
+    for update in updates:
+        application = applications.get(update.application_id)
+        if update.update_id in seen:
+            outcomes.append(
+                LoanStatusUpdateOutcome(update_id=update.update_id, outcome="duplicate")
+            )
+            continue
+        if update.application_id in held_back:
+            outcomes.append(
+                LoanStatusUpdateOutcome(
+                    update_id=update.update_id,
+                    outcome="skipped",
+                    detail="an earlier update of this application was refused",
+                )
+            )
+            continue
+        refusal = _refusal(application, update)
+        if refusal is not None:
+            held_back.add(update.application_id)
+            outcomes.append(refusal)
+            continue
+        assert application is not None
+        event = transition(
+            application,
+            ApplicationStatus(update.status),
+            actor=principal.actor,
+            reason=update.reason_zh,
+        )
         event.update_id = update.update_id
         event.details = {
             **update.details,
@@ -523,27 +590,33 @@ async def apply_loan_update(
             **({"bank_code": update.bank_code} if update.bank_code else {}),
             "occurred_at": update.occurred_at.isoformat(),
         }
-        try:
-            async with session.begin_nested():
-                session.add(event)
-                await session.flush()
-        except IntegrityError:
-            # The same update, delivered twice at once: the other delivery recorded it.
-            await session.refresh(application)
-            public = await get_application(
-                session=session, principal=principal, application_id=application_id
-            )
-            return public, False
+        session.add(event)
+        seen.add(update.update_id)
+        outcomes.append(LoanStatusUpdateOutcome(update_id=update.update_id, outcome="applied"))
         log.info(
             "application.loan_update",
-            application_id=str(application_id),
-            status=target.value,
+            application_id=str(update.application_id),
+            status=update.status,
             update_id=str(update.update_id),
         )
-        changed = True
-    else:
-        changed = False
-    public = await get_application(
-        session=session, principal=principal, application_id=application_id
-    )
-    return public, changed
+    await session.flush()
+    return outcomes
+
+
+def _refusal(
+    application: Application | None, update: LoanStatusUpdateFor
+) -> LoanStatusUpdateOutcome | None:
+    def refused(slug: str, detail: str) -> LoanStatusUpdateOutcome:
+        return LoanStatusUpdateOutcome(
+            update_id=update.update_id, outcome="refused", problem_type=slug, detail=detail
+        )
+
+    if application is None:
+        return refused(ApplicationNotFound.slug, f"没有编号为 {update.application_id} 的申请")
+    try:
+        check_transition(ApplicationStatus(application.status), ApplicationStatus(update.status))
+    except ValueError:
+        return refused(TransitionNotAllowed.slug, f"未知的申请状态 {update.status}")
+    except TransitionNotAllowed as error:
+        return refused(TransitionNotAllowed.slug, error.detail)
+    return None

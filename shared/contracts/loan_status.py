@@ -7,7 +7,7 @@ follows the loan. ``update_id`` makes a redelivered update a no-op.
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,3 +22,29 @@ class LoanStatusUpdate(BaseModel):
     batch_id: uuid.UUID | None = None
     bank_code: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class LoanStatusUpdateFor(LoanStatusUpdate):
+    """One update of a batch: which application it is for."""
+
+    application_id: uuid.UUID
+
+
+class LoanStatusUpdateBatch(BaseModel):
+    """Updates applied in the order given; a refused one holds back the later ones of the
+    same application (``skipped``), so an application's history never skips a step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    updates: list[LoanStatusUpdateFor] = Field(min_length=1, max_length=500)
+
+
+class LoanStatusUpdateOutcome(BaseModel):
+    update_id: uuid.UUID
+    outcome: Literal["applied", "duplicate", "refused", "skipped"]
+    problem_type: str | None = None
+    detail: str | None = None
+
+
+class LoanStatusUpdateBatchResult(BaseModel):
+    results: list[LoanStatusUpdateOutcome]

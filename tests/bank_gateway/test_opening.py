@@ -182,6 +182,63 @@ async def test_loan_updates_reach_intake_once_and_only_from_the_gateway(desk: De
     assert impossible.status_code == 409
 
 
+async def test_loan_updates_in_a_batch_are_applied_in_order_each_on_its_own(desk: Desk) -> None:
+    a, b = await desk.eligible_applications(2)
+
+    def update(application_id: str, status: str, update_id: str | None = None) -> dict:
+        return {
+            "application_id": application_id,
+            "update_id": update_id or str(uuid.uuid4()),
+            "status": status,
+            "occurred_at": "2026-11-25T08:00:00Z",
+            "reason_zh": f"变为 {status}",
+        }
+
+    allocated_a = update(a, "allocated")
+    updates = [
+        allocated_a,
+        update(b, "approved"),  # not allowed from eligible: refused …
+        update(b, "allocated"),  # … and b's later ones held back, to come again in order
+        update(a, "approved"),
+        allocated_a,  # the same update twice in one batch: applied once
+    ]
+    gateway = desk.tokens.header(desk.tokens.service("bank_gateway"))
+    response = await desk.intake.client.post(
+        "/v1/applications/loan-updates", json={"updates": updates}, headers=gateway
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == [
+        "applied",
+        "refused",
+        "skipped",
+        "applied",
+        "duplicate",
+    ]
+    assert results[1]["problem_type"] == "transition-not-allowed"
+    assert [h["to_status"] for h in (await application_status(desk, a))["history"]][-2:] == [
+        "allocated",
+        "approved",
+    ]
+    assert (await application_status(desk, b))["status"] == "eligible"
+    again = await desk.intake.client.post(
+        "/v1/applications/loan-updates", json={"updates": [updates[2]]}, headers=gateway
+    )
+    assert again.json()["results"][0]["outcome"] == "applied"
+    unknown = await desk.intake.client.post(
+        "/v1/applications/loan-updates",
+        json={"updates": [update(str(uuid.uuid4()), "allocated")]},
+        headers=gateway,
+    )
+    assert unknown.json()["results"][0]["problem_type"] == "application-not-found"
+    other_service = desk.tokens.header(desk.tokens.service("guarantee"))
+    assert (
+        await desk.intake.client.post(
+            "/v1/applications/loan-updates", json={"updates": updates}, headers=other_service
+        )
+    ).status_code == 403
+
+
 async def test_pending_deliveries_survive_a_restart(desk: Desk, gateway_db: str, keys_dir) -> None:
     from services.bank_gateway.config import Settings
     from services.bank_gateway.main import create_app
