@@ -1,7 +1,9 @@
-"""The raw baseline: Starlette + asyncpg, one JSON body in, one row inserted, 201 out.
+"""The raw baseline: Starlette + asyncpg, one JSON body in, one row inserted.
 
-It is what the intake endpoint would cost with no framework, validation, ORM, history,
-idempotency or outbox — the ratio against it is the price of all of those.
+``POST /rows`` is what intake's submission would cost with no framework, validation, ORM,
+history, idempotency or outbox; ``POST /events`` is what a bank callback would cost with
+no token, signature, replay check, ledger or outbox. The ratio against them is the price
+of all of those.
 """
 
 import json
@@ -27,6 +29,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             " id bigserial PRIMARY KEY, uscc text NOT NULL, amount_fen bigint NOT NULL,"
             " body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
         )
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS baseline_events ("
+            " id bigserial PRIMARY KEY, event_key text NOT NULL, loan_id text NOT NULL,"
+            " body jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
+        )
     yield
     await app.state.pool.close()
 
@@ -43,4 +50,18 @@ async def insert(request: Request) -> JSONResponse:
     return JSONResponse({"id": row_id}, status_code=201)
 
 
-app = Starlette(routes=[Route("/rows", insert, methods=["POST"])], lifespan=lifespan)
+async def event(request: Request) -> JSONResponse:
+    body = await request.json()
+    await request.app.state.pool.execute(
+        "INSERT INTO baseline_events (event_key, loan_id, body) VALUES ($1, $2, $3)",
+        request.headers.get("webhook-id", ""),
+        body["data"]["loan_id"],
+        json.dumps(body),
+    )
+    return JSONResponse({"id": request.headers.get("webhook-id"), "status": "applied"})
+
+
+app = Starlette(
+    routes=[Route("/rows", insert, methods=["POST"]), Route("/events", event, methods=["POST"])],
+    lifespan=lifespan,
+)

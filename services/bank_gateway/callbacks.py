@@ -8,8 +8,11 @@ change of a loan's state is also queued for loan_intake (the SME's status page).
 """
 
 import json
+import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +47,7 @@ from services.bank_gateway.risk import IN_DEFAULT, suspend_if_over
 from shared.clock import utcnow
 from shared.contracts.claims import ClaimDecision, ClaimRequest, RecoveryReport, RecoveryShare
 from shared.contracts.guarantee import GuaranteeFiling
-from shared.errors import problem_type
+from shared.errors import Unauthenticated, problem_type
 from shared.money import from_fen, to_fen
 
 # Deliveries to write, as rows: inserted in one statement once the events are applied.
@@ -58,21 +61,88 @@ _REFUSAL_STATUS = {
 }
 
 
-async def verify_signature(
-    *, session: AsyncSession, bank: PartnerBank, body: bytes, headers: Mapping[str, str]
-) -> None:
-    """Standard Webhooks: HMAC over ``{id}.{timestamp}.{raw body}`` with any valid secret,
-    timestamp within ±5 minutes. Anything wrong — forged, stale, malformed — is a 401."""
-    secrets = await repo.valid_signing_secrets(session=session, bank_ids=[bank.id], now=utcnow())
+@dataclass(frozen=True)
+class CallerBank:
+    """A bank as its callbacks need it."""
+
+    id: uuid.UUID
+    code: str
+    active: bool
+    secrets: tuple[tuple[str, datetime | None], ...]  # (secret, retires at)
+
+    def valid_secrets(self, now: datetime) -> list[str]:
+        return [secret for secret, retires in self.secrets if retires is None or retires > now]
+
+
+class CallerBanks:
+    """Banks and their signing secrets, kept a few seconds: two queries less per callback.
+
+    A signature that fails against the kept secrets is checked once more against fresh ones,
+    so a rotation counts at once; a secret's retirement is checked against the clock; only
+    deactivating a bank takes up to ``ttl_seconds`` to be seen."""
+
+    def __init__(self, ttl_seconds: float = 10.0) -> None:
+        self._ttl = ttl_seconds
+        self._kept: dict[str, tuple[float, CallerBank | None]] = {}
+
+    async def get(
+        self, session: AsyncSession, code: str, *, fresh: bool = False
+    ) -> CallerBank | None:
+        kept = self._kept.get(code)
+        if kept is not None and not fresh and kept[0] > time.monotonic():
+            return kept[1]
+        bank = await repo.get_bank_by_code(session=session, code=code)
+        found = None
+        if bank is not None:
+            secrets = await repo.valid_signing_secrets(
+                session=session, bank_ids=[bank.id], now=utcnow()
+            )
+            found = CallerBank(
+                id=bank.id,
+                code=bank.code,
+                active=bank.active,
+                secrets=tuple((s.secret, s.retires_at) for s in secrets),
+            )
+        self._kept[code] = (time.monotonic() + self._ttl, found)
+        return found
+
+
+# Where only a bank's id and code are needed: the one that called, or one read to notify.
+AnyBank = PartnerBank | CallerBank
+
+
+def _signature_holds(bank: CallerBank, body: bytes, headers: Mapping[str, str]) -> bool:
     wanted = {
         k: headers.get(k, "") for k in ("webhook-id", "webhook-timestamp", "webhook-signature")
     }
-    for secret in secrets:
+    for secret in bank.valid_secrets(utcnow()):
         try:
-            Webhook(secret.secret).verify(body, wanted, json_parse=False)
+            Webhook(secret).verify(body, wanted, json_parse=False)
         except Exception:  # noqa: S112 - malformed headers raise several types
             continue
-        return
+        return True
+    return False
+
+
+async def verify_signature(
+    *,
+    session: AsyncSession,
+    banks: CallerBanks,
+    code: str,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> CallerBank:
+    """The calling bank, once its Standard Webhooks signature holds: HMAC over
+    ``{id}.{timestamp}.{raw body}`` with any valid secret, timestamp within ±5 minutes.
+    Anything wrong — forged, stale, malformed — is a 401."""
+    bank = await banks.get(session, code)
+    if bank is not None and bank.active and _signature_holds(bank, body, headers):
+        return bank
+    bank = await banks.get(session, code, fresh=True)  # rotated a moment ago?
+    if bank is None or not bank.active:
+        raise Unauthenticated("该银行不存在或已停用")
+    if _signature_holds(bank, body, headers):
+        return bank
     raise SignatureInvalid(
         "签名无效、已过期或缺失 (webhook-id / webhook-timestamp / webhook-signature)"
     )
@@ -171,7 +241,7 @@ def _update_text(event_type: str, data: Any, loan: BatchLoan) -> tuple[str, dict
 
 def _apply_to_loan(
     out: Outbox,
-    bank: PartnerBank,
+    bank: AnyBank,
     batch: Batch,
     loan: BatchLoan,
     record: ReceivedEvent,
@@ -247,7 +317,7 @@ def _to_guarantee(out: Outbox, loan: BatchLoan, kind: str, body: BaseModel) -> N
 
 def _to_intake(
     out: Outbox,
-    bank: PartnerBank,
+    bank: AnyBank,
     loan: BatchLoan,
     event_type: str,
     reason: str,
@@ -288,7 +358,7 @@ def _outcome(record: ReceivedEvent) -> EventOutcome:
 
 
 async def ingest(
-    *, session: AsyncSession, bank: PartnerBank, key: str, event: dict[str, Any]
+    *, session: AsyncSession, bank: AnyBank, key: str, event: dict[str, Any]
 ) -> EventOutcome:
     """Record and apply one event; the same key again returns the first outcome."""
     [outcome] = await ingest_many(session=session, bank=bank, items=[(key, event)])
@@ -296,7 +366,7 @@ async def ingest(
 
 
 async def ingest_many(
-    *, session: AsyncSession, bank: PartnerBank, items: Sequence[tuple[str, dict[str, Any]]]
+    *, session: AsyncSession, bank: AnyBank, items: Sequence[tuple[str, dict[str, Any]]]
 ) -> list[EventOutcome]:
     """Record and apply events in order, each on its own; one answer per item.
 
@@ -333,7 +403,7 @@ class _Parsed:
 
 
 async def _ingest_many(
-    session: AsyncSession, bank: PartnerBank, items: Sequence[tuple[str, dict[str, Any]]]
+    session: AsyncSession, bank: AnyBank, items: Sequence[tuple[str, dict[str, Any]]]
 ) -> list[EventOutcome]:
     keys = list(dict.fromkeys(key for key, _ in items))
     answers = {
@@ -350,9 +420,8 @@ async def _ingest_many(
         pending_keys.add(key)
         fresh.append((key, event, _Parsed(event)))
     loan_ids = {p.loan_id for _, _, p in fresh if p.loan_id is not None}
-    loans = await repo.lock_loans(session=session, loan_ids=loan_ids)
-    batches = await repo.batches_by_id(
-        session=session, batch_ids={x.batch_id for x in loans.values()}
+    loans, batches, waiting = await repo.lock_loans_with_batches(
+        session=session, loan_ids=loan_ids
     )
     mine = {
         i: loan
@@ -361,7 +430,7 @@ async def _ingest_many(
     }
     defaults_in: set[uuid.UUID] = set()
     held: dict[uuid.UUID, list[ReceivedEvent]] = {i: [] for i in mine}
-    for record in await repo.held_events_of(session=session, loan_ids=set(mine)):
+    for record in await repo.held_events_of(session=session, loan_ids=waiting & set(mine)):
         held[record.loan_id].append(record)  # type: ignore[index]
 
     out: Outbox = []
@@ -409,7 +478,7 @@ async def _ingest_many(
 
 def _decide_and_apply(
     out: Outbox,
-    bank: PartnerBank,
+    bank: AnyBank,
     batch: Batch,
     loan: BatchLoan,
     record: ReceivedEvent,
@@ -449,7 +518,7 @@ def _decide_and_apply(
 
 def _release_held(
     out: Outbox,
-    bank: PartnerBank,
+    bank: AnyBank,
     batch: Batch,
     loan: BatchLoan,
     waiting: list[ReceivedEvent],
@@ -488,7 +557,7 @@ def parse_body(body: bytes) -> Any:
 
 
 async def ingest_bulk(
-    *, session: AsyncSession, bank: PartnerBank, events: Sequence[dict[str, Any]]
+    *, session: AsyncSession, bank: AnyBank, events: Sequence[dict[str, Any]]
 ) -> list[EventOutcome]:
     return await ingest_many(
         session=session, bank=bank, items=[(str(event["id"]), event) for event in events]

@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
+from services.bank_gateway.callbacks import CallerBanks
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.outbox import DeliveryDispatcher
@@ -67,6 +68,7 @@ def create_app(
                 poll_seconds=settings.outbox_poll_seconds,
             )
             app.state.dispatcher = dispatcher
+            app.state.caller_banks = CallerBanks()
             if settings.run_outbox_worker:
                 dispatcher.start()
             try:

@@ -478,13 +478,16 @@ _SIGNED = {
 }
 
 
-async def _signed_body(request: Request, session: SessionDep, principal: BankDep) -> tuple:
-    bank = await repo_banks.get_bank_by_code(session=session, code=principal.tenant or "")
-    if bank is None or not bank.active:
-        raise Unauthenticated("该银行不存在或已停用")
+async def _signed_body(
+    request: Request, session: SessionDep, principal: BankDep
+) -> tuple[callback_service.CallerBank, bytes, str]:
     body = await request.body()
-    await callback_service.verify_signature(
-        session=session, bank=bank, body=body, headers=request.headers
+    bank = await callback_service.verify_signature(
+        session=session,
+        banks=request.app.state.caller_banks,
+        code=principal.tenant or "",
+        body=body,
+        headers=request.headers,
     )
     return bank, body, request.headers["webhook-id"]
 
