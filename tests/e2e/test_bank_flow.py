@@ -32,6 +32,34 @@ def until(check: Any, timeout: float = 30.0, every: float = 0.2) -> Any:
         time.sleep(every)
 
 
+class Receiver:
+    """The bank's webhook endpoint as a process of its own, which a test can stop."""
+
+    def __init__(self, port: int, secret: str) -> None:
+        self.port, self.secret = port, secret
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.bank_receiver", str(self.port)],
+            cwd=ROOT,
+            env={**os.environ, "BANK_SIGNING_SECRET": self.secret},
+        )
+        assert until(lambda: _up(self.url + "/events"), timeout=20), "bank receiver did not start"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def events(self, event_type: str) -> list[dict[str, Any]]:
+        received = httpx.get(self.url + "/events", timeout=5).json()
+        assert received["refused"] == 0, "a notification failed the bank's signature check"
+        return [e for e in received["events"] if e["type"] == event_type]
+
+
 @pytest.fixture
 def bank(stack: LocalStack, stack_tokens: Tokens) -> Iterator[dict[str, Any]]:
     """A registered partner bank whose webhook endpoint is a real process."""
@@ -49,18 +77,12 @@ def bank(stack: LocalStack, stack_tokens: Tokens) -> Iterator[dict[str, Any]]:
     )
     assert registered.status_code == 201, registered.text
     credentials = registered.json()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bank_receiver", str(port)],
-        cwd=ROOT,
-        env={**os.environ, "BANK_SIGNING_SECRET": credentials["signing_secret"]},
-    )
-    url = f"http://127.0.0.1:{port}"
-    assert until(lambda: _up(url + "/events"), timeout=20), "bank receiver did not start"
+    receiver = Receiver(port, credentials["signing_secret"])
+    receiver.start()
     try:
-        yield {"code": code, "url": url, **credentials}
+        yield {"code": code, "url": receiver.url, "receiver": receiver, **credentials}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        receiver.stop()
 
 
 def _up(url: str) -> bool:
@@ -87,18 +109,27 @@ def signed_post(url: str, token: str, secret: str, payload: Any) -> httpx.Respon
     )
 
 
-def test_batch_opened_to_a_real_bank_which_reports_back(
-    stack: LocalStack, stack_tokens: Tokens, bank: dict[str, Any]
-) -> None:
-    gateway, intake = stack.url("bank_gateway"), stack.url("loan_intake")
+def eligible(stack: LocalStack, stack_tokens: Tokens, count: int) -> list[tuple[str, str]]:
+    """(uscc, application id) of ``count`` applications submitted and found eligible."""
     applications = []
-    for _ in range(2):
+    for _ in range(count):
         uscc = make_uscc()
         response = submit(stack, stack_tokens, uscc)
         decided = wait_for_decision(stack, stack_tokens, uscc, response.headers["Location"])
         assert decided["status"] == "eligible"
         applications.append((uscc, decided["id"]))
+    return applications
 
+
+def open_batch(
+    stack: LocalStack,
+    stack_tokens: Tokens,
+    bank: dict[str, Any],
+    applications: list[tuple[str, str]],
+) -> tuple[str, dict[str, str]]:
+    """Drafted by alice, approved by carol, opened: (batch id, application → loan id as the
+    bank heard it in batch.opened)."""
+    gateway = stack.url("bank_gateway")
     alice = stack_tokens.header(stack_tokens.bureau("alice"))
     carol = stack_tokens.header(stack_tokens.bureau("carol", approver=True))
     today = shanghai_today()
@@ -129,32 +160,44 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
     assert httpx.post(base + "/submission", headers=alice, timeout=10).status_code == 200
     assert httpx.post(base + "/approval", headers=carol, timeout=10).status_code == 200
     assert httpx.post(base + "/opening", headers=alice, timeout=10).status_code == 200
-
-    def opened() -> Any:
-        events = httpx.get(bank["url"] + "/events", timeout=5).json()["events"]
-        return [e for e in events if e["type"] == "batch.opened"]
-
-    [notice] = until(opened)
-    assert httpx.get(bank["url"] + "/events", timeout=5).json()["refused"] == 0
+    [notice] = until(lambda: bank["receiver"].events("batch.opened"))
     loans = {loan["application_id"]: loan["loan_id"] for loan in notice["data"]["loans"]}
     assert set(loans) == {a for _, a in applications}
+    return batch["id"], loans
 
-    def status(uscc: str, application_id: str) -> str:
-        return httpx.get(
-            f"{intake}/v1/applications/{application_id}",
-            headers=stack_tokens.header(stack_tokens.sme(uscc)),
-            timeout=5,
-        ).json()["status"]
 
-    for uscc, application_id in applications:
-        assert until(lambda u=uscc, a=application_id: status(u, a) == "allocated")
-
-    token = httpx.post(
-        gateway + "/oauth/token",
+def bank_token(stack: LocalStack, bank: dict[str, Any]) -> str:
+    return httpx.post(
+        stack.url("bank_gateway") + "/oauth/token",
         data={"grant_type": "client_credentials"},
         auth=(bank["client_id"], bank["client_secret"]),
         timeout=10,
     ).json()["access_token"]
+
+
+def sme_status(stack: LocalStack, stack_tokens: Tokens, uscc: str, application_id: str) -> str:
+    return httpx.get(
+        f"{stack.url('loan_intake')}/v1/applications/{application_id}",
+        headers=stack_tokens.header(stack_tokens.sme(uscc)),
+        timeout=5,
+    ).json()["status"]
+
+
+def test_batch_opened_to_a_real_bank_which_reports_back(
+    stack: LocalStack, stack_tokens: Tokens, bank: dict[str, Any]
+) -> None:
+    gateway, intake = stack.url("bank_gateway"), stack.url("loan_intake")
+    applications = eligible(stack, stack_tokens, 2)
+    _, loans = open_batch(stack, stack_tokens, bank, applications)
+    today = shanghai_today()
+
+    def status(uscc: str, application_id: str) -> str:
+        return sme_status(stack, stack_tokens, uscc, application_id)
+
+    for uscc, application_id in applications:
+        assert until(lambda u=uscc, a=application_id: status(u, a) == "allocated")
+
+    token = bank_token(stack, bank)
     first, second = applications
     approved = {
         "approved_amount": "2000000.00",
@@ -208,3 +251,106 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
         timeout=5,
     ).json()["history"]
     assert "剩余本金 1800000.00 元" in history[-1]["reason"]
+
+
+def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
+    stack: LocalStack, stack_tokens: Tokens, bank: dict[str, Any]
+) -> None:
+    """The bank is down when the fund decides its claim; the gateway is SIGKILLed with the
+    notification pending; after both come back the bank gets claim.decided, once, signed."""
+    gateway = stack.url("bank_gateway")
+    applications = eligible(stack, stack_tokens, 2)
+    batch_id, loans = open_batch(stack, stack_tokens, bank, applications)
+    today = shanghai_today()
+    token = bank_token(stack, bank)
+    events = []
+    for loan in loans.values():
+        events += [
+            {
+                "id": f"{loan}-a",
+                "type": "loan.approved",
+                "data": {
+                    "loan_id": loan,
+                    "approved_amount": "2000000.00",
+                    "annual_interest_rate": "0.0385",
+                    "approved_on": today.isoformat(),
+                },
+            },
+            {
+                "id": f"{loan}-d",
+                "type": "loan.disbursed",
+                "data": {
+                    "loan_id": loan,
+                    "amount": "2000000.00",
+                    "disbursed_on": today.isoformat(),
+                    "maturity_on": (today + timedelta(days=365)).isoformat(),
+                },
+            },
+        ]
+    (uscc, application_id), _ = applications
+    loan = loans[application_id]
+    events += [
+        {
+            "id": f"{loan}-o",
+            "type": "loan.overdue",
+            "data": {"loan_id": loan, "overdue_principal": "2000000.00", "since": "2027-03-01"},
+        },
+        {
+            "id": f"{loan}-x",
+            "type": "loan.defaulted",
+            "data": {
+                "loan_id": loan,
+                "outstanding_principal": "2000000.00",
+                "interest_due": "20000.00",
+                "defaulted_on": "2027-06-01",
+            },
+        },
+    ]
+    bulk = signed_post(
+        gateway + "/v1/bank/events/bulk", token, bank["signing_secret"], {"events": events}
+    )
+    assert bulk.json()["applied"] == len(events), bulk.text
+
+    receiver: Receiver = bank["receiver"]
+    receiver.stop()
+    claim = signed_post(
+        gateway + "/v1/bank/events",
+        token,
+        bank["signing_secret"],
+        {
+            "type": "claim.submitted",
+            "data": {
+                "loan_id": loan,
+                "outstanding_principal": "2000000.00",
+                "interest_due": "20000.00",
+                "submitted_on": "2027-06-05",
+            },
+        },
+    )
+    assert claim.status_code == 200, claim.text
+    staff = stack_tokens.header(stack_tokens.bureau("alice"))
+
+    def decided_but_not_delivered() -> bool:
+        risk = httpx.get(f"{gateway}/v1/batches/{batch_id}/risk", headers=staff, timeout=5)
+        pending = httpx.get(
+            f"{gateway}/v1/deliveries?status=pending&bank={bank['code']}", headers=staff, timeout=5
+        ).json()["items"]
+        return risk.json()["compensation_paid"] != "0.00" and any(
+            d["event_type"] == "claim.decided" and d["attempts"] > 0 for d in pending
+        )
+
+    assert until(decided_but_not_delivered), "the fund's decision did not wait for the bank"
+    stack.stop("bank_gateway", kill=True)  # SIGKILL, the notification still pending
+    stack.start("bank_gateway")
+    receiver.start()
+
+    [decided] = until(lambda: receiver.events("claim.decided"), timeout=30)
+    # 4,000,000 guaranteed × 5 % = 200,000: the 80 % claim on 2,000,000 + interest (20,000
+    # due, counted for at most 90 days at 3.85 %: 19,250) is paid up to the ceiling only.
+    assert decided["data"]["loan_id"] == loan
+    assert decided["data"]["outcome"] == "partially_paid"
+    assert (decided["data"]["claimable"], decided["data"]["payout"]) == ("1615400.00", "200000.00")
+    assert "不予代偿" in decided["data"]["reasons"][-1]["message_zh"]
+    assert until(lambda: sme_status(stack, stack_tokens, uscc, application_id) == "compensated")
+    time.sleep(1)  # a second delivery, if there were one, would have arrived by now
+    assert len(receiver.events("claim.decided")) == 1
