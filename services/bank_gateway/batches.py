@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway import repository as repo
+from services.bank_gateway.callbacks import decline_unapproved
 from services.bank_gateway.clients import (
     GuaranteeClient,
     GuaranteeUnavailable,
@@ -617,6 +618,39 @@ async def send_back(
 
 async def risk(*, session: AsyncSession, principal: Principal, batch_id: uuid.UUID) -> BatchRisk:
     return await risk_figures(session, await _load(session, principal, batch_id))
+
+
+async def close(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID, reason: str
+) -> BatchPublic:
+    """Close an open or suspended batch for good (a bureau approver): no allocations or
+    approvals any more; loans the bank has not approved are declined and their quota given
+    back; approved loans live on (repayments, claims, recoveries)."""
+    require_approve_permission(principal, "关闭批次")
+    batch = await _load(session, principal, batch_id, lock=True)
+    if batch.status not in (BatchStatus.OPEN, BatchStatus.SUSPENDED):
+        raise BatchStateConflict("只有已开放或已暂停的批次可以关闭")
+    bank = await repo.get_bank(session=session, bank_id=batch.bank_id)
+    assert bank is not None
+    declined = await decline_unapproved(session=session, bank=bank, batch=batch, reason=reason)
+    batch.allocated_fen -= sum(loan.amount_fen for loan in declined)
+    batch.status = BatchStatus.CLOSED
+    batch.updated_at = utcnow()
+    repo.add(
+        session,
+        Delivery(
+            kind=DeliveryKind.WEBHOOK,
+            event_type="batch.closed",
+            bank_id=batch.bank_id,
+            payload={
+                "batch_id": str(batch.id),
+                "reason": reason,
+                "declined_loans": [str(loan.id) for loan in declined],
+            },
+        ),
+    )
+    await _audit(session, principal, "batch.closed", batch, reason=reason, declined=len(declined))
+    return await _present(session, batch)
 
 
 async def reopen(

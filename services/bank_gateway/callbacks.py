@@ -420,9 +420,7 @@ async def _ingest_many(
         pending_keys.add(key)
         fresh.append((key, event, _Parsed(event)))
     loan_ids = {p.loan_id for _, _, p in fresh if p.loan_id is not None}
-    loans, batches, waiting = await repo.lock_loans_with_batches(
-        session=session, loan_ids=loan_ids
-    )
+    loans, batches, waiting = await repo.lock_loans_with_batches(session=session, loan_ids=loan_ids)
     mine = {
         i: loan
         for i, loan in loans.items()
@@ -635,3 +633,39 @@ async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -
         payload=share.model_dump(mode="json"),
     )
     await repo.insert_deliveries(session=session, rows=[notice])
+
+
+async def decline_unapproved(
+    *, session: AsyncSession, bank: PartnerBank, batch: Batch, reason: str
+) -> list[BatchLoan]:
+    """The batch is closing: loans the bank has not approved are declined, the SME told, and
+    events held for them refused (they can never apply now). The loans declined."""
+    loans = [
+        loan
+        for loan in await repo.loans_of_batch(session=session, batch_id=batch.id)
+        if loan.state == LoanState.ALLOCATED
+    ]
+    if not loans:
+        return []
+    locked = await repo.lock_loans(session=session, loan_ids={loan.id for loan in loans})
+    waiting: dict[uuid.UUID, list[ReceivedEvent]] = {i: [] for i in locked}
+    for record in await repo.held_events_of(session=session, loan_ids=set(locked)):
+        waiting[record.loan_id].append(record)  # type: ignore[index]
+    out: Outbox = []
+    declined = []
+    for loan in locked.values():
+        if loan.state != LoanState.ALLOCATED:
+            continue  # approved meanwhile
+        loan.state, loan.last_event_at = LoanState.DECLINED.value, utcnow()
+        declined.append(loan)
+        _to_intake(
+            out,
+            bank,
+            loan,
+            "batch.closed",
+            f"批次已关闭，银行未审批：{reason}",
+            {"reason": reason},
+        )
+        _release_held(out, bank, batch, loan, waiting[loan.id])
+    await repo.insert_deliveries(session=session, rows=out)
+    return declined

@@ -295,6 +295,14 @@ class BatchCreate(BaseModel):
     )
 
 
+class BatchClosing(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[str, StringConstraints(min_length=2, max_length=500)] = Field(
+        description="关闭原因, shown to the bank and to SMEs whose loans were not approved"
+    )
+
+
 class BatchPublic(BaseModel):
     id: uuid.UUID
     bank_code: str

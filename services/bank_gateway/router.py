@@ -49,6 +49,7 @@ from services.bank_gateway.models import (
     AutoAllocationRequest,
     AutoAllocationResult,
     BankCredentials,
+    BatchClosing,
     BatchCreate,
     BatchLoanPage,
     BatchPage,
@@ -651,6 +652,29 @@ async def reopen_batch(
     if dispatcher is not None:
         background.add_task(dispatcher.wake)
     return reopened
+
+
+@batches.post(
+    "/{batch_id}/closing",
+    response_model=BatchPublic,
+    responses=problem_responses(*_AUTH, *_STATE, ApprovePermissionRequired),
+)
+async def close_batch(
+    batch_id: uuid.UUID,
+    payload: BatchClosing,
+    session: SessionDep,
+    principal: BureauDep,
+    dispatcher: DispatcherDep,
+    background: BackgroundTasks,
+) -> BatchPublic:
+    """Close an open or suspended batch (bureau approver): loans not yet approved are
+    declined, the bank is told (`batch.closed`); approved loans live on."""
+    closed = await batch_service.close(
+        session=session, principal=principal, batch_id=batch_id, reason=payload.reason
+    )
+    if dispatcher is not None:
+        background.add_task(dispatcher.wake)
+    return closed
 
 
 @reconciliations.post(

@@ -2,7 +2,7 @@
 
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.test_callbacks import APPROVED, DISBURSED, bank_with_loans, event
-from tests.bank_gateway.test_opening import staff
+from tests.bank_gateway.test_opening import application_status, staff
 
 
 async def test_a_default_past_the_line_suspends_the_batch_until_reopened(desk: Desk) -> None:
@@ -62,3 +62,40 @@ async def test_a_default_past_the_line_suspends_the_batch_until_reopened(desk: D
     assert approved.status_code == 200
     other_bank = desk.tokens.header(desk.tokens.bank("srcb"))
     assert (await desk.gateway.get(risk_url, headers=other_bank)).status_code == 404
+
+
+async def test_closing_a_batch_declines_what_the_bank_has_not_approved(desk: Desk) -> None:
+    bank, loans = await bank_with_loans(desk, 2)
+    approved, waiting = (loan["loan_id"] for loan in loans)
+    await bank.send(event("loan.approved", approved, **APPROVED))
+    early = await bank.send(event("loan.disbursed", waiting, **DISBURSED))
+    assert early.status_code == 202  # held: not approved yet
+    batches = await desk.gateway.get(f"/v1/batches?bank={bank.code}", headers=staff(desk, "bob"))
+    [batch] = batches.json()["items"]
+    url = f"/v1/batches/{batch['id']}/closing"
+    reason = {"reason": "额度期满"}
+    assert (
+        await desk.gateway.post(url, json=reason, headers=staff(desk, "bob"))
+    ).status_code == 403
+    closed = await desk.gateway.post(url, json=reason, headers=staff(desk, "carol", approver=True))
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["status"], closed.json()["allocated"]) == ("closed", "2000000.00")
+    again = await desk.gateway.post(url, json=reason, headers=staff(desk, "carol", approver=True))
+    assert again.json()["type"] == "/problems/batch-state-conflict"
+
+    late = await bank.send(event("loan.approved", waiting, **APPROVED))
+    assert (late.status_code, late.json()["type"]) == (409, "/problems/event-not-applicable")
+    lives_on = await bank.send(event("loan.disbursed", approved, **DISBURSED))
+    assert lives_on.status_code == 200
+    await desk.deliver()
+    [notice] = desk.bank.of_type("batch.closed")
+    assert notice["data"]["declined_loans"] == [waiting]
+    application = await application_status(desk, loans[1]["application_id"])
+    assert application["status"] == "declined"
+    assert "批次已关闭" in application["history"][-1]["reason"]
+    reconciliation = await desk.gateway.post(
+        "/v1/bank/reconciliations",
+        json={"as_of": "2026-12-01", "loans": []},
+        headers={"Authorization": f"Bearer {bank.token}"},
+    )
+    assert reconciliation.json()["waiting_events"] == {}  # the held disbursal was refused
