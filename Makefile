@@ -6,7 +6,7 @@ VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test lint fmt check-lock e2e unit bench bench-policy clean
+.PHONY: install run test lint fmt check-lock e2e unit bench bench-policy bench-callbacks clean
 
 $(UV):
 	$(PY) -m venv .tools
@@ -49,6 +49,11 @@ bench-policy: install
 	$(VENV_PY) -m bench.policy_engines
 	$(VENV_PY) -m bench.assess_speed
 	$(VENV_PY) -m bench.whatif_load
+
+## make bench-callbacks: 10,000 signed bank events in bulk, single callbacks at 32 connections
+bench-callbacks: install
+	$(VENV_PY) -m bench.callbacks_load
+	$(VENV_PY) -m bench.callbacks_single
 
 clean:
 	rm -rf var .pytest_cache .hypothesis

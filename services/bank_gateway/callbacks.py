@@ -432,12 +432,11 @@ async def _ingest_many(
         held[record.loan_id].append(record)  # type: ignore[index]
 
     out: Outbox = []
-    now = utcnow()
     for key, event, parsed in fresh:
         record = ReceivedEvent(
             # Given, not defaulted: pydantic inspects a default factory's signature per call.
             id=uuid.uuid4(),
-            received_at=now,
+            received_at=repo.strictly_later(),
             bank_id=bank.id,
             event_key=key,
             event_type=str(event.get("type", ""))[:50],

@@ -204,8 +204,10 @@ class DeliveryDispatcher:
             finished = {rows[0].id: outcomes} | {r.id: self._again(r, outcomes) for r in rows[1:]}
         else:
             results = LoanStatusUpdateBatchResult.model_validate_json(answer).results
+            # One time for the batch: rows delivered alike are finished in one statement.
+            answered_at = self._clock()
             finished = {
-                r.id: self._intake_outcome(r, result)
+                r.id: self._intake_outcome(r, result, answered_at)
                 for r, result in zip(rows, results, strict=True)
             }
         async with self._sessionmaker() as session, session.begin():
@@ -219,9 +221,11 @@ class DeliveryDispatcher:
         error, status_code = outcome.get("last_error") or "", outcome.get("last_status_code")
         return self._retry(row, error, status_code, self._intake_backoff, window=False)
 
-    def _intake_outcome(self, row: Delivery, result: LoanStatusUpdateOutcome) -> dict[str, Any]:
+    def _intake_outcome(
+        self, row: Delivery, result: LoanStatusUpdateOutcome, now: datetime
+    ) -> dict[str, Any]:
         if result.outcome in ("applied", "duplicate"):
-            return self._delivered(row, 201 if result.outcome == "applied" else 200)
+            return self._delivered(row, 201 if result.outcome == "applied" else 200, now)
         if result.outcome == "skipped":
             return self._retry(
                 row, result.detail or "skipped", 409, self._intake_backoff, window=False
@@ -238,7 +242,7 @@ class DeliveryDispatcher:
             "status": DeliveryStatus.FAILED,
             "last_status_code": 404 if result.problem_type == "application-not-found" else 409,
             "last_error": (result.detail or "")[:2000],
-            "ended_at": self._clock(),
+            "ended_at": now,
             "lease_until": None,
         }
 
@@ -296,10 +300,12 @@ class DeliveryDispatcher:
             "lease_until": None,
         }
 
-    def _delivered(self, row: Delivery, status_code: int) -> dict[str, Any]:
+    def _delivered(
+        self, row: Delivery, status_code: int, now: datetime | None = None
+    ) -> dict[str, Any]:
         DELIVERIES.labels(row.kind, "delivered").inc()
         log.info("outbox.delivered", delivery_id=str(row.id), event_type=row.event_type)
-        now = self._clock()
+        now = now or self._clock()
         return {
             "status": DeliveryStatus.DELIVERED,
             "last_status_code": status_code,

@@ -275,9 +275,10 @@ async def finish_delivery(*, session: AsyncSession, delivery_id: uuid.UUID, **va
 _last_created = datetime.min.replace(tzinfo=UTC)
 
 
-def _strictly_later() -> datetime:
-    # A loan's rows are delivered in created_at order: two made in the same microsecond
-    # would fall back to the (random) id and could swap.
+def strictly_later() -> datetime:
+    """Now, but after every time this process handed out before. Outbox rows are delivered,
+    and held events released, in time order: two stamped in the same microsecond would fall
+    back to their (random) ids and could swap."""
     global _last_created
     _last_created = max(utcnow(), _last_created + timedelta(microseconds=1))
     return _last_created
@@ -292,7 +293,7 @@ def delivery_row(
     application_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """A new outbox row with every column given, for :func:`insert_deliveries`."""
-    now = _strictly_later()
+    now = strictly_later()
     return {
         "id": uuid.uuid4(),
         "kind": kind,
