@@ -97,3 +97,23 @@ async def test_unknown_route_and_method_are_problems(
     wrong = await client.delete("/healthz")
     assert wrong.status_code == 405
     assert wrong.json()["type"] == "/problems/method-not-allowed"
+
+
+async def test_the_gateway_documents_every_notification_a_bank_receives(
+    gateway_client: httpx.AsyncClient,
+) -> None:
+    schema = (await gateway_client.get("/openapi.json")).json()
+    assert set(schema["webhooks"]) == {
+        "batch.opened",
+        "batch.loans_added",
+        "batch.suspended",
+        "batch.reopened",
+        "batch.closed",
+        "claim.decided",
+        "recovery.shared",
+    }
+    body = schema["webhooks"]["claim.decided"]["post"]["requestBody"]["content"]
+    notice = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    envelope = schema["components"]["schemas"][notice]
+    assert set(envelope["required"]) == {"type", "timestamp", "data"}
+    assert "Standard Webhooks" in schema["webhooks"]["claim.decided"]["post"]["description"]

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.bank_gateway import notices
 from services.bank_gateway import repository as repo
 from services.bank_gateway.callbacks import decline_unapproved
 from services.bank_gateway.clients import (
@@ -302,10 +303,12 @@ async def allocate(
                 kind=DeliveryKind.WEBHOOK,
                 event_type="batch.loans_added",
                 bank_id=bank.id,
-                payload={
-                    "batch_id": str(batch.id),
-                    "loans": [_loan_notice(loan) for loan in new_loans],
-                },
+                payload=notices.payload(
+                    "batch.loans_added",
+                    notices.BatchLoansAdded(
+                        batch_id=batch.id, loans=[_loan_notice(loan) for loan in new_loans]
+                    ),
+                ),
             ),
         )
         for loan in new_loans:
@@ -532,16 +535,16 @@ async def approve(
     return await _present(session, batch)
 
 
-def _loan_notice(loan: BatchLoan) -> dict[str, object]:
-    return {
-        "loan_id": str(loan.id),
-        "application_id": str(loan.application_id),
-        "enterprise_uscc": loan.enterprise_uscc,
-        "enterprise_name": loan.enterprise_name,
-        "amount": str(from_fen(loan.amount_fen)),
-        "term_months": loan.term_months,
-        "terms": loan.terms,
-    }
+def _loan_notice(loan: BatchLoan) -> notices.LoanNotice:
+    return notices.LoanNotice(
+        loan_id=loan.id,
+        application_id=loan.application_id,
+        enterprise_uscc=loan.enterprise_uscc,
+        enterprise_name=loan.enterprise_name,
+        amount=from_fen(loan.amount_fen),
+        term_months=loan.term_months,
+        terms=loan.terms,
+    )
 
 
 def _allocated_update(batch: Batch, bank: PartnerBank, loan: BatchLoan) -> Delivery:
@@ -583,16 +586,19 @@ async def open_batch(
             kind=DeliveryKind.WEBHOOK,
             event_type="batch.opened",
             bank_id=bank.id,
-            payload={
-                "batch_id": str(batch.id),
-                "name": batch.name,
-                "quota": str(from_fen(batch.quota_fen)),
-                "allocated": str(from_fen(batch.allocated_fen)),
-                "valid_from": batch.valid_from.isoformat(),
-                "valid_to": batch.valid_to.isoformat(),
-                "policy_version_id": str(batch.policy_version_id),
-                "loans": [_loan_notice(loan) for loan in loans],
-            },
+            payload=notices.payload(
+                "batch.opened",
+                notices.BatchOpened(
+                    batch_id=batch.id,
+                    name=batch.name,
+                    quota=from_fen(batch.quota_fen),
+                    allocated=from_fen(batch.allocated_fen),
+                    valid_from=batch.valid_from,
+                    valid_to=batch.valid_to,
+                    policy_version_id=batch.policy_version_id,
+                    loans=[_loan_notice(loan) for loan in loans],
+                ),
+            ),
         ),
     )
     for loan in loans:
@@ -642,11 +648,14 @@ async def close(
             kind=DeliveryKind.WEBHOOK,
             event_type="batch.closed",
             bank_id=batch.bank_id,
-            payload={
-                "batch_id": str(batch.id),
-                "reason": reason,
-                "declined_loans": [str(loan.id) for loan in declined],
-            },
+            payload=notices.payload(
+                "batch.closed",
+                notices.BatchClosed(
+                    batch_id=batch.id,
+                    reason=reason,
+                    declined_loans=[loan.id for loan in declined],
+                ),
+            ),
         ),
     )
     await _audit(session, principal, "batch.closed", batch, reason=reason, declined=len(declined))
@@ -670,7 +679,10 @@ async def reopen(
             kind=DeliveryKind.WEBHOOK,
             event_type="batch.reopened",
             bank_id=batch.bank_id,
-            payload={"batch_id": str(batch.id), "loss_rate": str(figures.loss_rate)},
+            payload=notices.payload(
+                "batch.reopened",
+                notices.BatchReopened(batch_id=batch.id, loss_rate=figures.loss_rate),
+            ),
         ),
     )
     await _audit(session, principal, "batch.reopened", batch, loss_rate=str(figures.loss_rate))

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
+from services.bank_gateway import notices
 from services.bank_gateway import repository as repo
 from services.bank_gateway.exceptions import SignatureInvalid
 from services.bank_gateway.ledger import (
@@ -584,7 +585,7 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
             kind=DeliveryKind.WEBHOOK,
             event_type="claim.decided",
             bank_id=bank.id,
-            payload=decision.model_dump(mode="json"),
+            payload=notices.payload("claim.decided", decision),
         )
     ]
     if payout > 0:
@@ -629,7 +630,7 @@ async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -
         kind=DeliveryKind.WEBHOOK,
         event_type="recovery.shared",
         bank_id=batch.bank_id,
-        payload=share.model_dump(mode="json"),
+        payload=notices.payload("recovery.shared", share),
     )
     await repo.insert_deliveries(session=session, rows=[notice])
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
+from services.bank_gateway import notices
 from services.bank_gateway.callbacks import CallerBanks
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
@@ -80,7 +81,7 @@ def create_app(
                 await app.state.guarantee.aclose()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
-    return create_service_app(
+    app = create_service_app(
         service=SERVICE,
         title="批次贷 · 银行网关 (bank gateway)",
         description=(
@@ -91,3 +92,5 @@ def create_app(
         lifespan=lifespan,
         routers=[banks, batches, callbacks, reconciliations, deliveries, oauth],
     )
+    notices.document(app)
+    return app

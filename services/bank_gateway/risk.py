@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.bank_gateway import notices
 from services.bank_gateway import repository as repo
 from services.bank_gateway.models import (
     Batch,
@@ -105,14 +106,17 @@ async def suspend_if_over(session: AsyncSession, batch_ids: set[uuid.UUID]) -> N
                 kind=DeliveryKind.WEBHOOK,
                 event_type="batch.suspended",
                 bank_id=batch.bank_id,
-                payload={
-                    "batch_id": str(batch.id),
-                    "loss_rate": str(risk.loss_rate),
-                    "suspension_loss_rate": str(risk.suspension_loss_rate),
-                    "net_loss": str(risk.net_loss),
-                    "disbursed": str(risk.disbursed),
-                    "reason_zh": "批次损失率达到暂停线，暂停受理新的批准",
-                },
+                payload=notices.payload(
+                    "batch.suspended",
+                    notices.BatchSuspended(
+                        batch_id=batch.id,
+                        loss_rate=risk.loss_rate,
+                        suspension_loss_rate=risk.suspension_loss_rate,
+                        net_loss=risk.net_loss,
+                        disbursed=risk.disbursed,
+                        reason_zh="批次损失率达到暂停线，暂停受理新的批准",
+                    ),
+                ),
             ),
         )
         await repo.audit(

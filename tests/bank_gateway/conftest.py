@@ -25,10 +25,15 @@ class Desk:
     credentials: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     async def deliver(self, rounds: int = 10) -> None:
-        """Run the gateway's outbox until nothing is due (what its worker does)."""
+        """Run the gateway's outbox until nothing is due (what its worker does). Every
+        notification the bank got must match its model in the OpenAPI document's webhooks."""
+        from services.bank_gateway.notices import ENVELOPES
+
         for _ in range(rounds):
             if await self.app.state.dispatcher.dispatch_once() == 0:
-                return
+                break
+        for notice in self.bank.events:
+            ENVELOPES[notice["type"]].model_validate(notice)
 
     async def register_bank(self) -> str:
         """A bank whose webhooks reach ``self.bank``; its code."""
