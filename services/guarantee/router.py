@@ -435,6 +435,11 @@ async def audit_log(
     )
 
 
+def _only_the_gateway(principal: Principal, what: str) -> None:
+    if principal.subject != "bank_gateway":
+        raise Forbidden(f"只有银行网关可以{what}")
+
+
 @guarantees.post(
     "",
     status_code=201,
@@ -449,8 +454,7 @@ async def file_loan(
 ) -> GuaranteePublic:
     """备案: the bank gateway files a disbursed loan; the guarantee is issued with the terms
     frozen from the assessment, and its fee schedule and subsidy."""
-    if principal.subject != "bank_gateway":
-        raise Forbidden("只有银行网关可以备案")
+    _only_the_gateway(principal, "备案")
     issued, created = await guarantee_service.issue(session=session, filing=filing)
     if not created:
         response.status_code = 200
@@ -467,11 +471,6 @@ async def get_guarantee(
 ) -> GuaranteePublic:
     """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule."""
     return await guarantee_service.get(session=session, loan_id=loan_id)
-
-
-def _only_the_gateway(principal: Principal, what: str) -> None:
-    if principal.subject != "bank_gateway":
-        raise Forbidden(f"只有银行网关可以{what}")
 
 
 @claims.post(
