@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +38,15 @@ from bench.callbacks_load import (
     send_bulk,
     stack_on_postgres,
 )
-from bench.intake_load import SERVER, Figures, _wait, create_databases, drop_databases, rss_mb
+from bench.intake_load import (
+    SERVER,
+    Figures,
+    _wait,
+    create_databases,
+    drop_databases,
+    rss_mb,
+    wrk,
+)
 from deploy.local import ROOT, LocalStack, free_port
 
 THREADS = 2
@@ -107,27 +114,14 @@ def run_wrk(name: str, url: str, path: str, token: str, files: list[Path], args:
     script.write_text(
         LUA % {"files": ", ".join(f'"{f}"' for f in files), "path": path, "token": token}
     )
-    output = subprocess.run(
-        [
-            "wrk",
-            f"-t{THREADS}",
-            f"-c{args.connections}",
-            f"-d{args.duration}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", output)
-    if not match:
-        raise RuntimeError(output)
-    requests, seconds, p50, p99, errors = match.groups()
-    return Figures(name, int(requests), float(seconds), float(p50), float(p99), int(errors))
+    return wrk(
+        name,
+        url,
+        script,
+        connections=args.connections,
+        duration=args.duration,
+        threads=THREADS,
+    )
 
 
 async def setup(stack: LocalStack, loans: int) -> OpenBatch:

@@ -79,16 +79,23 @@ def run_wrk(
     encoded = ", ".join(f"[==[{json.dumps(b, ensure_ascii=False)}]==]" for b in bodies)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA.format(bodies=encoded, headers=header_lines))
+    return wrk(name, url, Path(script.name), connections=connections, duration=duration)
+
+
+def wrk(
+    name: str, url: str, script: Path, *, connections: int, duration: int, threads: int = 2
+) -> Figures:
+    """Run wrk with a Lua script whose ``done`` prints the RESULT line; its figures."""
     output = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{threads}",
             f"-c{connections}",
             f"-d{duration}s",
             "--timeout",
             "10s",
             "-s",
-            script.name,
+            str(script),
             url,
         ],
         capture_output=True,
