@@ -1,11 +1,9 @@
 """The bank gateway's rules. Never commits, never HTTP."""
 
-import asyncio
 import base64
 import secrets
 from datetime import timedelta
 
-from pwdlib import PasswordHash
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway import repository as repo
@@ -20,11 +18,7 @@ from services.bank_gateway.models import (
 )
 from shared.auth import Principal, Role
 from shared.clock import utcnow
-
-# argon2id; a verification costs ~130–230 ms here, so it runs in a thread, once per token.
-_hasher = PasswordHash.recommended()
-# Verified against when a client id is unknown, so both cases take the same time.
-_UNKNOWN_CLIENT_HASH = _hasher.hash(secrets.token_urlsafe(32))
+from shared.passwords import hash_secret, secret_matches
 
 
 def new_client_secret() -> str:
@@ -99,7 +93,7 @@ async def register_bank(
         name=payload.name,
         webhook_url=str(payload.webhook_url) if payload.webhook_url else None,
         client_id=f"bank-{payload.code}",
-        client_secret_hash=await asyncio.to_thread(_hasher.hash, client_secret),
+        client_secret_hash=await hash_secret(client_secret),
         client_secret_set_at=utcnow(),
     )
     repo.add(session, bank)
@@ -137,7 +131,7 @@ async def rotate_client_secret(
     if bank.client_id is None:
         bank.client_id = f"bank-{bank.code}"
     client_secret = new_client_secret()
-    bank.client_secret_hash = await asyncio.to_thread(_hasher.hash, client_secret)
+    bank.client_secret_hash = await hash_secret(client_secret)
     bank.client_secret_set_at = utcnow()
     await _audit(session, principal, "bank.client_secret_rotated", bank)
     return BankCredentials(
@@ -180,8 +174,8 @@ async def authenticate_client(
     was wrong)."""
     bank = await repo.get_bank_by_client_id(session=session, client_id=client_id)
     stored = bank.client_secret_hash if bank is not None else None
-    ok = await asyncio.to_thread(_hasher.verify, client_secret, stored or _UNKNOWN_CLIENT_HASH)
-    if bank is None or stored is None or not ok or not bank.active:
+    ok = await secret_matches(client_secret, stored)
+    if bank is None or not ok or not bank.active:
         raise OAuthError("客户端 ID 或密钥不正确，或该银行已停用")
     return bank
 
@@ -199,7 +193,7 @@ async def ensure_bank(
         repo.add(session, SigningSecret(bank_id=bank.id, secret=new_signing_secret()))
     if client_secret is not None and bank.client_secret_hash is None:
         bank.client_id = f"bank-{code}"
-        bank.client_secret_hash = await asyncio.to_thread(_hasher.hash, client_secret)
+        bank.client_secret_hash = await hash_secret(client_secret)
         bank.client_secret_set_at = utcnow()
     await session.flush()
     return bank
