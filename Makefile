@@ -6,7 +6,7 @@ VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test lint fmt check-lock e2e unit bench bench-policy bench-callbacks clean
+.PHONY: install run test lint fmt check-lock e2e unit bench bench-policy bench-callbacks browser clean
 
 $(UV):
 	$(PY) -m venv .tools
@@ -22,8 +22,14 @@ install: .venv/.synced
 run: install
 	$(VENV_PY) -m deploy.local
 
+# The browser tests drive Debian's Chromium (never a downloaded browser) and need CJK fonts
+# to render the Chinese pages; installed from Debian's packages when missing.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
+
 ## make test: lint, import contracts, the whole suite (SQLite; TEST_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL)
-test: install lint
+test: install lint browser
 	$(VENV_PY) -m pytest -q
 
 lint: install
@@ -37,7 +43,7 @@ fmt: install
 unit: install
 	$(VENV_PY) -m pytest -q -m "not e2e"
 
-e2e: install
+e2e: install browser
 	$(VENV_PY) -m pytest -q -m e2e
 
 ## make bench: the intake load benchmark on PostgreSQL (see bench/README.md)

@@ -21,3 +21,12 @@ class InvalidIdempotencyKey(AppError):
 
 class TransitionNotAllowed(Conflict):
     slug, title = "transition-not-allowed", "当前状态不允许此操作 (not allowed in this status)"
+
+
+class AccountExists(Conflict):
+    slug, title = "account-exists", "该统一社会信用代码已注册 (already registered)"
+
+
+class SignInFailed(AppError):
+    status, slug = 401, "sign-in-failed"
+    title = "统一社会信用代码或密码不正确 (wrong code or password)"

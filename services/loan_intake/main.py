@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -9,10 +10,13 @@ from fastapi import FastAPI
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
 from services.loan_intake.outbox import AssessmentDispatcher
+from services.loan_intake.portal import PREFIX as PORTAL_PREFIX
+from services.loan_intake.portal import portal
 from services.loan_intake.router import router
 from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
+from shared.web import mount_assets
 
 
 @asynccontextmanager
@@ -56,11 +60,13 @@ def create_app(
             yield
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
-    return create_service_app(
+    app = create_service_app(
         service=SERVICE,
         title="批次贷 · 贷款申请 (loan intake)",
         description="SMEs submit policy-guarantee loan applications and follow their status.",
         settings=settings,
         lifespan=lifespan,
-        routers=[router],
+        routers=[router, portal],
     )
+    mount_assets(app, PORTAL_PREFIX, Path(__file__).parent / "static")
+    return app

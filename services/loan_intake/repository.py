@@ -14,6 +14,7 @@ from services.loan_intake.models import (
     Application,
     ApplicationEvent,
     Enterprise,
+    EnterpriseAccount,
     IdempotencyRecord,
     OutboxMessage,
 )
@@ -37,6 +38,15 @@ async def get_application(
     if for_update:
         query = query.with_for_update()
     result = await session.execute(query)
+    return result.scalar_one_or_none()
+
+
+def add(session: AsyncSession, row: Any) -> None:
+    session.add(row)
+
+
+async def get_account(*, session: AsyncSession, uscc: str) -> EnterpriseAccount | None:
+    result = await session.execute(select(EnterpriseAccount).where(EnterpriseAccount.uscc == uscc))
     return result.scalar_one_or_none()
 
 

@@ -1,0 +1,112 @@
+"""Enterprise accounts for the SME portal: registration and sign-in. Never commits.
+
+An enterprise signs in with its 统一社会信用代码 and a password; the password is kept only
+as an argon2id hash. A failed sign-in says the same thing whether the code is unknown or
+the password wrong, and takes as long.
+"""
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.loan_intake import repository as repo
+from services.loan_intake.exceptions import AccountExists, SignInFailed
+from services.loan_intake.models import EnterpriseAccount
+from shared.clock import utcnow
+from shared.passwords import hash_secret, secret_matches
+from shared.uscc import InvalidUSCC, validate_uscc
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+MIN_PASSWORD = 10
+
+
+def _custom(code: str, zh: str, en: str) -> PydanticCustomError:
+    return PydanticCustomError(code, en, {"code": code, "message_zh": zh})
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: Text
+    enterprise_name: Text = Field(min_length=2, max_length=200)
+    contact_name: Text = Field(min_length=2, max_length=50)
+    contact_phone: Text
+    password: str = Field(max_length=200)
+    password_confirm: str = Field(max_length=200)
+
+    @field_validator("uscc")
+    @classmethod
+    def _uscc(cls, value: str) -> str:
+        try:
+            return validate_uscc(value)
+        except InvalidUSCC as exc:
+            raise _custom(exc.code, exc.message_zh, exc.message_en) from None
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if not (_MOBILE.match(value) or _LANDLINE.match(value)):
+            raise _custom(
+                "phone_invalid",
+                "请填写 11 位手机号或带区号的固定电话（如 021-59731234）",
+                "an 11-digit mobile number or a landline with its area code",
+            )
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _strong(cls, value: str) -> str:
+        if len(value) < MIN_PASSWORD or not (
+            re.search(r"[A-Za-z]", value) and re.search(r"\d", value)
+        ):
+            raise _custom(
+                "password_weak",
+                f"密码至少 {MIN_PASSWORD} 位，且同时包含字母和数字",
+                f"at least {MIN_PASSWORD} characters, with letters and digits",
+            )
+        return value
+
+    @field_validator("password_confirm")
+    @classmethod
+    def _same(cls, value: str, info: object) -> str:
+        data = getattr(info, "data", {})
+        if "password" in data and value != data["password"]:
+            raise _custom("password_mismatch", "两次输入的密码不一致", "passwords differ")
+        return value
+
+
+async def register(*, session: AsyncSession, registration: Registration) -> EnterpriseAccount:
+    if await repo.get_account(session=session, uscc=registration.uscc) is not None:
+        raise AccountExists("该统一社会信用代码已注册，请直接登录")
+    account = EnterpriseAccount(
+        uscc=registration.uscc,
+        enterprise_name=registration.enterprise_name,
+        contact_name=registration.contact_name,
+        contact_phone=registration.contact_phone,
+        password_hash=await hash_secret(registration.password),
+        last_login_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            repo.add(session, account)
+            await session.flush()
+    except IntegrityError:
+        raise AccountExists("该统一社会信用代码已注册，请直接登录") from None
+    return account
+
+
+async def sign_in(*, session: AsyncSession, uscc: str, password: str) -> EnterpriseAccount:
+    account = await repo.get_account(session=session, uscc=uscc.strip().upper())
+    if not await secret_matches(password, account.password_hash if account else None):
+        raise SignInFailed("统一社会信用代码或密码不正确")
+    assert account is not None
+    account.last_login_at = utcnow()
+    return account

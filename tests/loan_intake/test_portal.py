@@ -1,0 +1,136 @@
+"""The SME portal's plumbing, in process: cookies, CSRF, redirects, tenants, headers."""
+
+import re
+from urllib.parse import urlencode
+
+import httpx
+
+from tests.conftest import IntakeHarness, make_uscc
+
+PASSWORD = "Qingpu2026pw"
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+    assert match, "the form carries its CSRF token"
+    return match.group(1)
+
+
+async def post_form(client: httpx.AsyncClient, path: str, form: dict[str, str]) -> httpx.Response:
+    return await client.post(
+        path,
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+async def registered(
+    client: httpx.AsyncClient, uscc: str, name: str = "上海青浦门户测试有限公司"
+) -> httpx.Response:
+    page = await client.get("/portal/register")
+    return await post_form(
+        client,
+        "/portal/register",
+        {
+            "_csrf": csrf_of(page),
+            "uscc": uscc,
+            "enterprise_name": name,
+            "contact_name": "王经理",
+            "contact_phone": "13800138000",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+        },
+    )
+
+
+async def test_pages_carry_security_headers_and_a_strict_csrf_cookie(
+    intake: IntakeHarness,
+) -> None:
+    page = await intake.client.get("/portal/login")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    cookie = page.headers["set-cookie"]
+    assert "picidai_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    script = await intake.client.get("/portal/static/portal.js")
+    assert script.status_code == 200 and "cache-control" not in script.headers
+
+
+async def test_a_form_without_its_csrf_token_is_refused(intake: IntakeHarness) -> None:
+    await intake.client.get("/portal/login")
+    forged = await post_form(
+        intake.client, "/portal/login", {"uscc": make_uscc(), "password": PASSWORD}
+    )
+    assert forged.status_code == 403
+    assert forged.json()["type"] == "/problems/csrf-failed"
+
+
+async def test_register_sign_in_and_only_ones_own_applications(intake: IntakeHarness) -> None:
+    uscc = make_uscc()
+    done = await registered(intake.client, uscc)
+    assert done.status_code == 303
+    assert done.headers["location"] == "/portal/applications/new"
+    session = next(c for c in done.headers.get_list("set-cookie") if "picidai_session=" in c)
+    assert "HttpOnly" in session and "SameSite=lax" in session
+    again = await registered(intake.client, uscc)
+    assert again.status_code == 400 and "已注册" in again.text
+
+    form = await intake.client.get("/portal/applications/new")
+    submitted = await post_form(
+        intake.client,
+        "/portal/applications/new",
+        {
+            "_csrf": csrf_of(form),
+            "idempotency_key": "k-" + uscc,
+            "enterprise.name": "上海青浦门户测试有限公司",
+            "enterprise.registered_district": "青浦区",
+            "enterprise.sector": "C",
+            "enterprise.employees": "80",
+            "enterprise.annual_revenue": "12000000.00",
+            "enterprise.total_assets": "9000000.00",
+            "enterprise.established_on": "2018-03-01",
+            "enterprise.flags.high_tech": "on",
+            "loan.amount": "2000000.00",
+            "loan.term_months": "12",
+            "loan.purpose": "购置生产设备",
+        },
+    )
+    assert submitted.status_code == 303, submitted.text
+    own = submitted.headers["location"].split("?")[0]
+
+    # Another enterprise, signed in on another browser, cannot see it.
+    other = httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake")
+    async with other:
+        await registered(other, make_uscc(), name="上海另一家企业有限公司")
+        foreign = await other.get(own)
+        assert foreign.status_code == 404
+        assert "上海青浦门户测试有限公司" not in foreign.text
+    mine = await intake.client.get(own)
+    assert mine.status_code == 200 and "上海青浦门户测试有限公司" in mine.text
+
+    signed_out = httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake")
+    async with signed_out:
+        bounced = await signed_out.get(own)
+        assert bounced.status_code == 303
+        assert bounced.headers["location"].startswith("/portal/login?next=/portal/applications/")
+        login = await signed_out.get("/portal/login?next=//evil.example/x")
+        assert 'name="next" value="/portal/applications"' in login.text  # no open redirect
+        wrong = await post_form(
+            signed_out,
+            "/portal/login",
+            {"_csrf": csrf_of(login), "uscc": uscc, "password": "not-the-password-1"},
+        )
+        assert wrong.status_code == 401 and "统一社会信用代码或密码不正确" in wrong.text
+
+
+async def test_checks_as_the_user_types(intake: IntakeHarness) -> None:
+    good = (await intake.client.get(f"/portal/check/uscc?value={make_uscc()}")).json()
+    assert good == {"valid": True, "message": "代码有效（青浦区登记）", "qingpu": True}
+    bad = (await intake.client.get("/portal/check/uscc?value=914403001922038217")).json()
+    assert bad["valid"] is False and "校验位" in bad["message"]
+    size = await intake.client.get(
+        "/portal/check/size?sector=C&employees=80&revenue=12000000&assets=9000000"
+    )
+    assert size.json() == {"label": "工业 · 小型企业"}
+    unknown = await intake.client.get("/portal/check/size?sector=ZZ&employees=1&revenue=1&assets=1")
+    assert unknown.json() == {"label": ""}
