@@ -1,8 +1,9 @@
 """The one way services call each other: a long-lived ``httpx.AsyncClient`` per downstream.
 
 It forwards the current ``X-Request-ID`` (so one id follows a request through all three
-services' logs), authenticates with this service's own service token, and has bounded
-timeouts. Retries are not done here: a hand-off that must survive lives in an outbox.
+services' logs), authenticates with this service's own service token (unless the call is
+made on a signed-in person's behalf and carries their token), and has bounded timeouts.
+Retries are not done here: a hand-off that must survive lives in an outbox.
 """
 
 import time
@@ -27,7 +28,9 @@ def make_service_client(
         request_id = correlation_id.get()
         if request_id:
             request.headers[REQUEST_ID_HEADER] = request_id
-        request.headers["Authorization"] = f"Bearer {token()}"
+        # A call made on a person's behalf carries that person's token; others, ours.
+        if "Authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {token()}"
 
     return httpx.AsyncClient(
         base_url=base_url,

@@ -9,6 +9,7 @@ overrun nor an application in two batches can come out of concurrent allocations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +52,7 @@ from services.bank_gateway.models import (
 )
 from services.bank_gateway.risk import figures as risk_figures
 from shared.auth import Principal, Role, require_approve_permission
-from shared.clock import utcnow
+from shared.clock import shanghai_date, utcnow
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationListed
 from shared.errors import FieldError, FourEyesRequired
 from shared.money import from_fen, to_fen
@@ -466,15 +467,50 @@ async def _record_loan(
 
 
 async def list_loans(
-    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID, offset: int, limit: int
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    batch_id: uuid.UUID,
+    offset: int,
+    limit: int,
+    sort: str = "allocated",
 ) -> BatchLoanPage:
+    """``sort``: allocated, amount, outstanding, state or enterprise; ``-`` first: descending."""
     await _load(session, principal, batch_id)
     loans, total = await repo.list_loans(
-        session=session, batch_id=batch_id, offset=offset, limit=limit
+        session=session,
+        batch_id=batch_id,
+        offset=offset,
+        limit=limit,
+        sort=sort.removeprefix("-"),
+        descending=sort.startswith("-"),
     )
     return BatchLoanPage(
         items=[loan_public(loan) for loan in loans], total=total, offset=offset, limit=limit
     )
+
+
+async def utilisation(
+    *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+) -> dict[str, list[tuple[date, Decimal]]]:
+    """Allocated and disbursed, cumulative by day (yuan): the batch's use over time."""
+    await _load(session, principal, batch_id)
+    allocated: dict[date, int] = {}
+    disbursed: dict[date, int] = {}
+    for loan in await repo.loans_of_batch(session=session, batch_id=batch_id):
+        day = shanghai_date(loan.created_at)
+        allocated[day] = allocated.get(day, 0) + loan.amount_fen
+        if loan.disbursed_on is not None:
+            disbursed[loan.disbursed_on] = disbursed.get(loan.disbursed_on, 0) + loan.disbursed_fen
+
+    def cumulative(per_day: dict[date, int]) -> list[tuple[date, Decimal]]:
+        total, points = 0, []
+        for day in sorted(per_day):
+            total += per_day[day]
+            points.append((day, from_fen(total)))
+        return points
+
+    return {"已分配": cumulative(allocated), "已放款": cumulative(disbursed)}
 
 
 def loan_public(loan: BatchLoan) -> BatchLoanPublic:

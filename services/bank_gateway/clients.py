@@ -20,6 +20,11 @@ class IntakeClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The client itself, for calls made on a signed-in person's behalf (their token)."""
+        return self._http
+
     async def application(self, application_id: uuid.UUID) -> ApplicationForAllocation | None:
         """The application, or None if intake does not know it."""
         try:
@@ -73,6 +78,11 @@ class GuaranteeClient:
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The client itself, for calls made on a signed-in person's behalf (their token)."""
+        return self._http
 
     async def policy_version(self, policy_id: uuid.UUID) -> PolicyVersionSummary | None:
         try:

@@ -1,10 +1,21 @@
 """Demo partner bank for local runs."""
 
 from services.bank_gateway.config import Settings
+from services.bank_gateway.console import staff
 from services.bank_gateway.service import ensure_bank
 from shared.db import make_engine, make_sessionmaker
 
 DEMO_BANKS = {"srcb": "上海农商银行", "bosc": "上海银行"}
+# Bureau staff for the console: alice drafts, carol approves (four eyes).
+DEMO_STAFF = {
+    "alice": ("张丽（经办）", False),
+    "bob": ("王波（经办）", False),
+    "carol": ("陈卡（审批）", True),
+}
+
+
+def demo_staff_password(username: str) -> str:
+    return f"dev-password-{username}"
 
 
 def demo_client_secret(code: str) -> str:
@@ -25,6 +36,23 @@ async def seed(settings: Settings) -> str:
                         None if settings.environment == "production" else demo_client_secret(code)
                     ),
                 )
+            if settings.environment != "production":
+                for username, (name, approver) in DEMO_STAFF.items():
+                    await staff.ensure(
+                        session=session,
+                        username=username,
+                        display_name=name,
+                        password=demo_staff_password(username),
+                        approver=approver,
+                    )
     finally:
         await engine.dispose()
-    return "bank_gateway: demo banks " + "、".join(DEMO_BANKS.values())
+    return (
+        "bank_gateway: demo banks "
+        + "、".join(DEMO_BANKS.values())
+        + (
+            "; console staff alice, bob, carol (approver)"
+            if settings.environment != "production"
+            else ""
+        )
+    )

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -11,6 +12,8 @@ from services.bank_gateway import notices
 from services.bank_gateway.callbacks import CallerBanks
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
+from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
+from services.bank_gateway.console.router import console
 from services.bank_gateway.outbox import DeliveryDispatcher
 from services.bank_gateway.router import (
     banks,
@@ -23,6 +26,7 @@ from services.bank_gateway.router import (
 from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
+from shared.web import mount_assets
 
 
 def create_app(
@@ -90,7 +94,8 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks, batches, callbacks, reconciliations, deliveries, oauth],
+        routers=[banks, batches, callbacks, reconciliations, deliveries, oauth, console],
     )
     notices.document(app)
+    mount_assets(app, CONSOLE_PREFIX, Path(__file__).parent / "console" / "static")
     return app

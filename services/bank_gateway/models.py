@@ -35,6 +35,22 @@ class PartnerBank(GatewayModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class StaffAccount(GatewayModel, table=True):
+    """A finance bureau staff member's sign-in for the console (password as argon2 hash)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True)
+    display_name: str = Field(max_length=50)
+    password_hash: str = Field(max_length=200)
+    # The second pair of eyes: may approve batches and policy versions.
+    approver: bool = False
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class SigningSecret(GatewayModel, table=True):
     """A bank's Standard Webhooks secret (``whsec_…``), for its callbacks and our notices.
 

@@ -168,16 +168,32 @@ async def allocated_among(
     return set(result.scalars().all())
 
 
+LOAN_ORDER = {
+    "allocated": _loans.c.created_at,
+    "amount": _loans.c.amount_fen,
+    "outstanding": _loans.c.outstanding_fen,
+    "state": _loans.c.state,
+    "enterprise": _loans.c.enterprise_name,
+}
+
+
 async def list_loans(
-    *, session: AsyncSession, batch_id: uuid.UUID, offset: int, limit: int
+    *,
+    session: AsyncSession,
+    batch_id: uuid.UUID,
+    offset: int,
+    limit: int,
+    sort: str = "allocated",
+    descending: bool = False,
 ) -> tuple[Sequence[BatchLoan], int]:
     total = await session.scalar(
         sa.select(sa.func.count()).select_from(_loans).where(_loans.c.batch_id == batch_id)
     )
+    column = LOAN_ORDER[sort]
     result = await session.execute(
         select(BatchLoan)
         .where(BatchLoan.batch_id == batch_id)
-        .order_by(col(BatchLoan.created_at), col(BatchLoan.id))
+        .order_by(column.desc() if descending else column, col(BatchLoan.id))
         .offset(offset)
         .limit(limit)
     )

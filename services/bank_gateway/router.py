@@ -368,10 +368,22 @@ async def list_loans(
     principal: BankReaderDep,
     offset: Offset = 0,
     limit: Limit = 50,
+    sort: Annotated[
+        str,
+        Query(
+            pattern=r"^-?(allocated|amount|outstanding|state|enterprise)$",
+            description="allocated (default), amount, outstanding, state, enterprise; -x: desc",
+        ),
+    ] = "allocated",
 ) -> BatchLoanPage:
-    """The batch's loans, in allocation order."""
+    """The batch's loans with their ledger figures, paginated and sortable."""
     return await batch_service.list_loans(
-        session=session, principal=principal, batch_id=batch_id, offset=offset, limit=limit
+        session=session,
+        principal=principal,
+        batch_id=batch_id,
+        offset=offset,
+        limit=limit,
+        sort=sort,
     )
 
 

@@ -6,7 +6,14 @@ from services.loan_intake.outbox import AssessmentDispatcher
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 
-__all__ = ["ApplicantDep", "DispatcherDep", "GatewayDep", "ReaderDep", "SessionDep"]
+__all__ = [
+    "ApplicantDep",
+    "DispatcherDep",
+    "GatewayDep",
+    "ReaderDep",
+    "ReviewerDep",
+    "SessionDep",
+]
 
 
 async def _dispatcher(request: Request) -> AssessmentDispatcher | None:
@@ -17,6 +24,8 @@ async def _dispatcher(request: Request) -> AssessmentDispatcher | None:
 ApplicantDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN)]
 # The bank gateway reads applications (service token) to allocate them into batches.
 ReaderDep = Annotated[Principal, require_roles(Role.SME, Role.BUREAU, Role.ADMIN, Role.SERVICE)]
+# Referred applications are decided by the finance bureau.
+ReviewerDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
 # Loan changes come from the bank gateway only.
 GatewayDep = Annotated[Principal, require_roles(Role.SERVICE)]
 DispatcherDep = Annotated[AssessmentDispatcher | None, Depends(_dispatcher)]

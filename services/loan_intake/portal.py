@@ -376,7 +376,7 @@ async def check_uscc(value: str = Query("", max_length=40)) -> JSONResponse:
 
 
 def size_label(sector: str, employees: str, revenue: str, assets: str) -> str:
-    """"工业 · 小型企业" for what has been typed, or "" while it cannot tell."""
+    """ "工业 · 小型企业" for what has been typed, or "" while it cannot tell."""
     if not (sector and employees and revenue and assets):
         return ""
     try:

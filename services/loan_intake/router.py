@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.loan_intake import service
 from services.loan_intake.deps import (
@@ -12,6 +12,7 @@ from services.loan_intake.deps import (
     DispatcherDep,
     GatewayDep,
     ReaderDep,
+    ReviewerDep,
     SessionDep,
 )
 from services.loan_intake.exceptions import (
@@ -155,6 +156,33 @@ async def withdraw_application(
     """Withdraw an application before it is allocated to a batch."""
     return await service.withdraw_application(
         session=session, principal=principal, application_id=application_id, reason=body.reason
+    )
+
+
+class Review(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["eligible", "ineligible"] = Field(description="The bureau's decision")
+    note: str = Field(min_length=2, max_length=500, description="复核意见, shown to the SME")
+
+
+@router.post(
+    "/{application_id}/review",
+    response_model=ApplicationPublic,
+    responses=problem_responses(
+        *_AUTH, ApplicationNotFound, TransitionNotAllowed, ValidationFailed, UnsupportedMediaType
+    ),
+)
+async def review_application(
+    application_id: uuid.UUID, body: Review, session: SessionDep, principal: ReviewerDep
+) -> ApplicationPublic:
+    """The finance bureau decides an application the policy referred to it (人工复核)."""
+    return await service.review_referred(
+        session=session,
+        principal=principal,
+        application_id=application_id,
+        decision=ApplicationStatus(body.decision),
+        note=body.note,
     )
 
 

@@ -445,6 +445,42 @@ async def withdraw_application(
     )
 
 
+async def review_referred(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    decision: ApplicationStatus,
+    note: str,
+) -> ApplicationPublic:
+    """The finance bureau decides a referred application: eligible or ineligible, with why."""
+    application = await repo.get_application(
+        session=session, application_id=application_id, tenant=None, for_update=True
+    )
+    if application is None:
+        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    if application.status != S.REFERRED.value:
+        raise TransitionNotAllowed(
+            f"申请当前为「{STATUS_LABELS_ZH[ApplicationStatus(application.status)]}」，"
+            "只有转人工复核的申请由财政局决定"
+        )
+    verdict = "符合条件" if decision is S.ELIGIBLE else "不符合条件"
+    event = transition(
+        application, decision, actor=principal.actor, reason=f"财政局复核：{verdict}。{note}"
+    )
+    session.add(event)
+    await session.flush()
+    log.info(
+        "application.reviewed",
+        application_id=str(application_id),
+        decision=decision.value,
+        actor=principal.actor,
+    )
+    return await get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+
+
 async def record_assessments(
     *, session: AsyncSession, results: Sequence[AssessmentResult]
 ) -> set[uuid.UUID]:

@@ -507,3 +507,35 @@ async def test_streamed_body_over_one_megabyte_is_413(
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     assert response.json()["type"] == "/problems/payload-too-large"
+
+
+async def test_the_bureau_decides_a_referred_application(
+    intake: IntakeHarness, tokens: Tokens
+) -> None:
+    uscc = make_uscc()
+    # Asking more than half its revenue, no priority flags: the policy refers it.
+    body = application_body(uscc, loan__amount="7000000.00", enterprise__flags={})
+    created = await intake.client.post(
+        "/v1/applications", json=body, headers=tokens.header(tokens.sme(uscc))
+    )
+    await intake.drain()
+    url = created.headers["Location"]
+    referred = await intake.client.get(url, headers=tokens.header(tokens.sme(uscc)))
+    assert referred.json()["status"] == "referred"  # score 50: between 30 and 60
+    review = {"decision": "eligible", "note": "经核实，订单充足，同意纳入批次"}
+    sme = await intake.client.post(
+        f"{url}/review", json=review, headers=tokens.header(tokens.sme(uscc))
+    )
+    assert sme.status_code == 403
+    decided = await intake.client.post(
+        f"{url}/review", json=review, headers=tokens.header(tokens.bureau("alice"))
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "eligible"
+    last = decided.json()["history"][-1]
+    assert (last["from_status"], last["actor"]) == ("referred", "bureau:alice")
+    assert "订单充足" in last["reason"]
+    again = await intake.client.post(
+        f"{url}/review", json=review, headers=tokens.header(tokens.bureau("alice"))
+    )
+    assert again.json()["type"] == "/problems/transition-not-allowed"

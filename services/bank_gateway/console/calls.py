@@ -1,0 +1,46 @@
+"""Calls to loan_intake and the guarantee service on the signed-in staff member's behalf.
+
+They carry the person's own token, so those services check that person's role and write
+that person into their history and audit — the console holds no powers of its own.
+"""
+
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+from shared.errors import AppError, ServiceUnavailable
+from shared.web import session_token
+
+
+class CallFailed(AppError):
+    """The other service refused or could not be reached: its problem, shown on the page."""
+
+    status, slug, title = 502, "upstream-failed", "相关服务暂时无法完成操作 (upstream failed)"
+
+
+class OnBehalf:
+    def __init__(self, request: Request) -> None:
+        self._headers = {"Authorization": f"Bearer {session_token(request)}"}
+        self.intake: httpx.AsyncClient = request.app.state.intake.http
+        self.guarantee: httpx.AsyncClient = request.app.state.guarantee.http
+
+    async def get(self, client: httpx.AsyncClient, path: str, **params: Any) -> Any:
+        return await self._call(client, "GET", path, params=params or None)
+
+    async def post(self, client: httpx.AsyncClient, path: str, body: Any = None) -> Any:
+        return await self._call(client, "POST", path, json=body)
+
+    async def _call(self, client: httpx.AsyncClient, method: str, path: str, **kw: Any) -> Any:
+        try:
+            response = await client.request(method, path, headers=self._headers, **kw)
+        except httpx.HTTPError as error:
+            raise ServiceUnavailable(f"无法连接相关服务：{type(error).__name__}") from error
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+                detail = problem.get("detail") or problem.get("title") or response.text
+            except ValueError:
+                detail = response.text[:300]
+            raise CallFailed(str(detail)[:500])
+        return response.json() if response.content else None
