@@ -235,6 +235,13 @@ def _print_welcome(stack: LocalStack, application: dict[str, object]) -> None:
         print(f"  {spec.name:<13} {stack.url(spec.name)}   docs: {stack.url(spec.name)}/docs")
     print(f"  logs          {stack.log_dir}/<service>.log")
     print()
+    print("In a browser (Chinese pages):")
+    print(f"  企业端 SME portal       {intake}/portal/   (register any valid 统一社会信用代码)")
+    print(
+        f"  财政局工作台 console    {stack.url('bank_gateway')}/console/   "
+        "(alice / dev-password-alice; approver carol / dev-password-carol)"
+    )
+    print()
     print("Demo SME token (24 h) and a ready-to-paste submission:")
     print(f"  export SME_TOKEN={sme_token}")
     print(
