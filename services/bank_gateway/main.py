@@ -12,6 +12,7 @@ from services.bank_gateway import notices
 from services.bank_gateway.callbacks import CallerBanks
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
+from services.bank_gateway.console.policies import policy_pages
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
 from services.bank_gateway.outbox import DeliveryDispatcher
@@ -94,7 +95,16 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks, batches, callbacks, reconciliations, deliveries, oauth, console],
+        routers=[
+            banks,
+            batches,
+            callbacks,
+            reconciliations,
+            deliveries,
+            oauth,
+            console,
+            policy_pages,
+        ],
     )
     notices.document(app)
     mount_assets(app, CONSOLE_PREFIX, Path(__file__).parent / "console" / "static")

@@ -14,9 +14,22 @@ from shared.web import session_token
 
 
 class CallFailed(AppError):
-    """The other service refused or could not be reached: its problem, shown on the page."""
+    """The other service refused: its problem document, shown on the page."""
 
-    status, slug, title = 502, "upstream-failed", "相关服务暂时无法完成操作 (upstream failed)"
+    status, slug, title = 502, "upstream-failed", "相关服务未能完成操作 (upstream refused)"
+
+    def __init__(self, detail: str, *, problem: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.problem = problem or {}
+
+    @property
+    def field_messages(self) -> list[tuple[str, str]]:
+        """(where, what) for each error the problem lists, e.g. ("rules.3.when", "…")."""
+        return [
+            (str(e.get("field", "")), str(e.get("message", "")))
+            for e in self.problem.get("errors") or []
+            if isinstance(e, dict)
+        ]
 
 
 class OnBehalf:
@@ -31,7 +44,20 @@ class OnBehalf:
     async def post(self, client: httpx.AsyncClient, path: str, body: Any = None) -> Any:
         return await self._call(client, "POST", path, json=body)
 
+    async def put(self, client: httpx.AsyncClient, path: str, body: Any = None) -> Any:
+        return await self._call(client, "PUT", path, json=body)
+
+    async def text(self, client: httpx.AsyncClient, path: str, **params: Any) -> str:
+        response = await self._send(client, "GET", path, params=params or None)
+        return response.text
+
     async def _call(self, client: httpx.AsyncClient, method: str, path: str, **kw: Any) -> Any:
+        response = await self._send(client, method, path, **kw)
+        return response.json() if response.content else None
+
+    async def _send(
+        self, client: httpx.AsyncClient, method: str, path: str, **kw: Any
+    ) -> httpx.Response:
         try:
             response = await client.request(method, path, headers=self._headers, **kw)
         except httpx.HTTPError as error:
@@ -39,8 +65,8 @@ class OnBehalf:
         if response.status_code >= 400:
             try:
                 problem = response.json()
-                detail = problem.get("detail") or problem.get("title") or response.text
             except ValueError:
-                detail = response.text[:300]
-            raise CallFailed(str(detail)[:500])
-        return response.json() if response.content else None
+                raise CallFailed(response.text[:500]) from None
+            detail = problem.get("detail") or problem.get("title") or response.text
+            raise CallFailed(str(detail)[:500], problem=problem)
+        return response

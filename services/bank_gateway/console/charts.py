@@ -43,6 +43,29 @@ def bars(title: str, items: Sequence[tuple[str, int | Decimal]], *, unit: str = 
     return _svg(width, height, title, "".join(parts))
 
 
+def compare(title: str, rows: Sequence[tuple[str, Decimal, Decimal]], *, unit: str = "") -> Markup:
+    """Before and after, side by side for each row (what-if results)."""
+    width, row = 640, 56
+    height = 40 + row * max(len(rows), 1)
+    top = max((max(b, a) for _, b, a in rows), default=Decimal(0)) or Decimal(1)
+    parts = [
+        '<text x="150" y="16" font-size="13" fill="#5f6b7a">■ 现行</text>',
+        '<text x="230" y="16" font-size="13" fill="#0b5cad">■ 模拟</text>',
+    ]
+    for i, (label, before, after) in enumerate(rows):
+        y = 28 + i * row
+        parts.append(f'<text x="0" y="{y + 26}" font-size="14">{escape(label)}</text>')
+        for j, (value, colour) in enumerate(((before, "#9aa5b1"), (after, "#0b5cad"))):
+            length = float(Decimal(value) / top) * 360
+            parts.append(
+                f'<rect x="150" y="{y + 4 + 22 * j}" width="{length:.1f}" height="18" '
+                f'fill="{colour}" rx="3"/>'
+                f'<text x="{155 + length:.1f}" y="{y + 18 + 22 * j}" font-size="12">'
+                f"{escape(f'{value}{unit}')}</text>"
+            )
+    return _svg(width, height, title, "".join(parts))
+
+
 def lines(
     title: str,
     series: dict[str, Sequence[tuple[date, Decimal]]],

@@ -9,9 +9,7 @@ behalf (:mod:`calls`).
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,10 +20,18 @@ from services.bank_gateway import deliveries as delivery_service
 from services.bank_gateway import repository as repo
 from services.bank_gateway.console import charts, staff
 from services.bank_gateway.console.calls import OnBehalf
+from services.bank_gateway.console.pages import (
+    LOAN_STATE_ZH,
+    PREFIX,
+    back,
+    render_page,
+    safe_next,
+    staff_member,
+    to_login,
+)
 from services.bank_gateway.deps import DispatcherDep, GuaranteeDep, IntakeDep
 from services.bank_gateway.exceptions import BatchStateConflict
 from services.bank_gateway.models import (
-    BATCH_STATUS_ZH,
     AutoAllocationRequest,
     BatchCreate,
     BatchStatus,
@@ -39,30 +45,11 @@ from shared.web import (
     end_session,
     form_data,
     problem_text,
-    render,
-    signed_in,
     start_session,
-    templates,
 )
 
-PREFIX = "/console/"
-HERE = Path(__file__).parent
-pages = templates(HERE / "templates")
 console = APIRouter(prefix="/console", include_in_schema=False)
 
-LOAN_STATE_ZH = {
-    "allocated": "已分配",
-    "approved": "已批准",
-    "declined": "未批准",
-    "disbursed": "已放款",
-    "repaying": "还款中",
-    "overdue": "逾期",
-    "defaulted": "违约",
-    "claimed": "代偿审核中",
-    "compensated": "已代偿",
-    "recovering": "追偿中",
-    "settled": "已结清",
-}
 ACTIONS = {
     "submission": ("提交审批", batch_service.submit),
     "approval": ("审批通过", batch_service.approve),
@@ -71,62 +58,24 @@ ACTIONS = {
 }
 
 
-def _page(request: Request, template: str, principal: Principal | None, **context: Any) -> Response:
-    status_code = context.pop("status_code", 200)
-    return render(
-        request,
-        pages,
-        template,
-        {
-            "prefix": PREFIX,
-            "batch_status_zh": BATCH_STATUS_ZH,
-            "loan_state_zh": LOAN_STATE_ZH,
-            "approver": principal is not None and APPROVE_PERMISSION in principal.permissions,
-            **context,
-        },
-        status_code=status_code,
-        principal=principal,
-    )
-
-
-def _staff(request: Request) -> Principal | None:
-    return signed_in(request, role=Role.BUREAU)
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"{PREFIX}login?next={quote(target)}", status_code=303)
-
-
-def _back(path: str, **message: str) -> RedirectResponse:
-    query = f"?{urlencode(message)}" if message else ""
-    return RedirectResponse(f"{PREFIX}{path}{query}", status_code=303)
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith(PREFIX) and not value.startswith("//"):
-        return value
-    return PREFIX
-
-
 # --- sign-in ---------------------------------------------------------------------------------
 
 
 @console.get("/login")
 async def login_page(request: Request, next: str | None = None) -> Response:
-    return _page(request, "login.html", None, values={}, error="", next=_safe_next(next))
+    return render_page(request, "login.html", None, values={}, error="", next=safe_next(next))
 
 
 @console.post("/login")
 async def login(request: Request, session: SessionDep) -> Response:
     form = await form_data(request)
-    target = _safe_next(form.get("next"))
+    target = safe_next(form.get("next"))
     try:
         account = await staff.sign_in(
             session=session, username=form.get("username", ""), password=form.get("password", "")
         )
     except staff.StaffSignInFailed as error:
-        return _page(
+        return render_page(
             request,
             "login.html",
             None,
@@ -161,9 +110,9 @@ async def logout(request: Request) -> Response:
 @console.get("")
 @console.get("/")
 async def inbox(request: Request, session: SessionDep) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     calls = OnBehalf(request)
     problems: list[str] = []
     referred: dict[str, Any] = {"items": [], "total": 0}
@@ -189,7 +138,7 @@ async def inbox(request: Request, session: SessionDep) -> Response:
     dead = await delivery_service.list_deliveries(
         session=session, status=DeliveryStatus.DEAD, bank_code=None, offset=0, limit=50
     )
-    return _page(
+    return render_page(
         request,
         "inbox.html",
         principal,
@@ -208,14 +157,14 @@ async def inbox(request: Request, session: SessionDep) -> Response:
 async def application_page(
     request: Request, application_id: uuid.UUID, error: str = ""
 ) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     calls = OnBehalf(request)
     try:
         application = await calls.get(calls.intake, f"/v1/applications/{application_id}")
     except AppError as failure:
-        return _page(
+        return render_page(
             request, "message.html", principal, message=problem_text(failure), status_code=404
         )
     assessment = None
@@ -226,7 +175,7 @@ async def application_page(
             )
         except AppError:
             assessment = None
-    return _page(
+    return render_page(
         request,
         "application.html",
         principal,
@@ -238,9 +187,9 @@ async def application_page(
 
 @console.post("/applications/{application_id}/review")
 async def review(request: Request, application_id: uuid.UUID) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     form = await form_data(request)
     calls = OnBehalf(request)
     try:
@@ -250,8 +199,8 @@ async def review(request: Request, application_id: uuid.UUID) -> Response:
             {"decision": form.get("decision", ""), "note": form.get("note", "").strip()},
         )
     except AppError as failure:
-        return _back(f"applications/{application_id}", error=problem_text(failure))
-    return _back("", done="复核意见已记录")
+        return back(f"applications/{application_id}", error=problem_text(failure))
+    return back("", done="复核意见已记录")
 
 
 # --- batches -------------------------------------------------------------------------------
@@ -265,9 +214,9 @@ async def batches_page(
     bank: str = "",
     page: int = Query(1, ge=1, le=10_000),
 ) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     chosen = BatchStatus(status) if status in BatchStatus.__members__.values() else None
     banks = await repo.list_banks(session=session)
     try:
@@ -280,10 +229,10 @@ async def batches_page(
             limit=20,
         )
     except AppError as failure:
-        return _page(
+        return render_page(
             request, "message.html", principal, message=problem_text(failure), status_code=404
         )
-    return _page(
+    return render_page(
         request,
         "batches.html",
         principal,
@@ -297,9 +246,9 @@ async def batches_page(
 
 @console.get("/batches/new")
 async def new_batch(request: Request, session: SessionDep) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     today = shanghai_today()
     values = {
         "valid_from": today.isoformat(),
@@ -323,7 +272,7 @@ async def _batch_form(
     except AppError as failure:
         policies = {"items": []}
         errors = {**errors, "_form": f"无法读取政策版本：{problem_text(failure)}"}
-    return _page(
+    return render_page(
         request,
         "batch_new.html",
         principal,
@@ -337,9 +286,9 @@ async def _batch_form(
 
 @console.post("/batches/new")
 async def create_batch(request: Request, session: SessionDep, guarantee: GuaranteeDep) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     form = await form_data(request)
     try:
         payload = BatchCreate.model_validate(
@@ -363,7 +312,7 @@ async def create_batch(request: Request, session: SessionDep, guarantee: Guarant
         return await _batch_form(
             request, session, principal, values=form, errors=found, status_code=error.status
         )
-    return _back(f"batches/{created.id}", done="批次草稿已创建")
+    return back(f"batches/{created.id}", done="批次草稿已创建")
 
 
 @console.get("/batches/{batch_id}")
@@ -376,15 +325,15 @@ async def batch_page(
     done: str = "",
     error: str = "",
 ) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         batch = await batch_service.get_batch(
             session=session, principal=principal, batch_id=batch_id
         )
     except AppError as failure:
-        return _page(
+        return render_page(
             request, "message.html", principal, message=problem_text(failure), status_code=404
         )
     risk = await batch_service.risk(session=session, principal=principal, batch_id=batch_id)
@@ -417,7 +366,7 @@ async def batch_page(
             label="当前损失率",
         ),
     }
-    return _page(
+    return render_page(
         request,
         "batch.html",
         principal,
@@ -441,9 +390,9 @@ async def batch_action(
     intake: IntakeDep,
     dispatcher: DispatcherDep,
 ) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     form = await form_data(request)
     try:
         done = await _act(session, principal, intake, batch_id, action, form)
@@ -453,10 +402,10 @@ async def batch_action(
             if isinstance(failure, AppError)
             else "；".join(e.message for e in field_errors_from_pydantic(list(failure.errors())))
         )
-        return _back(f"batches/{batch_id}", error=message)
+        return back(f"batches/{batch_id}", error=message)
     if dispatcher is not None:
         dispatcher.wake()
-    return _back(f"batches/{batch_id}", done=done)
+    return back(f"batches/{batch_id}", done=done)
 
 
 async def _act(
@@ -512,14 +461,14 @@ async def deliveries_page(
     done: str = "",
     error: str = "",
 ) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     chosen = DeliveryStatus(status) if status in DeliveryStatus.__members__.values() else None
     listed = await delivery_service.list_deliveries(
         session=session, status=chosen, bank_code=None, offset=(page - 1) * 50, limit=50
     )
-    return _page(
+    return render_page(
         request,
         "deliveries.html",
         principal,
@@ -535,16 +484,16 @@ async def deliveries_page(
 async def redeliver(
     request: Request, delivery_id: uuid.UUID, session: SessionDep, dispatcher: DispatcherDep
 ) -> Response:
-    principal = _staff(request)
+    principal = staff_member(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     await form_data(request)
     try:
         await delivery_service.redeliver(
             session=session, principal=principal, delivery_id=delivery_id
         )
     except AppError as failure:
-        return _back("deliveries", error=problem_text(failure))
+        return back("deliveries", error=problem_text(failure))
     if dispatcher is not None:
         dispatcher.wake()
-    return _back("deliveries", done="已重新投递")
+    return back("deliveries", done="已重新投递")

@@ -13,4 +13,9 @@
       if (!window.confirm(question)) event.preventDefault();
     });
   });
+  // A what-if still running: look again in a moment.
+  const status = document.getElementById("whatif-status");
+  if (status && ["queued", "running"].includes(status.dataset.status)) {
+    setTimeout(() => window.location.reload(), 1500);
+  }
 })();

@@ -1,0 +1,72 @@
+"""What every console page shares: templates, who is signed in, redirects with a message."""
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.bank_gateway.models import BATCH_STATUS_ZH
+from shared.auth import APPROVE_PERMISSION, Principal, Role
+from shared.web import render, signed_in, templates
+
+PREFIX = "/console/"
+pages = templates(Path(__file__).parent / "templates")
+
+LOAN_STATE_ZH = {
+    "allocated": "已分配",
+    "approved": "已批准",
+    "declined": "未批准",
+    "disbursed": "已放款",
+    "repaying": "还款中",
+    "overdue": "逾期",
+    "defaulted": "违约",
+    "claimed": "代偿审核中",
+    "compensated": "已代偿",
+    "recovering": "追偿中",
+    "settled": "已结清",
+}
+
+
+def render_page(
+    request: Request, template: str, principal: Principal | None, **context: Any
+) -> Response:
+    status_code = context.pop("status_code", 200)
+    return render(
+        request,
+        pages,
+        template,
+        {
+            "prefix": PREFIX,
+            "batch_status_zh": BATCH_STATUS_ZH,
+            "loan_state_zh": LOAN_STATE_ZH,
+            "approver": principal is not None and APPROVE_PERMISSION in principal.permissions,
+            **context,
+        },
+        status_code=status_code,
+        principal=principal,
+    )
+
+
+def staff_member(request: Request) -> Principal | None:
+    return signed_in(request, role=Role.BUREAU)
+
+
+def to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{PREFIX}login?next={quote(target)}", status_code=303)
+
+
+def back(path: str, **message: str) -> RedirectResponse:
+    """See other: ``{PREFIX}{path}``, with ``done=`` or ``error=`` for the page to show."""
+    if message:
+        path += ("&" if "?" in path else "?") + urlencode(message)
+    return RedirectResponse(f"{PREFIX}{path}", status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    # Only back into the console: never an open redirect.
+    if value and value.startswith(PREFIX) and not value.startswith("//"):
+        return value
+    return PREFIX
