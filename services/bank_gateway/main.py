@@ -13,6 +13,7 @@ from services.bank_gateway.callbacks import CallerBanks
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.console.policies import policy_pages
+from services.bank_gateway.console.reports import report_pages
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
 from services.bank_gateway.outbox import DeliveryDispatcher
@@ -104,6 +105,7 @@ def create_app(
             oauth,
             console,
             policy_pages,
+            report_pages,
         ],
     )
     notices.document(app)

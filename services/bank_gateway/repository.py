@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -522,3 +522,21 @@ async def held_counts(*, session: AsyncSession, bank_id: uuid.UUID) -> dict[uuid
         .group_by(ReceivedEvent.loan_id)
     )
     return {loan_id: int(n) for loan_id, n in result.all() if loan_id is not None}
+
+
+async def applied_repayments(
+    *, session: AsyncSession, applied_since: date
+) -> list[tuple[dict[str, Any], dict[str, Any] | None, str]]:
+    """(event payload, loan terms, bank code) of repayments applied since the day."""
+    result = await session.execute(
+        sa.select(ReceivedEvent.payload, BatchLoan.terms, PartnerBank.code)
+        .join(BatchLoan, col(BatchLoan.id) == col(ReceivedEvent.loan_id))
+        .join(Batch, col(Batch.id) == col(BatchLoan.batch_id))
+        .join(PartnerBank, col(PartnerBank.id) == col(Batch.bank_id))
+        .where(
+            ReceivedEvent.event_type == "loan.repayment",
+            ReceivedEvent.status == "applied",
+            col(ReceivedEvent.applied_at) >= datetime.combine(applied_since, time(), UTC),
+        )
+    )
+    return [(payload, terms, code) for payload, terms, code in result.all()]

@@ -9,6 +9,7 @@ guarantee issued; different facts are a conflict.
 """
 
 import uuid
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ from services.guarantee.exceptions import (
 )
 from services.guarantee.models import FeePeriod, Guarantee, GuaranteePublic
 from services.guarantee.policy import add_months, guarantee_fee
-from shared.contracts.guarantee import GuaranteeFiling
+from shared.contracts.guarantee import FeeSubsidyReport, FeeSubsidyRow, GuaranteeFiling
 from shared.money import from_fen, round_to_fen, to_fen
 
 
@@ -140,3 +141,39 @@ async def get(*, session: AsyncSession, loan_id: uuid.UUID) -> GuaranteePublic:
     if guarantee is None:
         raise GuaranteeNotFound(f"贷款 {loan_id} 没有担保")
     return public(guarantee)
+
+
+async def fee_subsidies(
+    *, session: AsyncSession, month_from: str, month_to: str
+) -> FeeSubsidyReport:
+    """Fees and their subsidies falling due per month and bank (a period is due on its
+    first day), from the schedules frozen when each guarantee was issued."""
+    first_day = date.fromisoformat(f"{month_from}-01")
+    year, month = (int(x) for x in month_to.split("-"))
+    last_day = add_months(date(year, month, 1), 1) - timedelta(days=1)
+    totals: dict[tuple[str, str], list[int]] = {}
+    for guarantee in await repo.guarantees_with_periods_between(
+        session=session, first_day=first_day, last_day=last_day
+    ):
+        for period in guarantee.schedule:
+            due = date.fromisoformat(period["period_from"])
+            if not first_day <= due <= last_day:
+                continue
+            row = totals.setdefault((due.strftime("%Y-%m"), guarantee.bank_code), [0, 0, 0])
+            row[0] += 1
+            row[1] += to_fen(Decimal(period["fee"]))
+            row[2] += to_fen(Decimal(period["subsidy"]))
+    return FeeSubsidyReport(
+        month_from=month_from,
+        month_to=month_to,
+        rows=[
+            FeeSubsidyRow(
+                month=month_key,
+                bank_code=bank,
+                periods=n,
+                fee=from_fen(fee),
+                fee_subsidy=from_fen(subsidy),
+            )
+            for (month_key, bank), (n, fee, subsidy) in sorted(totals.items())
+        ],
+    )

@@ -252,6 +252,18 @@ async def guarantee_for_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> Gu
     return result.scalar_one_or_none()
 
 
+async def guarantees_with_periods_between(
+    *, session: AsyncSession, first_day: date, last_day: date
+) -> Sequence[Guarantee]:
+    """Guarantees whose life overlaps the days: their schedules hold the periods due."""
+    result = await session.execute(
+        select(Guarantee).where(
+            Guarantee.disbursed_on <= last_day, Guarantee.maturity_on >= first_day
+        )
+    )
+    return result.scalars().all()
+
+
 async def assessment_for_application(
     *, session: AsyncSession, application_id: uuid.UUID
 ) -> Assessment | None:

@@ -73,9 +73,10 @@ from shared.contracts.claims import (
     RecoveryReport,
     RecoveryShare,
 )
-from shared.contracts.guarantee import GuaranteeFiling
+from shared.contracts.guarantee import FeeSubsidyReport, GuaranteeFiling
 from shared.errors import (
     ApprovePermissionRequired,
+    FieldError,
     Forbidden,
     FourEyesRequired,
     InvalidRequest,
@@ -459,6 +460,35 @@ async def file_loan(
     if not created:
         response.status_code = 200
     return issued
+
+
+Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+@guarantees.get(
+    "/subsidies",
+    response_model=FeeSubsidyReport,
+    responses=problem_responses(*_AUTH, ValidationFailed),
+)
+async def fee_subsidies(
+    session: SessionDep, principal: StaffDep, month_from: Month, month_to: Month
+) -> FeeSubsidyReport:
+    """Guarantee fees and the district's fee subsidy falling due per month and bank."""
+    if month_to < month_from:
+        raise ValidationFailed(
+            "结束月份不能早于开始月份",
+            errors=[
+                FieldError(
+                    field="month_to",
+                    message="结束月份不能早于开始月份",
+                    message_en="month_to precedes month_from",
+                    code="months_reversed",
+                )
+            ],
+        )
+    return await guarantee_service.fee_subsidies(
+        session=session, month_from=month_from, month_to=month_to
+    )
 
 
 @guarantees.get(

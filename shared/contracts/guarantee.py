@@ -18,3 +18,20 @@ class GuaranteeFiling(BaseModel):
     principal: Money = Field(description="Disbursed principal")
     disbursed_on: date
     maturity_on: date
+
+
+class FeeSubsidyRow(BaseModel):
+    """Guarantee fees billed in one month by one bank's loans (a period's fee falls due on
+    its first day), and the district's subsidy of them."""
+
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    bank_code: str
+    periods: int
+    fee: Money
+    fee_subsidy: Money
+
+
+class FeeSubsidyReport(BaseModel):
+    month_from: str
+    month_to: str
+    rows: list[FeeSubsidyRow]

@@ -99,7 +99,9 @@ async def test_register_sign_in_and_only_ones_own_applications(intake: IntakeHar
     own = submitted.headers["location"].split("?")[0]
 
     # Another enterprise, signed in on another browser, cannot see it.
-    other = httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake")
+    other = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=intake.app), base_url="http://intake"
+    )
     async with other:
         await registered(other, make_uscc(), name="上海另一家企业有限公司")
         foreign = await other.get(own)
@@ -108,7 +110,9 @@ async def test_register_sign_in_and_only_ones_own_applications(intake: IntakeHar
     mine = await intake.client.get(own)
     assert mine.status_code == 200 and "上海青浦门户测试有限公司" in mine.text
 
-    signed_out = httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake")
+    signed_out = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=intake.app), base_url="http://intake"
+    )
     async with signed_out:
         bounced = await signed_out.get(own)
         assert bounced.status_code == 303
