@@ -160,6 +160,19 @@ async def test_from_application_to_disbursal_in_the_browser(
     await carol.goto(gateway + "/console/batches?status=open")
     await expect(carol.locator("#batches")).to_contain_text("浏览器测试批次")
     await carol.screenshot(path=shot("console-batches"), full_page=True)
+
+    # 7. The fee the district subsidises for this loan's first year, in this month's report.
+    await carol.click("nav >> text=补贴报表")
+    row = carol.locator("#subsidies tbody tr", has_text=bank_name)
+    # 1,800,000 × 0.5 % × 365 / 360 = 9,125.00; half of it subsidised.
+    await expect(row).to_contain_text("¥9,125.00")
+    await expect(row).to_contain_text("¥4,562.50")
+    await carol.screenshot(path=shot("console-subsidies"), full_page=True)
+    async with carol.expect_download() as downloading:
+        await carol.click("text=导出 CSV")
+    download = await downloading.value
+    exported = (await download.path()).read_text(encoding="utf-8-sig")
+    assert f"{bank_name},9125.00,4562.50" in exported
     for page in (sme, alice, carol):
         await page.context.close()
     await api.aclose()
