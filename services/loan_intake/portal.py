@@ -22,6 +22,7 @@ from services.loan_intake.models import (
     TRANSITIONS,
     ApplicationCreate,
     ApplicationStatus,
+    EnterpriseAccount,
 )
 from shared.auth import Principal, Role
 from shared.db import SessionDep
@@ -102,15 +103,15 @@ def _safe_next(value: str | None) -> str:
     return f"{PREFIX}applications"
 
 
-def _errors(error: ValidationError | AppError, prefix: str = "") -> dict[str, str]:
+def _errors(error: ValidationError | AppError) -> dict[str, str]:
+    """Field name (as in the form: ``enterprise.name``) → the first message for it."""
     if isinstance(error, ValidationError):
         items = field_errors_from_pydantic(list(error.errors()))
     else:
         items = list(getattr(error, "errors", None) or [])
     found: dict[str, str] = {}
     for item in items:
-        name = f"{prefix}{item.field}" if prefix else item.field
-        found.setdefault(name, item.message)
+        found.setdefault(item.field, item.message)
     if not found and isinstance(error, AppError):
         found["_form"] = problem_text(error)
     return found
@@ -151,15 +152,7 @@ async def login(request: Request, session: SessionDep) -> Response:
             status_code=401,
         )
     response = RedirectResponse(target, status_code=303)
-    start_session(
-        request,
-        response,
-        subject=account.uscc,
-        role=Role.SME,
-        tenant=account.uscc,
-        name=account.enterprise_name,
-    )
-    return response
+    return _signed_in_as(request, response, account)
 
 
 @portal.get("/register")
@@ -182,6 +175,10 @@ async def register(request: Request, session: SessionDep) -> Response:
             errors = {"uscc": problem_text(error)}
         return _page(request, "register.html", None, values=values, errors=errors, status_code=400)
     response = RedirectResponse(f"{PREFIX}applications/new", status_code=303)
+    return _signed_in_as(request, response, account)
+
+
+def _signed_in_as(request: Request, response: Response, account: EnterpriseAccount) -> Response:
     start_session(
         request,
         response,
