@@ -1,0 +1,121 @@
+"""deploy/: the Kubernetes manifests validate against Kubernetes' own schemas, and the
+reverse proxy and the Ingress send every route of each service to that service."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+KUBERNETES_VERSION = "1.30"
+
+
+def documents() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        found += [(path.name, doc) for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "document"),
+    documents(),
+    ids=lambda value: value if isinstance(value, str) else value["kind"],
+)
+def test_each_manifest_validates_against_the_kubernetes_schema(
+    name: str, document: dict[str, Any]
+) -> None:
+    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_kustomization_lists_every_manifest_and_the_essentials_are_there() -> None:
+    listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
+    assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    kinds = {(doc["kind"], doc["metadata"]["name"]) for _, doc in documents()}
+    for service in ("loan-intake", "guarantee", "bank-gateway"):
+        assert {("Deployment", service), ("Service", service)} <= kinds
+        assert ("HorizontalPodAutoscaler", service) in kinds
+    assert ("Job", "picidai-migrate") in kinds
+    for _, doc in documents():
+        if doc["kind"] != "Deployment":
+            continue
+        [container] = doc["spec"]["template"]["spec"]["containers"]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert doc["spec"]["replicas"] >= 2
+        # Secrets only by reference: no credential is written in a manifest.
+        secret_refs = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
+        assert secret_refs, "the database URL comes from a Secret"
+    assert not [doc for _, doc in documents() if doc["kind"] == "Secret"]
+
+
+def _service_paths() -> dict[str, set[str]]:
+    """Every path each service serves, from its own OpenAPI document, plus its pages."""
+    from services.bank_gateway.main import create_app as gateway
+    from services.guarantee.main import create_app as guarantee
+    from services.loan_intake.main import create_app as intake
+
+    apps = {"loan_intake": intake(), "guarantee": guarantee(), "bank_gateway": gateway()}
+    paths = {
+        name: {p for p in app.openapi()["paths"] if p.startswith(("/v1/", "/oauth/"))}
+        for name, app in apps.items()
+    }
+    paths["loan_intake"].add("/portal/applications")
+    paths["bank_gateway"].add("/console/batches")
+    return paths
+
+
+def _route(prefixes: dict[str, str], path: str) -> str | None:
+    matching = [p for p in prefixes if path.startswith(p)]
+    return prefixes[max(matching, key=len)] if matching else None
+
+
+def test_the_proxy_and_the_ingress_send_each_route_to_its_service() -> None:
+    conf = (DEPLOY / "proxy" / "nginx.conf").read_text()
+    nginx = {
+        prefix: service
+        for prefix, service in re.findall(r"location (/\S*)\s*\{\s*proxy_pass http://(\w+);", conf)
+    }
+    [ingress] = [doc for name, doc in documents() if doc["kind"] == "Ingress"]
+    k8s_names = {
+        "loan-intake": "loan_intake",
+        "guarantee": "guarantee",
+        "bank-gateway": "bank_gateway",
+    }
+    ingress_routes = {
+        p["path"]: k8s_names[p["backend"]["service"]["name"]]
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    }
+    for service, paths in _service_paths().items():
+        for path in paths:
+            concrete = re.sub(r"\{[^}]+\}", "x", path)
+            assert _route(nginx, concrete) == service, f"nginx: {path} → {service}"
+            assert _route(ingress_routes, concrete) == service, f"Ingress: {path} → {service}"
+
+
+def test_compose_runs_migrations_before_the_services_and_proxies_one_origin() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"postgres", "migrate", "loan_intake", "guarantee", "bank_gateway", "proxy"} <= set(
+        services
+    )
+    migrate = " ".join(services["migrate"]["command"])
+    for name in ("loan_intake", "guarantee", "bank_gateway"):
+        assert f"services.{name} migrate" in migrate
+        assert services[name]["command"] == ["python", "-m", f"services.{name}", "serve"]
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+    env = Path(DEPLOY / "production.env").read_text()
+    for prefix in ("INTAKE_", "GUARANTEE_", "GATEWAY_"):
+        assert f"{prefix}ENVIRONMENT=production" in env
+        assert f"{prefix}KEYS_DIR=/keys" in env
