@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
 
+from shared.attempts import Attempts
 from shared.auth import TokenIssuer, TokenVerifier
 from shared.db import database_is_ready, make_engine, make_sessionmaker
 from shared.errors import FieldError, Problem, ServiceUnavailable, install_error_handlers
@@ -51,6 +52,7 @@ def create_service_app(
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.sign_in_attempts = Attempts()
     install_error_handlers(app)
     install_middleware(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(_health_router(service))

@@ -2,7 +2,8 @@
 
 Every log line carries the service name and, inside a request or an outbox hand-off,
 the request id (read from asgi-correlation-id's context variable, which the middleware
-sets and the outbox worker restores).
+sets and the outbox worker restores); personal data and secrets are masked
+(shared/masking.py).
 """
 
 import logging
@@ -11,6 +12,8 @@ from typing import Any
 
 import structlog
 from asgi_correlation_id import correlation_id
+
+from shared.masking import mask_personal_data
 
 
 def _add_request_id(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +40,7 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool | None = 
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
+        mask_personal_data,
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)

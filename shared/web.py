@@ -102,6 +102,11 @@ def signed_in(request: Request, *, role: Role) -> Principal | None:
     return principal if principal.role is role else None
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (the proxy's forwarded one when uvicorn trusts the proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
 def session_token(request: Request) -> str | None:
     """The signed-in person's token, to call the services' APIs on their behalf."""
     return request.cookies.get(SESSION_COOKIE)

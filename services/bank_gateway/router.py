@@ -69,6 +69,7 @@ from services.bank_gateway.models import (
     Statement,
     TokenResponse,
 )
+from shared.attempts import Attempts, TooManyAttempts
 from shared.auth import Role, TokenIssuer
 from shared.clock import shanghai_today
 from shared.errors import (
@@ -84,6 +85,7 @@ from shared.errors import (
     ValidationFailed,
     problem_responses,
 )
+from shared.web import client_address
 
 banks = APIRouter(prefix="/v1/banks", tags=["partner banks"])
 batches = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -191,7 +193,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 @oauth.post(
     "/oauth/token",
     response_model=TokenResponse,
-    responses=problem_responses(OAuthError, OAuthBadRequest, PayloadTooLarge),
+    responses=problem_responses(OAuthError, OAuthBadRequest, PayloadTooLarge, TooManyAttempts),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -238,9 +240,17 @@ async def issue_token(
     )
     if not all(credentials):
         raise OAuthError("缺少客户端凭据（client_id / client_secret）")
-    bank = await service.authenticate_client(
-        session=session, client_id=credentials[0], client_secret=credentials[1]
-    )
+    attempts: Attempts = request.app.state.sign_in_attempts
+    who = {"account": credentials[0], "address": client_address(request)}
+    attempts.check(**who)
+    try:
+        bank = await service.authenticate_client(
+            session=session, client_id=credentials[0], client_secret=credentials[1]
+        )
+    except OAuthError:
+        attempts.failed(**who)
+        raise
+    attempts.succeeded(account=who["account"])
     issuer: TokenIssuer = request.app.state.token_issuer
     token = issuer.issue(subject=bank.client_id or bank.code, role=Role.BANK, tenant=bank.code)
     response.headers["Cache-Control"] = "no-store"

@@ -24,12 +24,14 @@ from services.loan_intake.models import (
     ApplicationStatus,
     EnterpriseAccount,
 )
+from shared.attempts import Attempts, TooManyAttempts
 from shared.auth import Principal, Role
 from shared.db import SessionDep
 from shared.errors import AppError, ValidationFailed, field_errors_from_pydantic
 from shared.sme import SECTORS, UnknownSector, classify, resolve_sector
 from shared.uscc import InvalidUSCC, region_of, validate_uscc
 from shared.web import (
+    client_address,
     end_session,
     form_data,
     problem_text,
@@ -137,11 +139,16 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 async def login(request: Request, session: SessionDep) -> Response:
     form = await form_data(request)
     target = _safe_next(form.get("next"))
+    attempts: Attempts = request.app.state.sign_in_attempts
+    who = {"account": form.get("uscc", ""), "address": client_address(request)}
     try:
+        attempts.check(**who)
         account = await accounts.sign_in(
             session=session, uscc=form.get("uscc", ""), password=form.get("password", "")
         )
-    except SignInFailed as error:
+    except (SignInFailed, TooManyAttempts) as error:
+        if isinstance(error, SignInFailed):
+            attempts.failed(**who)
         return _page(
             request,
             "login.html",
@@ -149,8 +156,9 @@ async def login(request: Request, session: SessionDep) -> Response:
             values={"uscc": form.get("uscc", "")},
             errors={"_form": problem_text(error)},
             next=target,
-            status_code=401,
+            status_code=error.status,
         )
+    attempts.succeeded(account=who["account"])
     response = RedirectResponse(target, status_code=303)
     return _signed_in_as(request, response, account)
 

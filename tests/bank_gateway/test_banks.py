@@ -4,6 +4,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.bank_gateway.conftest import Desk
 from tests.conftest import Tokens
 
 pytestmark = pytest.mark.asyncio
@@ -214,3 +215,22 @@ async def test_only_admins_manage_banks(gateway_client: httpx.AsyncClient, token
 async def test_demo_banks_have_development_credentials(gateway_client: httpx.AsyncClient) -> None:
     response = await token_for(gateway_client, "bank-srcb", "dev-secret-srcb")
     assert response.status_code == 200
+
+
+async def test_guessing_a_client_secret_is_stopped(desk: Desk) -> None:
+    code = await desk.register_bank()
+    client_id, client_secret, _ = desk.credentials[code]
+
+    async def token(secret: str) -> httpx.Response:
+        return await desk.gateway.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, secret),
+        )
+
+    for _ in range(5):
+        assert (await token("guess")).status_code == 401
+    blocked = await token(client_secret)  # even the right one, for a while
+    assert blocked.status_code == 429
+    assert blocked.json()["type"] == "/problems/too-many-attempts"
+    assert int(blocked.headers["Retry-After"]) > 0

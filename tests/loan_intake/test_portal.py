@@ -138,3 +138,17 @@ async def test_checks_as_the_user_types(intake: IntakeHarness) -> None:
     assert size.json() == {"label": "工业 · 小型企业"}
     unknown = await intake.client.get("/portal/check/size?sector=ZZ&employees=1&revenue=1&assets=1")
     assert unknown.json() == {"label": ""}
+
+
+async def test_guessing_a_password_is_stopped(intake: IntakeHarness) -> None:
+    uscc = make_uscc()
+    await registered(intake.client, uscc)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=intake.app), base_url="http://intake"
+    ) as guesser:
+        login = await guesser.get("/portal/login")
+        form = {"_csrf": csrf_of(login), "uscc": uscc, "password": "guess-123456"}
+        for _ in range(5):
+            assert (await post_form(guesser, "/portal/login", form)).status_code == 401
+        stopped = await post_form(guesser, "/portal/login", {**form, "password": PASSWORD})
+        assert stopped.status_code == 429 and "登录失败次数过多" in stopped.text

@@ -37,11 +37,13 @@ from services.bank_gateway.models import (
     BatchStatus,
     DeliveryStatus,
 )
+from shared.attempts import Attempts, TooManyAttempts
 from shared.auth import APPROVE_PERMISSION, Principal, Role
 from shared.clock import shanghai_today
 from shared.db import SessionDep
 from shared.errors import AppError, field_errors_from_pydantic
 from shared.web import (
+    client_address,
     end_session,
     form_data,
     problem_text,
@@ -70,11 +72,16 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 async def login(request: Request, session: SessionDep) -> Response:
     form = await form_data(request)
     target = safe_next(form.get("next"))
+    attempts: Attempts = request.app.state.sign_in_attempts
+    who = {"account": form.get("username", ""), "address": client_address(request)}
     try:
+        attempts.check(**who)
         account = await staff.sign_in(
             session=session, username=form.get("username", ""), password=form.get("password", "")
         )
-    except staff.StaffSignInFailed as error:
+    except (staff.StaffSignInFailed, TooManyAttempts) as error:
+        if isinstance(error, staff.StaffSignInFailed):
+            attempts.failed(**who)
         return render_page(
             request,
             "login.html",
@@ -82,8 +89,9 @@ async def login(request: Request, session: SessionDep) -> Response:
             values={"username": form.get("username", "")},
             error=problem_text(error),
             next=target,
-            status_code=401,
+            status_code=error.status,
         )
+    attempts.succeeded(account=who["account"])
     response = RedirectResponse(target, status_code=303)
     start_session(
         request,
