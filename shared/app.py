@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from prometheus_fastapi_instrumentator import Instrumentator
@@ -33,12 +34,26 @@ def _health_router(service: str) -> APIRouter:
 
     @router.get("/readyz", response_model=Health, responses={503: {"model": Problem}})
     async def readyz(request: Request) -> Health:
-        """Readiness: the service's database answers."""
+        """Readiness: the service's database answers (else 503). The services it calls are
+        reported too — "degraded" when one is down: this one still takes work (its outbox
+        keeps it), so it stays in rotation."""
         if not await database_is_ready(request.app.state.engine):
             raise ServiceUnavailable("数据库不可用 (database unavailable)")
-        return Health(status="ready", service=service, checks={"database": "ok"})
+        checks = {"database": "ok"}
+        for name, client in getattr(request.app.state, "dependencies", {}).items():
+            checks[name] = await _answers(client)
+        degraded = any(v != "ok" for v in checks.values())
+        return Health(status="degraded" if degraded else "ready", service=service, checks=checks)
 
     return router
+
+
+async def _answers(client: httpx.AsyncClient) -> str:
+    try:
+        response = await client.get("/healthz", timeout=1.0)
+    except httpx.HTTPError:
+        return "down"
+    return "ok" if response.status_code == 200 else f"down (HTTP {response.status_code})"
 
 
 def create_service_app(

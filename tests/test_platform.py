@@ -24,11 +24,18 @@ async def service_client(
     )
     module = __import__(f"services.{name}.main", fromlist=["create_app"])
     config = __import__(f"services.{name}.config", fromlist=["Settings"])
-    settings = config.Settings(database_url=db, keys_dir=keys_dir, environment="test")
-    if name == "loan_intake":
-        settings = config.Settings(
-            database_url=db, keys_dir=keys_dir, environment="test", run_outbox_worker=False
-        )
+    # The services each one calls are nowhere: readiness reports them down.
+    nowhere = "http://127.0.0.1:1"
+    extra: dict[str, Any] = {
+        "loan_intake": {"run_outbox_worker": False, "guarantee_url": nowhere},
+        "guarantee": {},
+        "bank_gateway": {
+            "run_outbox_worker": False,
+            "intake_url": nowhere,
+            "guarantee_url": nowhere,
+        },
+    }[name]
+    settings = config.Settings(database_url=db, keys_dir=keys_dir, environment="test", **extra)
     app = module.create_app(settings)
     async with app.router.lifespan_context(app), asgi_client(app, f"http://{name}") as client:
         yield name, client, app
@@ -40,7 +47,14 @@ async def test_health_and_readiness(service_client: tuple[str, httpx.AsyncClient
     assert live.json() == {"status": "ok", "service": name, "checks": {}}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok"}
+    downstream = {
+        "loan_intake": {"guarantee": "down"},
+        "guarantee": {},
+        "bank_gateway": {"loan_intake": "down", "guarantee": "down"},
+    }[name]
+    assert ready.json()["checks"] == {"database": "ok", **downstream}
+    # Still in rotation: its outbox keeps the work for the service that is down.
+    assert ready.json()["status"] == ("degraded" if downstream else "ready")
 
 
 async def test_readiness_reports_a_dead_database(
@@ -117,3 +131,17 @@ async def test_the_gateway_documents_every_notification_a_bank_receives(
     envelope = schema["components"]["schemas"][notice]
     assert set(envelope["required"]) == {"type", "timestamp", "data"}
     assert "Standard Webhooks" in schema["webhooks"]["claim.decided"]["post"]["description"]
+
+
+async def test_cors_is_closed(service_client: tuple[str, httpx.AsyncClient, Any]) -> None:
+    """No cross-origin reads: no Access-Control-Allow-Origin for another site, preflight
+    refused."""
+    _, client, _ = service_client
+    read = await client.get("/healthz", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in read.headers
+    preflight = await client.options(
+        "/healthz",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 405
+    assert "access-control-allow-origin" not in preflight.headers

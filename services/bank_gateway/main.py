@@ -57,6 +57,10 @@ def create_app(
                     base_url=settings.guarantee_url, token=token, transport=guarantee_transport
                 )
             )
+            app.state.dependencies = {
+                "loan_intake": app.state.intake.http,
+                "guarantee": app.state.guarantee.http,
+            }
             webhooks = httpx.AsyncClient(
                 transport=webhook_transport,
                 timeout=httpx.Timeout(settings.webhook_timeout_seconds),

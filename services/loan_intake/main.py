@@ -27,9 +27,9 @@ async def guarantee_handoff(
     token = CachedServiceToken(
         app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
     )
-    guarantee = GuaranteeClient(
-        make_service_client(base_url=settings.guarantee_url, token=token, transport=transport)
-    )
+    http = make_service_client(base_url=settings.guarantee_url, token=token, transport=transport)
+    guarantee = GuaranteeClient(http)
+    app.state.dependencies = {"guarantee": http}
     dispatcher = AssessmentDispatcher(
         sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
     )
