@@ -12,8 +12,9 @@ from services.guarantee import lifecycle, service, whatif
 from services.guarantee.deps import (
     AssessorDep,
     BureauDep,
+    GatewayCallerDep,
+    IntakeCallerDep,
     RunnerDep,
-    ServiceCallerDep,
     SessionDep,
     StaffDep,
 )
@@ -58,7 +59,6 @@ from services.guarantee.models import (
     WhatIfCreate,
     WhatIfJobPublic,
 )
-from shared.auth import Principal
 from shared.clock import shanghai_today
 from shared.contracts.assessment import (
     AssessmentBatch,
@@ -127,7 +127,7 @@ async def assess(
     responses=problem_responses(*_AUTH, *_BODY),
 )
 async def assess_batch(
-    batch: AssessmentBatch, session: SessionDep, principal: ServiceCallerDep
+    batch: AssessmentBatch, session: SessionDep, principal: IntakeCallerDep
 ) -> AssessmentBatchResult:
     """Assess up to 500 applications at once; each gets a result or a problem of its own."""
     outcomes = await service.assess_batch(session=session, principal=principal, items=batch.items)
@@ -436,11 +436,6 @@ async def audit_log(
     )
 
 
-def _only_the_gateway(principal: Principal, what: str) -> None:
-    if principal.subject != "bank_gateway":
-        raise Forbidden(f"只有银行网关可以{what}")
-
-
 @guarantees.post(
     "",
     status_code=201,
@@ -451,11 +446,10 @@ def _only_the_gateway(principal: Principal, what: str) -> None:
     },
 )
 async def file_loan(
-    filing: GuaranteeFiling, session: SessionDep, principal: ServiceCallerDep, response: Response
+    filing: GuaranteeFiling, session: SessionDep, principal: GatewayCallerDep, response: Response
 ) -> GuaranteePublic:
     """备案: the bank gateway files a disbursed loan; the guarantee is issued with the terms
     frozen from the assessment, and its fee schedule and subsidy."""
-    _only_the_gateway(principal, "备案")
     issued, created = await guarantee_service.issue(session=session, filing=filing)
     if not created:
         response.status_code = 200
@@ -513,11 +507,10 @@ async def get_guarantee(
     },
 )
 async def file_claim(
-    request: ClaimRequest, session: SessionDep, principal: ServiceCallerDep, response: Response
+    request: ClaimRequest, session: SessionDep, principal: GatewayCallerDep, response: Response
 ) -> ClaimDecision:
     """代偿: the bank gateway files a defaulted loan's claim; it is decided at once —
     coverage × (principal + interest, capped by policy), never past the batch's ceiling."""
-    _only_the_gateway(principal, "申请代偿")
     decision, created = await claim_service.decide(session=session, request=request)
     if not created:
         response.status_code = 200
@@ -537,11 +530,10 @@ async def record_recovery(
     loan_id: uuid.UUID,
     report: RecoveryReport,
     session: SessionDep,
-    principal: ServiceCallerDep,
+    principal: GatewayCallerDep,
     response: Response,
 ) -> RecoveryShare:
     """A recovery after a payout, split pro rata between the fund and the bank."""
-    _only_the_gateway(principal, "登记追偿")
     share, created = await claim_service.record_recovery(
         session=session, loan_id=loan_id, report=report
     )
