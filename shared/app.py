@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
@@ -13,7 +13,17 @@ from pydantic import BaseModel
 from shared.attempts import Attempts
 from shared.auth import TokenIssuer, TokenVerifier
 from shared.db import database_is_ready, make_engine, make_sessionmaker
-from shared.errors import FieldError, Problem, ServiceUnavailable, install_error_handlers
+from shared.errors import (
+    FieldError,
+    InvalidRequest,
+    PayloadTooLarge,
+    Problem,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+    install_error_handlers,
+    problem_responses,
+)
 from shared.middleware import install_middleware
 from shared.settings import BaseServiceSettings
 
@@ -65,7 +75,13 @@ def create_service_app(
     lifespan: Any,
     routers: list[APIRouter],
 ) -> FastAPI:
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
+    )
     app.state.settings = settings
     app.state.sign_in_attempts = Attempts()
     install_error_handlers(app)
@@ -78,6 +94,57 @@ def create_service_app(
     )
     _document_problems(app)
     return app
+
+
+def _query_names(dependant: Any) -> frozenset[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return frozenset(names)
+
+
+_declared_queries: dict[int, frozenset[str]] = {}
+
+
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """422 for a query parameter the operation does not declare: a misspelt filter
+    (``?stauts=open``) would otherwise silently return everything. API operations only;
+    pages keep their own small conventions (``?done=`` flash messages)."""
+    route = request.scope.get("route")
+    if route is None or not getattr(route, "include_in_schema", False):
+        return
+    declared = _declared_queries.get(id(route))
+    if declared is None:
+        declared = _declared_queries[id(route)] = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise ValidationFailed(
+            f"未知的查询参数：{'、'.join(unknown)}",
+            errors=[
+                FieldError(
+                    field=f"query.{name}",
+                    message="此接口没有该查询参数",
+                    message_en="unknown query parameter",
+                    code="unknown_parameter",
+                )
+                for name in unknown[:20]
+            ],
+        )
+
+
+def _complete_problems(schema: dict[str, Any]) -> None:
+    """Document the answers every operation can give because of what wraps them all: the
+    unknown-query check and request validation (422, as problem+json rather than FastAPI's
+    own JSON), and for a body the middleware's malformed JSON, size and media-type checks."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            wrapping: list[type[Any]] = [ValidationFailed]
+            if "requestBody" in operation:
+                wrapping += [InvalidRequest, PayloadTooLarge, UnsupportedMediaType]
+            for status, entry in problem_responses(*wrapping).items():
+                documented = responses.setdefault(str(status), entry)
+                documented["content"] = entry["content"]
 
 
 def _document_problems(app: FastAPI) -> None:
@@ -98,6 +165,7 @@ def _document_problems(app: FastAPI) -> None:
         problem.pop("$defs", None)
         components["Problem"] = problem
         components["FieldError"] = FieldError.model_json_schema()
+        _complete_problems(schema)
         app.openapi_schema = schema
         return schema
 

@@ -456,7 +456,9 @@ async def file_loan(
     return issued
 
 
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[
+    str, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 2000-01 to 2099-12")
+]
 
 
 @guarantees.get(

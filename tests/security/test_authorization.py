@@ -501,7 +501,7 @@ async def test_every_route_answers_each_caller_exactly(desk: Desk) -> None:
 
 
 LISTS: list[tuple[str, str, Callable[[World], str]]] = [
-    ("loan_intake", "/v1/applications?limit=100", lambda w: w.application),
+    ("loan_intake", "/v1/applications?page_size=200", lambda w: w.application),
     ("bank_gateway", "/v1/batches?limit=100", lambda w: w.batch),
     ("bank_gateway", "/v1/banks", lambda w: w.bank_a),
 ]
@@ -608,3 +608,15 @@ async def test_pages_open_only_with_a_session_of_their_own(desk: Desk) -> None:
                     assert (method, response.status_code) == ("POST", 403), where
                     assert response.json()["type"] == "/problems/csrf-failed", where
     assert checked > 60
+
+
+async def test_a_misspelt_query_parameter_is_refused_not_ignored(desk: Desk) -> None:
+    """``?stauts=open`` would otherwise list every batch as if it were the filter."""
+    response = await desk.gateway.get("/v1/batches?stauts=open", headers=staff(desk, "bob"))
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "/problems/validation-error"
+    assert [e["field"] for e in problem["errors"]] == ["query.stauts"]
+    assert "stauts" in problem["detail"]
+    known = await desk.gateway.get("/v1/batches?status=open", headers=staff(desk, "bob"))
+    assert known.status_code == 200
