@@ -1,6 +1,6 @@
 """What every service's ``create_app`` has in common: errors, middleware, health, metrics."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
 
 from shared.attempts import Attempts
+from shared.audit import AuditChain, AuditSealer, chain_key
 from shared.auth import TokenIssuer, TokenVerifier
 from shared.db import database_is_ready, make_engine, make_sessionmaker
 from shared.errors import (
@@ -174,14 +175,30 @@ def _document_problems(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def service_resources(
-    app: FastAPI, settings: BaseServiceSettings, *, issuer: str
+    app: FastAPI,
+    settings: BaseServiceSettings,
+    *,
+    issuer: str,
+    audit_chains: Callable[[bytes], list[AuditChain]] | None = None,
 ) -> AsyncIterator[None]:
-    """What every lifespan holds: the database engine and the token issuer/verifier."""
+    """What every lifespan holds: the database engine, the token issuer/verifier and the
+    sealer of the service's audit chain."""
     attach_database(app, settings.database_url)
     attach_auth(app, settings, issuer=issuer)
+    sealer = None
+    if audit_chains is not None:
+        chains = audit_chains(chain_key(settings.keys_dir, issuer))
+        sealer = AuditSealer(
+            chains, app.state.sessionmaker, interval=settings.audit_seal_interval_seconds
+        )
+        app.state.audit_sealer = sealer
+        if settings.run_audit_sealer:
+            sealer.start()
     try:
         yield
     finally:
+        if sealer is not None:
+            await sealer.stop()
         await app.state.engine.dispose()
 
 

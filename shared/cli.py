@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.audit import AuditChain, AuditSealer, chain_key
 from shared.auth import ISSUERS, generate_keypair
+from shared.db import make_engine, make_sessionmaker
 from shared.migrate import upgrade
 from shared.settings import BaseServiceSettings
 
@@ -19,6 +21,8 @@ class ServiceCli:
     create_app: Callable[[], Any]
     migrations_dir: Path
     seed: Callable[[BaseServiceSettings], Awaitable[str]] | None = None
+    # The service's audit chains (shared/audit.py), for ``audit-verify`` and ``audit-seal``.
+    audit_chains: Callable[[bytes], list[AuditChain]] | None = None
     # Extra sub-commands: name → (configure parser, run(args, settings) → printed text)
     commands: dict[
         str,
@@ -35,6 +39,11 @@ class ServiceCli:
         sub.add_parser("keys", help="create development signing keys if missing")
         if self.seed is not None:
             sub.add_parser("seed", help="load the demo data (idempotent)")
+        if self.audit_chains is not None:
+            sub.add_parser(
+                "audit-verify", help="check the audit chain; name the first broken link (exit 1)"
+            )
+            sub.add_parser("audit-seal", help="seal the audit log's new rows now")
         for name, (configure, _) in self.commands.items():
             configure(sub.add_parser(name))
         args = parser.parse_args(argv)
@@ -63,8 +72,28 @@ class ServiceCli:
             for issuer in ISSUERS:
                 generate_keypair(settings.keys_dir, issuer)
             print(f"keys in {settings.keys_dir}")
+        elif args.command in ("audit-verify", "audit-seal"):
+            assert self.audit_chains is not None
+            chains = self.audit_chains(chain_key(settings.keys_dir, self.name))
+            reports = asyncio.run(_audit(settings.database_url, chains, args.command))
+            print("\n".join(reports))
+            if any("BROKEN" in line for line in reports):
+                raise SystemExit(1)
         elif args.command == "seed":
             assert self.seed is not None
             print(asyncio.run(self.seed(settings)))
         else:
             print(self.commands[args.command][1](args, settings))
+
+
+async def _audit(database_url: str, chains: list[AuditChain], command: str) -> list[str]:
+    engine = make_engine(database_url)
+    sessionmaker = make_sessionmaker(engine)
+    try:
+        if command == "audit-seal":
+            sealed = await AuditSealer(chains, sessionmaker).seal_once()
+            return [f"sealed {sealed} rows"]
+        async with sessionmaker() as session:
+            return [(await chain.verify(session)).text() for chain in chains]
+    finally:
+        await engine.dispose()

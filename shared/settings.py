@@ -31,6 +31,9 @@ class BaseServiceSettings(BaseSettings):
     keys_dir: Path = LOCAL_STATE_DIR / "keys"
     token_ttl_seconds: int = 900
     max_body_bytes: int = 1024 * 1024
+    # The audit log's sealer (shared/audit.py): how often it chains the new rows.
+    run_audit_sealer: bool = True
+    audit_seal_interval_seconds: float = 1.0
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> "BaseServiceSettings":

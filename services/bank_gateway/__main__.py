@@ -5,6 +5,7 @@ from typing import Any
 from services.bank_gateway.config import SERVICE, get_settings
 from services.bank_gateway.demo import seed
 from services.bank_gateway.main import create_app
+from services.bank_gateway.repository import audit_chains
 from shared.auth import APPROVE_PERMISSION, Role, TokenIssuer
 from shared.cli import ServiceCli
 
@@ -37,6 +38,7 @@ ServiceCli(
     settings=get_settings,
     create_app=create_app,
     migrations_dir=Path(__file__).parent / "migrations",
+    audit_chains=audit_chains,
     seed=seed,  # type: ignore[arg-type]
     commands={"token": (_token_args, _token)},
 ).main()

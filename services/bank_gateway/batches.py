@@ -106,7 +106,13 @@ async def _load(
 
 
 async def _audit(
-    session: AsyncSession, principal: Principal, action: str, batch: Batch, **detail: object
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    batch: Batch,
+    *,
+    created: bool = False,
+    **detail: object,
 ) -> None:
     await repo.audit(
         session=session,
@@ -115,6 +121,8 @@ async def _audit(
         entity_type=ENTITY,
         entity_id=str(batch.id),
         detail={"status": batch.status, **detail},
+        entity=batch,
+        created=created,
     )
 
 
@@ -184,6 +192,7 @@ async def create_batch(
         principal,
         "batch.drafted",
         batch,
+        created=True,
         bank=bank.code,
         quota=str(payload.quota),
         valid_from=payload.valid_from.isoformat(),

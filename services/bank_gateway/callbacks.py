@@ -10,7 +10,7 @@ change of a loan's state is also queued for loan_intake (the SME's status page).
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -45,6 +45,7 @@ from services.bank_gateway.models import (
     ReceivedEvent,
 )
 from services.bank_gateway.risk import IN_DEFAULT, suspend_if_over
+from shared.audit import changes_of
 from shared.clock import utcnow
 from shared.contracts.claims import ClaimDecision, ClaimRequest, RecoveryReport, RecoveryShare
 from shared.contracts.guarantee import GuaranteeFiling
@@ -433,6 +434,7 @@ async def _ingest_many(
         held[record.loan_id].append(record)  # type: ignore[index]
 
     out: Outbox = []
+    received: dict[uuid.UUID, list[str]] = {}
     for key, event, parsed in fresh:
         record = ReceivedEvent(
             # Given, not defaulted: pydantic inspects a default factory's signature per call.
@@ -466,12 +468,35 @@ async def _ingest_many(
             elif record.status == "applied":
                 _release_held(out, bank, batch, loan, held[loan.id])
         answers[key] = _answered(record, loan)
+        if loan is not None:
+            received.setdefault(loan.id, []).append(key)
+    await _audit_loans(session, f"bank:{bank.code}", mine.values(), received)
     await repo.insert_deliveries(session=session, rows=out)
     await session.flush()
     if defaults_in:
         await suspend_if_over(session, defaults_in)
         await session.flush()
     return [answers[key] for key, _ in items]
+
+
+async def _audit_loans(
+    session: AsyncSession,
+    actor: str,
+    loans: Iterable[BatchLoan],
+    received: Mapping[uuid.UUID, list[str]],
+) -> None:
+    """One audit entry per loan whose ledger moved: its figures before and after."""
+    for loan in loans:
+        if changes_of(loan)[1]:
+            await repo.audit(
+                session=session,
+                actor=actor,
+                action="loan.ledger_changed",
+                entity_type="batch_loan",
+                entity_id=str(loan.id),
+                detail={"state": loan.state, "event_keys": received.get(loan.id, [])},
+                entity=loan,
+            )
 
 
 def _decide_and_apply(
@@ -609,6 +634,7 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
     )
     waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
     _release_held(out, bank, batch, loan, waiting)
+    await _audit_loans(session, "service:guarantee", [loan], {})
     await repo.insert_deliveries(session=session, rows=out)
     await session.flush()
     await suspend_if_over(session, {batch.id})
@@ -632,6 +658,7 @@ async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -
         bank_id=batch.bank_id,
         payload=notices.payload("recovery.shared", share),
     )
+    await _audit_loans(session, "service:guarantee", [loan], {})
     await repo.insert_deliveries(session=session, rows=[notice])
 
 
@@ -667,5 +694,6 @@ async def decline_unapproved(
             {"reason": reason},
         )
         _release_held(out, bank, batch, loan, waiting[loan.id])
+    await _audit_loans(session, "system:batch_closing", declined, {})
     await repo.insert_deliveries(session=session, rows=out)
     return declined

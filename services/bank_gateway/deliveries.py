@@ -96,6 +96,7 @@ async def redeliver(
         entity_type="delivery",
         entity_id=str(delivery.id),
         detail={"event_type": delivery.event_type, "previous_status": previous},
+        entity=delivery,
     )
     banks = {b.id: b for b in await repo.list_banks(session=session)}
     return _public(delivery, banks)

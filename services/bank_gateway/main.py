@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from services.bank_gateway import notices
+from services.bank_gateway import notices, repository
 from services.bank_gateway.callbacks import CallerBanks
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
@@ -43,7 +43,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(app, settings, issuer=SERVICE):
+        async with service_resources(
+            app, settings, issuer=SERVICE, audit_chains=repository.audit_chains
+        ):
             token = CachedServiceToken(
                 app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
             )

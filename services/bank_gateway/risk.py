@@ -126,4 +126,5 @@ async def suspend_if_over(session: AsyncSession, batch_ids: set[uuid.UUID]) -> N
             entity_type="batch",
             entity_id=str(batch.id),
             detail={"loss_rate": str(risk.loss_rate), "line": str(risk.suspension_loss_rate)},
+            entity=batch,
         )

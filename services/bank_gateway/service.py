@@ -78,6 +78,7 @@ async def _audit(
         entity_type="partner_bank",
         entity_id=bank.code,
         detail=dict(detail),
+        entity=bank,
     )
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 from services.guarantee.config import SERVICE, get_settings
 from services.guarantee.demo import seed
 from services.guarantee.main import create_app
+from services.guarantee.repository import audit_chains
 from shared.cli import ServiceCli
 
 ServiceCli(
@@ -10,5 +11,6 @@ ServiceCli(
     settings=get_settings,
     create_app=create_app,
     migrations_dir=Path(__file__).parent / "migrations",
+    audit_chains=audit_chains,
     seed=seed,  # type: ignore[arg-type]
 ).main()

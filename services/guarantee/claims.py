@@ -297,6 +297,8 @@ async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[Claim
             "payout": str(from_fen(figures.payout_fen)),
             "ceiling": str(from_fen(figures.ceiling_fen)),
         },
+        entity=claim,
+        created=True,
     )
     return _decision(claim), True
 
@@ -346,6 +348,8 @@ async def record_recovery(
             "amount": str(report.amount),
             "fund_share": str(from_fen(recovery.fund_share_fen)),
         },
+        entity=recovery,
+        created=True,
     )
     return _share(recovery, claim), True
 

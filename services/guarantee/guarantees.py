@@ -132,6 +132,8 @@ async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[Guar
         entity_type="guarantee",
         entity_id=str(guarantee.id),
         detail={"loan_id": str(filing.loan_id), "principal": str(filing.principal)},
+        entity=guarantee,
+        created=True,
     )
     return public(guarantee), True
 

@@ -228,7 +228,13 @@ async def in_force(*, session: AsyncSession, on: date) -> PolicyVersion | None:
 
 
 async def _audit(
-    session: AsyncSession, principal: Principal, action: str, version: PolicyVersion, **detail: Any
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    version: PolicyVersion,
+    *,
+    created: bool = False,
+    **detail: Any,
 ) -> None:
     await repo.audit(
         session=session,
@@ -237,6 +243,8 @@ async def _audit(
         entity_type=ENTITY,
         entity_id=str(version.id),
         detail={"version": version.version, "status": version.status, **detail},
+        entity=version,
+        created=created,
     )
 
 
@@ -280,6 +288,7 @@ async def create_draft(
         principal,
         "policy.drafted",
         version,
+        created=True,
         source=source,
         based_on_version=based_on.version if based_on else None,
         content_hash=version.content_hash,
@@ -503,6 +512,8 @@ async def install_default_policy(*, session: AsyncSession, effective_from: date)
         entity_type=ENTITY,
         entity_id=str(version.id),
         detail={"version": version.version, "content_hash": version.content_hash},
+        entity=version,
+        created=True,
     )
     return version
 

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.guarantee import repository
 from services.guarantee.config import SERVICE, Settings, get_settings
 from services.guarantee.router import (
     assessments,
@@ -24,7 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(app, settings, issuer=SERVICE):
+        async with service_resources(
+            app, settings, issuer=SERVICE, audit_chains=repository.audit_chains
+        ):
             runner = WhatIfRunner(
                 sessionmaker=app.state.sessionmaker,
                 chunk_size=settings.whatif_chunk_size,

@@ -78,6 +78,13 @@ class AuditEntry(GuaranteeModel, table=True):
     entity_type: str = Field(max_length=50)
     entity_id: str = Field(max_length=64, index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # Before and after of the columns the change touched (all of them for a new record).
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    # The tamper-evident chain (shared/audit.py): empty until the sealer reaches the row.
+    chain_seq: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    chain_hash: str | None = Field(default=None, max_length=64)
 
 
 class WhatIfStatus(StrEnum):

@@ -24,6 +24,7 @@ from services.guarantee.models import (
     WhatIfJob,
     WhatIfStatus,
 )
+from shared.audit import AuditChain, changes_of, jsonable
 from shared.clock import utcnow
 
 _assessments: sa.Table = Assessment.__table__  # type: ignore[attr-defined]
@@ -94,10 +95,21 @@ async def audit(
     entity_type: str,
     entity_id: str,
     detail: dict[str, Any],
+    entity: Any = None,
+    created: bool = False,
 ) -> None:
+    """Append to the audit log; with ``entity`` (the ORM object changed, not yet flushed)
+    its columns' before and after go with it (all of them when ``created``)."""
+    before, after = changes_of(entity, created=created) if entity is not None else (None, None)
     session.add(
         AuditEntry(
-            actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, detail=detail
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            detail=jsonable(detail),
+            before=before,
+            after=after,
         )
     )
 
@@ -357,3 +369,14 @@ async def recoveries_of(
 
 async def get_recovery(*, session: AsyncSession, recovery_id: uuid.UUID) -> Recovery | None:
     return await session.get(Recovery, recovery_id)
+
+
+# --- the tamper-evident audit chain (shared/audit.py) ----------------------------------------
+
+
+def audit_chains(key: bytes) -> list[AuditChain]:
+    table: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
+    content = ("id", "occurred_at", "actor", "action", "entity_type", "entity_id")
+    return [
+        AuditChain(table, order_by="id", content=(*content, "detail", "before", "after"), key=key)
+    ]

@@ -129,6 +129,8 @@ async def request_whatif(
             "period_from": payload.period_from.isoformat(),
             "period_to": payload.period_to.isoformat(),
         },
+        entity=job,
+        created=True,
     )
     return public(job)
 

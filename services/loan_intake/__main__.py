@@ -5,6 +5,7 @@ from typing import Any
 from services.loan_intake.config import SERVICE, get_settings
 from services.loan_intake.demo import DEMO_USCC, seed
 from services.loan_intake.main import create_app
+from services.loan_intake.repository import audit_chains
 from shared.auth import Role, TokenIssuer
 from shared.cli import ServiceCli
 from shared.uscc import validate_uscc
@@ -28,6 +29,7 @@ ServiceCli(
     settings=get_settings,
     create_app=create_app,
     migrations_dir=Path(__file__).parent / "migrations",
+    audit_chains=audit_chains,
     seed=seed,  # type: ignore[arg-type]
     commands={"token": (_token_args, _token)},
 ).main()

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.loan_intake import repository
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
 from services.loan_intake.outbox import AssessmentDispatcher
@@ -54,7 +55,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
-            service_resources(app, settings, issuer=SERVICE),
+            service_resources(app, settings, issuer=SERVICE, audit_chains=repository.audit_chains),
             guarantee_handoff(app, settings, guarantee_transport),
         ):
             yield

@@ -182,6 +182,10 @@ class ApplicationEvent(IntakeModel, table=True):
     # Set when the change came from the bank gateway: the same update again is a no-op.
     update_id: uuid.UUID | None = Field(default=None, unique=True)
     details: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    # The tamper-evident chain (shared/audit.py): empty until the sealer reaches the row.
+    chain_seq: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    chain_hash: str | None = Field(default=None, max_length=64)
 
 
 class IdempotencyRecord(IntakeModel, table=True):

@@ -18,6 +18,7 @@ from services.loan_intake.models import (
     IdempotencyRecord,
     OutboxMessage,
 )
+from shared.audit import AuditChain
 
 
 async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | None:
@@ -237,6 +238,8 @@ def _enterprise_upsert(dialect: str) -> Any:
 
 
 _pg_submissions: dict[tuple[int, bool], sa.TextClause] = {}
+# An event's place in the audit chain is given later (shared/audit.py), never on insert.
+_SEALED_BY_THE_SEALER = ("chain_seq", "prev_hash", "chain_hash")
 
 
 def _pg_submission(*, events: int, with_idempotency: bool) -> sa.TextClause:
@@ -271,7 +274,7 @@ def _pg_submission(*, events: int, with_idempotency: bool) -> sa.TextClause:
     ev_names = ""
     ev_rows = []
     for index in range(events):
-        ev_names, placeholders = values(history, f"ev{index}_")
+        ev_names, placeholders = values(history, f"ev{index}_", skip=_SEALED_BY_THE_SEALER)
         ev_rows.append(f"({placeholders})")
     o_names, o_values = values(outbox, "o_")
     # Only column names from our own table definitions are formatted in; every value is
@@ -390,3 +393,13 @@ async def apply_assessments(
         ],
     )
     await session.execute(sa.insert(ApplicationEvent.__table__), events)  # type: ignore[attr-defined]
+
+
+# --- the tamper-evident audit chain (shared/audit.py) ----------------------------------------
+
+
+def audit_chains(key: bytes) -> list[AuditChain]:
+    """An application's history is its audit log: every status change, who, when, why."""
+    table: sa.Table = ApplicationEvent.__table__  # type: ignore[attr-defined]
+    content = ("id", "application_id", "from_status", "to_status", "actor", "reason", "at")
+    return [AuditChain(table, order_by="id", content=(*content, "update_id", "details"), key=key)]
