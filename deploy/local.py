@@ -114,7 +114,8 @@ class LocalStack:
             said = list(pool.map(lambda spec: self._run(spec, *args), SERVICES))
         return [line for output in said for line in output.splitlines()]
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, *, env: dict[str, str] | None = None) -> None:
+        """Start ``name``; ``env`` adds to its environment for this run only."""
         spec = next(s for s in SERVICES if s.name == name)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,7 @@ class LocalStack:
         self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", f"services.{name}", "serve"],
             cwd=ROOT,
-            env=self.env(spec),
+            env={**self.env(spec), **(env or {})},
             stdout=output,
             stderr=output,
             start_new_session=True,

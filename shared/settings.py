@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import faults
+
 Environment = Literal["development", "test", "production"]
 
 # Where `make run` keeps its SQLite files and development keys; git-ignored.
@@ -42,4 +44,6 @@ class BaseServiceSettings(BaseSettings):
                 raise ValueError("production needs a PostgreSQL database_url")
             if self.keys_dir == LOCAL_STATE_DIR / "keys":
                 raise ValueError("production needs keys_dir set to mounted secrets")
+            if faults.armed():
+                raise ValueError(f"{faults.ENV} (the fault suite's crash points) in production")
         return self

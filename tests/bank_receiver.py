@@ -23,6 +23,9 @@ class BankInbox:
     seen_ids: set[str] = field(default_factory=set)
     refused: int = 0
     calls: int = 0
+    # How many times each notification arrived (a redelivery counts again) and what it was.
+    deliveries: dict[str, int] = field(default_factory=dict)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, event_type: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["type"] == event_type]
@@ -41,6 +44,8 @@ def create_receiver(inbox: BankInbox) -> Starlette:
             inbox.fail_next -= 1
             return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
         msg_id = request.headers["webhook-id"]
+        inbox.deliveries[msg_id] = inbox.deliveries.get(msg_id, 0) + 1
+        inbox.by_id.setdefault(msg_id, event)
         if msg_id not in inbox.seen_ids:
             inbox.seen_ids.add(msg_id)
             inbox.events.append(event)
@@ -55,7 +60,13 @@ def create_standalone(inbox: BankInbox) -> Starlette:
 
     async def events(request: Request) -> JSONResponse:
         return JSONResponse(
-            {"events": inbox.events, "refused": inbox.refused, "calls": inbox.calls}
+            {
+                "events": inbox.events,
+                "refused": inbox.refused,
+                "calls": inbox.calls,
+                "deliveries": inbox.deliveries,
+                "by_id": inbox.by_id,
+            }
         )
 
     app.router.routes.append(Route("/events", events, methods=["GET"]))

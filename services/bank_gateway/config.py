@@ -18,6 +18,8 @@ class Settings(BaseServiceSettings):
     run_outbox_worker: bool = True
     outbox_poll_seconds: float = 1.0
     webhook_timeout_seconds: float = 10.0
+    # A worker that dies mid-delivery holds its rows this long; then another takes them.
+    outbox_lease_seconds: float = 60.0
     webhook_retry_hours: float = 24.0
     webhook_backoff_base_seconds: float = 10.0
     webhook_backoff_cap_seconds: float = 3600.0

@@ -79,6 +79,7 @@ def create_app(
                     settings.webhook_backoff_cap_seconds,
                 ),
                 poll_seconds=settings.outbox_poll_seconds,
+                lease_seconds=settings.outbox_lease_seconds,
             )
             app.state.dispatcher = dispatcher
             app.state.caller_banks = CallerBanks()

@@ -45,6 +45,7 @@ from shared.contracts.loan_status import (
     LoanStatusUpdateFor,
     LoanStatusUpdateOutcome,
 )
+from shared.faults import crash_point
 
 log = structlog.get_logger("bank_gateway.outbox")
 
@@ -166,6 +167,7 @@ class DeliveryDispatcher:
                 )
             else:
                 outcome, answer = await self._send_to_guarantee(row)
+            crash_point("gateway.delivery.sent")
             async with self._sessionmaker() as session, session.begin():
                 if answer is not None and outcome.get("status") == DeliveryStatus.DELIVERED:
                     # The answer is recorded in the transaction that marks the row delivered:

@@ -30,6 +30,7 @@ from services.loan_intake.models import OutboxMessage
 from shared.backoff import backoff_seconds
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentBatchItem, AssessmentRequest
+from shared.faults import crash_point
 
 log = structlog.get_logger("loan_intake.outbox")
 
@@ -137,6 +138,7 @@ class AssessmentDispatcher:
         finally:
             correlation_id.reset(token)
 
+        crash_point("intake.handoff.answered")
         by_application = {o.application_id: o for o in outcomes}
         async with self._sessionmaker() as session, session.begin():
             decided = [

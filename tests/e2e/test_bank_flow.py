@@ -160,7 +160,13 @@ def open_batch(
     assert httpx.post(base + "/submission", headers=alice, timeout=10).status_code == 200
     assert httpx.post(base + "/approval", headers=carol, timeout=10).status_code == 200
     assert httpx.post(base + "/opening", headers=alice, timeout=10).status_code == 200
-    [notice] = until(lambda: bank["receiver"].events("batch.opened"))
+    [notice] = until(
+        lambda: [
+            e
+            for e in bank["receiver"].events("batch.opened")
+            if e["data"]["batch_id"] == batch["id"]
+        ]
+    )
     loans = {loan["application_id"]: loan["loan_id"] for loan in notice["data"]["loans"]}
     assert set(loans) == {a for _, a in applications}
     return batch["id"], loans
