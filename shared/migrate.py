@@ -8,6 +8,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, MetaData
 
 from shared.db import make_engine
+from shared.jobs import ensure_schema, uses_procrastinate
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
@@ -20,6 +21,8 @@ def alembic_config(migrations_dir: Path, database_url: str) -> Config:
 
 def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(migrations_dir, database_url), revision)
+    if uses_procrastinate(database_url):
+        ensure_schema(database_url)  # background work's job tables (shared/jobs.py)
 
 
 def run_env(target_metadata: MetaData) -> None:

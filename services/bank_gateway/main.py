@@ -27,6 +27,7 @@ from services.bank_gateway.router import (
 )
 from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
+from shared.jobs import background
 from shared.logging import configure_logging
 from shared.web import mount_assets
 
@@ -83,10 +84,15 @@ def create_app(
             )
             app.state.dispatcher = dispatcher
             app.state.caller_banks = CallerBanks()
-            if settings.run_outbox_worker:
-                dispatcher.start()
             try:
-                yield
+                async with background(
+                    database_url=settings.database_url,
+                    service=SERVICE,
+                    enabled=settings.run_outbox_worker,
+                    runner=dispatcher,
+                    steps={"gateway.deliveries": (dispatcher.dispatch_once, 1)},
+                ):
+                    yield
             finally:
                 await dispatcher.stop()
                 await webhooks.aclose()

@@ -46,6 +46,7 @@ from shared.contracts.loan_status import (
     LoanStatusUpdateOutcome,
 )
 from shared.faults import crash_point
+from shared.jobs import Drain
 
 log = structlog.get_logger("bank_gateway.outbox")
 
@@ -108,9 +109,14 @@ class DeliveryDispatcher:
         self._clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.drain: Drain | None = None
 
     def wake(self) -> None:
-        self._wake.set()
+        """New work committed: on PostgreSQL a procrastinate drain, else this loop."""
+        if self.drain is not None:
+            self.drain.wake()
+        else:
+            self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="delivery-dispatcher")

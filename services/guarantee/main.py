@@ -17,6 +17,7 @@ from services.guarantee.router import (
 )
 from services.guarantee.whatif import WhatIfRunner
 from shared.app import create_service_app, service_resources
+from shared.jobs import background
 from shared.logging import configure_logging
 
 
@@ -34,10 +35,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 processes=settings.whatif_processes,
             )
             app.state.whatif_runner = runner
-            if settings.run_whatif_worker:
-                runner.start()
             try:
-                yield
+                async with background(
+                    database_url=settings.database_url,
+                    service=SERVICE,
+                    enabled=settings.run_whatif_worker,
+                    runner=runner,
+                    steps={"guarantee.whatif": (runner.step, 1)},
+                ):
+                    yield
             finally:
                 await runner.stop()
 

@@ -48,6 +48,7 @@ from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentRequest, Decision
 from shared.errors import FieldError
+from shared.jobs import Drain
 from shared.money import from_fen, to_fen
 
 log = structlog.get_logger("guarantee.whatif")
@@ -350,9 +351,18 @@ class WhatIfRunner:
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.drain: Drain | None = None
 
     def wake(self) -> None:
-        self._wake.set()
+        """A job was queued: on PostgreSQL a procrastinate drain, else this loop."""
+        if self.drain is not None:
+            self.drain.wake()
+        else:
+            self._wake.set()
+
+    async def step(self) -> int:
+        """One job, as a procrastinate drain's step."""
+        return int(await self.run_once())
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="whatif-runner")

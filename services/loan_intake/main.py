@@ -16,6 +16,7 @@ from services.loan_intake.portal import portal
 from services.loan_intake.router import router
 from shared.app import create_service_app, service_resources
 from shared.http import CachedServiceToken, make_service_client
+from shared.jobs import background
 from shared.logging import configure_logging
 from shared.web import mount_assets
 
@@ -35,10 +36,18 @@ async def guarantee_handoff(
         sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
     )
     app.state.dispatcher = dispatcher
-    if settings.run_outbox_worker:
-        dispatcher.start()
     try:
-        yield
+        async with background(
+            database_url=settings.database_url,
+            service=SERVICE,
+            enabled=settings.run_outbox_worker,
+            runner=dispatcher,
+            steps={
+                "intake.assessments": (dispatcher.dispatch_once, 1),
+                "intake.idempotency_sweep": (dispatcher.sweep_step, 30),
+            },
+        ):
+            yield
     finally:
         await dispatcher.stop()
         await guarantee.aclose()

@@ -31,6 +31,7 @@ from shared.backoff import backoff_seconds
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentBatchItem, AssessmentRequest
 from shared.faults import crash_point
+from shared.jobs import Drain
 
 log = structlog.get_logger("loan_intake.outbox")
 
@@ -56,10 +57,20 @@ class AssessmentDispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_sweep = 0.0
+        self.drain: Drain | None = None
 
     async def wake(self) -> None:
-        """Look for due work now (called after a submission commits)."""
-        self._wake.set()
+        """Look for due work now (called after a submission commits): on PostgreSQL a
+        procrastinate drain, else this process's loop."""
+        if self.drain is not None:
+            self.drain.wake()
+        else:
+            self._wake.set()
+
+    async def sweep_step(self) -> int:
+        """The sweep as a procrastinate drain's step: once per tick."""
+        await self.sweep_idempotency_keys()
+        return 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="assessment-dispatcher")
