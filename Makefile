@@ -6,7 +6,7 @@ VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test lint fmt check-lock e2e unit bench bench-policy bench-callbacks browser clean
+.PHONY: install run test lint fmt check-lock e2e unit bench bench-quick bench-intake bench-policy bench-callbacks browser wrk clean
 
 $(UV):
 	$(PY) -m venv .tools
@@ -46,8 +46,19 @@ unit: install
 e2e: install browser
 	$(VENV_PY) -m pytest -q -m e2e
 
-## make bench: the intake load benchmark on PostgreSQL (see bench/README.md)
-bench: install
+# The HTTP load benchmarks drive wrk, from Debian's packages when missing.
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+
+## make bench: every load benchmark on PostgreSQL with its raw baseline → bench/RESULTS.md
+bench: install wrk
+	$(VENV_PY) -m bench.all
+
+## make bench-quick: the same with short runs, to try it
+bench-quick: install wrk
+	$(VENV_PY) -m bench.all --quick
+
+bench-intake: install wrk
 	$(VENV_PY) -m bench.intake_load
 
 ## make bench-policy: policy engines compared, assessments/s, what-if over 100k on PostgreSQL
@@ -57,7 +68,7 @@ bench-policy: install
 	$(VENV_PY) -m bench.whatif_load
 
 ## make bench-callbacks: 10,000 signed bank events in bulk, single callbacks at 32 connections
-bench-callbacks: install
+bench-callbacks: install wrk
 	$(VENV_PY) -m bench.callbacks_load
 	$(VENV_PY) -m bench.callbacks_single
 

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
+from bench import report
 from bench.intake_load import SERVER, create_databases, drop_databases, rss_mb
 from deploy.local import SERVICES, LocalStack, free_port
 from shared.clock import shanghai_today
@@ -234,9 +235,18 @@ async def run(stack: LocalStack, loans_wanted: int) -> None:
             if page.json()["total"] >= len(opened.loans):
                 break
             await asyncio.sleep(0.5)
+        visible = time.perf_counter() - started
         print(
-            f"  every SME's page shows repaying {time.perf_counter() - started:.1f} s later "
+            f"  every SME's page shows repaying {visible:.1f} s later "
             f"({len(opened.loans) * 5:,} loan updates delivered to loan_intake in order)"
+        )
+        report.record(
+            "callbacks_bulk",
+            events=len(events),
+            seconds=round(elapsed, 2),
+            events_per_s=round(len(events) / elapsed, 1),
+            visible_in_intake_s=round(visible, 1),
+            rss={"bank_gateway": [round(rss_before, 1), round(rss_after, 1)]},
         )
 
 

@@ -30,6 +30,7 @@ import asyncpg
 import httpx
 from standardwebhooks import Webhook
 
+from bench import report
 from bench.callbacks_load import (
     OpenBatch,
     approval_and_disbursal,
@@ -251,6 +252,15 @@ def main() -> None:
     print(f"\ntarget ratio ≥ 0.4: {'met' if ratio >= 0.4 else 'NOT met'} ({ratio:.2f})")
     print(f"repayments applied in the ledger: {applied:,} (wrk counted {gateway.requests:,})")
     print(f"bank_gateway RSS {idle:.0f} → {loaded:.0f} MB")
+    report.record(
+        "callbacks_single",
+        connections=args.connections,
+        duration=args.duration,
+        baseline=report.http_figures(base),
+        target=report.http_figures(gateway),
+        applied=applied,
+        rss={"bank_gateway": [round(idle, 1), round(loaded, 1)]},
+    )
 
 
 if __name__ == "__main__":

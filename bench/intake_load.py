@@ -24,6 +24,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench import report
 from deploy.local import ROOT, SERVICES, LocalStack, free_port
 from tests.conftest import Tokens, application_body, make_uscc
 
@@ -282,6 +283,15 @@ def main() -> None:
     print(
         "RSS MB idle → after load: "
         + ", ".join(f"{n} {idle[n]:.0f} → {loaded[n]:.0f}" for n in idle)
+    )
+    report.record(
+        "intake",
+        connections=args.connections,
+        duration=args.duration,
+        baseline=report.http_figures(base),
+        target=report.http_figures(results[1]),
+        lag=lag,
+        rss={n: [round(idle[n], 1), round(loaded[n], 1)] for n in idle},
     )
 
 

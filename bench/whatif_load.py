@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from bench import report
 from bench.assess_speed import application
 from bench.intake_load import SERVER, create_databases, drop_databases, rss_mb
 from deploy.local import LocalStack, free_port
@@ -197,6 +198,16 @@ def main() -> None:
             f"its what-if worker processes {peak_workers:.0f} MB together at peak"
         )
         print(json.dumps(job["summary"], ensure_ascii=False, indent=2))
+        report.record(
+            "whatif",
+            assessments=job["total"],
+            status=job["status"],
+            seconds=round(elapsed, 1),
+            polls=polls,
+            percentages=len(set(seen)),
+            rss={"guarantee": [round(rss_before, 1), round(peak_rss, 1)]},
+            worker_processes_mb=round(peak_workers, 1),
+        )
     finally:
         stack.stop_all()
         if not args.keep:

@@ -25,6 +25,11 @@ def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> 
         ensure_schema(database_url)  # background work's job tables (shared/jobs.py)
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """procrastinate's tables (shared/jobs.py) are its own, installed by its own schema."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def run_env(target_metadata: MetaData) -> None:
     """The body of every service's ``migrations/env.py``."""
     from alembic import context
@@ -35,6 +40,7 @@ def run_env(target_metadata: MetaData) -> None:
         "target_metadata": target_metadata,
         "render_as_batch": url.startswith("sqlite"),
         "compare_type": True,
+        "include_name": _ours,
     }
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, **options)

@@ -1,0 +1,199 @@
+"""``make bench``: every load benchmark in one run, on PostgreSQL, each against its raw
+baseline in the same run; the figures go to bench/RESULTS.md.
+
+In order: intake under load (and the raw Starlette + asyncpg insert), single signed bank
+callbacks (and the raw insert of the same bodies), 10,000 bank events in bulk, and a
+what-if over 100,000 stored assessments. Each benchmark starts the services it needs as
+processes on fresh PostgreSQL databases at 127.0.0.1:5432 and drops them afterwards.
+
+    python -m bench.all            # the issues' sizes (about 8 minutes on 2 cores)
+    python -m bench.all --quick    # shorter runs and 20,000 assessments, to try it out
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.report import ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+IDLE_MB, LOADED_MB = 150, 300
+
+
+def run(module: str, *args: str, results: Path) -> float:
+    print(f"\n=== python -m {module} {' '.join(args)}", flush=True)
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env={**os.environ, ENV: str(results)},
+        check=True,
+    )
+    return time.monotonic() - started
+
+
+def postgres_version() -> str:
+    try:
+        out = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return out.stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
+def yes(met: bool) -> str:
+    return "**met**" if met else "not met"
+
+
+def write(records: dict[str, dict[str, Any]], args: argparse.Namespace, took: float) -> str:
+    intake, single = records["intake"], records["callbacks_single"]
+    bulk, whatif = records["callbacks_bulk"], records["whatif"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (`bench/all.py`{' --quick' if args.quick else ''}) on "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {took / 60:.1f} min: "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL "
+        f"{postgres_version()}, wrk and the database on the same machine. One uvicorn "
+        "worker per service and per baseline. A single run is one sample: on this shared "
+        "machine runs of the same code differ by up to 2× (bench/README.md has the ranges).",
+        "",
+        "## Throughput and latency against the raw baseline",
+        "",
+        "| benchmark | req/s | p50 ms | p99 ms | errors | baseline req/s | baseline p99 ms | "
+        "ratio | target | |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, rec, target, met in (
+        (
+            f"intake `POST /v1/applications`, {intake['connections']} connections, "
+            f"{intake['duration']} s",
+            intake,
+            "ratio ≥ 0.5, p99 < 100 ms",
+            lambda r: (
+                r["target"]["rps"] / r["baseline"]["rps"] >= 0.5 and r["target"]["p99_ms"] < 100
+            ),
+        ),
+        (
+            f"gateway `POST /v1/bank/events` (signed, single), {single['connections']} "
+            f"connections, {single['duration']} s",
+            single,
+            "ratio ≥ 0.4",
+            lambda r: r["target"]["rps"] / r["baseline"]["rps"] >= 0.4,
+        ),
+    ):
+        t, b = rec["target"], rec["baseline"]
+        lines.append(
+            f"| {label} | {t['rps']:,.0f} | {t['p50_ms']} | {t['p99_ms']} | {t['errors']} | "
+            f"{b['rps']:,.0f} | {b['p99_ms']} | {t['rps'] / b['rps']:.2f} | {target} | "
+            f"{yes(met(rec))} |"
+        )
+    lag = intake["lag"]
+    lines += [
+        "",
+        "## Work that finishes in the background",
+        "",
+        "| benchmark | figure | target | |",
+        "|---|---|---|---|",
+        f"| assessment lag after the intake load | p50 {lag['p50_s']:.2f} s, p99 "
+        f"{lag['p99_s']:.2f} s, max {lag['max_s']:.2f} s over {lag['assessed']:,.0f} "
+        f"applications | < 5 s | {yes(lag['max_s'] < 5)} |",
+        f"| {bulk['events']:,} signed bank events in bulk | {bulk['seconds']} s "
+        f"({bulk['events_per_s']:,.0f} events/s); on the SMEs' pages "
+        f"{bulk['visible_in_intake_s']} s later | ≤ 5 s for 10,000 | "
+        f"{yes(bulk['seconds'] <= 5 * bulk['events'] / 10_000)} |",
+        f"| what-if over {whatif['assessments']:,} stored assessments | {whatif['seconds']} s "
+        f"({whatif['status']}; {whatif['polls']} polls, {whatif['percentages']} distinct "
+        f"percentages) | ≤ 30 s for 100,000 | "
+        f"{yes(whatif['seconds'] <= 30 * whatif['assessments'] / 100_000)} |",
+        "",
+        "## Memory (RSS of each service process)",
+        "",
+        f"| service | idle MB | under load MB (where) | idle ≤ {IDLE_MB} | load ≤ {LOADED_MB} |",
+        "|---|---|---|---|---|",
+    ]
+    idle = {name: mb[0] for name, mb in intake["rss"].items()}
+    loaded: dict[str, tuple[float, str]] = {}
+    for rec, where in (
+        (intake, "intake load"),
+        (single, "single callbacks"),
+        (bulk, "bulk callbacks"),
+        (whatif, "what-if"),
+    ):
+        for name, (_, mb) in rec["rss"].items():
+            if mb > loaded.get(name, (0.0, ""))[0]:
+                loaded[name] = (mb, where)
+    for name in ("loan_intake", "guarantee", "bank_gateway"):
+        mb, where = loaded[name]
+        lines.append(
+            f"| {name} | {idle[name]:.0f} | {mb:.0f} ({where}) | {yes(idle[name] <= IDLE_MB)} "
+            f"| {yes(mb <= LOADED_MB)} |"
+        )
+    lines += [
+        "",
+        f"The what-if's worker processes (spawned by the guarantee service for the CPU work) "
+        f"held {whatif['worker_processes_mb']:.0f} MB together at peak, on top of the "
+        "service's own figure.",
+        "",
+        "Raw figures of this run, as the benchmarks recorded them:",
+        "",
+        "```json",
+        json.dumps(records, ensure_ascii=False, indent=1),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="short runs, to try the command")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    duration = "5" if args.quick else "20"
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as scratch:
+        results = Path(scratch) / "results.jsonl"
+        run("bench.intake_load", "--duration", duration, results=results)
+        run(
+            "bench.callbacks_single",
+            "--duration",
+            duration,
+            *(["--loans", "200"] if args.quick else []),
+            results=results,
+        )
+        run("bench.callbacks_load", *(["--loans", "400"] if args.quick else []), results=results)
+        run(
+            "bench.whatif_load",
+            *(["--applications", "20000"] if args.quick else []),
+            results=results,
+        )
+        records = {
+            r["benchmark"]: r
+            for r in (json.loads(line) for line in results.read_text().splitlines())
+        }
+    RESULTS.write_text(write(records, args, time.monotonic() - started), encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    print(RESULTS.read_text(encoding="utf-8").split("Raw figures")[0])
+
+
+if __name__ == "__main__":
+    main()
