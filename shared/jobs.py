@@ -82,6 +82,7 @@ class Drain:
         self.name = name
         self._step = step
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._deferring: set[asyncio.Task[None]] = set()
         self.rounds = 0  # steps that found work, in this process
 
         @app.task(name=name, queueing_lock=name, pass_context=False)
@@ -90,7 +91,7 @@ class Drain:
 
         @app.periodic(cron=f"* * * * * */{tick_seconds}", periodic_id=name)
         @app.task(name=f"{name}.tick", pass_context=False)
-        async def tick(timestamp: int) -> None:
+        async def tick(timestamp: int) -> None:  # procrastinate passes the tick's time
             await self.drain_now()
 
         self._task = drain
@@ -118,7 +119,12 @@ class Drain:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(lambda: loop.create_task(self._defer_logged()))
+        loop.call_soon_threadsafe(self._start_defer)
+
+    def _start_defer(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._defer_logged())
+        self._deferring.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._deferring.discard)
 
     async def _defer_logged(self) -> None:
         try:
