@@ -1,4 +1,4 @@
-"""``python -m services.<name> <command>``: serve, migrate, seed, token, keys."""
+"""``python -m services.<name> <command>``: serve, migrate, seed, keys, audit-verify, audit-seal."""
 
 import argparse
 import asyncio
@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from shared.audit import AuditChain, AuditSealer, chain_key
 from shared.auth import ISSUERS, generate_keypair
@@ -95,5 +97,10 @@ async def _audit(database_url: str, chains: list[AuditChain], command: str) -> l
             return [f"sealed {sealed} rows"]
         async with sessionmaker() as session:
             return [(await chain.verify(session)).text() for chain in chains]
+    except sa.exc.DBAPIError as error:
+        raise SystemExit(
+            f"无法读取审计日志（数据库未迁移？）cannot read the audit log — is this the "
+            f"service's database, migrated? {type(error.orig).__name__}: {error.orig}"
+        ) from None
     finally:
         await engine.dispose()
