@@ -73,6 +73,9 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool | None = 
     logging.getLogger("uvicorn.access").disabled = True
     # httpx logs every request at INFO; our own lines say what was called and why.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # procrastinate says three lines a second per drain (deferred, started, ended); its
+    # warnings and errors stay. Our outboxes log what was delivered or retried.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
