@@ -100,6 +100,14 @@ async def register(*, session: AsyncSession, registration: Registration) -> Ente
             await session.flush()
     except IntegrityError:
         raise AccountExists("该统一社会信用代码已注册，请直接登录") from None
+    repo.audit(
+        session,
+        actor=f"sme:{account.uscc}",
+        action="account.registered",
+        entity=account,
+        entity_id=account.uscc,
+        created=True,
+    )
     return account
 
 
@@ -109,4 +117,12 @@ async def sign_in(*, session: AsyncSession, uscc: str, password: str) -> Enterpr
         raise SignInFailed("统一社会信用代码或密码不正确")
     assert account is not None
     account.last_login_at = utcnow()
+    repo.audit(
+        session,
+        actor=f"sme:{account.uscc}",
+        action="account.signed_in",
+        entity=account,
+        entity_id=account.uscc,
+        created=False,
+    )
     return account

@@ -188,6 +188,26 @@ class ApplicationEvent(IntakeModel, table=True):
     chain_hash: str | None = Field(default=None, max_length=64)
 
 
+class AuditEntry(IntakeModel, table=True):
+    """Changes outside an application's own history: SME accounts registered and signed in
+    to. Sealed into a chain like the history (shared/audit.py)."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=50)
+    entity_type: str = Field(max_length=50)
+    entity_id: str = Field(max_length=64, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    chain_seq: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    chain_hash: str | None = Field(default=None, max_length=64)
+
+
 class IdempotencyRecord(IntakeModel, table=True):
     """IETF draft-ietf-httpapi-idempotency-key-header: one stored response per client key."""
 

@@ -13,12 +13,13 @@ from sqlmodel import col, select
 from services.loan_intake.models import (
     Application,
     ApplicationEvent,
+    AuditEntry,
     Enterprise,
     EnterpriseAccount,
     IdempotencyRecord,
     OutboxMessage,
 )
-from shared.audit import AuditChain
+from shared.audit import AuditChain, changes_of
 
 
 async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | None:
@@ -44,6 +45,23 @@ async def get_application(
 
 def add(session: AsyncSession, row: Any) -> None:
     session.add(row)
+
+
+def audit(
+    session: AsyncSession, *, actor: str, action: str, entity: Any, entity_id: str, created: bool
+) -> None:
+    """Append to the audit log, with ``entity``'s columns before and after (unflushed)."""
+    before, after = changes_of(entity, created=created)
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            entity_type=entity.__tablename__,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+        )
+    )
 
 
 async def get_account(*, session: AsyncSession, uscc: str) -> EnterpriseAccount | None:
@@ -399,7 +417,13 @@ async def apply_assessments(
 
 
 def audit_chains(key: bytes) -> list[AuditChain]:
-    """An application's history is its audit log: every status change, who, when, why."""
-    table: sa.Table = ApplicationEvent.__table__  # type: ignore[attr-defined]
+    """An application's history is its audit log: every status change, who, when, why; the
+    rest (SME accounts) is in ``audit_log``."""
+    history: sa.Table = ApplicationEvent.__table__  # type: ignore[attr-defined]
+    log: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
     content = ("id", "application_id", "from_status", "to_status", "actor", "reason", "at")
-    return [AuditChain(table, order_by="id", content=(*content, "update_id", "details"), key=key)]
+    logged = ("id", "occurred_at", "actor", "action", "entity_type", "entity_id", "detail")
+    return [
+        AuditChain(history, order_by="id", content=(*content, "update_id", "details"), key=key),
+        AuditChain(log, order_by="id", content=(*logged, "before", "after"), key=key),
+    ]

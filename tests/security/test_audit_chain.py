@@ -20,7 +20,8 @@ from shared.db import make_engine, make_sessionmaker
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.test_batches import draft
 from tests.bank_gateway.test_opening import staff
-from tests.conftest import ROOT, Databases
+from tests.conftest import ROOT, Databases, make_uscc
+from tests.loan_intake.test_portal import registered
 
 KEY = b"k" * 32
 
@@ -50,6 +51,9 @@ async def test_real_changes_are_logged_with_before_and_after_and_sealed(desk: De
     )
     assert approved.status_code == 200
     await desk.eligible_applications(1)
+    uscc = make_uscc()
+    signed_up = await registered(desk.intake.client, uscc)
+    assert signed_up.status_code == 303
     await seal_everything(desk)
 
     for app in (desk.intake.app, desk.intake.guarantee_link.inner.app, desk.app):
@@ -79,6 +83,20 @@ async def test_real_changes_are_logged_with_before_and_after_and_sealed(desk: De
     assert as_json(created["before"]) is None and created["chain_seq"] < approval["chain_seq"]
     drafted = as_json(created["after"])
     assert drafted["status"] == "draft" and drafted["quota_fen"] == 800_000_000
+
+    async with desk.intake.app.state.sessionmaker() as session:
+        [account] = (
+            (
+                await session.execute(
+                    sa.text("SELECT actor, action, after FROM audit_log WHERE entity_id = :u"),
+                    {"u": uscc},
+                )
+            )
+            .mappings()
+            .all()
+        )
+    assert (account["actor"], account["action"]) == (f"sme:{uscc}", "account.registered")
+    assert as_json(account["after"])["password_hash"] == "[redacted]"
 
 
 @pytest.fixture
