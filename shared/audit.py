@@ -87,6 +87,45 @@ def changes_of(
     return before, after
 
 
+# The columns of an ``audit_log`` row the chain covers (each service has such a table).
+AUDIT_LOG_CONTENT = (
+    "id",
+    "occurred_at",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "detail",
+    "before",
+    "after",
+)
+
+
+def audit_row(
+    model: Any,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    detail: Mapping[str, Any] | None = None,
+    entity: Any = None,
+    created: bool = False,
+) -> Any:
+    """A new ``audit_log`` row of ``model``; with ``entity`` (the ORM object changed, not
+    yet flushed) its columns' before and after go with it (all of them when ``created``)."""
+    before, after = changes_of(entity, created=created) if entity is not None else (None, None)
+    return model(
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        detail=jsonable(detail or {}),
+        before=before,
+        after=after,
+    )
+
+
 def chain_key(keys_dir: Path, issuer: str) -> bytes:
     """The service's sealing key, derived from its private signing key."""
     secret = (keys_dir / f"{issuer}.pem").read_bytes()

@@ -19,7 +19,7 @@ from services.bank_gateway.models import (
     ReceivedEvent,
     SigningSecret,
 )
-from shared.audit import AuditChain, changes_of, jsonable
+from shared.audit import AUDIT_LOG_CONTENT, AuditChain, audit_row
 from shared.clock import utcnow
 
 
@@ -75,18 +75,17 @@ async def audit(
     entity: Any = None,
     created: bool = False,
 ) -> None:
-    """Append to the audit log; with ``entity`` (the ORM object changed, not yet flushed)
-    its columns' before and after go with it (all of them when ``created``)."""
-    before, after = changes_of(entity, created=created) if entity is not None else (None, None)
+    """Append to the audit log (shared/audit.py: ``audit_row``)."""
     session.add(
-        AuditEntry(
+        audit_row(
+            AuditEntry,
             actor=actor,
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
-            detail=jsonable(detail),
-            before=before,
-            after=after,
+            detail=detail,
+            entity=entity,
+            created=created,
         )
     )
 
@@ -559,7 +558,4 @@ async def applied_repayments(
 
 def audit_chains(key: bytes) -> list[AuditChain]:
     table: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
-    content = ("id", "occurred_at", "actor", "action", "entity_type", "entity_id")
-    return [
-        AuditChain(table, order_by="id", content=(*content, "detail", "before", "after"), key=key)
-    ]
+    return [AuditChain(table, order_by="id", content=AUDIT_LOG_CONTENT, key=key)]

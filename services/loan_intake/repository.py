@@ -19,7 +19,7 @@ from services.loan_intake.models import (
     IdempotencyRecord,
     OutboxMessage,
 )
-from shared.audit import AuditChain, changes_of
+from shared.audit import AUDIT_LOG_CONTENT, AuditChain, audit_row
 
 
 async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | None:
@@ -51,15 +51,15 @@ def audit(
     session: AsyncSession, *, actor: str, action: str, entity: Any, entity_id: str, created: bool
 ) -> None:
     """Append to the audit log, with ``entity``'s columns before and after (unflushed)."""
-    before, after = changes_of(entity, created=created)
     session.add(
-        AuditEntry(
+        audit_row(
+            AuditEntry,
             actor=actor,
             action=action,
             entity_type=entity.__tablename__,
             entity_id=entity_id,
-            before=before,
-            after=after,
+            entity=entity,
+            created=created,
         )
     )
 
@@ -422,8 +422,7 @@ def audit_chains(key: bytes) -> list[AuditChain]:
     history: sa.Table = ApplicationEvent.__table__  # type: ignore[attr-defined]
     log: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
     content = ("id", "application_id", "from_status", "to_status", "actor", "reason", "at")
-    logged = ("id", "occurred_at", "actor", "action", "entity_type", "entity_id", "detail")
     return [
         AuditChain(history, order_by="id", content=(*content, "update_id", "details"), key=key),
-        AuditChain(log, order_by="id", content=(*logged, "before", "after"), key=key),
+        AuditChain(log, order_by="id", content=AUDIT_LOG_CONTENT, key=key),
     ]

@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,19 +61,15 @@ class Receiver:
         return [e for e in received["events"] if e["type"] == event_type]
 
 
-@pytest.fixture
-def bank(stack: LocalStack, stack_tokens: Tokens) -> Iterator[dict[str, Any]]:
-    """A registered partner bank whose webhook endpoint is a real process."""
+@contextmanager
+def real_bank(stack: LocalStack, tokens: Tokens, name: str) -> Iterator[dict[str, Any]]:
+    """A partner bank registered by the admin, whose webhook endpoint is a real process."""
     port = free_port()
     code = f"e{uuid.uuid4().hex[:8]}"
     registered = httpx.post(
         stack.url("bank_gateway") + "/v1/banks",
-        json={
-            "code": code,
-            "name": "端到端测试银行",
-            "webhook_url": f"http://127.0.0.1:{port}/hooks",
-        },
-        headers=stack_tokens.header(stack_tokens.admin()),
+        json={"code": code, "name": name, "webhook_url": f"http://127.0.0.1:{port}/hooks"},
+        headers=tokens.header(tokens.admin()),
         timeout=10,
     )
     assert registered.status_code == 201, registered.text
@@ -83,6 +80,12 @@ def bank(stack: LocalStack, stack_tokens: Tokens) -> Iterator[dict[str, Any]]:
         yield {"code": code, "url": receiver.url, "receiver": receiver, **credentials}
     finally:
         receiver.stop()
+
+
+@pytest.fixture
+def bank(stack: LocalStack, stack_tokens: Tokens) -> Iterator[dict[str, Any]]:
+    with real_bank(stack, stack_tokens, "端到端测试银行") as registered:
+        yield registered
 
 
 def _up(url: str) -> bool:

@@ -23,11 +23,11 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from deploy.local import LocalStack, free_port
+from deploy.local import LocalStack
 from shared.clock import shanghai_today
 from shared.faults import ENV
 from tests.conftest import Tokens, make_uscc
-from tests.e2e.test_bank_flow import Receiver, bank_token, eligible, open_batch, until
+from tests.e2e.test_bank_flow import bank_token, eligible, open_batch, real_bank, until
 from tests.e2e.test_path import submit, wait_for_decision
 
 pytestmark = pytest.mark.e2e
@@ -56,26 +56,8 @@ def killed_then_restarted(stack: LocalStack, service: str) -> None:
 
 @pytest.fixture(scope="module")
 def bank(stack: LocalStack, stack_tokens: Tokens) -> Iterator[dict[str, Any]]:
-    port = free_port()
-    code = f"f{uuid.uuid4().hex[:8]}"
-    registered = httpx.post(
-        stack.url("bank_gateway") + "/v1/banks",
-        json={
-            "code": code,
-            "name": "故障测试银行",
-            "webhook_url": f"http://127.0.0.1:{port}/hooks",
-        },
-        headers=stack_tokens.header(stack_tokens.admin()),
-        timeout=10,
-    )
-    assert registered.status_code == 201, registered.text
-    credentials = registered.json()
-    receiver = Receiver(port, credentials["signing_secret"])
-    receiver.start()
-    try:
-        yield {"code": code, "receiver": receiver, **credentials}
-    finally:
-        receiver.stop()
+    with real_bank(stack, stack_tokens, "故障测试银行") as registered:
+        yield registered
 
 
 def signed(url: str, token: str, secret: str, payload: Any, msg_id: str) -> httpx.Response:
