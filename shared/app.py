@@ -25,6 +25,7 @@ from shared.errors import (
     install_error_handlers,
     problem_responses,
 )
+from shared.jobs import Wakeups, Worker, Workers
 from shared.middleware import install_middleware
 from shared.settings import BaseServiceSettings
 
@@ -182,31 +183,47 @@ async def service_resources(
     issuer: str,
     audit_chains: Callable[[bytes], list[AuditChain]] | None = None,
 ) -> AsyncIterator[None]:
-    """What every lifespan holds: the database engine, the token issuer/verifier and the
-    sealer of the service's audit chain."""
-    attach_database(app, settings.database_url)
+    """What every lifespan holds: the database engine (its sessions wake the app's workers
+    when work for them commits), the token issuer/verifier, the sealer of the service's
+    audit chain (run with the service's own workers by :func:`run_workers`)."""
+    app.state.wakeups = Wakeups()
+    attach_database(app, settings.database_url, wakeups=app.state.wakeups)
     attach_auth(app, settings, issuer=issuer)
-    sealer = None
     if audit_chains is not None:
-        chains = audit_chains(chain_key(settings.keys_dir, issuer))
-        sealer = AuditSealer(
-            chains, app.state.sessionmaker, interval=settings.audit_seal_interval_seconds
+        app.state.audit_sealer = AuditSealer(
+            audit_chains(chain_key(settings.keys_dir, issuer)),
+            app.state.sessionmaker,
+            service=issuer,
+            interval=settings.audit_seal_interval_seconds,
         )
-        app.state.audit_sealer = sealer
-        if settings.run_audit_sealer:
-            sealer.start()
     try:
         yield
     finally:
-        if sealer is not None:
-            await sealer.stop()
         await app.state.engine.dispose()
 
 
-def attach_database(app: FastAPI, url: str) -> None:
+@asynccontextmanager
+async def run_workers(
+    app: FastAPI, settings: BaseServiceSettings, *, service: str, workers: list[Worker]
+) -> AsyncIterator[None]:
+    """Run the service's background workers for the lifespan, the audit sealer with them
+    (if the settings run it): in-process loops on SQLite, procrastinate on PostgreSQL."""
+    sealer = getattr(app.state, "audit_sealer", None)
+    running = [*workers, *([sealer] if sealer is not None and settings.run_audit_sealer else [])]
+    runner = Workers(service=service, database_url=settings.database_url, wakeups=app.state.wakeups)
+    await runner.start(running)
+    try:
+        yield
+    finally:
+        await runner.stop()
+
+
+def attach_database(app: FastAPI, url: str, *, wakeups: Wakeups | None = None) -> None:
     engine = make_engine(url)
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.sessionmaker = make_sessionmaker(
+        engine, info=wakeups.session_info() if wakeups else None
+    )
 
 
 def attach_auth(app: FastAPI, settings: BaseServiceSettings, *, issuer: str) -> None:

@@ -16,8 +16,6 @@ show on its own is the newest rows cut off the end: keep the head ``verify`` pri
 is small) somewhere else now and then.
 """
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -33,6 +31,11 @@ from uuid import UUID
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import Field, SQLModel
+
+from shared.clock import utcnow
+from shared.db import JSONType, UTCDateTime
+from shared.jobs import Worker
 
 log = structlog.get_logger("audit")
 
@@ -87,7 +90,27 @@ def changes_of(
     return before, after
 
 
-# The columns of an ``audit_log`` row the chain covers (each service has such a table).
+class AuditLogColumns(SQLModel):
+    """The columns of every service's ``audit_log``: each service declares its table as
+    ``class AuditEntry(AuditLogColumns, <ServiceModel>, table=True)`` in its own metadata."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=50)
+    entity_type: str = Field(max_length=50)
+    entity_id: str = Field(max_length=64, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # Before and after of the columns the change touched (all of them for a new record).
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    # The tamper-evident chain: empty until the sealer reaches the row.
+    chain_seq: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    chain_hash: str | None = Field(default=None, max_length=64)
+
+
+# The columns of an ``audit_log`` row the chain covers.
 AUDIT_LOG_CONTENT = (
     "id",
     "occurred_at",
@@ -124,6 +147,39 @@ def audit_row(
         before=before,
         after=after,
     )
+
+
+def append(
+    session: AsyncSession,
+    model: Any,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    detail: Mapping[str, Any] | None = None,
+    entity: Any = None,
+    created: bool = False,
+) -> None:
+    """Append to the service's audit log (``model``), in the session's transaction: the
+    change and its record commit or roll back together."""
+    session.add(
+        audit_row(
+            model,
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            detail=detail,
+            entity=entity,
+            created=created,
+        )
+    )
+
+
+def audit_log_chain(model: Any, key: bytes) -> "AuditChain":
+    """The chain of a service's ``audit_log`` table (:class:`AuditLogColumns`)."""
+    return AuditChain(model.__table__, order_by="id", content=AUDIT_LOG_CONTENT, key=key)
 
 
 def chain_key(keys_dir: Path, issuer: str) -> bytes:
@@ -289,20 +345,22 @@ class AuditChain:
         return None, seq, prev
 
 
-class AuditSealer:
-    """Seals each chain every ``interval`` seconds, in the service's own process."""
+class AuditSealer(Worker):
+    """Seals each chain of the service, as a background worker (shared/jobs.py) looking
+    every ``interval`` seconds."""
 
     def __init__(
         self,
         chains: Sequence[AuditChain],
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
+        service: str = "service",
         interval: float = 1.0,
     ) -> None:
         self.chains = chains
         self._sessionmaker = sessionmaker
+        self.queue = f"{service}.audit"
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def seal_once(self) -> int:
         sealed = 0
@@ -313,24 +371,11 @@ class AuditSealer:
                 sealed += count
                 if count == 0:
                     break
+        if sealed:
+            log.debug("audit.sealed", rows=sealed)
         return sealed
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                sealed = await self.seal_once()
-                if sealed:
-                    log.debug("audit.sealed", rows=sealed)
-            except Exception:
-                log.exception("audit.seal_failed")
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="audit-sealer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def step(self) -> int:
+        # Everything unsealed is sealed in one step: nothing is left for a second one.
+        await self.seal_once()
+        return 0

@@ -1,20 +1,28 @@
-"""Background work on PostgreSQL: procrastinate runs it, not a loop of our own.
+"""Background work: every outbox and job of the three services on one worker base.
 
-The work itself stays where it is safe: each outbox (or job table) is a table written in
-the transaction that creates the work, and a step claims due rows with ``FOR UPDATE SKIP
-LOCKED`` and a lease. What procrastinate adds is the running of those steps across
-processes and machines: a *drain* task, deferred when new work is committed and every
-``tick_seconds`` by its periodic deferrer (one per tick for the whole cluster), is fetched
-by exactly one worker (procrastinate's own ``SKIP LOCKED`` fetch) and steps until nothing
-is due. Any number of replicas run workers; two draining at once take different rows.
+A :class:`Worker` is one kind of background work reduced to its ``step()``: claim the
+due rows of its table (``FOR UPDATE SKIP LOCKED`` and a lease, so two workers never take
+the same row), work them, say how many. The work itself is always a row written in the
+transaction that creates it, so nothing is sent for a change that did not happen and
+nothing is lost if a process dies. Everything else lives here, once:
 
-On SQLite (one process, the embedded default) the services keep their in-process loop.
+- **Waking after commit.** A repository that writes work for a worker calls
+  :func:`queue_work` with the worker's queue inside the transaction. When that transaction
+  commits — not when a savepoint inside it is released, and never after a rollback — the
+  worker is woken (:class:`Wakeups`, one per process's app). No router or service has to
+  remember to wake anything; a worker that is not woken still looks every ``interval``.
+- **Running.** :class:`Workers` runs a process's workers for its lifespan. On SQLite (one
+  process, the embedded default) each worker is a loop of its own that steps until
+  nothing is due, then sleeps ``interval`` or until woken. On PostgreSQL procrastinate
+  runs them: a *drain* task per worker, deferred when it is woken and every ``interval``
+  by its periodic deferrer (one per tick for the whole cluster), is fetched by exactly one
+  worker process (procrastinate's own ``SKIP LOCKED`` fetch) and steps until nothing is
+  due; any number of replicas run workers, and two draining at once take different rows.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import procrastinate
@@ -23,11 +31,126 @@ import sqlalchemy as sa
 import structlog
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = structlog.get_logger("jobs")
 
-# Rounds of one drain before it hands over to the next (new work defers another drain).
+# Steps of one drain before it hands over to the next (new work defers another drain).
 MAX_ROUNDS = 200
+
+
+class Worker:
+    """One kind of background work. A subclass names its ``queue`` and gives ``step()``."""
+
+    queue: str = ""
+    # Seconds between looks when idle (it is also woken when work for it is committed).
+    interval: float = 1.0
+    _wake: Callable[[], None] | None = None
+
+    async def step(self) -> int:
+        """Claim due work, do it, return how much was done (0: nothing was due)."""
+        raise NotImplementedError
+
+    def wake(self) -> None:
+        """Have the worker look now (it is running: its loop, or a procrastinate drain)."""
+        if self._wake is not None:
+            self._wake()
+
+
+# --- waking after commit -------------------------------------------------------------------
+
+_QUEUED = "picidai.jobs.queued"
+_WAKEUPS = "picidai.jobs.wakeups"
+
+
+class Wakeups:
+    """Which running worker of this app to wake for which queue. Several apps may share a
+    process (the tests run two replicas side by side), so this is the app's, not global."""
+
+    def __init__(self) -> None:
+        self._workers: dict[str, Worker] = {}
+
+    def session_info(self) -> dict[str, Any]:
+        """For the app's sessionmaker: its sessions wake this app's workers."""
+        return {_WAKEUPS: self}
+
+    def register(self, worker: Worker) -> None:
+        self._workers[worker.queue] = worker
+
+    def unregister(self, worker: Worker) -> None:
+        self._workers.pop(worker.queue, None)
+
+    def wake(self, queue: str) -> None:
+        worker = self._workers.get(queue)
+        if worker is not None:
+            worker.wake()
+
+
+def queue_work(session: AsyncSession | Session, queue: str) -> None:
+    """Work for ``queue`` was written in this transaction: wake its worker on commit."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync.info.setdefault(_QUEUED, set()).add(queue)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is committed until its transaction is
+    queued = session.info.pop(_QUEUED, None)
+    wakeups = session.info.get(_WAKEUPS)
+    if queued and isinstance(wakeups, Wakeups):
+        for queue in sorted(queued):
+            wakeups.wake(queue)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_rollback(session: Session, transaction: SessionTransaction) -> None:
+    # After a commit the queue was already taken (after_commit runs first); after a
+    # rollback of the whole transaction its work is gone, and so is the reason to wake.
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+class _Loop:
+    """A worker in a loop of its own in this process (SQLite)."""
+
+    def __init__(self, worker: Worker, loop: asyncio.AbstractEventLoop) -> None:
+        self.worker = worker
+        self._loop = loop
+        self._event = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"worker-{self.worker.queue}")
+
+    async def _run(self) -> None:
+        while True:
+            # Cleared before the step, so a wake that comes while it runs is kept.
+            self._event.clear()
+            try:
+                done = await self.worker.step()
+            except Exception:
+                log.exception("jobs.step_failed", queue=self.worker.queue)
+                done = 0
+            if not done:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._event.wait(), self.worker.interval)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
 
 def libpq_url(database_url: str) -> str:
@@ -41,13 +164,6 @@ def libpq_url(database_url: str) -> str:
 
 def uses_procrastinate(database_url: str) -> bool:
     return database_url.startswith("postgresql")
-
-
-def new_app(database_url: str) -> procrastinate.App:
-    connector = procrastinate.PsycopgConnector(
-        conninfo=libpq_url(database_url), min_size=1, max_size=4
-    )
-    return procrastinate.App(connector=connector)
 
 
 def ensure_schema(database_url: str) -> bool:
@@ -66,30 +182,27 @@ def ensure_schema(database_url: str) -> bool:
             connection.execute("SELECT pg_advisory_unlock(hashtext('procrastinate schema'))")
 
 
-class Drain:
-    """``step`` (claims due rows, works them, returns how many) run by procrastinate workers
-    until it returns 0: deferred on :meth:`wake` and every ``tick_seconds``."""
+def _cron(seconds: float) -> str:
+    """A procrastinate periodic schedule every ``seconds`` (seconds field under a minute)."""
+    whole = max(int(seconds), 1)
+    return f"* * * * * */{whole}" if whole < 60 else f"*/{max(whole // 60, 1)} * * * *"
 
-    def __init__(
-        self,
-        app: procrastinate.App,
-        name: str,
-        step: Callable[[], Awaitable[int]],
-        *,
-        tick_seconds: int = 1,
-    ) -> None:
-        self.app = app
-        self.name = name
-        self._step = step
+
+class Drain:
+    """A worker's ``step`` run by procrastinate workers until it returns 0: deferred on
+    :meth:`wake` and every ``interval``."""
+
+    def __init__(self, app: procrastinate.App, worker: Worker) -> None:
+        self.worker = worker
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deferring: set[asyncio.Task[None]] = set()
-        self.rounds = 0  # steps that found work, in this process
+        name = worker.queue
 
         @app.task(name=name, queueing_lock=name, pass_context=False)
         async def drain() -> None:
             await self.drain_now()
 
-        @app.periodic(cron=f"* * * * * */{tick_seconds}", periodic_id=name)
+        @app.periodic(cron=_cron(worker.interval), periodic_id=name)
         @app.task(name=f"{name}.tick", pass_context=False)
         async def tick(timestamp: int) -> None:  # procrastinate passes the tick's time
             await self.drain_now()
@@ -99,7 +212,7 @@ class Drain:
     async def drain_now(self) -> int:
         total = 0
         for _ in range(MAX_ROUNDS):
-            done = await self._step()
+            done = await self.worker.step()
             if done == 0:
                 break
             if total == 0:
@@ -107,7 +220,6 @@ class Drain:
                 # replica's or another's) joins in, claiming other rows.
                 await self.defer()
             total += done
-            self.rounds += 1
         return total
 
     async def defer(self) -> None:
@@ -115,11 +227,10 @@ class Drain:
             await self._task.defer_async()
 
     def wake(self) -> None:
-        """New work committed: have a worker drain soon. Safe from any thread."""
+        """Safe from any thread."""
         loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self._start_defer)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._start_defer)
 
     def _start_defer(self) -> None:
         task = asyncio.get_running_loop().create_task(self._defer_logged())
@@ -130,83 +241,78 @@ class Drain:
         try:
             await self.defer()
         except Exception:
-            log.exception("jobs.defer_failed", task=self.name)
+            log.exception("jobs.defer_failed", queue=self.worker.queue)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
 
-class Worker:
-    """A procrastinate worker inside the service's process, for its lifespan."""
+class Workers:
+    """A process's workers, for its lifespan: in-process loops on SQLite, procrastinate
+    drains on PostgreSQL. Each worker is registered with the app's :class:`Wakeups`."""
 
-    def __init__(self, app: procrastinate.App, *, name: str, concurrency: int = 2) -> None:
-        self.app = app
-        self.name = name
-        self.concurrency = concurrency
+    def __init__(self, *, service: str, database_url: str, wakeups: Wakeups) -> None:
+        self.service = service
+        self.database_url = database_url
+        self.wakeups = wakeups
+        self._workers: list[Worker] = []
+        self._loops: list[_Loop] = []
+        self._app: procrastinate.App | None = None
         self._task: asyncio.Task[None] | None = None
-        self._opened = False
 
-    async def start(self, *drains: Drain) -> None:
-        await self.app.open_async()
-        self._opened = True
+    async def start(self, workers: Sequence[Worker]) -> None:
+        self._workers = list(workers)
+        if not self._workers:
+            return
         loop = asyncio.get_running_loop()
+        if uses_procrastinate(self.database_url):
+            await self._start_procrastinate(loop)
+        else:
+            for worker in self._workers:
+                runner = _Loop(worker, loop)
+                worker._wake = runner.wake
+                self._loops.append(runner)
+                runner.start()
+        for worker in self._workers:
+            self.wakeups.register(worker)
+        log.info("jobs.started", service=self.service, queues=[w.queue for w in self._workers])
+
+    async def _start_procrastinate(self, loop: asyncio.AbstractEventLoop) -> None:
+        connector = procrastinate.PsycopgConnector(
+            conninfo=libpq_url(self.database_url), min_size=1, max_size=4
+        )
+        self._app = procrastinate.App(connector=connector)
+        drains = [Drain(self._app, worker) for worker in self._workers]
+        await self._app.open_async()
         for drain in drains:
             drain.bind(loop)
+            drain.worker._wake = drain.wake
         self._task = asyncio.create_task(
-            self.app.run_worker_async(
-                name=self.name,
-                concurrency=self.concurrency,
+            self._app.run_worker_async(
+                name=self.service,
+                concurrency=max(2, len(drains)),
                 wait=True,
                 install_signal_handlers=False,
                 listen_notify=True,
                 delete_jobs="successful",
             ),
-            name=f"procrastinate-{self.name}",
+            name=f"procrastinate-{self.service}",
         )
         for drain in drains:
             await drain.defer()  # whatever was left by the previous process
 
     async def stop(self) -> None:
+        for worker in self._workers:
+            self.wakeups.unregister(worker)
+            worker._wake = None
+        for runner in self._loops:
+            await runner.stop()
+        self._loops = []
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._task, timeout=10)
             self._task = None
-        if self._opened:
-            await self.app.close_async()
-            self._opened = False
-
-
-Step = Callable[[], Awaitable[int]]
-
-
-@asynccontextmanager
-async def background(
-    *,
-    database_url: str,
-    service: str,
-    enabled: bool,
-    runner: Any,
-    steps: dict[str, tuple[Step, int]],
-) -> AsyncIterator[None]:
-    """Run ``runner``'s work for the service's lifespan: on PostgreSQL as procrastinate
-    drains (``steps``: name → (step, seconds between ticks); the first is the one
-    ``runner.wake()`` defers), elsewhere as the runner's own loop (``runner.start()``)."""
-    if not enabled:
-        yield
-        return
-    if not uses_procrastinate(database_url):
-        runner.start()
-        yield  # the service's lifespan stops the runner
-        return
-    app = new_app(database_url)
-    drains = [Drain(app, name, step, tick_seconds=tick) for name, (step, tick) in steps.items()]
-    runner.drain = drains[0]
-    worker = Worker(app, name=service)
-    await worker.start(*drains)
-    log.info("jobs.worker_started", service=service, drains=list(steps))
-    try:
-        yield
-    finally:
-        await worker.stop()
-        runner.drain = None
+        if self._app is not None:
+            await self._app.close_async()
+            self._app = None

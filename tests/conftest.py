@@ -281,7 +281,7 @@ class IntakeHarness:
     async def drain(self, rounds: int = 10) -> None:
         """Run the outbox until nothing is due (what the background worker does)."""
         for _ in range(rounds):
-            if await self.dispatcher.dispatch_once() == 0:
+            if await self.dispatcher.step() == 0:
                 return
 
 

@@ -4,8 +4,7 @@ from typing import Any
 
 from services.bank_gateway.config import SERVICE, get_settings
 from services.bank_gateway.demo import seed
-from services.bank_gateway.main import create_app
-from services.bank_gateway.repository import audit_chains
+from services.bank_gateway.main import audit_chains, create_app
 from shared.auth import APPROVE_PERMISSION, Role, TokenIssuer
 from shared.cli import ServiceCli
 

@@ -1,8 +1,8 @@
 """Demo partner bank for local runs."""
 
+from services.bank_gateway.banks.service import ensure_bank
 from services.bank_gateway.config import Settings
-from services.bank_gateway.console import staff
-from services.bank_gateway.service import ensure_bank
+from services.bank_gateway.staff import service as staff
 from shared.db import make_engine, make_sessionmaker
 
 DEMO_BANKS = {"srcb": "上海农商银行", "bosc": "上海银行"}

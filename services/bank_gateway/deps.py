@@ -1,9 +1,10 @@
+"""Dependencies of the gateway's routes, as type aliases (``principal: BureauDep``)."""
+
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
-from services.bank_gateway.outbox import DeliveryDispatcher
 from shared.auth import Principal, Role, require_roles
 from shared.db import SessionDep
 
@@ -12,7 +13,6 @@ __all__ = [
     "BankDep",
     "BankReaderDep",
     "BureauDep",
-    "DispatcherDep",
     "GuaranteeDep",
     "IntakeDep",
     "SessionDep",
@@ -25,22 +25,15 @@ AdminDep = Annotated[Principal, require_roles(Role.ADMIN)]
 # Batches are the finance bureau's: drafted, approved and watched by bureau staff.
 BureauDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
 
+# Callbacks: a bank's own OAuth token; its signature is checked on top.
+BankDep = Annotated[Principal, require_roles(Role.BANK)]
+
 
 def _intake(request: Request) -> IntakeClient:
     return request.app.state.intake
 
 
 IntakeDep = Annotated[IntakeClient, Depends(_intake)]
-
-
-def _dispatcher(request: Request) -> DeliveryDispatcher | None:
-    return getattr(request.app.state, "dispatcher", None)
-
-
-DispatcherDep = Annotated[DeliveryDispatcher | None, Depends(_dispatcher)]
-
-# Callbacks: a bank's own OAuth token; its signature is checked on top.
-BankDep = Annotated[Principal, require_roles(Role.BANK)]
 
 
 def _guarantee(request: Request) -> GuaranteeClient:

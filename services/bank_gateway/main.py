@@ -8,28 +8,76 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from services.bank_gateway import notices, repository
-from services.bank_gateway.callbacks import CallerBanks
+from services.bank_gateway.banks.router import banks, oauth
+from services.bank_gateway.banks.signatures import CallerBanks
+from services.bank_gateway.batches.router import batches
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
-from services.bank_gateway.console.policies import policy_pages
-from services.bank_gateway.console.reports import report_pages
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
-from services.bank_gateway.outbox import DeliveryDispatcher
-from services.bank_gateway.router import (
-    banks,
-    batches,
-    callbacks,
-    deliveries,
-    oauth,
-    reconciliations,
-)
-from shared.app import create_service_app, service_resources
+from services.bank_gateway.ledger import decisions
+from services.bank_gateway.ledger.router import callbacks, reconciliations
+from services.bank_gateway.models import AuditEntry
+from services.bank_gateway.notifications import notices
+from services.bank_gateway.notifications.router import deliveries
+from services.bank_gateway.notifications.worker import DeliveryWorker
+from shared.app import create_service_app, run_workers, service_resources
+from shared.audit import AuditChain, audit_log_chain
 from shared.http import CachedServiceToken, make_service_client
-from shared.jobs import background
 from shared.logging import configure_logging
 from shared.web import mount_assets
+
+
+def audit_chains(key: bytes) -> list[AuditChain]:
+    return [audit_log_chain(AuditEntry, key)]
+
+
+def _clients(
+    app: FastAPI,
+    settings: Settings,
+    intake_transport: httpx.AsyncBaseTransport | None,
+    guarantee_transport: httpx.AsyncBaseTransport | None,
+) -> None:
+    """The typed clients of loan_intake and the guarantee service, with a service token."""
+    token = CachedServiceToken(
+        app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
+    )
+    app.state.intake = IntakeClient(
+        make_service_client(base_url=settings.intake_url, token=token, transport=intake_transport)
+    )
+    app.state.guarantee = GuaranteeClient(
+        make_service_client(
+            base_url=settings.guarantee_url, token=token, transport=guarantee_transport
+        )
+    )
+    app.state.dependencies = {
+        "loan_intake": app.state.intake.http,
+        "guarantee": app.state.guarantee.http,
+    }
+
+
+def _delivery_worker(
+    app: FastAPI, settings: Settings, webhooks: httpx.AsyncClient
+) -> DeliveryWorker:
+    return DeliveryWorker(
+        sessionmaker=app.state.sessionmaker,
+        intake=app.state.intake,
+        webhooks=webhooks,
+        guarantee=app.state.guarantee,
+        # The guarantee service's answers that move the ledger: handed to it from here, so
+        # the outbox (notifications) never depends on the ledger.
+        answers={
+            "guarantee.claim": decisions.record_claim_decision,
+            "guarantee.recovery": decisions.record_recovery_share,
+        },
+        retry_window=timedelta(hours=settings.webhook_retry_hours),
+        webhook_backoff=(
+            settings.webhook_backoff_base_seconds,
+            settings.webhook_backoff_cap_seconds,
+        ),
+        poll_seconds=settings.outbox_poll_seconds,
+        lease_seconds=settings.outbox_lease_seconds,
+    )
 
 
 def create_app(
@@ -44,57 +92,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(
-            app, settings, issuer=SERVICE, audit_chains=repository.audit_chains
-        ):
-            token = CachedServiceToken(
-                app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
-            )
-            app.state.intake = IntakeClient(
-                make_service_client(
-                    base_url=settings.intake_url, token=token, transport=intake_transport
-                )
-            )
-            app.state.guarantee = GuaranteeClient(
-                make_service_client(
-                    base_url=settings.guarantee_url, token=token, transport=guarantee_transport
-                )
-            )
-            app.state.dependencies = {
-                "loan_intake": app.state.intake.http,
-                "guarantee": app.state.guarantee.http,
-            }
+        async with service_resources(app, settings, issuer=SERVICE, audit_chains=audit_chains):
+            _clients(app, settings, intake_transport, guarantee_transport)
             webhooks = httpx.AsyncClient(
                 transport=webhook_transport,
                 timeout=httpx.Timeout(settings.webhook_timeout_seconds),
                 follow_redirects=False,
             )
-            dispatcher = DeliveryDispatcher(
-                sessionmaker=app.state.sessionmaker,
-                intake=app.state.intake,
-                webhooks=webhooks,
-                guarantee=app.state.guarantee,
-                retry_window=timedelta(hours=settings.webhook_retry_hours),
-                webhook_backoff=(
-                    settings.webhook_backoff_base_seconds,
-                    settings.webhook_backoff_cap_seconds,
-                ),
-                poll_seconds=settings.outbox_poll_seconds,
-                lease_seconds=settings.outbox_lease_seconds,
-            )
-            app.state.dispatcher = dispatcher
+            app.state.dispatcher = _delivery_worker(app, settings, webhooks)
             app.state.caller_banks = CallerBanks()
+            workers = [app.state.dispatcher] if settings.run_outbox_worker else []
             try:
-                async with background(
-                    database_url=settings.database_url,
-                    service=SERVICE,
-                    enabled=settings.run_outbox_worker,
-                    runner=dispatcher,
-                    steps={"gateway.deliveries": (dispatcher.dispatch_once, 1)},
-                ):
+                async with run_workers(app, settings, service=SERVICE, workers=workers):
                     yield
             finally:
-                await dispatcher.stop()
                 await webhooks.aclose()
                 await app.state.intake.aclose()
                 await app.state.guarantee.aclose()
@@ -109,17 +120,7 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[
-            banks,
-            batches,
-            callbacks,
-            reconciliations,
-            deliveries,
-            oauth,
-            console,
-            policy_pages,
-            report_pages,
-        ],
+        routers=[banks, batches, callbacks, reconciliations, deliveries, oauth, console],
     )
     notices.document(app)
     mount_assets(app, CONSOLE_PREFIX, Path(__file__).parent / "console" / "static")

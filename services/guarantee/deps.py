@@ -1,8 +1,5 @@
 from typing import Annotated
 
-from fastapi import Depends, Request
-
-from services.guarantee.whatif import WhatIfRunner
 from shared.auth import Principal, Role, require_roles, require_service
 from shared.db import SessionDep
 
@@ -11,7 +8,6 @@ __all__ = [
     "BureauDep",
     "GatewayCallerDep",
     "IntakeCallerDep",
-    "RunnerDep",
     "SessionDep",
     "StaffDep",
 ]
@@ -27,10 +23,3 @@ GatewayCallerDep = Annotated[Principal, require_service("bank_gateway")]
 StaffDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN, Role.SERVICE)]
 # Policy changes and what-if runs are people's work: the finance bureau and admins.
 BureauDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
-
-
-def _runner(request: Request) -> WhatIfRunner | None:
-    return getattr(request.app.state, "whatif_runner", None)
-
-
-RunnerDep = Annotated[WhatIfRunner | None, Depends(_runner)]

@@ -16,8 +16,7 @@ from services.guarantee.router import (
     whatifs,
 )
 from services.guarantee.whatif import WhatIfRunner
-from shared.app import create_service_app, service_resources
-from shared.jobs import background
+from shared.app import create_service_app, run_workers, service_resources
 from shared.logging import configure_logging
 
 
@@ -35,17 +34,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 processes=settings.whatif_processes,
             )
             app.state.whatif_runner = runner
+            workers = [runner] if settings.run_whatif_worker else []
             try:
-                async with background(
-                    database_url=settings.database_url,
-                    service=SERVICE,
-                    enabled=settings.run_whatif_worker,
-                    runner=runner,
-                    steps={"guarantee.whatif": (runner.step, 1)},
-                ):
+                async with run_workers(app, settings, service=SERVICE, workers=workers):
                     yield
             finally:
-                await runner.stop()
+                runner.close()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
     return create_service_app(

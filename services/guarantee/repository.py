@@ -26,6 +26,10 @@ from services.guarantee.models import (
 )
 from shared.audit import AUDIT_LOG_CONTENT, AuditChain, audit_row
 from shared.clock import utcnow
+from shared.jobs import queue_work
+
+# The what-if worker's queue (shared/jobs.py wakes it when a job is committed).
+WHATIF_QUEUE = "guarantee.whatif"
 
 _assessments: sa.Table = Assessment.__table__  # type: ignore[attr-defined]
 _changes: sa.Table = WhatIfChange.__table__  # type: ignore[attr-defined]
@@ -149,6 +153,11 @@ async def insert_assessments(*, session: AsyncSession, rows: list[dict[str, Any]
 
 
 # --- what-if jobs ---------------------------------------------------------------------------
+
+
+def add_job(session: AsyncSession, job: WhatIfJob) -> None:
+    session.add(job)
+    queue_work(session, WHATIF_QUEUE)
 
 
 async def get_job(*, session: AsyncSession, job_id: uuid.UUID) -> WhatIfJob | None:

@@ -3,7 +3,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from services.guarantee import claims as claim_service
@@ -14,7 +14,6 @@ from services.guarantee.deps import (
     BureauDep,
     GatewayCallerDep,
     IntakeCallerDep,
-    RunnerDep,
     SessionDep,
     StaffDep,
 )
@@ -380,16 +379,12 @@ async def request_whatif(
     payload: WhatIfCreate,
     session: SessionDep,
     principal: BureauDep,
-    runner: RunnerDep,
-    background: BackgroundTasks,
     response: Response,
 ) -> WhatIfJobPublic:
     """Replay the stored assessments of a period under this version, as a job to poll."""
     job = await whatif.request_whatif(
         session=session, principal=principal, policy_id=policy_id, payload=payload
     )
-    if runner is not None:
-        background.add_task(runner.wake)
     response.headers["Location"] = f"/v1/whatif/{job.id}"
     return job
 

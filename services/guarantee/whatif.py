@@ -12,7 +12,6 @@ fee subsidy (sums in fen), and for each changed case the rules and factors that 
 """
 
 import asyncio
-import contextlib
 import multiprocessing
 import time
 import uuid
@@ -48,7 +47,7 @@ from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentRequest, Decision
 from shared.errors import FieldError
-from shared.jobs import Drain
+from shared.jobs import Worker
 from shared.money import from_fen, to_fen
 
 log = structlog.get_logger("guarantee.whatif")
@@ -116,7 +115,7 @@ async def request_whatif(
         status=WhatIfStatus.QUEUED,
         requested_by=principal.actor,
     )
-    repo.add(session, job)
+    repo.add_job(session, job)
     await session.flush()
     await repo.audit(
         session=session,
@@ -331,8 +330,10 @@ def replay_in_worker(
 # --- the worker -----------------------------------------------------------------------------
 
 
-class WhatIfRunner:
-    """Runs queued what-if jobs one after another, in the background of the service."""
+class WhatIfRunner(Worker):
+    """Runs queued what-if jobs one after another, as a background worker (shared/jobs.py)."""
+
+    queue = repo.WHATIF_QUEUE
 
     def __init__(
         self,
@@ -348,32 +349,16 @@ class WhatIfRunner:
         self._processes = processes
         self._pool: ProcessPoolExecutor | None = None
         self._lease = timedelta(seconds=lease_seconds)
-        self._poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.drain: Drain | None = None
-
-    def wake(self) -> None:
-        """A job was queued: on PostgreSQL a procrastinate drain, else this loop."""
-        if self.drain is not None:
-            self.drain.wake()
-        else:
-            self._wake.set()
+        self.interval = poll_seconds
 
     async def step(self) -> int:
-        """One job, as a procrastinate drain's step."""
+        """One job, run to its end (0: none was queued)."""
         return int(await self.run_once())
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="whatif-runner")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _executor(self) -> ProcessPoolExecutor | None:
         """Worker processes for the CPU work (other cores), started on first use; none: a
@@ -383,18 +368,6 @@ class WhatIfRunner:
                 max_workers=self._processes, mp_context=multiprocessing.get_context("spawn")
             )
         return self._pool
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                ran = await self.run_once()
-            except Exception:
-                log.exception("whatif.runner.error")
-                ran = False
-            if not ran:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
     async def run_once(self) -> bool:
         """Run one claimable job to its end; False when there was none."""

@@ -10,13 +10,12 @@ from fastapi import FastAPI
 from services.loan_intake import repository
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
-from services.loan_intake.outbox import AssessmentDispatcher
+from services.loan_intake.outbox import AssessmentDispatcher, IdempotencySweeper
 from services.loan_intake.portal import PREFIX as PORTAL_PREFIX
 from services.loan_intake.portal import portal
 from services.loan_intake.router import router
-from shared.app import create_service_app, service_resources
+from shared.app import create_service_app, run_workers, service_resources
 from shared.http import CachedServiceToken, make_service_client
-from shared.jobs import background
 from shared.logging import configure_logging
 from shared.web import mount_assets
 
@@ -36,20 +35,14 @@ async def guarantee_handoff(
         sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
     )
     app.state.dispatcher = dispatcher
+    app.state.idempotency_sweeper = IdempotencySweeper(
+        sessionmaker=app.state.sessionmaker, settings=settings
+    )
+    workers = [dispatcher, app.state.idempotency_sweeper] if settings.run_outbox_worker else []
     try:
-        async with background(
-            database_url=settings.database_url,
-            service=SERVICE,
-            enabled=settings.run_outbox_worker,
-            runner=dispatcher,
-            steps={
-                "intake.assessments": (dispatcher.dispatch_once, 1),
-                "intake.idempotency_sweep": (dispatcher.sweep_step, 30),
-            },
-        ):
+        async with run_workers(app, settings, service=SERVICE, workers=workers):
             yield
     finally:
-        await dispatcher.stop()
         await guarantee.aclose()
 
 

@@ -11,9 +11,6 @@ assessment, and an application already out of ``assessing`` is not changed, so n
 assessed or recorded twice.
 """
 
-import asyncio
-import contextlib
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -31,7 +28,7 @@ from shared.backoff import backoff_seconds
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentBatchItem, AssessmentRequest
 from shared.faults import crash_point
-from shared.jobs import Drain
+from shared.jobs import Worker
 
 log = structlog.get_logger("loan_intake.outbox")
 
@@ -43,7 +40,11 @@ IDEMPOTENCY_SWEEP_SECONDS = 600
 BACKLOG = Gauge("intake_assessment_backlog", "Applications waiting for their assessment")
 
 
-class AssessmentDispatcher:
+class AssessmentDispatcher(Worker):
+    """Hands due applications to the guarantee service, a batch at a time."""
+
+    queue = repo.HANDOFF_QUEUE
+
     def __init__(
         self,
         *,
@@ -54,66 +55,9 @@ class AssessmentDispatcher:
         self._sessionmaker = sessionmaker
         self._client = client
         self._settings = settings
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._last_sweep = 0.0
-        self.drain: Drain | None = None
+        self.interval = settings.outbox_poll_seconds
 
-    async def wake(self) -> None:
-        """Look for due work now (called after a submission commits): on PostgreSQL a
-        procrastinate drain, else this process's loop."""
-        if self.drain is not None:
-            self.drain.wake()
-        else:
-            self._wake.set()
-
-    async def sweep_step(self) -> int:
-        """The sweep as a procrastinate drain's step: once per tick."""
-        await self.sweep_idempotency_keys()
-        return 0
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="assessment-dispatcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        log.info("outbox.worker.started")
-        while True:
-            try:
-                handled = await self.dispatch_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox.worker.crashed")
-                handled = 0
-            if handled == 0:
-                if time.monotonic() - self._last_sweep > IDEMPOTENCY_SWEEP_SECONDS:
-                    self._last_sweep = time.monotonic()
-                    await self.sweep_idempotency_keys()
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.outbox_poll_seconds)
-
-    async def sweep_idempotency_keys(self) -> None:
-        """Forget Idempotency-Keys older than their time to live."""
-        try:
-            async with self._sessionmaker() as session, session.begin():
-                removed = await repo.delete_idempotency_records_before(
-                    session=session,
-                    before=utcnow() - timedelta(hours=self._settings.idempotency_ttl_hours),
-                )
-        except Exception:
-            log.exception("idempotency.sweep_failed")
-            return
-        if removed:
-            log.info("idempotency.expired", removed=removed)
-
-    async def dispatch_once(self) -> int:
+    async def step(self) -> int:
         """Send one batch of due applications; return how many were taken."""
         settings = self._settings
         now = utcnow()
@@ -237,3 +181,31 @@ class AssessmentDispatcher:
                     session=session, message_id=message.id, now=utcnow(), error=error
                 )
         log.error("outbox.guarantee_refused_batch", count=len(messages), error=error[:500])
+
+
+class IdempotencySweeper(Worker):
+    """Forgets Idempotency-Keys older than their time to live."""
+
+    queue = "loan_intake.idempotency_sweep"
+    interval = IDEMPOTENCY_SWEEP_SECONDS
+
+    def __init__(
+        self, *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._settings = settings
+
+    async def step(self) -> int:
+        # One pass deletes everything expired: nothing is left for a second one.
+        await self.sweep()
+        return 0
+
+    async def sweep(self) -> None:
+        """Forget Idempotency-Keys older than their time to live."""
+        async with self._sessionmaker() as session, session.begin():
+            removed = await repo.delete_idempotency_records_before(
+                session=session,
+                before=utcnow() - timedelta(hours=self._settings.idempotency_ttl_hours),
+            )
+        if removed:
+            log.info("idempotency.expired", removed=removed)

@@ -11,12 +11,11 @@ from typing import Any
 from urllib.parse import quote
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from services.loan_intake import accounts, service
-from services.loan_intake.deps import DispatcherDep
 from services.loan_intake.exceptions import AccountExists, ApplicationNotFound, SignInFailed
 from services.loan_intake.models import (
     TRANSITIONS,
@@ -279,8 +278,6 @@ def application_body(form: dict[str, str], uscc: str) -> dict[str, Any]:
 async def submit(
     request: Request,
     session: SessionDep,
-    dispatcher: DispatcherDep,
-    background: BackgroundTasks,
 ) -> Response:
     principal = signed_in(request, role=Role.SME)
     if principal is None:
@@ -306,12 +303,8 @@ async def submit(
             errors={"_form": problem_text(error)},
             status_code=error.status,
         )
-    if dispatcher is not None and not submission.replayed:
-        background.add_task(dispatcher.wake)
     return RedirectResponse(
-        f"{PREFIX}applications/{submission.application_id}?submitted=1",
-        status_code=303,
-        background=background,
+        f"{PREFIX}applications/{submission.application_id}?submitted=1", status_code=303
     )
 
 

@@ -20,6 +20,10 @@ from services.loan_intake.models import (
     OutboxMessage,
 )
 from shared.audit import AUDIT_LOG_CONTENT, AuditChain, audit_row
+from shared.jobs import queue_work
+
+# The hand-off worker's queue (shared/jobs.py wakes it when a submission commits).
+HANDOFF_QUEUE = "loan_intake.assessments"
 
 
 async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | None:
@@ -341,6 +345,7 @@ async def insert_submission(
     On PostgreSQL this is one statement (one round trip; data-modifying CTEs); on SQLite,
     which runs in process, five plain inserts.
     """
+    queue_work(session, HANDOFF_QUEUE)
     if session.get_bind().dialect.name == "postgresql":
         statement = _pg_submission(events=len(events), with_idempotency=idempotency is not None)
         params: dict[str, Any] = {f"e_{k}": v for k, v in enterprise.items()}

@@ -2,14 +2,13 @@ import uuid
 from typing import Annotated, Literal
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.loan_intake import service
 from services.loan_intake.deps import (
     ApplicantDep,
-    DispatcherDep,
     GatewayDep,
     ReaderDep,
     ReviewerDep,
@@ -73,8 +72,6 @@ async def submit_application(
     payload: ApplicationCreate,
     session: SessionDep,
     principal: ApplicantDep,
-    dispatcher: DispatcherDep,
-    background: BackgroundTasks,
     idempotency_key: Annotated[
         str | None,
         Header(description="Same key + same body → the original response; different body → 422"),
@@ -88,15 +85,11 @@ async def submit_application(
         idempotency_key=idempotency_key,
         request_id=correlation_id.get(),
     )
-    if dispatcher is not None and not submission.replayed:
-        background.add_task(dispatcher.wake)
     location = f"/v1/applications/{submission.application_id}"
     headers = {"Location": location}
     if submission.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(
-        submission.body, status_code=submission.status_code, headers=headers, background=background
-    )
+    return JSONResponse(submission.body, status_code=submission.status_code, headers=headers)
 
 
 @router.get(

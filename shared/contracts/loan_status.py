@@ -11,6 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Slugs of ``problem_type`` the gateway acts on: loan_intake names them in its outcomes.
+APPLICATION_NOT_FOUND = "application-not-found"
+TRANSITION_NOT_ALLOWED = "transition-not-allowed"
+
 
 class LoanStatusUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -42,7 +46,9 @@ class LoanStatusUpdateBatch(BaseModel):
 class LoanStatusUpdateOutcome(BaseModel):
     update_id: uuid.UUID
     outcome: Literal["applied", "duplicate", "refused", "skipped"]
-    problem_type: str | None = None
+    problem_type: str | None = Field(
+        None, description="Why refused: the slug of the problem (APPLICATION_NOT_FOUND, …)"
+    )
     detail: str | None = None
 
 

@@ -27,10 +27,10 @@ class Desk:
     async def deliver(self, rounds: int = 10) -> None:
         """Run the gateway's outbox until nothing is due (what its worker does). Every
         notification the bank got must match its model in the OpenAPI document's webhooks."""
-        from services.bank_gateway.notices import ENVELOPES
+        from services.bank_gateway.notifications.notices import ENVELOPES
 
         for _ in range(rounds):
-            if await self.app.state.dispatcher.dispatch_once() == 0:
+            if await self.app.state.dispatcher.step() == 0:
                 break
         for notice in self.bank.events:
             ENVELOPES[notice["type"]].model_validate(notice)

@@ -86,7 +86,7 @@ async def test_lowering_the_cap_shows_what_changes(
     try:
         assert await runner.run_once() is True
     finally:
-        await runner.stop()
+        runner.close()
 
     done = (await policy_client.get(f"/v1/whatif/{job['id']}", headers=bureau.bob)).json()
     assert (done["status"], done["percent"], done["processed"], done["total"]) == (

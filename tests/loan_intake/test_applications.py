@@ -481,7 +481,7 @@ async def test_expired_idempotency_keys_are_forgotten(
     headers = {**tokens.header(tokens.sme(uscc)), "Idempotency-Key": key}
     async with app.router.lifespan_context(app), asgi_client(app, "http://intake") as client:
         first = await client.post("/v1/applications", json=application_body(uscc), headers=headers)
-        await app.state.dispatcher.sweep_idempotency_keys()
+        await app.state.idempotency_sweeper.sweep()
         other = application_body(uscc, loan__amount="999.00")
         second = await client.post("/v1/applications", json=other, headers=headers)
     assert first.status_code == second.status_code == 202

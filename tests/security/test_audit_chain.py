@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared import audit
 from shared.audit import GENESIS, AuditChain, AuditSealer, chain_key
 from shared.db import make_engine, make_sessionmaker
+from tests.bank_gateway.batches.test_batches import draft
+from tests.bank_gateway.batches.test_opening import staff
 from tests.bank_gateway.conftest import Desk
-from tests.bank_gateway.test_batches import draft
-from tests.bank_gateway.test_opening import staff
 from tests.conftest import ROOT, Databases, make_uscc
 from tests.loan_intake.test_portal import registered
 
@@ -105,19 +106,21 @@ async def chain_db(databases: Databases) -> Any:
     url = databases.new(f"audit_{os.urandom(3).hex()}", migrate="bank_gateway")
     engine = make_engine(url)
     sessionmaker = make_sessionmaker(engine)
-    from services.bank_gateway import repository
+    from services.bank_gateway.main import audit_chains
+    from services.bank_gateway.models import AuditEntry
 
     async with sessionmaker() as session, session.begin():
         for n in range(12):
-            await repository.audit(
-                session=session,
+            audit.append(
+                session,
+                AuditEntry,
                 actor=f"bureau:user{n % 3}",
                 action="batch.approved",
                 entity_type="batch",
                 entity_id=f"b{n}",
                 detail={"quota": f"{n}000.00", "n": n},
             )
-    [chain] = repository.audit_chains(KEY)
+    [chain] = audit_chains(KEY)
     assert await AuditSealer([chain], sessionmaker).seal_once() == 12
     yield url, sessionmaker, chain
     await engine.dispose()
@@ -168,11 +171,13 @@ async def test_new_rows_extend_the_chain_and_a_wrong_key_sees_every_link_as_forg
     chain_db: Any,
 ) -> None:
     _, sessionmaker, chain = chain_db
-    from services.bank_gateway import repository
+    from services.bank_gateway.main import audit_chains
+    from services.bank_gateway.models import AuditEntry
 
     async with sessionmaker() as session, session.begin():
-        await repository.audit(
-            session=session,
+        audit.append(
+            session,
+            AuditEntry,
             actor="admin:root",
             action="bank.updated",
             entity_type="partner_bank",
@@ -184,19 +189,20 @@ async def test_new_rows_extend_the_chain_and_a_wrong_key_sees_every_link_as_forg
     report = await verify(sessionmaker, chain)
     assert report.intact and (report.sealed, report.unsealed) == (13, 0)
 
-    [forger] = repository.audit_chains(b"x" * 32)
+    [forger] = audit_chains(b"x" * 32)
     forged = await verify(sessionmaker, forger)
     assert forged.broken is not None and forged.broken.seq == 1
 
 
 async def test_two_sealers_at_once_never_fork_the_chain(chain_db: Any) -> None:
     _, sessionmaker, chain = chain_db
-    from services.bank_gateway import repository
+    from services.bank_gateway.models import AuditEntry
 
     async with sessionmaker() as session, session.begin():
         for n in range(300):
-            await repository.audit(
-                session=session,
+            audit.append(
+                session,
+                AuditEntry,
                 actor="system:test",
                 action="loan.ledger_changed",
                 entity_type="batch_loan",
@@ -214,13 +220,13 @@ async def test_the_verify_command_names_the_broken_link(
     chain_db: Any, keys_dir: Path, tmp_path: Path
 ) -> None:
     url, sessionmaker, _ = chain_db
-    from services.bank_gateway import repository
+    from services.bank_gateway.main import audit_chains
 
     # The command derives the key from the service's own signing key: seal with that one.
     await run_sql(
         sessionmaker, "UPDATE audit_log SET chain_seq = NULL, prev_hash = NULL, chain_hash = NULL"
     )
-    [chain] = repository.audit_chains(chain_key(keys_dir, "bank_gateway"))
+    [chain] = audit_chains(chain_key(keys_dir, "bank_gateway"))
     await AuditSealer([chain], sessionmaker).seal_once()
     env = {
         **os.environ,

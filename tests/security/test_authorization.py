@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 
 from shared.clock import shanghai_today
+from tests.bank_gateway.batches.test_opening import staff
 from tests.bank_gateway.conftest import Desk
-from tests.bank_gateway.test_callbacks import event, repayment
-from tests.bank_gateway.test_claims import claim, default, disbursed_loans
-from tests.bank_gateway.test_opening import staff
+from tests.bank_gateway.ledger.test_claims import claim, default, disbursed_loans
+from tests.bank_gateway.ledger.test_events import event, repayment
 from tests.conftest import application_body, asgi_client, make_uscc
 
 CALLERS = (

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from services.bank_gateway import reports
-from services.bank_gateway import repository as repo
+from services.bank_gateway.console import repository as repo
 from services.bank_gateway.console.calls import OnBehalf
 from services.bank_gateway.console.pages import render_page, staff_member, to_login
+from services.bank_gateway.ledger import subsidies as reports
 from shared.clock import shanghai_today
 from shared.db import SessionDep
 from shared.errors import AppError

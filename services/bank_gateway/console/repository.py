@@ -1,0 +1,51 @@
+"""The console's own queries: what its pages list, read in one go. Changes go through the
+domains' services (so four eyes, permissions and audit are the API's); reads that only a
+page needs live here."""
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.bank_gateway.models import Batch, BatchLoan, PartnerBank
+
+
+class BatchRow(NamedTuple):
+    batch: Batch
+    bank: PartnerBank
+    loans: int
+
+
+async def list_banks(*, session: AsyncSession) -> Sequence[PartnerBank]:
+    result = await session.execute(select(PartnerBank).order_by(col(PartnerBank.code)))
+    return result.scalars().all()
+
+
+async def list_batches(
+    *, session: AsyncSession, bank_code: str | None, status: str | None, offset: int, limit: int
+) -> tuple[list[BatchRow], int]:
+    """The batch list: each batch with its bank and number of loans, newest first."""
+    where = []
+    if bank_code:
+        where.append(PartnerBank.code == bank_code)
+    if status:
+        where.append(Batch.status == status)
+    joined = sa.join(Batch, PartnerBank, col(PartnerBank.id) == col(Batch.bank_id))
+    total = await session.scalar(sa.select(sa.func.count()).select_from(joined).where(*where))
+    loans = (
+        sa.select(col(BatchLoan.batch_id).label("batch_id"), sa.func.count().label("n"))
+        .group_by(col(BatchLoan.batch_id))
+        .subquery()
+    )
+    result = await session.execute(
+        select(Batch, PartnerBank, sa.func.coalesce(loans.c.n, 0))
+        .join(PartnerBank, col(PartnerBank.id) == col(Batch.bank_id))
+        .outerjoin(loans, loans.c.batch_id == col(Batch.id))
+        .where(*where)
+        .order_by(col(Batch.created_at).desc(), col(Batch.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return [BatchRow(batch, bank, int(n)) for batch, bank, n in result.all()], int(total or 0)

@@ -1,0 +1,145 @@
+"""The ledger moved by others than the bank: the fund's answers (a claim decided, a
+recovery split), which the outbox worker hands here (main.py's ``answers``), and a batch
+closing, which declines the loans its bank never approved. Never commits."""
+
+import uuid
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.bank_gateway.banks import service as banks
+from services.bank_gateway.ledger import effects, risk
+from services.bank_gateway.ledger import repository as repo
+from services.bank_gateway.ledger.rules import LoanState, decided
+from services.bank_gateway.ledger.service import (
+    audit_loans,
+    figures_of,
+    release_held,
+    write_back,
+)
+from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
+from services.bank_gateway.notifications import service as outbox
+from shared.clock import utcnow
+from shared.contracts.claims import ClaimDecision, RecoveryShare
+from shared.money import to_fen
+
+log = structlog.get_logger("bank_gateway.ledger")
+
+
+async def record_claim_decision(session: AsyncSession, answer: str) -> None:
+    """The guarantee service's answer to a filed claim (the body of a ClaimDecision)."""
+    decision = ClaimDecision.model_validate_json(answer)
+    await apply_claim_decision(session=session, decision=decision)
+    log.info(
+        "claim.decided",
+        loan_id=str(decision.loan_id),
+        outcome=decision.outcome.value,
+        payout=str(decision.payout),
+    )
+
+
+async def record_recovery_share(session: AsyncSession, answer: str) -> None:
+    """The guarantee service's answer to a reported recovery (the body of a RecoveryShare)."""
+    await apply_recovery_share(session=session, share=RecoveryShare.model_validate_json(answer))
+
+
+def _claim_decided_text(decision: ClaimDecision, payout: int) -> str:
+    if payout > 0:
+        reason = f"担保基金已代偿 {decision.payout} 元"
+        if decision.refused:
+            reason += f"（其余 {decision.refused} 元因批次代偿上限未予代偿）"
+        return reason
+    return "担保基金未予代偿：批次代偿已达上限"
+
+
+async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision) -> None:
+    """The fund decided a loan's claim: record it on the loan, tell the bank
+    (``claim.decided``) and the SME, apply what waited for it. A repeat changes nothing."""
+    loans = await repo.lock_loans(session=session, loan_ids={decision.loan_id})
+    loan = loans.get(decision.loan_id)
+    if loan is None or loan.claim_status != "pending":
+        return
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
+    payout = to_fen(decision.payout)
+    write_back(loan, decided(figures_of(loan), outcome=decision.outcome.value, payout_fen=payout))
+    loan.compensation_fen = payout
+    loan.claim_decided_at = decision.decided_at
+    out = [
+        outbox.to_bank(bank.id, "claim.decided", decision),
+        effects.to_intake(
+            loan,
+            bank.code,
+            "claim.decided",
+            _claim_decided_text(decision, payout),
+            {
+                "outcome": decision.outcome.value,
+                "payout": str(decision.payout),
+                "refused": str(decision.refused),
+                "on": decision.decided_at.isoformat(),
+            },
+        ),
+    ]
+    waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
+    release_held(out, bank.code, batch, loan, waiting)
+    audit_loans(session, "service:guarantee", [loan], {})
+    await outbox.send(session=session, rows=out)
+    await session.flush()
+    await risk.suspend_if_over(session, {batch.id})
+
+
+async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -> None:
+    """The fund's running share of a loan's recoveries; the bank is told what it owes."""
+    loans = await repo.lock_loans(session=session, loan_ids={share.loan_id})
+    loan = loans.get(share.loan_id)
+    if loan is None:
+        return
+    fund_total = to_fen(share.fund_recovered_total)
+    if fund_total <= loan.fund_recovered_fen:
+        return  # a repeat, or an older share than one already recorded
+    loan.fund_recovered_fen = fund_total
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    audit_loans(session, "service:guarantee", [loan], {})
+    await outbox.send(
+        session=session, rows=[outbox.to_bank(batch.bank_id, "recovery.shared", share)]
+    )
+
+
+async def decline_unapproved(
+    *, session: AsyncSession, bank_code: str, batch: Batch, reason: str
+) -> list[BatchLoan]:
+    """The batch is closing: loans the bank has not approved are declined, the SME told, and
+    events held for them refused (they can never apply now). The loans declined."""
+    loans = [
+        loan
+        for loan in await repo.loans_of_batch(session=session, batch_id=batch.id)
+        if loan.state == LoanState.ALLOCATED
+    ]
+    if not loans:
+        return []
+    locked = await repo.lock_loans(session=session, loan_ids={loan.id for loan in loans})
+    waiting: dict[uuid.UUID, list[ReceivedEvent]] = {i: [] for i in locked}
+    for record in await repo.held_events_of(session=session, loan_ids=set(locked)):
+        waiting[record.loan_id].append(record)  # type: ignore[index]
+    out: list[outbox.Row] = []
+    declined = []
+    for loan in locked.values():
+        if loan.state != LoanState.ALLOCATED:
+            continue  # approved meanwhile
+        loan.state, loan.last_event_at = LoanState.DECLINED.value, utcnow()
+        declined.append(loan)
+        out.append(
+            effects.to_intake(
+                loan,
+                bank_code,
+                "batch.closed",
+                f"批次已关闭，银行未审批：{reason}",
+                {"reason": reason},
+            )
+        )
+        release_held(out, bank_code, batch, loan, waiting[loan.id])
+    audit_loans(session, "system:batch_closing", declined, {})
+    await outbox.send(session=session, rows=out)
+    return declined

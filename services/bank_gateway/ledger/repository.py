@@ -1,0 +1,212 @@
+"""Every query of the loan ledger: loans, the events banks sent, figures per batch and bank."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.bank_gateway.models import Batch, BatchLoan, PartnerBank, ReceivedEvent
+
+_loans: sa.Table = BatchLoan.__table__  # type: ignore[attr-defined]
+
+
+def add(session: AsyncSession, record: ReceivedEvent) -> None:
+    session.add(record)
+
+
+async def received_events(
+    *, session: AsyncSession, bank_id: uuid.UUID, keys: Sequence[str]
+) -> dict[str, ReceivedEvent]:
+    if not keys:
+        return {}
+    result = await session.execute(
+        select(ReceivedEvent).where(
+            ReceivedEvent.bank_id == bank_id, col(ReceivedEvent.event_key).in_(keys)
+        )
+    )
+    return {r.event_key: r for r in result.scalars().all()}
+
+
+async def lock_loans(
+    *, session: AsyncSession, loan_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, BatchLoan]:
+    """The loans, locked in id order (two requests never lock them in crossing orders)."""
+    if not loan_ids:
+        return {}
+    result = await session.execute(
+        select(BatchLoan)
+        .where(col(BatchLoan.id).in_(loan_ids))
+        .order_by(col(BatchLoan.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {loan.id: loan for loan in result.scalars().all()}
+
+
+async def lock_loans_with_batches(
+    *, session: AsyncSession, loan_ids: set[uuid.UUID]
+) -> tuple[dict[uuid.UUID, BatchLoan], dict[uuid.UUID, Batch], set[uuid.UUID]]:
+    """The loans (locked in id order), their batches, and which loans have events held:
+    one query for what a bank event needs."""
+    if not loan_ids:
+        return {}, {}, set()
+    held = (
+        sa.select(ReceivedEvent.id)
+        .where(ReceivedEvent.loan_id == BatchLoan.id, ReceivedEvent.status == "held")
+        .exists()
+    )
+    result = await session.execute(
+        select(BatchLoan, Batch, held)
+        .join(Batch, col(Batch.id) == col(BatchLoan.batch_id))
+        .where(col(BatchLoan.id).in_(loan_ids))
+        .order_by(col(BatchLoan.id))
+        .with_for_update(of=BatchLoan)
+        .execution_options(populate_existing=True)
+    )
+    loans, batches, waiting = {}, {}, set()
+    for loan, batch, has_held in result.all():
+        loans[loan.id], batches[batch.id] = loan, batch
+        if has_held:
+            waiting.add(loan.id)
+    return loans, batches, waiting
+
+
+async def held_events_of(
+    *, session: AsyncSession, loan_ids: set[uuid.UUID]
+) -> Sequence[ReceivedEvent]:
+    if not loan_ids:
+        return []
+    result = await session.execute(
+        select(ReceivedEvent)
+        .where(col(ReceivedEvent.loan_id).in_(loan_ids), ReceivedEvent.status == "held")
+        .order_by(col(ReceivedEvent.received_at), col(ReceivedEvent.id))
+    )
+    return result.scalars().all()
+
+
+async def get_batch(*, session: AsyncSession, batch_id: uuid.UUID) -> Batch | None:
+    return await session.get(Batch, batch_id, populate_existing=True)
+
+
+async def batches_by_id(
+    *, session: AsyncSession, batch_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Batch]:
+    if not batch_ids:
+        return {}
+    query = select(Batch).where(col(Batch.id).in_(batch_ids)).order_by(col(Batch.id))
+    result = await session.execute(query.execution_options(populate_existing=True))
+    return {b.id: b for b in result.scalars().all()}
+
+
+async def loans_of_batch(*, session: AsyncSession, batch_id: uuid.UUID) -> Sequence[BatchLoan]:
+    result = await session.execute(
+        select(BatchLoan)
+        .where(BatchLoan.batch_id == batch_id)
+        .order_by(col(BatchLoan.created_at), col(BatchLoan.id))
+    )
+    return result.scalars().all()
+
+
+LOAN_ORDER = {
+    "allocated": _loans.c.created_at,
+    "amount": _loans.c.amount_fen,
+    "outstanding": _loans.c.outstanding_fen,
+    "state": _loans.c.state,
+    "enterprise": _loans.c.enterprise_name,
+}
+
+
+async def list_loans(
+    *,
+    session: AsyncSession,
+    batch_id: uuid.UUID,
+    offset: int,
+    limit: int,
+    sort: str = "allocated",
+    descending: bool = False,
+) -> tuple[Sequence[BatchLoan], int]:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(_loans).where(_loans.c.batch_id == batch_id)
+    )
+    column = LOAN_ORDER[sort]
+    result = await session.execute(
+        select(BatchLoan)
+        .where(BatchLoan.batch_id == batch_id)
+        .order_by(column.desc() if descending else column, col(BatchLoan.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0
+
+
+class LoanFigures(NamedTuple):
+    state: str
+    claim_status: str | None
+    loans: int
+    disbursed_fen: int
+    outstanding_fen: int
+    compensation_fen: int
+    fund_recovered_fen: int
+
+
+async def loan_figures(*, session: AsyncSession, batch_id: uuid.UUID) -> list[LoanFigures]:
+    """The batch's loans summed per (state, claim status), amounts in fen."""
+    result = await session.execute(
+        sa.select(
+            _loans.c.state,
+            _loans.c.claim_status,
+            sa.func.count(),
+            *(
+                sa.func.coalesce(sa.func.sum(column), 0)
+                for column in (
+                    _loans.c.disbursed_fen,
+                    _loans.c.outstanding_fen,
+                    _loans.c.compensation_fen,
+                    _loans.c.fund_recovered_fen,
+                )
+            ),
+        )
+        .where(_loans.c.batch_id == batch_id)
+        .group_by(_loans.c.state, _loans.c.claim_status)
+    )
+    return [LoanFigures(state, claim, *(int(v) for v in rest)) for state, claim, *rest in result]
+
+
+async def loans_of_bank(*, session: AsyncSession, bank_id: uuid.UUID) -> Sequence[BatchLoan]:
+    result = await session.execute(
+        select(BatchLoan)
+        .join(Batch, col(Batch.id) == col(BatchLoan.batch_id))
+        .where(Batch.bank_id == bank_id)
+    )
+    return result.scalars().all()
+
+
+async def held_counts(*, session: AsyncSession, bank_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    result = await session.execute(
+        sa.select(ReceivedEvent.loan_id, sa.func.count())
+        .where(ReceivedEvent.bank_id == bank_id, ReceivedEvent.status == "held")
+        .group_by(ReceivedEvent.loan_id)
+    )
+    return {loan_id: int(n) for loan_id, n in result.all() if loan_id is not None}
+
+
+async def applied_repayments(
+    *, session: AsyncSession, applied_since: date
+) -> list[tuple[dict[str, Any], dict[str, Any] | None, str]]:
+    """(event payload, loan terms, bank code) of repayments applied since the day."""
+    result = await session.execute(
+        sa.select(ReceivedEvent.payload, BatchLoan.terms, PartnerBank.code)
+        .join(BatchLoan, col(BatchLoan.id) == col(ReceivedEvent.loan_id))
+        .join(Batch, col(Batch.id) == col(BatchLoan.batch_id))
+        .join(PartnerBank, col(PartnerBank.id) == col(Batch.bank_id))
+        .where(
+            ReceivedEvent.event_type == "loan.repayment",
+            ReceivedEvent.status == "applied",
+            col(ReceivedEvent.applied_at) >= datetime.combine(applied_since, time(), UTC),
+        )
+    )
+    return [(payload, terms, code) for payload, terms, code in result.all()]

@@ -1,0 +1,221 @@
+"""What banks send: signed events about their loans (one, or up to 1,000 in bulk), and
+statements to reconcile against the ledger."""
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from services.bank_gateway.banks import service as banks
+from services.bank_gateway.banks.exceptions import SignatureInvalid
+from services.bank_gateway.banks.signatures import CallerBank, verify_signature
+from services.bank_gateway.deps import BankDep, SessionDep
+from services.bank_gateway.ledger import reconciliation, service
+from services.bank_gateway.ledger.events import BankEvent
+from services.bank_gateway.ledger.exceptions import EVENT_REFUSALS
+from services.bank_gateway.ledger.schemas import (
+    BulkResult,
+    EventOutcome,
+    ReconciliationReport,
+    Statement,
+)
+from shared.errors import (
+    PROBLEM_MEDIA_TYPE,
+    FieldError,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+)
+
+callbacks = APIRouter(prefix="/v1/bank/events", tags=["bank callbacks"])
+reconciliations = APIRouter(prefix="/v1/bank/reconciliations", tags=["bank callbacks"])
+
+_AUTH = (Unauthenticated, Forbidden)
+_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
+
+
+MAX_BULK = 1000
+_SIGNED = {
+    "parameters": [
+        {"name": n, "in": "header", "required": True, "schema": {"type": "string"}}
+        for n in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    ],
+}
+
+
+def _json(body: bytes) -> Any:
+    """The raw body as JSON (it was verified as bytes first); None if it is not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def _signed_body(
+    request: Request, session: SessionDep, principal: BankDep
+) -> tuple[CallerBank, bytes, str]:
+    body = await request.body()
+    bank = await verify_signature(
+        session=session,
+        banks=request.app.state.caller_banks,
+        code=principal.tenant or "",
+        body=body,
+        headers=request.headers,
+    )
+    return bank, body, request.headers["webhook-id"]
+
+
+def _answer(outcome: EventOutcome) -> JSONResponse:
+    if outcome.status == "refused" and outcome.problem:
+        return JSONResponse(
+            {**outcome.problem, "id": outcome.id, "loan_state": outcome.loan_state},
+            status_code=int(outcome.problem["status"]),
+            media_type=PROBLEM_MEDIA_TYPE,
+        )
+    return JSONResponse(
+        outcome.model_dump(mode="json"), status_code=202 if outcome.status == "held" else 200
+    )
+
+
+@callbacks.post(
+    "",
+    response_model=EventOutcome,
+    openapi_extra={
+        **_SIGNED,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BankEvent.model_json_schema()}},
+        },
+    },
+    responses={
+        202: {"description": "Held until its predecessor arrives", "model": EventOutcome},
+        **problem_responses(
+            *_AUTH,
+            SignatureInvalid,
+            InvalidRequest,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            *EVENT_REFUSALS,
+        ),
+    },
+)
+async def bank_event(request: Request, session: SessionDep, principal: BankDep) -> JSONResponse:
+    """One event about one of the bank's loans, signed per Standard Webhooks.
+
+    200 applied, 202 held (its predecessor has not arrived), or a problem: 404 not this
+    bank's loan, 409 can never apply, 422 malformed or amounts that do not fit the ledger.
+    The same `webhook-id` again gets the same answer and changes nothing."""
+    bank, body, key = await _signed_body(request, session, principal)
+    event = _json(body)
+    if not isinstance(event, dict):
+        raise InvalidRequest("请求体应为 JSON 对象 (body must be a JSON object)")
+    outcome = await service.ingest(session=session, bank=bank, key=key, event=event)
+    return _answer(outcome)
+
+
+@callbacks.post(
+    "/bulk",
+    response_model=BulkResult,
+    openapi_extra={
+        **_SIGNED,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["events"],
+                        "properties": {
+                            "events": {
+                                "type": "array",
+                                "maxItems": MAX_BULK,
+                                "items": BankEvent.model_json_schema(),
+                            }
+                        },
+                    }
+                }
+            },
+        },
+    },
+    responses=problem_responses(
+        *_AUTH,
+        SignatureInvalid,
+        InvalidRequest,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+    ),
+)
+async def bank_events_bulk(request: Request, session: SessionDep, principal: BankDep) -> BulkResult:
+    """Up to 1,000 events in one signed request; each is applied, held or refused on its own,
+    keyed by its own `id` (required here)."""
+    bank, body, _ = await _signed_body(request, session, principal)
+    document = _json(body)
+    events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(events, list) or not 1 <= len(events) <= MAX_BULK:
+        raise ValidationFailed(
+            f"events 应为 1 至 {MAX_BULK} 个事件的数组",
+            errors=[
+                FieldError(
+                    field="events",
+                    message=f"应为 1 至 {MAX_BULK} 个事件",
+                    message_en=f"1 to {MAX_BULK} events",
+                    code="events_size",
+                )
+            ],
+        )
+    missing = [
+        i
+        for i, e in enumerate(events)
+        if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not e["id"]
+    ]
+    if missing:
+        raise ValidationFailed(
+            "批量事件须各有 id",
+            errors=[
+                FieldError(
+                    field=f"events.{i}.id",
+                    message="批量中每个事件都需要 id",
+                    message_en="each event in a bulk needs an id",
+                    code="missing",
+                )
+                for i in missing[:20]
+            ],
+        )
+    results = await service.ingest_bulk(session=session, bank=bank, events=events)
+    return BulkResult(
+        results=results,
+        applied=sum(r.status == "applied" for r in results),
+        held=sum(r.status == "held" for r in results),
+        refused=sum(r.status == "refused" for r in results),
+    )
+
+
+@reconciliations.post(
+    "",
+    response_model=ReconciliationReport,
+    responses=problem_responses(*_AUTH, *_BODY),
+)
+async def reconcile(
+    statement: Statement, request: Request, session: SessionDep, principal: BankDep
+) -> ReconciliationReport:
+    """Post the bank's statement (each loan's state and outstanding principal on a date);
+    the answer lists every mismatch, loans unknown or left out, and every event the
+    gateway is still waiting for (approved but not disbursed after 14 days; no repayment
+    or overdue report for 31 days; events held for a missing predecessor)."""
+    bank = await banks.by_code(session=session, code=principal.tenant or "")
+    if bank is None:
+        raise Unauthenticated("该银行不存在")
+    settings = request.app.state.settings
+    return await reconciliation.reconcile(
+        session=session,
+        bank=bank,
+        statement=statement,
+        disbursal_days=settings.reconcile_disbursal_days,
+        repayment_days=settings.reconcile_repayment_days,
+    )

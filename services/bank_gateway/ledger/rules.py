@@ -1,0 +1,246 @@
+"""The loan ledger's state machine (DESIGN.md §4): what a bank event does to a loan.
+
+Pure: no database, no HTTP. :func:`decide` says what an event does to a loan — apply it,
+hold it until its predecessor arrives, or refuse it for good — and :func:`apply` computes
+the loan's new figures. Amounts are integer fen.
+
+    allocated ─approved→ approved ─disbursed→ disbursed ─repayment→ repaying ⟲
+        └declined→ declined          disbursed/repaying ─overdue→ overdue ─repayment→ repaying
+    overdue ─defaulted→ defaulted ─claim.submitted→ claimed ─(the fund decides)→ compensated
+                                                         └(nothing payable)→ defaulted
+    compensated / recovering / defaulted (claim decided) ─recovered→ recovering ⟲
+    disbursed / repaying / overdue ─settled→ settled
+
+A recovery reported before the claim is decided waits for the decision: only then is it
+known how it is shared between fund and bank.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from services.bank_gateway.ledger.events import (
+    Approved,
+    ClaimSubmitted,
+    Defaulted,
+    Disbursed,
+    EventData,
+    Overdue,
+    Recovered,
+    Repayment,
+    Settled,
+)
+from shared.money import to_fen
+
+
+class LoanState(StrEnum):
+    ALLOCATED = "allocated"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    DISBURSED = "disbursed"
+    REPAYING = "repaying"
+    OVERDUE = "overdue"
+    DEFAULTED = "defaulted"
+    CLAIMED = "claimed"
+    COMPENSATED = "compensated"
+    RECOVERING = "recovering"
+    SETTLED = "settled"
+
+
+# event type → (states it applies in, state it leads to)
+RULES: dict[str, tuple[frozenset[LoanState], LoanState]] = {
+    "loan.approved": (frozenset({LoanState.ALLOCATED}), LoanState.APPROVED),
+    "loan.declined": (frozenset({LoanState.ALLOCATED}), LoanState.DECLINED),
+    "loan.disbursed": (frozenset({LoanState.APPROVED}), LoanState.DISBURSED),
+    "loan.repayment": (
+        frozenset({LoanState.DISBURSED, LoanState.REPAYING, LoanState.OVERDUE}),
+        LoanState.REPAYING,
+    ),
+    "loan.overdue": (frozenset({LoanState.DISBURSED, LoanState.REPAYING}), LoanState.OVERDUE),
+    "loan.defaulted": (frozenset({LoanState.OVERDUE}), LoanState.DEFAULTED),
+    "claim.submitted": (frozenset({LoanState.DEFAULTED}), LoanState.CLAIMED),
+    "loan.recovered": (
+        frozenset({LoanState.DEFAULTED, LoanState.COMPENSATED, LoanState.RECOVERING}),
+        LoanState.RECOVERING,
+    ),
+    "loan.settled": (
+        frozenset({LoanState.DISBURSED, LoanState.REPAYING, LoanState.OVERDUE}),
+        LoanState.SETTLED,
+    ),
+}
+# Not a bank's event: the guarantee service's decision on a claim.
+DECISION_LEADS_TO = frozenset({LoanState.COMPENSATED, LoanState.DEFAULTED})
+
+
+def _successors(state: LoanState) -> set[LoanState]:
+    following = {to for event, (froms, to) in RULES.items() if state in froms}
+    return following | DECISION_LEADS_TO if state is LoanState.CLAIMED else following
+
+
+def reachable(state: LoanState) -> set[LoanState]:
+    """States the loan can still reach from ``state`` (not counting staying put)."""
+    seen: set[LoanState] = set()
+    frontier = list(_successors(state))
+    while frontier:
+        nxt = frontier.pop()
+        if nxt not in seen:
+            seen.add(nxt)
+            frontier.extend(_successors(nxt))
+    seen.discard(state)
+    return seen
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A loan's state and amounts, in fen."""
+
+    state: LoanState
+    allocated_fen: int
+    approved_fen: int = 0
+    disbursed_fen: int = 0
+    outstanding_fen: int = 0
+    repaid_fen: int = 0
+    interest_paid_fen: int = 0
+    recovered_fen: int = 0
+    # None before a claim; "pending" while the fund decides; then the fund's outcome.
+    claim_status: str | None = None
+    overdue_since: date | None = None
+
+
+class Verdict(StrEnum):
+    APPLY = "apply"
+    HOLD = "hold"  # its predecessor has not arrived yet
+    REFUSE = "refuse"  # it can never apply to this loan
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message_zh: str
+    message_en: str
+    # Not wrong, only early: a settlement that arrives before the last repayment is held.
+    may_fit_later: bool = False
+
+
+def decide(state: LoanState, event_type: str, *, claim_status: str | None = None) -> Verdict:
+    if event_type == "claim.submitted" and claim_status is not None:
+        return Verdict.REFUSE  # one claim per loan
+    froms, _ = RULES[event_type]
+    if state in froms:
+        return Verdict.APPLY
+    if froms & reachable(state):
+        return Verdict.HOLD
+    return Verdict.REFUSE
+
+
+def apply(figures: Figures, event_type: str, data: EventData) -> Figures | Refusal:
+    """The loan after ``event_type``; a :class:`Refusal` if its amounts do not fit."""
+    _, to = RULES[event_type]
+    f = figures
+    if isinstance(data, Approved):
+        amount = to_fen(data.approved_amount)
+        if amount > f.allocated_fen:
+            return Refusal(
+                "amount-exceeds-allocation",
+                "批准金额超过批次中分配的金额",
+                "approved amount above the amount allocated in the batch",
+            )
+        return replace(f, state=to, approved_fen=amount)
+    if isinstance(data, Disbursed):
+        amount = to_fen(data.amount)
+        if amount > f.approved_fen:
+            return Refusal(
+                "amount-exceeds-approval",
+                "放款金额超过批准金额",
+                "disbursed amount above the approved amount",
+            )
+        if data.maturity_on <= data.disbursed_on:
+            return Refusal(
+                "maturity-before-disbursement", "到期日须晚于放款日", "maturity must follow"
+            )
+        return replace(f, state=to, disbursed_fen=amount, outstanding_fen=amount)
+    if isinstance(data, Repayment):
+        principal = to_fen(data.principal)
+        if principal > f.outstanding_fen:
+            return Refusal(
+                "repayment-exceeds-outstanding",
+                "还款本金超过未偿本金",
+                "repaid principal above the outstanding principal",
+            )
+        # A repayment made before the loan fell overdue, reported late, does not cure it.
+        earlier = f.overdue_since is not None and data.paid_on < f.overdue_since
+        return replace(
+            f,
+            state=f.state if earlier else to,
+            overdue_since=f.overdue_since if earlier else None,
+            outstanding_fen=f.outstanding_fen - principal,
+            repaid_fen=f.repaid_fen + principal,
+            interest_paid_fen=f.interest_paid_fen + to_fen(data.interest),
+        )
+    if isinstance(data, Overdue):
+        if to_fen(data.overdue_principal) > f.outstanding_fen:
+            return Refusal(
+                "overdue-exceeds-outstanding",
+                "逾期本金超过未偿本金",
+                "overdue principal above the outstanding principal",
+            )
+        return replace(f, state=to, overdue_since=data.since)
+    if isinstance(data, Defaulted):
+        mismatch = _outstanding_mismatch(f, data.outstanding_principal, "违约时报告的")
+        return mismatch or replace(f, state=to)
+    if isinstance(data, ClaimSubmitted):
+        mismatch = _outstanding_mismatch(f, data.outstanding_principal, "代偿申请的")
+        return mismatch or replace(f, state=to, claim_status="pending")
+    if isinstance(data, Recovered):
+        if f.state is LoanState.DEFAULTED and f.claim_status is None:
+            # How it is shared depends on the claim: wait for its decision.
+            return Refusal(
+                "claim-not-decided",
+                "代偿申请尚未决定，追偿款待决定后分配",
+                "waiting for the claim's decision",
+                may_fit_later=True,
+            )
+        return replace(f, state=to, recovered_fen=f.recovered_fen + to_fen(data.amount))
+    if isinstance(data, Settled):
+        interest = to_fen(data.interest_paid_total)
+        if f.interest_paid_fen > interest:
+            return Refusal(
+                "interest-mismatch",
+                "结清时报告的利息合计少于台账已收利息",
+                "interest_paid_total below the interest already reported",
+            )
+        if f.outstanding_fen != 0 or f.interest_paid_fen != interest:
+            # Repayments still on their way: settle once they are all in.
+            return Refusal(
+                "outstanding-not-zero",
+                "仍有未偿本金或未到的还款，暂不能结清",
+                "outstanding principal or repayments still to come",
+                may_fit_later=True,
+            )
+        return replace(f, state=to)
+    # loan.declined
+    return replace(f, state=to)
+
+
+def _outstanding_mismatch(f: Figures, reported: Decimal, what_zh: str) -> Refusal | None:
+    reported_fen = to_fen(reported)
+    if reported_fen == f.outstanding_fen:
+        return None
+    return Refusal(
+        "outstanding-mismatch",
+        f"{what_zh}未偿本金与台账不符",
+        f"reported outstanding principal {reported} differs from the ledger",
+        # Less than the ledger: a repayment may still be on its way.
+        may_fit_later=reported_fen < f.outstanding_fen,
+    )
+
+
+def decided(figures: Figures, *, outcome: str, payout_fen: int) -> Figures:
+    """The loan after the fund decided its claim: compensated, or back in default when
+    nothing was payable."""
+    state = LoanState.COMPENSATED if payout_fen > 0 else LoanState.DEFAULTED
+    return replace(figures, state=state, claim_status=outcome)

@@ -1,0 +1,134 @@
+"""API shapes of the loan ledger: loans with their figures, what became of a bank's events,
+batch risk, and a bank's statement reconciled against the ledger."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.bank_gateway.models import BatchStatus
+from shared.money import Money
+
+
+class BatchLoanPublic(BaseModel):
+    id: uuid.UUID
+    application_id: uuid.UUID
+    enterprise_uscc: str
+    enterprise_name: str
+    amount: Money
+    term_months: int
+    state: str
+    terms: dict[str, Any] | None
+    created_at: datetime
+    approved: Money
+    disbursed: Money
+    outstanding: Money
+    repaid: Money
+    interest_paid: Money
+    annual_interest_rate: str | None
+    disbursed_on: date | None
+    maturity_on: date | None
+    claim_status: str | None
+    compensation: Money
+    recovered: Money
+    recovered_to_fund: Money
+    last_event_at: datetime | None
+
+
+class BatchLoanPage(BaseModel):
+    items: list[BatchLoanPublic]
+    total: int
+    offset: int
+    limit: int
+
+
+class EventOutcome(BaseModel):
+    """What became of one event."""
+
+    id: str = Field(description="The event's key: webhook-id, or its id in the bulk form")
+    status: str = Field(description="applied | held (waits for its predecessor) | refused")
+    loan_id: uuid.UUID | None = None
+    loan_state: str | None = None
+    problem: dict[str, Any] | None = Field(None, description="Why refused (RFC 9457 fields)")
+
+
+class BulkResult(BaseModel):
+    results: list[EventOutcome]
+    applied: int
+    held: int
+    refused: int
+
+
+class BatchRisk(BaseModel):
+    """A batch's figures, live from its loan ledger."""
+
+    batch_id: uuid.UUID
+    status: BatchStatus
+    quota: Money
+    allocated: Money
+    quota_used: Decimal = Field(description="allocated ÷ quota")
+    loans_by_state: dict[str, int]
+    disbursed: Money = Field(description="Principal disbursed (the batch's guaranteed volume)")
+    outstanding: Money
+    overdue: Money = Field(description="Outstanding principal of loans overdue")
+    defaulted: Money = Field(
+        description="Outstanding principal of loans in default whose claim is not decided yet"
+    )
+    compensation_paid: Money = Field(description="Paid by the fund on decided claims")
+    recovered_to_fund: Money = Field(description="The fund's share of recoveries since")
+    net_loss: Money = Field(description="defaulted + compensation paid − recovered to the fund")
+    loss_rate: Decimal = Field(description="net loss ÷ disbursed")
+    warning_loss_rate: Decimal
+    suspension_loss_rate: Decimal
+    compensation_ceiling: Decimal
+    compensation_ceiling_amount: Money = Field(description="ceiling × disbursed")
+    compensation_room: Money = Field(description="What claims may still be paid under it")
+    level: str = Field(description="normal | warning | suspension")
+
+
+class StatementLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: uuid.UUID
+    state: str = Field(max_length=20)
+    outstanding: Money
+
+
+class Statement(BaseModel):
+    """A bank's view of its loans on a date, to compare with the gateway's ledger."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date
+    loans: list[StatementLine] = Field(max_length=20_000)
+
+
+class Mismatch(BaseModel):
+    loan_id: uuid.UUID
+    field: str = Field(description="state | outstanding")
+    bank: str
+    gateway: str
+
+
+class MissingEvent(BaseModel):
+    loan_id: uuid.UUID
+    code: str = Field(description="approved_not_disbursed | no_repayment_report")
+    message: str
+    days: int = Field(description="Days since the loan's last event, as of the statement")
+
+
+class ReconciliationReport(BaseModel):
+    as_of: date
+    checked: int
+    matched: int
+    mismatches: list[Mismatch]
+    unknown_loans: list[uuid.UUID] = Field(description="In the statement, not this bank's loans")
+    missing_from_statement: list[uuid.UUID] = Field(
+        description="This bank's live loans the statement leaves out"
+    )
+    missing_events: list[MissingEvent]
+    waiting_events: dict[str, int] = Field(
+        description="Loan id → events held for a predecessor that has not arrived"
+    )

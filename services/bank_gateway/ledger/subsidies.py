@@ -1,0 +1,91 @@
+"""The subsidy report: what the district owes per month and bank. Never commits.
+
+Fee subsidies come from the guarantee service (the fee schedules frozen in each
+guarantee); interest subsidies (贴息) from this ledger: every repayment's interest × the
+loan's interest subsidy share, rounded half-up to the fen, in the month it was paid.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.bank_gateway.ledger import repository as repo
+from shared.money import Money, from_fen, round_to_fen, to_fen
+
+# Repayments are looked for among events applied from this long before the first month:
+# a bank reporting later than that is a reconciliation matter, not this report's.
+REPORTED_LATE_DAYS = 92
+
+
+class SubsidyRow(BaseModel):
+    month: str
+    bank_code: str
+    bank_name: str
+    fee: Money
+    fee_subsidy: Money
+    repayments: int
+    interest: Money
+    interest_subsidy: Money
+    subsidy_total: Money
+
+
+def month_days(month_from: str, month_to: str) -> tuple[date, date]:
+    first = date.fromisoformat(f"{month_from}-01")
+    year, month = (int(x) for x in month_to.split("-"))
+    after = date(year + month // 12, month % 12 + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+async def interest_subsidies(
+    *, session: AsyncSession, month_from: str, month_to: str
+) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(month, bank code) → (repayments, interest fen, interest subsidy fen)."""
+    first, last = month_days(month_from, month_to)
+    totals: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for payload, terms, bank_code in await repo.applied_repayments(
+        session=session, applied_since=first - timedelta(days=REPORTED_LATE_DAYS)
+    ):
+        data = payload.get("data", {})
+        paid_on = date.fromisoformat(str(data.get("paid_on")))
+        if not first <= paid_on <= last:
+            continue
+        interest = Decimal(str(data.get("interest", "0")))
+        share = Decimal(str((terms or {}).get("interest_subsidy_share", "0")))
+        key = (paid_on.strftime("%Y-%m"), bank_code)
+        n, paid, subsidy = totals.get(key, (0, 0, 0))
+        totals[key] = (
+            n + 1,
+            paid + to_fen(interest),
+            subsidy + to_fen(round_to_fen(interest * share)),
+        )
+    return totals
+
+
+def merge(
+    fee_rows: list[dict[str, Any]],
+    interest: dict[tuple[str, str], tuple[int, int, int]],
+    bank_names: dict[str, str],
+) -> list[SubsidyRow]:
+    fees = {(r["month"], r["bank_code"]): r for r in fee_rows}
+    rows = []
+    for month, bank in sorted(set(fees) | set(interest)):
+        fee = fees.get((month, bank), {})
+        n, paid, subsidy = interest.get((month, bank), (0, 0, 0))
+        fee_subsidy = Decimal(fee.get("fee_subsidy", "0"))
+        rows.append(
+            SubsidyRow(
+                month=month,
+                bank_code=bank,
+                bank_name=bank_names.get(bank, bank),
+                fee=Decimal(fee.get("fee", "0")),
+                fee_subsidy=fee_subsidy,
+                repayments=n,
+                interest=from_fen(paid),
+                interest_subsidy=from_fen(subsidy),
+                subsidy_total=fee_subsidy + from_fen(subsidy),
+            )
+        )
+    return rows

@@ -1,0 +1,83 @@
+"""One attempt at one delivery: to a bank's webhook URL, or to one of our own services."""
+
+import json
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any
+
+import httpx
+from standardwebhooks import Webhook
+
+from services.bank_gateway.models import Delivery
+from services.bank_gateway.notifications.outcomes import Backoff, Outcomes, Values
+from services.bank_gateway.notifications.service import webhook_id
+
+
+def signed_request(
+    delivery: Delivery, secrets: list[str], now: datetime
+) -> tuple[bytes, dict[str, str]]:
+    """The body and the Standard Webhooks headers, one signature per valid secret."""
+    body = json.dumps(
+        {"type": delivery.event_type, "timestamp": now.isoformat(), "data": delivery.payload},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    msg_id = webhook_id(delivery)
+    signatures = " ".join(Webhook(secret).sign(msg_id, now, body) for secret in secrets)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signatures,
+    }
+    return body.encode(), headers
+
+
+async def post_webhook(
+    client: httpx.AsyncClient,
+    row: Delivery,
+    target: tuple[str | None, list[str]],
+    outcomes: Outcomes,
+    backoff: Backoff,
+) -> Values:
+    """A notification to a bank: ``target`` is its webhook URL and valid signing secrets."""
+    url, secrets = target
+    if not url:
+        return outcomes.retry(row, "该银行没有登记回调地址", None, backoff, window=True)
+    if not secrets:
+        return outcomes.retry(row, "该银行没有有效的签名密钥", None, backoff, window=True)
+    body, headers = signed_request(row, secrets, outcomes.clock())
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return outcomes.retry(row, f"{type(error).__name__}: {error}", None, backoff, window=True)
+    if 200 <= response.status_code < 300:
+        return outcomes.delivered(row, response.status_code)
+    return outcomes.retry(
+        row,
+        f"HTTP {response.status_code}: {response.text[:300]}",
+        response.status_code,
+        backoff,
+        window=True,
+    )
+
+
+async def call_service(
+    row: Delivery,
+    call: Coroutine[Any, Any, tuple[int, str]],
+    outcomes: Outcomes,
+    backoff: Backoff,
+) -> tuple[Values, str | None]:
+    """To one of our own services: retried indefinitely unless it refuses (4xx).
+    (the outcome, the answer's body when it was taken)."""
+    try:
+        status_code, text = await call
+    except httpx.HTTPError as error:
+        error_text = f"{type(error).__name__}: {error}"
+        return outcomes.retry(row, error_text, None, backoff, window=False), None
+    if status_code < 300:
+        return outcomes.delivered(row, status_code), text
+    if status_code >= 500 or status_code in (408, 429):
+        error_text = f"HTTP {status_code}: {text[:300]}"
+        return outcomes.retry(row, error_text, status_code, backoff, window=False), None
+    return outcomes.failed(row, status_code, text, status=status_code), None

@@ -1,0 +1,254 @@
+"""Batches: drafting, allocation against the quota, four-eyes approval, who sees what."""
+
+import asyncio
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from shared.clock import shanghai_today
+from tests.bank_gateway.conftest import Desk
+from tests.conftest import Tokens
+
+
+def bureau(tokens: Tokens, who: str, *, approver: bool = False) -> dict[str, str]:
+    return tokens.header(tokens.bureau(who, approver=approver))
+
+
+async def draft(desk: Desk, quota: str, *, bank: str = "srcb", **changes: Any) -> dict:
+    today = shanghai_today()
+    body = {
+        "bank_code": bank,
+        "name": "2026年第四季度批次",
+        "quota": quota,
+        "valid_from": today.isoformat(),
+        "valid_to": (today + timedelta(days=90)).isoformat(),
+        "policy_version_id": desk.policy_version_id,
+        **changes,
+    }
+    response = await desk.gateway.post(
+        "/v1/batches", json=body, headers=bureau(desk.tokens, "alice")
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_allocation_respects_eligibility_uniqueness_and_quota(desk: Desk) -> None:
+    batch = await draft(desk, "5000000.00")
+    assert (batch["status"], batch["status_zh"], batch["available"]) == (
+        "draft",
+        "草稿",
+        "5000000.00",
+    )
+    eligible = await desk.eligible_applications(3)  # ¥2,000,000 each
+    [refused] = await desk.eligible_applications(1, enterprise__registered_district="松江区")
+    url = f"/v1/batches/{batch['id']}/allocations"
+    unknown = str(uuid.uuid4())
+    response = await desk.gateway.post(
+        url,
+        json={"application_ids": [*eligible, refused, unknown]},
+        headers=bureau(desk.tokens, "alice"),
+    )
+    assert response.status_code == 200, response.text
+    outcomes = {o["application_id"]: o for o in response.json()["outcomes"]}
+    assert [outcomes[i]["allocated"] for i in eligible] == [True, True, False]
+    assert outcomes[eligible[2]]["code"] == "quota_exceeded"
+    assert outcomes[refused]["code"] == "not_eligible"
+    assert outcomes[unknown]["code"] == "not_found"
+    summary = response.json()["batch"]
+    assert (summary["allocated"], summary["available"], summary["loans"]) == (
+        "4000000.00",
+        "1000000.00",
+        2,
+    )
+
+    again = await desk.gateway.post(
+        url, json={"application_ids": eligible[:1]}, headers=bureau(desk.tokens, "alice")
+    )
+    assert again.json()["outcomes"][0]["code"] == "in_a_batch"
+    other = await draft(desk, "9000000.00", bank="bosc")
+    elsewhere = await desk.gateway.post(
+        f"/v1/batches/{other['id']}/allocations",
+        json={"application_ids": eligible[:1]},
+        headers=bureau(desk.tokens, "alice"),
+    )
+    assert elsewhere.json()["outcomes"][0]["code"] == "in_a_batch"
+
+    loans = await desk.gateway.get(
+        f"/v1/batches/{batch['id']}/loans", headers=bureau(desk.tokens, "bob")
+    )
+    assert loans.json()["total"] == 2
+    assert loans.json()["items"][0]["amount"] == "2000000.00"
+    assert loans.json()["items"][0]["terms"]["coverage_ratio"] == "0.8000"
+
+
+async def test_four_eyes_approval(desk: Desk) -> None:
+    batch = await draft(desk, "10000000.00")
+    base = f"/v1/batches/{batch['id']}"
+    submitted = await desk.gateway.post(f"{base}/submission", headers=bureau(desk.tokens, "alice"))
+    assert submitted.json()["status"] == "pending_approval"
+    own = await desk.gateway.post(
+        f"{base}/approval", headers=bureau(desk.tokens, "alice", approver=True)
+    )
+    assert own.status_code == 403
+    assert own.json()["type"] == "/problems/four-eyes-required"
+    plain = await desk.gateway.post(f"{base}/approval", headers=bureau(desk.tokens, "bob"))
+    assert plain.json()["type"] == "/problems/approve-permission-required"
+    approved = await desk.gateway.post(
+        f"{base}/approval", headers=bureau(desk.tokens, "carol", approver=True)
+    )
+    assert approved.status_code == 200
+    assert (approved.json()["status"], approved.json()["approved_by"]) == (
+        "approved",
+        "bureau:carol",
+    )
+    twice = await desk.gateway.post(
+        f"{base}/approval", headers=bureau(desk.tokens, "dave", approver=True)
+    )
+    assert twice.status_code == 409
+
+
+async def test_a_bank_sees_only_its_own_batches(desk: Desk) -> None:
+    mine = await draft(desk, "1000000.00", bank="srcb")
+    theirs = await draft(desk, "1000000.00", bank="bosc")
+    srcb = desk.tokens.header(desk.tokens.bank("srcb"))
+    assert (await desk.gateway.get(f"/v1/batches/{mine['id']}", headers=srcb)).status_code == 200
+    hidden = await desk.gateway.get(f"/v1/batches/{theirs['id']}", headers=srcb)
+    assert hidden.status_code == 404
+    assert hidden.json()["type"] == "/problems/batch-not-found"
+    assert (
+        await desk.gateway.get(f"/v1/batches/{theirs['id']}/loans", headers=srcb)
+    ).status_code == 404
+    listed = await desk.gateway.get("/v1/batches?bank=bosc", headers=srcb)
+    assert {b["bank_code"] for b in listed.json()["items"]} == {"srcb"}
+    drafting = await desk.gateway.post("/v1/batches", json={"bank_code": "srcb"}, headers=srcb)
+    assert drafting.status_code == 403
+
+
+async def test_bad_batches_are_refused(desk: Desk) -> None:
+    today = shanghai_today()
+    cases = [
+        ({"quota": "0"}, "quota"),
+        ({"quota": 1000.5}, "quota"),
+        ({"bank_code": "nobank"}, "bank_code"),
+        ({"policy_version_id": str(uuid.uuid4())}, "policy_version_id"),
+        ({"valid_to": (today - timedelta(days=1)).isoformat()}, "valid_to"),
+    ]
+    for changes, field in cases:
+        body = {
+            "bank_code": "srcb",
+            "name": "坏批次",
+            "quota": "1000000.00",
+            "valid_from": today.isoformat(),
+            "valid_to": (today + timedelta(days=30)).isoformat(),
+            "policy_version_id": desk.policy_version_id,
+            **changes,
+        }
+        response = await desk.gateway.post(
+            "/v1/batches", json=body, headers=bureau(desk.tokens, "alice")
+        )
+        assert response.status_code == 422, (changes, response.text)
+        assert field in {e["field"] for e in response.json()["errors"]}
+
+
+async def test_concurrent_allocations_never_exceed_the_quota_nor_share_an_application(
+    desk: Desk,
+) -> None:
+    """On PostgreSQL the requests really race; on SQLite they queue for the one writer."""
+    first = await draft(desk, "9000000.00")
+    second = await draft(desk, "9000000.00", bank="bosc")
+    applications = await desk.eligible_applications(12)  # ¥2,000,000 each: 4 fit per batch
+    alice = bureau(desk.tokens, "alice")
+
+    async def allocate(batch: dict, ids: list[str]) -> Any:
+        return await desk.gateway.post(
+            f"/v1/batches/{batch['id']}/allocations", json={"application_ids": ids}, headers=alice
+        )
+
+    calls = []
+    for i in range(6):
+        chosen = applications[i * 2 : i * 2 + 4] or applications[:4]
+        calls.append(allocate(first if i % 2 == 0 else second, chosen))
+        calls.append(allocate(second if i % 2 == 0 else first, list(reversed(chosen))))
+    responses = await asyncio.gather(*calls)
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+
+    owner: dict[str, str] = {}
+    for batch in (first, second):
+        state = (await desk.gateway.get(f"/v1/batches/{batch['id']}", headers=alice)).json()
+        loans = (
+            await desk.gateway.get(f"/v1/batches/{batch['id']}/loans?limit=200", headers=alice)
+        ).json()["items"]
+        assert Decimal(state["allocated"]) <= Decimal("9000000.00")
+        assert state["allocated"] == f"{2_000_000 * len(loans)}.00"
+        for loan in loans:
+            assert loan["application_id"] not in owner
+            owner[loan["application_id"]] = batch["id"]
+    assert len(owner) == 8  # both batches full: 4 × ¥2 m each
+
+
+async def test_auto_allocation_fills_the_quota_preferring_the_smes_chosen_bank(
+    desk: Desk,
+) -> None:
+    code = await desk.register_bank()
+    name = f"测试银行{code}"
+    mine = []
+    for branch in ("", "青浦支行", ""):  # "测试银行…青浦支行" names this bank too
+        mine += await desk.eligible_applications(1, loan__preferred_bank=name + branch)
+    await desk.eligible_applications(1, loan__preferred_bank="某某商业银行")
+    first = await draft(desk, "5000000.00", bank=code)
+    auto = f"/v1/batches/{first['id']}/allocations/auto"
+    only_mine = {"include_no_preference": False}
+    response = await desk.gateway.post(auto, json=only_mine, headers=bureau(desk.tokens, "alice"))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    # Oldest first, as long as the quota lasts: two of ¥2,000,000 fit in ¥5,000,000.
+    assert [o["application_id"] for o in result["outcomes"]] == mine[:2]
+    assert all(o["allocated"] for o in result["outcomes"])
+    assert result["chosen"] == {"this_bank": 2}
+    assert result["scanned"] >= 4
+    assert (result["batch"]["allocated"], result["batch"]["available"]) == (
+        "4000000.00",
+        "1000000.00",
+    )
+
+    # Nothing of this bank's still fits: the third waits for the next batch.
+    again = await desk.gateway.post(auto, json=only_mine, headers=bureau(desk.tokens, "alice"))
+    assert (again.json()["outcomes"], again.json()["chosen"]) == ([], {"this_bank": 0})
+    second = await draft(desk, "5000000.00", bank=code)
+    filled = await desk.gateway.post(
+        f"/v1/batches/{second['id']}/allocations/auto",
+        json={**only_mine, "include_other_banks": True, "max_applications": 2},
+        headers=bureau(desk.tokens, "alice"),
+    )
+    outcomes = filled.json()["outcomes"]
+    # Already in the first batch: never chosen again. Another bank's pick comes last.
+    assert outcomes[0]["application_id"] == mine[2]
+    assert mine[0] not in [o["application_id"] for o in outcomes]
+    assert filled.json()["chosen"]["this_bank"] == 1
+    assert filled.json()["chosen"]["other_bank"] == 1
+    assert all(o["allocated"] for o in outcomes)
+
+    approved = await desk.gateway.post(
+        f"/v1/batches/{first['id']}/submission", headers=bureau(desk.tokens, "alice")
+    )
+    assert approved.status_code == 200
+    not_now = await desk.gateway.post(auto, json={}, headers=bureau(desk.tokens, "alice"))
+    assert not_now.status_code == 409
+    assert not_now.json()["type"] == "/problems/batch-state-conflict"
+    bank = desk.tokens.header(desk.tokens.bank(code))
+    assert (await desk.gateway.post(auto, json={}, headers=bank)).status_code == 403
+
+
+def test_what_an_sme_wrote_names_a_bank_only_when_it_clearly_does() -> None:
+    from services.bank_gateway.batches.allocation import prefers
+    from services.bank_gateway.models import PartnerBank
+
+    srcb = PartnerBank(code="srcb", name="上海农商银行")
+    assert prefers("上海农商银行", srcb) == "this_bank"
+    assert prefers("上海农商银行青浦支行", srcb) == "this_bank"
+    assert prefers("SRCB", srcb) == "this_bank"
+    assert prefers("农商银行", srcb) == "this_bank"
+    assert prefers("银行", srcb) == "other_bank"
+    assert prefers("上海银行", srcb) == "other_bank"
+    assert prefers("  ", srcb) == prefers(None, srcb) == "no_preference"

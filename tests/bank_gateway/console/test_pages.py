@@ -1,0 +1,186 @@
+"""The console in process: staff sign-in, four eyes through the pages, the subsidy report."""
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import httpx
+from openpyxl import load_workbook
+
+from tests.bank_gateway.batches.test_opening import open_batch_with
+from tests.bank_gateway.conftest import Desk
+from tests.bank_gateway.ledger.test_events import APPROVED, DISBURSED, Bank, event
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+    assert match, "the page carries a form's CSRF token"
+    return match.group(1)
+
+
+@asynccontextmanager
+async def signed_in(desk: Desk, username: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser of its own (its own cookies), signed in to the console as ``username``."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=desk.app), base_url="http://gateway"
+    ) as browser:
+        login = await browser.get("/console/login")
+        form = {
+            "_csrf": csrf_of(login),
+            "username": username,
+            "password": f"dev-password-{username}",
+        }
+        done = await browser.post(
+            "/console/login",
+            content=urlencode(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert done.status_code == 303, done.text
+        yield browser
+
+
+async def test_staff_sign_in_and_what_a_page_lets_each_do(desk: Desk) -> None:
+    anonymous = await desk.gateway.get("/console/batches")
+    assert anonymous.status_code == 303 and "/console/login" in anonymous.headers["location"]
+    login = await desk.gateway.get("/console/login")
+    wrong = await desk.gateway.post(
+        "/console/login",
+        content=urlencode({"_csrf": csrf_of(login), "username": "alice", "password": "nope"}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
+
+    async with signed_in(desk, "alice") as alice:
+        inbox = await alice.get("/console/")
+        assert inbox.status_code == 200 and "待办" in inbox.text
+        assert "张丽（经办）" in inbox.text
+        bank = await desk.register_bank()
+        form = await alice.get("/console/batches/new")
+        created = await alice.post(
+            "/console/batches/new",
+            content=urlencode(
+                {
+                    "_csrf": csrf_of(form),
+                    "name": "控制台批次",
+                    "bank_code": bank,
+                    "quota": "1000000",
+                    "valid_from": "2026-12-01",
+                    "valid_to": "2027-06-30",
+                    "policy_version_id": desk.policy_version_id,
+                }
+            ),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert created.status_code == 303, created.text
+        batch_url = created.headers["location"].split("?")[0]
+        page = await alice.get(batch_url)
+        token = csrf_of(page)
+        submitted = await alice.post(
+            f"{batch_url}/submission",
+            content=urlencode({"_csrf": token}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert "done=" in submitted.headers["location"]
+        # Approving one's own batch is refused by the service, shown on the page.
+        refused = await alice.post(
+            f"{batch_url}/approval",
+            content=urlencode({"_csrf": token}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert "error=" in refused.headers["location"]
+        shown = await alice.get(refused.headers["location"])
+        assert "审批" in shown.text and 'class="alert"' in shown.text
+
+    async with signed_in(desk, "carol") as carol:
+        page = await carol.get(batch_url)
+        approved = await carol.post(
+            f"{batch_url}/approval",
+            content=urlencode({"_csrf": csrf_of(page)}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert "done=" in approved.headers["location"]
+        assert "已批准" in (await carol.get(approved.headers["location"])).text
+
+
+async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) -> None:
+    code = await desk.register_bank()
+    applications = await desk.eligible_applications(1, enterprise__flags={"specialized_new": True})
+    applications += await desk.eligible_applications(1)
+    await open_batch_with(desk, code, applications)
+    await desk.deliver()
+    bank = Bank(desk, code)
+    await bank.sign_in()
+    [opened] = desk.bank.of_type("batch.opened")[-1:]
+    for loan in opened["data"]["loans"]:
+        for kind, data in (
+            ("loan.approved", APPROVED),
+            ("loan.disbursed", DISBURSED),
+            (
+                "loan.repayment",
+                {"principal": "100000.00", "interest": "6400.00", "paid_on": "2026-12-27"},
+            ),
+        ):
+            response = await bank.send(event(kind, loan["loan_id"], **data))
+            assert response.status_code == 200, response.text
+    await desk.deliver()
+
+    async with signed_in(desk, "carol") as carol:
+        url = "/console/reports/subsidies?month_from=2026-11&month_to=2026-12"
+        page = await carol.get(url)
+        assert page.status_code == 200
+        exported = await carol.get(url + "&format=csv")
+        assert exported.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+        header, *lines = rows
+        assert header == [
+            "月份",
+            "银行",
+            "担保费",
+            "担保费补贴",
+            "还款笔数",
+            "利息",
+            "贴息",
+            "补贴合计",
+        ]
+        mine = [line for line in lines if line[1] == f"测试银行{code}"]
+        # Fee billed 2026-11-27 for the first loan year: 2,000,000 × 0.5 % × 365 / 360 =
+        # 10,138.89 per loan, half subsidised (5,069.445 → 5,069.45 each).
+        assert mine[0] == [
+            "2026-11",
+            f"测试银行{code}",
+            "20277.78",
+            "10138.90",
+            "0",
+            "0.00",
+            "0.00",
+            "10138.90",
+        ]
+        # December: both loans repaid 6,400 interest; only the 专精特新 one has a 30 % 贴息.
+        assert mine[1] == [
+            "2026-12",
+            f"测试银行{code}",
+            "0.00",
+            "0.00",
+            "2",
+            "12800.00",
+            "1920.00",
+            "1920.00",
+        ]
+        assert "¥10,138.90" in page.text
+
+        workbook = await carol.get(url + "&format=xlsx")
+        sheet = load_workbook(io.BytesIO(workbook.content)).active
+        values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+        assert values[0][0] == "月份"
+        december = next(v for v in values if v[0] == "2026-12" and v[1] == f"测试银行{code}")
+        assert Decimal(str(december[6])) == Decimal("1920.00")
+        reversed_months = await carol.get(
+            "/console/reports/subsidies?month_from=2026-12&month_to=2026-01"
+        )
+        assert reversed_months.status_code == 400 and "结束月份不能早于开始月份" in (
+            reversed_months.text
+        )
