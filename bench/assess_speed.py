@@ -15,8 +15,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from services.guarantee.default_policy import default_policy
-from services.guarantee.policy import PolicyDocument, compile_policy, evaluate
+from services.guarantee.policies.compiler import compile_policy
+from services.guarantee.policies.default_policy import default_policy
+from services.guarantee.policies.document import PolicyDocument
+from services.guarantee.policies.evaluation import evaluate
 from shared.contracts.assessment import AssessmentRequest
 from shared.sme import SECTORS
 

@@ -17,7 +17,7 @@ import cel
 import datalogic_py
 import rule_engine
 
-from services.guarantee.default_policy import default_policy
+from services.guarantee.policies.default_policy import default_policy
 
 N = 3000
 

@@ -27,10 +27,11 @@ from bench import report
 from bench.assess_speed import application
 from bench.intake_load import SERVER, create_databases, drop_databases, rss_mb
 from deploy.local import LocalStack, free_port
-from services.guarantee import repository as repo
-from services.guarantee.lifecycle import compiled_policy
-from services.guarantee.policy import evaluate
-from services.guarantee.service import fingerprint
+from services.guarantee.assessments import repository as assessments
+from services.guarantee.assessments.service import fingerprint
+from services.guarantee.policies import service as policies
+from services.guarantee.policies.documents import compiled_policy
+from services.guarantee.policies.evaluation import evaluate
 from shared.clock import utcnow
 from shared.db import make_engine, make_sessionmaker
 from tests.conftest import Tokens
@@ -46,7 +47,7 @@ async def store_assessments(url: str, count: int) -> float:
     started = time.perf_counter()
     try:
         async with sessionmaker() as session:
-            version = await repo.policy_in_force(session=session, on=utcnow().date())
+            version = await policies.in_force(session=session, on=utcnow().date())
             assert version is not None
         policy = compiled_policy(version)
         chunk = 2000
@@ -74,7 +75,7 @@ async def store_assessments(url: str, count: int) -> float:
                     }
                 )
             async with sessionmaker() as session, session.begin():
-                await repo.insert_assessments(session=session, rows=rows)
+                await assessments.insert_assessments(session=session, rows=rows)
             print(f"  stored {offset + len(rows):,}", end="\r", flush=True)
     finally:
         await engine.dispose()

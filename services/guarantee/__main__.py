@@ -2,8 +2,7 @@ from pathlib import Path
 
 from services.guarantee.config import SERVICE, get_settings
 from services.guarantee.demo import seed
-from services.guarantee.main import create_app
-from services.guarantee.repository import audit_chains
+from services.guarantee.main import audit_chains, create_app
 from shared.cli import ServiceCli
 
 ServiceCli(

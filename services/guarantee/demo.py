@@ -3,7 +3,7 @@
 from datetime import date
 
 from services.guarantee.config import Settings
-from services.guarantee.lifecycle import install_default_policy
+from services.guarantee.policies.default_policy import install_default_policy
 from shared.db import make_engine, make_sessionmaker
 
 DEFAULT_EFFECTIVE_FROM = date(2021, 1, 1)

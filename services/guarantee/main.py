@@ -5,19 +5,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.guarantee import repository
+from services.guarantee.assessments.router import assessments
+from services.guarantee.audit.router import audit
+from services.guarantee.claims.router import claims
 from services.guarantee.config import SERVICE, Settings, get_settings
-from services.guarantee.router import (
-    assessments,
-    audit,
-    claims,
-    guarantees,
-    policies,
-    whatifs,
-)
-from services.guarantee.whatif import WhatIfRunner
+from services.guarantee.guarantees.router import guarantees
+from services.guarantee.models import AuditEntry
+from services.guarantee.policies.router import policies
+from services.guarantee.whatif.router import whatif_requests, whatifs
+from services.guarantee.whatif.worker import WhatIfRunner
 from shared.app import create_service_app, run_workers, service_resources
+from shared.audit import AuditChain, audit_log_chain
 from shared.logging import configure_logging
+
+
+def audit_chains(key: bytes) -> list[AuditChain]:
+    return [audit_log_chain(AuditEntry, key)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,9 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(
-            app, settings, issuer=SERVICE, audit_chains=repository.audit_chains
-        ):
+        async with service_resources(app, settings, issuer=SERVICE, audit_chains=audit_chains):
             runner = WhatIfRunner(
                 sessionmaker=app.state.sessionmaker,
                 chunk_size=settings.whatif_chunk_size,
@@ -52,5 +53,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[assessments, policies, whatifs, guarantees, claims, audit],
+        routers=[assessments, policies, whatif_requests, whatifs, guarantees, claims, audit],
     )

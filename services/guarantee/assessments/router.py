@@ -1,0 +1,99 @@
+"""Assessments: one application, or a batch from loan_intake's outbox; read and replayed."""
+
+import uuid
+from typing import Annotated
+
+from asgi_correlation_id import correlation_id
+from fastapi import APIRouter, Query, Response
+
+from services.guarantee.assessments import service
+from services.guarantee.assessments.exceptions import (
+    AssessmentConflict,
+    AssessmentNotFound,
+    AssessmentNotReplayable,
+)
+from services.guarantee.assessments.schemas import AssessmentPublic, AssessmentReplay
+from services.guarantee.deps import AssessorDep, IntakeCallerDep, SessionDep, StaffDep
+from services.guarantee.policies.exceptions import NoPolicyInForce
+from shared.contracts.assessment import (
+    AssessmentBatch,
+    AssessmentBatchResult,
+    AssessmentRequest,
+    AssessmentResult,
+)
+from shared.errors import (
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+)
+
+assessments = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+
+_AUTH = (Unauthenticated, Forbidden)
+_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@assessments.post(
+    "",
+    status_code=201,
+    response_model=AssessmentResult,
+    responses={
+        200: {"description": "Already assessed: the first assessment", "model": AssessmentResult},
+        **problem_responses(*_AUTH, *_BODY, AssessmentConflict, NoPolicyInForce),
+    },
+)
+async def assess(
+    request: AssessmentRequest, session: SessionDep, principal: AssessorDep, response: Response
+) -> AssessmentResult:
+    """Assess one application under the policy in force on its as-of date."""
+    result, created = await service.assess_one(
+        session=session, principal=principal, request=request, request_id=correlation_id.get()
+    )
+    if not created:
+        response.status_code = 200
+    return result
+
+
+@assessments.post(
+    "/batch",
+    response_model=AssessmentBatchResult,
+    responses=problem_responses(*_AUTH, *_BODY),
+)
+async def assess_batch(
+    batch: AssessmentBatch, session: SessionDep, principal: IntakeCallerDep
+) -> AssessmentBatchResult:
+    """Assess up to 500 applications at once; each gets a result or a problem of its own."""
+    outcomes = await service.assess_batch(session=session, principal=principal, items=batch.items)
+    return AssessmentBatchResult(outcomes=outcomes)
+
+
+@assessments.get(
+    "/{assessment_id}",
+    response_model=AssessmentPublic,
+    responses=problem_responses(*_AUTH, AssessmentNotFound, ValidationFailed),
+)
+async def get_assessment(
+    assessment_id: uuid.UUID, session: SessionDep, principal: StaffDep
+) -> AssessmentPublic:
+    """One assessment with its input snapshot, policy hash and full rule trace."""
+    return await service.get_assessment(session=session, assessment_id=assessment_id)
+
+
+@assessments.get(
+    "/{assessment_id}/replay",
+    response_model=AssessmentReplay,
+    responses=problem_responses(
+        *_AUTH, AssessmentNotFound, AssessmentNotReplayable, ValidationFailed
+    ),
+)
+async def replay_assessment(
+    assessment_id: uuid.UUID, session: SessionDep, principal: StaffDep
+) -> AssessmentReplay:
+    """Assess the stored input again under its version and date; say whether all agrees."""
+    return await service.replay(session=session, assessment_id=assessment_id)

@@ -1,0 +1,108 @@
+"""Claims (代偿) filed by the bank gateway and decided here; recoveries shared pro rata."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.guarantee.claims import service
+from services.guarantee.claims.exceptions import (
+    ClaimConflict,
+    ClaimInvalid,
+    ClaimNotFound,
+    RecoveryConflict,
+)
+from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
+from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
+from services.guarantee.guarantees.exceptions import GuaranteeNotFound
+from shared.contracts.claims import (
+    ClaimDecision,
+    ClaimOutcome,
+    ClaimRequest,
+    RecoveryReport,
+    RecoveryShare,
+)
+from shared.errors import (
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+)
+
+claims = APIRouter(prefix="/v1/claims", tags=["claims"])
+
+_AUTH = (Unauthenticated, Forbidden)
+_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@claims.post(
+    "",
+    status_code=201,
+    response_model=ClaimDecision,
+    responses={
+        200: {"description": "Filed before: the decision made then", "model": ClaimDecision},
+        **problem_responses(*_AUTH, *_BODY, GuaranteeNotFound, ClaimConflict, ClaimInvalid),
+    },
+)
+async def file_claim(
+    request: ClaimRequest, session: SessionDep, principal: GatewayCallerDep, response: Response
+) -> ClaimDecision:
+    """代偿: the bank gateway files a defaulted loan's claim; it is decided at once —
+    coverage × (principal + interest, capped by policy), never past the batch's ceiling."""
+    decision, created = await service.decide(session=session, request=request)
+    if not created:
+        response.status_code = 200
+    return decision
+
+
+@claims.post(
+    "/{loan_id}/recoveries",
+    status_code=201,
+    response_model=RecoveryShare,
+    responses={
+        200: {"description": "Recorded before: the split made then", "model": RecoveryShare},
+        **problem_responses(*_AUTH, *_BODY, ClaimNotFound, RecoveryConflict),
+    },
+)
+async def record_recovery(
+    loan_id: uuid.UUID,
+    report: RecoveryReport,
+    session: SessionDep,
+    principal: GatewayCallerDep,
+    response: Response,
+) -> RecoveryShare:
+    """A recovery after a payout, split pro rata between the fund and the bank."""
+    share, created = await service.record_recovery(session=session, loan_id=loan_id, report=report)
+    if not created:
+        response.status_code = 200
+    return share
+
+
+@claims.get("", response_model=ClaimPage, responses=problem_responses(*_AUTH, ValidationFailed))
+async def list_claims(
+    session: SessionDep,
+    principal: StaffDep,
+    batch_id: uuid.UUID | None = None,
+    outcome: ClaimOutcome | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> ClaimPage:
+    """Claims decided, newest first; by batch or outcome (paid, partially_paid, refused)."""
+    return await service.list_claims(
+        session=session, batch_id=batch_id, outcome=outcome, offset=offset, limit=limit
+    )
+
+
+@claims.get(
+    "/{loan_id}",
+    response_model=ClaimPublic,
+    responses=problem_responses(*_AUTH, ClaimNotFound, ValidationFailed),
+)
+async def get_claim(loan_id: uuid.UUID, session: SessionDep, principal: StaffDep) -> ClaimPublic:
+    """A loan's claim: the decision with its reasons, and the recoveries split since."""
+    return await service.get(session=session, loan_id=loan_id)

@@ -1,0 +1,144 @@
+"""What a claim (代偿) pays and how a recovery is shared: pure arithmetic in fen.
+
+A claim is decided when the gateway files it (DESIGN.md §4):
+
+    interest recognised = min(interest due, outstanding × loan rate × cap days / basis)
+    claimable           = coverage × (outstanding principal + interest recognised)
+    payout              = min(claimable, ceiling − compensation already paid in the batch)
+    ceiling             = batch's compensation ceiling × its guaranteed volume
+
+each amount rounded half-up to the fen. What the ceiling does not allow is refused with
+the reason. Claims of one batch are decided one at a time under a lock on the batch's
+compensation account, so concurrent claims never pass the ceiling together.
+
+Recoveries after a payout are shared pro rata: the fund's part of all recovered so far is
+``recovered × payout ÷ (outstanding + interest recognised)``, never more than the payout;
+each recovery's share is the growth of that running figure, so the shares always add up
+to the amounts and do not depend on how the recoveries were cut.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from shared.contracts.claims import ClaimOutcome, ClaimReason, ClaimRequest
+from shared.money import from_fen, to_fen
+
+
+def _fen(amount: Decimal) -> int:
+    """A computed amount in fen (may be fractional), rounded half-up."""
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class ClaimFigures:
+    interest_cap_fen: int
+    interest_recognised_fen: int
+    claimable_fen: int
+    ceiling_fen: int
+    payout_fen: int
+
+    @property
+    def refused_fen(self) -> int:
+        return self.claimable_fen - self.payout_fen
+
+    @property
+    def outcome(self) -> ClaimOutcome:
+        if self.refused_fen == 0:
+            return ClaimOutcome.PAID
+        return ClaimOutcome.PARTIALLY_PAID if self.payout_fen > 0 else ClaimOutcome.REFUSED
+
+
+def claim_figures(
+    *,
+    outstanding_fen: int,
+    interest_due_fen: int,
+    coverage: Decimal,
+    annual_rate: Decimal,
+    cap_days: int,
+    basis: int,
+    volume_fen: int,
+    ceiling_rate: Decimal,
+    paid_before_fen: int,
+) -> ClaimFigures:
+    """The payout of one claim, all in fen."""
+    interest_cap = _fen(Decimal(outstanding_fen) * annual_rate * cap_days / basis)
+    recognised = min(interest_due_fen, interest_cap)
+    claimable = _fen(coverage * (outstanding_fen + recognised))
+    ceiling = _fen(Decimal(volume_fen) * ceiling_rate)
+    room = max(ceiling - paid_before_fen, 0)
+    return ClaimFigures(
+        interest_cap_fen=interest_cap,
+        interest_recognised_fen=recognised,
+        claimable_fen=claimable,
+        ceiling_fen=ceiling,
+        payout_fen=min(claimable, room),
+    )
+
+
+def fund_share_of(*, recovered_fen: int, payout_fen: int, base_fen: int) -> int:
+    """The fund's part of ``recovered_fen`` recovered in all, after paying ``payout_fen`` on a
+    loss of ``base_fen`` (principal + interest recognised)."""
+    if payout_fen <= 0 or base_fen <= 0:
+        return 0
+    return min(payout_fen, _fen(Decimal(recovered_fen) * payout_fen / base_fen))
+
+
+def _yuan(fen: int) -> str:
+    return f"{from_fen(fen):,}"
+
+
+def reasons(
+    figures: ClaimFigures,
+    claim: ClaimRequest,
+    *,
+    cap_days: int,
+    coverage: Decimal,
+    paid_before_fen: int,
+    volume_fen: int,
+) -> list[ClaimReason]:
+    reasons = []
+    interest_due = to_fen(claim.interest_due)
+    if figures.interest_recognised_fen < interest_due:
+        reasons.append(
+            ClaimReason(
+                code="interest_capped",
+                message_zh=(
+                    f"利息按不超过 {cap_days} 天计算：认可 {_yuan(figures.interest_recognised_fen)}"
+                    f" 元（申报 {_yuan(interest_due)} 元）"
+                ),
+                message_en=(
+                    f"interest counted for at most {cap_days} days: "
+                    f"{from_fen(figures.interest_recognised_fen)} of {claim.interest_due}"
+                ),
+            )
+        )
+    percent = (coverage * 100).normalize()
+    reasons.append(
+        ClaimReason(
+            code="coverage",
+            message_zh=(
+                f"按担保比例 {percent:f}% 代偿本金与利息：应代偿 {_yuan(figures.claimable_fen)} 元"
+            ),
+            message_en=f"{percent:f}% of principal and interest: {from_fen(figures.claimable_fen)}",
+        )
+    )
+    if figures.refused_fen:
+        ceiling_pct = f"{(claim.compensation_ceiling * 100).normalize():f}"
+        ceiling, paid = _yuan(figures.ceiling_fen), _yuan(paid_before_fen)
+        payout, refused = _yuan(figures.payout_fen), _yuan(figures.refused_fen)
+        reasons.append(
+            ClaimReason(
+                code="compensation_ceiling",
+                message_zh=(
+                    f"批次代偿上限为 {ceiling} 元（担保总额 {_yuan(volume_fen)} 元 ×"
+                    f" {ceiling_pct}%），此前已代偿 {paid} 元：本次代偿 {payout} 元，"
+                    f"其余 {refused} 元不予代偿"
+                ),
+                message_en=(
+                    f"the batch's compensation ceiling is {ceiling} ({ceiling_pct}% of"
+                    f" {_yuan(volume_fen)}) with {paid} already paid: {payout} paid,"
+                    f" {refused} refused"
+                ),
+            )
+        )
+    return reasons

@@ -1,0 +1,264 @@
+"""Claims (代偿) on guarantees in force, decided when the gateway files them, and the
+recoveries after a payout (claims/rules.py has the arithmetic). Never commits.
+
+Claims of one batch are decided one at a time under a lock on the batch's compensation
+account, so concurrent claims never pass the ceiling together.
+"""
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.guarantee.claims import repository as repo
+from services.guarantee.claims.exceptions import (
+    ClaimConflict,
+    ClaimInvalid,
+    ClaimNotFound,
+    RecoveryConflict,
+)
+from services.guarantee.claims.rules import claim_figures, fund_share_of, reasons
+from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
+from services.guarantee.guarantees import service as guarantees
+from services.guarantee.guarantees.exceptions import GuaranteeNotFound
+from services.guarantee.models import AuditEntry, Claim, Guarantee, Recovery
+from services.guarantee.policies import service as policies
+from shared import audit
+from shared.clock import utcnow
+from shared.contracts.claims import (
+    ClaimDecision,
+    ClaimOutcome,
+    ClaimReason,
+    ClaimRequest,
+    RecoveryReport,
+    RecoveryShare,
+)
+from shared.money import from_fen, to_fen
+
+
+def _decision(claim: Claim) -> ClaimDecision:
+    request = ClaimRequest.model_validate(claim.request)
+    return ClaimDecision(
+        loan_id=claim.loan_id,
+        batch_id=claim.batch_id,
+        outcome=ClaimOutcome(claim.outcome),
+        coverage_ratio=Decimal(claim.coverage_ratio),
+        outstanding_principal=from_fen(claim.outstanding_fen),
+        interest_due=request.interest_due,
+        interest_recognised=from_fen(claim.interest_recognised_fen),
+        claimable=from_fen(claim.claimable_fen),
+        payout=from_fen(claim.payout_fen),
+        refused=from_fen(claim.claimable_fen - claim.payout_fen),
+        ceiling_amount=from_fen(claim.ceiling_fen),
+        batch_compensation_after=from_fen(claim.batch_paid_after_fen),
+        reasons=[ClaimReason.model_validate(r) for r in claim.reasons],
+        decided_at=claim.decided_at,
+    )
+
+
+def _share(recovery: Recovery, claim: Claim) -> RecoveryShare:
+    return RecoveryShare(
+        recovery_id=recovery.id,
+        loan_id=recovery.loan_id,
+        amount=from_fen(recovery.amount_fen),
+        fund_share=from_fen(recovery.fund_share_fen),
+        bank_share=from_fen(recovery.bank_share_fen),
+        fund_recovered_total=from_fen(claim.fund_recovered_fen),
+        bank_recovered_total=from_fen(claim.recovered_fen - claim.fund_recovered_fen),
+        recovered_on=recovery.recovered_on,
+    )
+
+
+def _public(claim: Claim, recoveries: list[Recovery]) -> ClaimPublic:
+    return ClaimPublic(
+        **_decision(claim).model_dump(),
+        id=claim.id,
+        bank_code=claim.bank_code,
+        recovered=from_fen(claim.recovered_fen),
+        fund_recovered=from_fen(claim.fund_recovered_fen),
+        bank_recovered=from_fen(claim.recovered_fen - claim.fund_recovered_fen),
+        recoveries=[_share(r, claim) for r in recoveries],
+    )
+
+
+async def _claimed_guarantee(session: AsyncSession, request: ClaimRequest) -> Guarantee:
+    """The guarantee the claim is on, if the claim fits it."""
+    guarantee = await guarantees.for_loan(session=session, loan_id=request.loan_id)
+    if guarantee is None:
+        raise GuaranteeNotFound(f"贷款 {request.loan_id} 没有备案的担保，不能代偿")
+    if guarantee.batch_id != request.batch_id:
+        raise ClaimInvalid(f"贷款 {request.loan_id} 的担保不属于批次 {request.batch_id}")
+    if to_fen(request.outstanding_principal) > guarantee.principal_fen:
+        raise ClaimInvalid(
+            f"申报未偿本金 {request.outstanding_principal} 元超过放款本金"
+            f" {from_fen(guarantee.principal_fen)} 元"
+        )
+    return guarantee
+
+
+async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[ClaimDecision, bool]:
+    """The decision on this loan's claim, made now or before; (decision, made now)."""
+    facts = request.model_dump(mode="json")
+    guarantee = await _claimed_guarantee(session, request)
+    # Locked first, looked up second: a second filing of the same claim waits here and then
+    # finds the first one's decision.
+    account = await repo.lock_batch_compensation(session=session, batch_id=request.batch_id)
+    existing = await repo.claim_for_loan(session=session, loan_id=request.loan_id)
+    if existing is not None:
+        if existing.request != facts:
+            raise ClaimConflict(f"贷款 {request.loan_id} 已按不同内容申请代偿")
+        return _decision(existing), False
+
+    policy = await policies.get_version(session=session, policy_id=guarantee.policy_version_id)
+    cap_days = int(policy.document.get("claims", {}).get("interest_cap_days", 90))
+    basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
+    coverage = Decimal(guarantee.coverage_ratio)
+    volume = await guarantees.guaranteed_volume(session=session, batch_id=request.batch_id)
+    paid_before = account.paid_fen
+    figures = claim_figures(
+        outstanding_fen=to_fen(request.outstanding_principal),
+        interest_due_fen=to_fen(request.interest_due),
+        coverage=coverage,
+        annual_rate=request.annual_interest_rate,
+        cap_days=cap_days,
+        basis=basis,
+        volume_fen=volume,
+        ceiling_rate=request.compensation_ceiling,
+        paid_before_fen=paid_before,
+    )
+    why = reasons(
+        figures,
+        request,
+        cap_days=cap_days,
+        coverage=coverage,
+        paid_before_fen=paid_before,
+        volume_fen=volume,
+    )
+    now = utcnow()
+    account.paid_fen = paid_before + figures.payout_fen
+    account.updated_at = now
+    claim = Claim(
+        loan_id=request.loan_id,
+        guarantee_id=guarantee.id,
+        batch_id=request.batch_id,
+        bank_code=request.bank_code,
+        request=facts,
+        outcome=figures.outcome.value,
+        coverage_ratio=guarantee.coverage_ratio,
+        outstanding_fen=to_fen(request.outstanding_principal),
+        interest_due_fen=to_fen(request.interest_due),
+        interest_recognised_fen=figures.interest_recognised_fen,
+        claimable_fen=figures.claimable_fen,
+        payout_fen=figures.payout_fen,
+        ceiling_rate=str(request.compensation_ceiling),
+        ceiling_fen=figures.ceiling_fen,
+        batch_paid_after_fen=account.paid_fen,
+        reasons=[r.model_dump() for r in why],
+        decided_at=now,
+    )
+    repo.add(session, claim)
+    await session.flush()
+    _audit_decision(session, claim, request)
+    return _decision(claim), True
+
+
+def _audit_decision(session: AsyncSession, claim: Claim, request: ClaimRequest) -> None:
+    audit.append(
+        session,
+        AuditEntry,
+        actor="service:bank_gateway",
+        action=f"claim.{claim.outcome}",
+        entity_type="claim",
+        entity_id=str(claim.id),
+        detail={
+            "loan_id": str(request.loan_id),
+            "batch_id": str(request.batch_id),
+            "claimable": str(from_fen(claim.claimable_fen)),
+            "payout": str(from_fen(claim.payout_fen)),
+            "ceiling": str(from_fen(claim.ceiling_fen)),
+        },
+        entity=claim,
+        created=True,
+    )
+
+
+async def record_recovery(
+    *, session: AsyncSession, loan_id: uuid.UUID, report: RecoveryReport
+) -> tuple[RecoveryShare, bool]:
+    """Split a recovery between fund and bank; (the split, recorded now)."""
+    claim = await repo.claim_for_loan(session=session, loan_id=loan_id, for_update=True)
+    if claim is None:
+        raise ClaimNotFound(f"贷款 {loan_id} 没有代偿记录")
+    existing = await repo.get_recovery(session=session, recovery_id=report.recovery_id)
+    if existing is not None:
+        if (
+            existing.loan_id != loan_id
+            or existing.amount_fen != to_fen(report.amount)
+            or existing.recovered_on != report.recovered_on
+        ):
+            raise RecoveryConflict(f"追偿 {report.recovery_id} 已按不同内容登记")
+        return _share(existing, claim), False
+    base = claim.outstanding_fen + claim.interest_recognised_fen
+    fund_before = claim.fund_recovered_fen
+    recovered = claim.recovered_fen + to_fen(report.amount)
+    fund_after = fund_share_of(recovered_fen=recovered, payout_fen=claim.payout_fen, base_fen=base)
+    recovery = Recovery(
+        id=report.recovery_id,
+        claim_id=claim.id,
+        loan_id=loan_id,
+        amount_fen=to_fen(report.amount),
+        fund_share_fen=fund_after - fund_before,
+        bank_share_fen=to_fen(report.amount) - (fund_after - fund_before),
+        recovered_on=report.recovered_on,
+    )
+    claim.recovered_fen, claim.fund_recovered_fen = recovered, fund_after
+    account = await repo.lock_batch_compensation(session=session, batch_id=claim.batch_id)
+    account.fund_recovered_fen += recovery.fund_share_fen
+    repo.add(session, recovery)
+    await session.flush()
+    audit.append(
+        session,
+        AuditEntry,
+        actor="service:bank_gateway",
+        action="claim.recovery",
+        entity_type="claim",
+        entity_id=str(claim.id),
+        detail={
+            "recovery_id": str(recovery.id),
+            "amount": str(report.amount),
+            "fund_share": str(from_fen(recovery.fund_share_fen)),
+        },
+        entity=recovery,
+        created=True,
+    )
+    return _share(recovery, claim), True
+
+
+async def get(*, session: AsyncSession, loan_id: uuid.UUID) -> ClaimPublic:
+    claim = await repo.claim_for_loan(session=session, loan_id=loan_id)
+    if claim is None:
+        raise ClaimNotFound(f"贷款 {loan_id} 没有代偿记录")
+    return _public(claim, list(await repo.recoveries_of(session=session, claim_ids=[claim.id])))
+
+
+async def list_claims(
+    *,
+    session: AsyncSession,
+    batch_id: uuid.UUID | None,
+    outcome: ClaimOutcome | None,
+    offset: int,
+    limit: int,
+) -> ClaimPage:
+    rows, total = await repo.list_claims(
+        session=session,
+        batch_id=batch_id,
+        outcome=outcome.value if outcome else None,
+        offset=offset,
+        limit=limit,
+    )
+    recoveries: dict[uuid.UUID, list[Recovery]] = {r.id: [] for r in rows}
+    for recovery in await repo.recoveries_of(session=session, claim_ids=list(recoveries)):
+        recoveries[recovery.claim_id].append(recovery)
+    return ClaimPage(
+        items=[_public(r, recoveries[r.id]) for r in rows], total=total, offset=offset, limit=limit
+    )

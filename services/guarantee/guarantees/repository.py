@@ -1,0 +1,53 @@
+"""Every query of guarantees in force."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from services.guarantee.models import Assessment, Guarantee
+
+_guarantees: sa.Table = Guarantee.__table__  # type: ignore[attr-defined]
+
+
+async def guarantee_for_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> Guarantee | None:
+    result = await session.execute(select(Guarantee).where(Guarantee.loan_id == loan_id))
+    return result.scalar_one_or_none()
+
+
+async def guarantees_with_periods_between(
+    *, session: AsyncSession, first_day: date, last_day: date
+) -> Sequence[Guarantee]:
+    """Guarantees whose life overlaps the days: their schedules hold the periods due."""
+    result = await session.execute(
+        select(Guarantee).where(
+            Guarantee.disbursed_on <= last_day, Guarantee.maturity_on >= first_day
+        )
+    )
+    return result.scalars().all()
+
+
+async def assessment_for_application(
+    *, session: AsyncSession, application_id: uuid.UUID
+) -> Assessment | None:
+    result = await session.execute(
+        select(Assessment).where(Assessment.application_id == application_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def guaranteed_volume(*, session: AsyncSession, batch_id: uuid.UUID) -> int:
+    """Principal of every guarantee issued in the batch, in fen."""
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(_guarantees.c.principal_fen), 0)).where(
+            _guarantees.c.batch_id == batch_id
+        )
+    )
+    return int(total or 0)
+
+
+def add(session: AsyncSession, guarantee: Guarantee) -> None:
+    session.add(guarantee)

@@ -1,0 +1,95 @@
+"""Guarantees in force: 备案 by the bank gateway, read with their terms and fee schedule;
+the fee subsidies falling due per month and bank."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
+from services.guarantee.guarantees import service
+from services.guarantee.guarantees.exceptions import (
+    GuaranteeConflict,
+    GuaranteeNotFound,
+    NotAssessedEligible,
+)
+from services.guarantee.guarantees.schemas import GuaranteePublic
+from shared.contracts.guarantee import FeeSubsidyReport, GuaranteeFiling
+from shared.errors import (
+    FieldError,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+)
+
+guarantees = APIRouter(prefix="/v1/guarantees", tags=["guarantees"])
+
+_AUTH = (Unauthenticated, Forbidden)
+_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@guarantees.post(
+    "",
+    status_code=201,
+    response_model=GuaranteePublic,
+    responses={
+        200: {"description": "Filed before: the guarantee issued then", "model": GuaranteePublic},
+        **problem_responses(*_AUTH, *_BODY, GuaranteeConflict, NotAssessedEligible),
+    },
+)
+async def file_loan(
+    filing: GuaranteeFiling, session: SessionDep, principal: GatewayCallerDep, response: Response
+) -> GuaranteePublic:
+    """备案: the bank gateway files a disbursed loan; the guarantee is issued with the terms
+    frozen from the assessment, and its fee schedule and subsidy."""
+    issued, created = await service.issue(session=session, filing=filing)
+    if not created:
+        response.status_code = 200
+    return issued
+
+
+Month = Annotated[
+    str, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 2000-01 to 2099-12")
+]
+
+
+@guarantees.get(
+    "/subsidies",
+    response_model=FeeSubsidyReport,
+    responses=problem_responses(*_AUTH, ValidationFailed),
+)
+async def fee_subsidies(
+    session: SessionDep, principal: StaffDep, month_from: Month, month_to: Month
+) -> FeeSubsidyReport:
+    """Guarantee fees and the district's fee subsidy falling due per month and bank."""
+    if month_to < month_from:
+        raise ValidationFailed(
+            "结束月份不能早于开始月份",
+            errors=[
+                FieldError(
+                    field="month_to",
+                    message="结束月份不能早于开始月份",
+                    message_en="month_to precedes month_from",
+                    code="months_reversed",
+                )
+            ],
+        )
+    return await service.fee_subsidies(session=session, month_from=month_from, month_to=month_to)
+
+
+@guarantees.get(
+    "/{loan_id}",
+    response_model=GuaranteePublic,
+    responses=problem_responses(*_AUTH, GuaranteeNotFound, ValidationFailed),
+)
+async def get_guarantee(
+    loan_id: uuid.UUID, session: SessionDep, principal: StaffDep
+) -> GuaranteePublic:
+    """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule."""
+    return await service.get(session=session, loan_id=loan_id)

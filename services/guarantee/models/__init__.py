@@ -1,0 +1,26 @@
+"""The guarantee service's tables, one file per entity (API shapes live in each domain's
+schemas.py). Importing this package registers every table in the service's metadata."""
+
+from services.guarantee.models.assessment import Assessment
+from services.guarantee.models.audit_entry import AuditEntry
+from services.guarantee.models.base import GuaranteeModel
+from services.guarantee.models.claim import BatchCompensation, Claim, Recovery
+from services.guarantee.models.guarantee import Guarantee
+from services.guarantee.models.policy_version import POLICY_STATUS_ZH, PolicyStatus, PolicyVersion
+from services.guarantee.models.whatif import WhatIfChange, WhatIfJob, WhatIfStatus
+
+__all__ = [
+    "POLICY_STATUS_ZH",
+    "Assessment",
+    "AuditEntry",
+    "BatchCompensation",
+    "Claim",
+    "Guarantee",
+    "GuaranteeModel",
+    "PolicyStatus",
+    "PolicyVersion",
+    "Recovery",
+    "WhatIfChange",
+    "WhatIfJob",
+    "WhatIfStatus",
+]

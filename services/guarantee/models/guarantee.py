@@ -1,0 +1,39 @@
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from services.guarantee.models.base import GuaranteeModel
+from shared.clock import utcnow
+from shared.db import JSONType, UTCDateTime
+
+
+class Guarantee(GuaranteeModel, table=True):
+    """A guarantee in force: issued when the bank files a disbursed loan, terms frozen from
+    the application's assessment."""
+
+    __tablename__ = "guarantees"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    loan_id: uuid.UUID = Field(unique=True)
+    application_id: uuid.UUID = Field(index=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessments.id")
+    batch_id: uuid.UUID = Field(index=True)
+    bank_code: str = Field(max_length=40)
+    policy_version_id: uuid.UUID
+    policy_hash: str = Field(max_length=64)
+    filing: dict[str, Any] = Field(sa_type=JSONType)
+    principal_fen: int = Field(sa_type=sa.BigInteger)
+    guaranteed_fen: int = Field(sa_type=sa.BigInteger)
+    coverage_ratio: str = Field(max_length=12)
+    annual_fee_rate: str = Field(max_length=12)
+    fee_subsidy_share: str = Field(max_length=12)
+    interest_subsidy_share: str = Field(max_length=12)
+    disbursed_on: date
+    maturity_on: date
+    fee_fen: int = Field(sa_type=sa.BigInteger)
+    fee_subsidy_fen: int = Field(sa_type=sa.BigInteger)
+    schedule: list[dict[str, Any]] = Field(sa_type=JSONType)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

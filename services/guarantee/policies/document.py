@@ -1,0 +1,177 @@
+"""The policy document: what the finance bureau writes, versions and approves (DESIGN.md §5).
+
+A policy version is data — stored as JSON, imported and exported as YAML or JSON — of
+eligibility rules, scoring factors, terms by segment, batch risk lines and claim terms,
+whose conditions and points are expressions (:mod:`expressions`, over :mod:`fields`).
+The checks here are of the document's shape and its published bounds (coverage ≤ 80 %,
+fee < 1 %, warning ≤ suspension ≤ ceiling); :mod:`compiler` checks the expressions.
+"""
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from shared.money import Money, Rate
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EligibilityRule(_Strict):
+    code: Code
+    when: Expression = Field(description="Passes when this expression is true")
+    message_zh: Text = Field(description="The requirement in Chinese; {field} placeholders")
+    message_en: Text
+
+
+class ScoringFactor(_Strict):
+    code: Code
+    label_zh: Text
+    points: Expression = Field(description="Expression yielding the factor's points")
+    weight: Decimal = Field(Decimal(1), ge=0, le=10, max_digits=6, decimal_places=4)
+
+
+class Bands(_Strict):
+    eligible_from: int = Field(ge=0, le=100, description="Score from which an SME is eligible")
+    referred_from: int = Field(
+        ge=0, le=100, description="Score from which it is referred to the bureau; below: refused"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Bands":
+        if self.referred_from > self.eligible_from:
+            raise ValueError("referred_from must not exceed eligible_from")
+        return self
+
+
+class Scoring(_Strict):
+    base: int = Field(ge=0, le=100)
+    factors: list[ScoringFactor]
+    bands: Bands
+
+
+def _at_most_80_percent(ratio: Decimal) -> Decimal:
+    # The fund covers at most 80 % of a loss: the bank keeps at least 20 % (DESIGN.md §1).
+    if ratio > Decimal("0.8"):
+        raise PydanticCustomError(
+            "coverage_above_80_percent",
+            "the fund covers at most 80 % (0.8000): the bank keeps at least 20 %",
+            {
+                "code": "coverage_above_80_percent",
+                "message_zh": "担保基金分担比例不得超过 80%（银行至少承担 20%）",
+            },
+        )
+    return ratio
+
+
+def _below_1_percent(rate: Decimal) -> Decimal:
+    if rate >= Decimal("0.01"):
+        raise PydanticCustomError(
+            "fee_rate_not_below_1_percent",
+            "the annual guarantee fee rate stays below 1 % (0.0100)",
+            {"code": "fee_rate_not_below_1_percent", "message_zh": "年担保费率须低于 1%"},
+        )
+    return rate
+
+
+CoverageRatio = Annotated[Rate, AfterValidator(_at_most_80_percent)]
+FeeRate = Annotated[Rate, AfterValidator(_below_1_percent)]
+
+
+class TermSet(_Strict):
+    coverage_ratio: CoverageRatio
+    annual_fee_rate: FeeRate
+    fee_subsidy_share: Rate
+    interest_subsidy_share: Rate
+    max_amount: Money = Field(gt=0)
+    max_term_months: int = Field(ge=1, le=120)
+
+
+class TermOverrides(_Strict):
+    coverage_ratio: CoverageRatio | None = None
+    annual_fee_rate: FeeRate | None = None
+    fee_subsidy_share: Rate | None = None
+    interest_subsidy_share: Rate | None = None
+    max_amount: Money | None = Field(None, gt=0)
+    max_term_months: int | None = Field(None, ge=1, le=120)
+
+
+class Segment(_Strict):
+    code: Code
+    label_zh: Text
+    when: Expression = Field(description="The first segment whose condition holds applies")
+    overrides: TermOverrides
+
+
+class Terms(_Strict):
+    default: TermSet
+    segments: list[Segment] = []
+    day_count_basis: Literal[360, 365] = 360
+
+
+class BatchRisk(_Strict):
+    warning_loss_rate: Rate
+    suspension_loss_rate: Rate
+    compensation_ceiling: Rate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "BatchRisk":
+        if not self.warning_loss_rate <= self.suspension_loss_rate <= self.compensation_ceiling:
+            raise ValueError(
+                "warning_loss_rate ≤ suspension_loss_rate ≤ compensation_ceiling is required"
+            )
+        return self
+
+
+class ClaimTerms(_Strict):
+    """How a claim (代偿) is computed: coverage × (outstanding principal + interest due),
+    the interest counted for at most ``interest_cap_days`` at the loan's rate."""
+
+    interest_cap_days: int = Field(
+        90, ge=0, le=3650, description="Interest due is compensated for at most this many days"
+    )
+
+
+class PolicyDocument(_Strict):
+    name: Text
+    description: str = Field("", max_length=2000)
+    rules: list[EligibilityRule] = Field(min_length=1, max_length=100)
+    scoring: Scoring
+    terms: Terms
+    batch_risk: BatchRisk
+    # Optional so documents written before claims existed still validate (with the default).
+    claims: ClaimTerms = ClaimTerms()
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> "PolicyDocument":
+        for kind, codes in (
+            ("rules", [r.code for r in self.rules]),
+            ("scoring.factors", [f.code for f in self.scoring.factors]),
+            ("terms.segments", [s.code for s in self.terms.segments]),
+        ):
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                raise ValueError(f"{kind}: duplicate code {', '.join(duplicates)}")
+        return self
+
+
+def content_hash(document: dict[str, Any]) -> str:
+    """The document's identity: what an assessment records it was made under."""
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

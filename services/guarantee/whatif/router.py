@@ -1,0 +1,78 @@
+"""What-if: replay a period's stored assessments under a policy version, as a job to poll."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.guarantee.deps import BureauDep, SessionDep
+from services.guarantee.policies.exceptions import PolicyNotFound
+from services.guarantee.whatif import service
+from services.guarantee.whatif.exceptions import WhatIfNotFound, WhatIfPeriodInvalid
+from services.guarantee.whatif.schemas import WhatIfChangePage, WhatIfCreate, WhatIfJobPublic
+from shared.errors import (
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+)
+
+whatif_requests = APIRouter(prefix="/v1/policies", tags=["what-if"])
+whatifs = APIRouter(prefix="/v1/whatif", tags=["what-if"])
+
+_AUTH = (Unauthenticated, Forbidden)
+_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@whatif_requests.post(
+    "/{policy_id}/whatif",
+    status_code=202,
+    response_model=WhatIfJobPublic,
+    responses=problem_responses(*_AUTH, *_BODY, PolicyNotFound, WhatIfPeriodInvalid),
+)
+async def request_whatif(
+    policy_id: uuid.UUID,
+    payload: WhatIfCreate,
+    session: SessionDep,
+    principal: BureauDep,
+    response: Response,
+) -> WhatIfJobPublic:
+    """Replay the stored assessments of a period under this version, as a job to poll."""
+    job = await service.request_whatif(
+        session=session, principal=principal, policy_id=policy_id, payload=payload
+    )
+    response.headers["Location"] = f"/v1/whatif/{job.id}"
+    return job
+
+
+@whatifs.get(
+    "/{job_id}",
+    response_model=WhatIfJobPublic,
+    responses=problem_responses(*_AUTH, WhatIfNotFound, ValidationFailed),
+)
+async def get_whatif(
+    job_id: uuid.UUID, session: SessionDep, principal: BureauDep
+) -> WhatIfJobPublic:
+    """Progress (percent) while running; the before/after summary when done."""
+    return await service.get_job(session=session, job_id=job_id)
+
+
+@whatifs.get(
+    "/{job_id}/changes",
+    response_model=WhatIfChangePage,
+    responses=problem_responses(*_AUTH, WhatIfNotFound, ValidationFailed),
+)
+async def list_whatif_changes(
+    job_id: uuid.UUID,
+    session: SessionDep,
+    principal: BureauDep,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> WhatIfChangePage:
+    """The applications whose decision, score or terms would change, with the rules why."""
+    return await service.list_changes(session=session, job_id=job_id, offset=offset, limit=limit)

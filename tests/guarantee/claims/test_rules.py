@@ -1,0 +1,143 @@
+"""Claim payouts and recovery shares: exact, within the ceiling, adding up (hypothesis)."""
+
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.guarantee.claims.rules import claim_figures, fund_share_of
+from shared.contracts.claims import ClaimOutcome
+
+fen = st.integers(0, 10_000_000_000)  # up to ¥100 m
+rates = st.decimals(Decimal("0"), Decimal("0.2"), places=4)
+coverages = st.decimals(Decimal("0"), Decimal("0.8"), places=4)
+ceilings = st.decimals(Decimal("0"), Decimal("0.05"), places=4)
+
+
+def figures(**overrides: Any) -> Any:
+    values: dict[str, Any] = {
+        "outstanding_fen": 200_000_000,
+        "interest_due_fen": 0,
+        "coverage": Decimal("0.8"),
+        "annual_rate": Decimal("0.0385"),
+        "cap_days": 90,
+        "basis": 360,
+        "volume_fen": 600_000_000,
+        "ceiling_rate": Decimal("0.05"),
+        "paid_before_fen": 0,
+    }
+    values.update(overrides)
+    return claim_figures(**values)
+
+
+def test_a_known_claim() -> None:
+    # 2,000,000 outstanding, 30,000 interest due; at most 90 days at 3.85 % = 19,250 counted.
+    claim = figures(interest_due_fen=3_000_000, volume_fen=100_000_000_000)
+    assert claim.interest_cap_fen == 1_925_000
+    assert claim.interest_recognised_fen == 1_925_000
+    assert claim.claimable_fen == 161_540_000  # 80 % × 2,019,250
+    assert (claim.payout_fen, claim.outcome) == (161_540_000, ClaimOutcome.PAID)
+
+
+@given(
+    outstanding=fen,
+    interest=fen,
+    coverage=coverages,
+    rate=rates,
+    cap_days=st.integers(0, 365),
+    volume=fen,
+    ceiling=ceilings,
+    paid_before=fen,
+)
+def test_a_payout_never_passes_the_claim_nor_the_ceiling(
+    outstanding: int,
+    interest: int,
+    coverage: Decimal,
+    rate: Decimal,
+    cap_days: int,
+    volume: int,
+    ceiling: Decimal,
+    paid_before: int,
+) -> None:
+    claim = figures(
+        outstanding_fen=outstanding,
+        interest_due_fen=interest,
+        coverage=coverage,
+        annual_rate=rate,
+        cap_days=cap_days,
+        volume_fen=volume,
+        ceiling_rate=ceiling,
+        paid_before_fen=paid_before,
+    )
+    assert 0 <= claim.interest_recognised_fen <= interest
+    assert claim.interest_recognised_fen <= claim.interest_cap_fen
+    exact = coverage * (outstanding + claim.interest_recognised_fen)
+    assert abs(claim.claimable_fen - exact) <= Decimal("0.5")
+    assert 0 <= claim.payout_fen <= claim.claimable_fen
+    room = max(claim.ceiling_fen - paid_before, 0)
+    assert claim.payout_fen == min(claim.claimable_fen, room)
+    assert claim.refused_fen == claim.claimable_fen - claim.payout_fen
+    expected = (
+        ClaimOutcome.PAID
+        if claim.refused_fen == 0
+        else ClaimOutcome.PARTIALLY_PAID
+        if claim.payout_fen
+        else ClaimOutcome.REFUSED
+    )
+    assert claim.outcome is expected
+
+
+@given(
+    claims=st.lists(st.tuples(fen, fen), min_size=1, max_size=30),
+    volume=fen,
+    ceiling=ceilings,
+)
+def test_claims_of_a_batch_in_any_number_stay_under_its_ceiling(
+    claims: list[tuple[int, int]], volume: int, ceiling: Decimal
+) -> None:
+    paid = 0
+    for outstanding, interest in claims:
+        claim = figures(
+            outstanding_fen=outstanding,
+            interest_due_fen=interest,
+            volume_fen=volume,
+            ceiling_rate=ceiling,
+            paid_before_fen=paid,
+        )
+        paid += claim.payout_fen
+        assert paid <= claim.ceiling_fen
+        if claim.refused_fen:
+            # Cut by the ceiling: it is used up exactly, never left half-used.
+            assert paid == claim.ceiling_fen
+
+
+@given(
+    payout=fen,
+    base=st.integers(1, 10_000_000_000),
+    recoveries=st.lists(st.integers(1, 1_000_000_000), min_size=1, max_size=20),
+    data=st.data(),
+)
+def test_recovery_shares_add_up_whatever_the_cuts(
+    payout: int, base: int, recoveries: list[int], data: Any
+) -> None:
+    payout = min(payout, base)  # the fund never pays more than the loss
+
+    def shares(amounts: list[int]) -> list[int]:
+        recovered, fund, out = 0, 0, []
+        for amount in amounts:
+            recovered += amount
+            after = fund_share_of(recovered_fen=recovered, payout_fen=payout, base_fen=base)
+            out.append(after - fund)
+            fund = after
+        return out
+
+    split = shares(recoveries)
+    assert all(0 <= share <= amount for share, amount in zip(split, recoveries, strict=True))
+    assert sum(split) <= payout
+    exact = Decimal(sum(recoveries)) * payout / base
+    assert abs(sum(split) - min(exact, Decimal(payout))) <= Decimal("0.5")
+    # The same total recovered in other pieces, in another order: the same total share.
+    other = data.draw(st.permutations(recoveries))
+    assert sum(shares(list(other))) == sum(split)
+    assert sum(shares([sum(recoveries)])) == sum(split)
