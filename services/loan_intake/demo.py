@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from services.loan_intake import repository as repo
+from services.loan_intake.applications import repository as repo
 from services.loan_intake.config import Settings
 from shared.clock import utcnow
 from shared.db import make_engine, make_sessionmaker

@@ -5,19 +5,32 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 from fastapi import FastAPI
 
-from services.loan_intake import repository
+from services.loan_intake.applications.router import router
+from services.loan_intake.applications.worker import HandoffWorker, IdempotencySweeper
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
-from services.loan_intake.outbox import AssessmentDispatcher, IdempotencySweeper
-from services.loan_intake.portal import PREFIX as PORTAL_PREFIX
-from services.loan_intake.portal import portal
-from services.loan_intake.router import router
+from services.loan_intake.models import ApplicationEvent, AuditEntry
+from services.loan_intake.portal.router import PREFIX as PORTAL_PREFIX
+from services.loan_intake.portal.router import portal
 from shared.app import create_service_app, run_workers, service_resources
+from shared.audit import AuditChain, audit_log_chain
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
 from shared.web import mount_assets
+
+
+def audit_chains(key: bytes) -> list[AuditChain]:
+    """An application's history is its audit log: every status change, who, when, why; the
+    rest (SME accounts) is in ``audit_log``."""
+    history: sa.Table = ApplicationEvent.__table__  # type: ignore[attr-defined]
+    content = ("id", "application_id", "from_status", "to_status", "actor", "reason", "at")
+    return [
+        AuditChain(history, order_by="id", content=(*content, "update_id", "details"), key=key),
+        audit_log_chain(AuditEntry, key),
+    ]
 
 
 @asynccontextmanager
@@ -31,7 +44,7 @@ async def guarantee_handoff(
     http = make_service_client(base_url=settings.guarantee_url, token=token, transport=transport)
     guarantee = GuaranteeClient(http)
     app.state.dependencies = {"guarantee": http}
-    dispatcher = AssessmentDispatcher(
+    dispatcher = HandoffWorker(
         sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
     )
     app.state.dispatcher = dispatcher
@@ -57,7 +70,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
-            service_resources(app, settings, issuer=SERVICE, audit_chains=repository.audit_chains),
+            service_resources(app, settings, issuer=SERVICE, audit_chains=audit_chains),
             guarantee_handoff(app, settings, guarantee_transport),
         ):
             yield
@@ -71,5 +84,5 @@ def create_app(
         lifespan=lifespan,
         routers=[router, portal],
     )
-    mount_assets(app, PORTAL_PREFIX, Path(__file__).parent / "static")
+    mount_assets(app, PORTAL_PREFIX, Path(__file__).parent / "portal" / "static")
     return app

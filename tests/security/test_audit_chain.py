@@ -22,7 +22,7 @@ from tests.bank_gateway.batches.test_batches import draft
 from tests.bank_gateway.batches.test_opening import staff
 from tests.bank_gateway.conftest import Desk
 from tests.conftest import ROOT, Databases, make_uscc
-from tests.loan_intake.test_portal import registered
+from tests.loan_intake.portal.test_pages import registered
 
 KEY = b"k" * 32
 

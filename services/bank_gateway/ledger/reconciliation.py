@@ -1,5 +1,9 @@
 """A bank's statement against the gateway's ledger: every mismatch, every missing event."""
 
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.ledger import repository as repo
@@ -9,7 +13,7 @@ from services.bank_gateway.ledger.schemas import (
     ReconciliationReport,
     Statement,
 )
-from services.bank_gateway.models import PartnerBank
+from services.bank_gateway.models import BatchLoan, PartnerBank
 from shared.clock import shanghai_date
 from shared.money import from_fen, to_fen
 
@@ -17,15 +21,10 @@ FINISHED = {"declined", "settled"}
 PAYING = {"disbursed", "repaying", "overdue"}
 
 
-async def reconcile(
-    *,
-    session: AsyncSession,
-    bank: PartnerBank,
-    statement: Statement,
-    disbursal_days: int,
-    repayment_days: int,
-) -> ReconciliationReport:
-    loans = {loan.id: loan for loan in await repo.loans_of_bank(session=session, bank_id=bank.id)}
+def _compare(
+    loans: dict[uuid.UUID, BatchLoan], statement: Statement
+) -> tuple[list[Mismatch], list[uuid.UUID], set[uuid.UUID]]:
+    """Each statement line against the ledger: (mismatches, unknown loans, loans stated)."""
     mismatches: list[Mismatch] = []
     unknown = []
     stated = set()
@@ -48,12 +47,19 @@ async def reconcile(
                     gateway=str(from_fen(loan.outstanding_fen)),
                 )
             )
-    missing_events = []
-    for loan in loans.values():
-        last = shanghai_date(loan.last_event_at or loan.created_at)
-        days = (statement.as_of - last).days
+    return mismatches, unknown, stated
+
+
+def _missing_events(
+    loans: Iterable[BatchLoan], as_of: date, disbursal_days: int, repayment_days: int
+) -> list[MissingEvent]:
+    """Loans silent for longer than a bank may leave them: approved but not disbursed, or
+    paying with no repayment or overdue report."""
+    missing = []
+    for loan in loans:
+        days = (as_of - shanghai_date(loan.last_event_at or loan.created_at)).days
         if loan.state == "approved" and days > disbursal_days:
-            missing_events.append(
+            missing.append(
                 MissingEvent(
                     loan_id=loan.id,
                     code="approved_not_disbursed",
@@ -62,7 +68,7 @@ async def reconcile(
                 )
             )
         elif loan.state in PAYING and days > repayment_days:
-            missing_events.append(
+            missing.append(
                 MissingEvent(
                     loan_id=loan.id,
                     code="no_repayment_report",
@@ -70,6 +76,19 @@ async def reconcile(
                     days=days,
                 )
             )
+    return missing
+
+
+async def reconcile(
+    *,
+    session: AsyncSession,
+    bank: PartnerBank,
+    statement: Statement,
+    disbursal_days: int,
+    repayment_days: int,
+) -> ReconciliationReport:
+    loans = {loan.id: loan for loan in await repo.loans_of_bank(session=session, bank_id=bank.id)}
+    mismatches, unknown, stated = _compare(loans, statement)
     live = {i for i, loan in loans.items() if loan.state not in FINISHED | {"allocated"}}
     held = await repo.held_counts(session=session, bank_id=bank.id)
     return ReconciliationReport(
@@ -79,6 +98,8 @@ async def reconcile(
         mismatches=mismatches,
         unknown_loans=unknown,
         missing_from_statement=sorted(live - stated),
-        missing_events=missing_events,
+        missing_events=_missing_events(
+            loans.values(), statement.as_of, disbursal_days, repayment_days
+        ),
         waiting_events={str(k): v for k, v in held.items()},
     )

@@ -15,10 +15,12 @@ A recovery reported before the claim is decided waits for the decision: only the
 known how it is shared between fund and bank.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from services.bank_gateway.ledger.events import (
     Approved,
@@ -137,95 +139,6 @@ def decide(state: LoanState, event_type: str, *, claim_status: str | None = None
     return Verdict.REFUSE
 
 
-def apply(figures: Figures, event_type: str, data: EventData) -> Figures | Refusal:
-    """The loan after ``event_type``; a :class:`Refusal` if its amounts do not fit."""
-    _, to = RULES[event_type]
-    f = figures
-    if isinstance(data, Approved):
-        amount = to_fen(data.approved_amount)
-        if amount > f.allocated_fen:
-            return Refusal(
-                "amount-exceeds-allocation",
-                "批准金额超过批次中分配的金额",
-                "approved amount above the amount allocated in the batch",
-            )
-        return replace(f, state=to, approved_fen=amount)
-    if isinstance(data, Disbursed):
-        amount = to_fen(data.amount)
-        if amount > f.approved_fen:
-            return Refusal(
-                "amount-exceeds-approval",
-                "放款金额超过批准金额",
-                "disbursed amount above the approved amount",
-            )
-        if data.maturity_on <= data.disbursed_on:
-            return Refusal(
-                "maturity-before-disbursement", "到期日须晚于放款日", "maturity must follow"
-            )
-        return replace(f, state=to, disbursed_fen=amount, outstanding_fen=amount)
-    if isinstance(data, Repayment):
-        principal = to_fen(data.principal)
-        if principal > f.outstanding_fen:
-            return Refusal(
-                "repayment-exceeds-outstanding",
-                "还款本金超过未偿本金",
-                "repaid principal above the outstanding principal",
-            )
-        # A repayment made before the loan fell overdue, reported late, does not cure it.
-        earlier = f.overdue_since is not None and data.paid_on < f.overdue_since
-        return replace(
-            f,
-            state=f.state if earlier else to,
-            overdue_since=f.overdue_since if earlier else None,
-            outstanding_fen=f.outstanding_fen - principal,
-            repaid_fen=f.repaid_fen + principal,
-            interest_paid_fen=f.interest_paid_fen + to_fen(data.interest),
-        )
-    if isinstance(data, Overdue):
-        if to_fen(data.overdue_principal) > f.outstanding_fen:
-            return Refusal(
-                "overdue-exceeds-outstanding",
-                "逾期本金超过未偿本金",
-                "overdue principal above the outstanding principal",
-            )
-        return replace(f, state=to, overdue_since=data.since)
-    if isinstance(data, Defaulted):
-        mismatch = _outstanding_mismatch(f, data.outstanding_principal, "违约时报告的")
-        return mismatch or replace(f, state=to)
-    if isinstance(data, ClaimSubmitted):
-        mismatch = _outstanding_mismatch(f, data.outstanding_principal, "代偿申请的")
-        return mismatch or replace(f, state=to, claim_status="pending")
-    if isinstance(data, Recovered):
-        if f.state is LoanState.DEFAULTED and f.claim_status is None:
-            # How it is shared depends on the claim: wait for its decision.
-            return Refusal(
-                "claim-not-decided",
-                "代偿申请尚未决定，追偿款待决定后分配",
-                "waiting for the claim's decision",
-                may_fit_later=True,
-            )
-        return replace(f, state=to, recovered_fen=f.recovered_fen + to_fen(data.amount))
-    if isinstance(data, Settled):
-        interest = to_fen(data.interest_paid_total)
-        if f.interest_paid_fen > interest:
-            return Refusal(
-                "interest-mismatch",
-                "结清时报告的利息合计少于台账已收利息",
-                "interest_paid_total below the interest already reported",
-            )
-        if f.outstanding_fen != 0 or f.interest_paid_fen != interest:
-            # Repayments still on their way: settle once they are all in.
-            return Refusal(
-                "outstanding-not-zero",
-                "仍有未偿本金或未到的还款，暂不能结清",
-                "outstanding principal or repayments still to come",
-                may_fit_later=True,
-            )
-        return replace(f, state=to)
-    # loan.declined
-    return replace(f, state=to)
-
-
 def _outstanding_mismatch(f: Figures, reported: Decimal, what_zh: str) -> Refusal | None:
     reported_fen = to_fen(reported)
     if reported_fen == f.outstanding_fen:
@@ -244,3 +157,118 @@ def decided(figures: Figures, *, outcome: str, payout_fen: int) -> Figures:
     nothing was payable."""
     state = LoanState.COMPENSATED if payout_fen > 0 else LoanState.DEFAULTED
     return replace(figures, state=state, claim_status=outcome)
+
+
+def _approved(f: Figures, data: Approved, to: LoanState) -> Figures | Refusal:
+    amount = to_fen(data.approved_amount)
+    if amount > f.allocated_fen:
+        return Refusal(
+            "amount-exceeds-allocation",
+            "批准金额超过批次中分配的金额",
+            "approved amount above the amount allocated in the batch",
+        )
+    return replace(f, state=to, approved_fen=amount)
+
+
+def _disbursed(f: Figures, data: Disbursed, to: LoanState) -> Figures | Refusal:
+    amount = to_fen(data.amount)
+    if amount > f.approved_fen:
+        return Refusal(
+            "amount-exceeds-approval",
+            "放款金额超过批准金额",
+            "disbursed amount above the approved amount",
+        )
+    if data.maturity_on <= data.disbursed_on:
+        return Refusal("maturity-before-disbursement", "到期日须晚于放款日", "maturity must follow")
+    return replace(f, state=to, disbursed_fen=amount, outstanding_fen=amount)
+
+
+def _repayment(f: Figures, data: Repayment, to: LoanState) -> Figures | Refusal:
+    principal = to_fen(data.principal)
+    if principal > f.outstanding_fen:
+        return Refusal(
+            "repayment-exceeds-outstanding",
+            "还款本金超过未偿本金",
+            "repaid principal above the outstanding principal",
+        )
+    # A repayment made before the loan fell overdue, reported late, does not cure it.
+    earlier = f.overdue_since is not None and data.paid_on < f.overdue_since
+    return replace(
+        f,
+        state=f.state if earlier else to,
+        overdue_since=f.overdue_since if earlier else None,
+        outstanding_fen=f.outstanding_fen - principal,
+        repaid_fen=f.repaid_fen + principal,
+        interest_paid_fen=f.interest_paid_fen + to_fen(data.interest),
+    )
+
+
+def _overdue(f: Figures, data: Overdue, to: LoanState) -> Figures | Refusal:
+    if to_fen(data.overdue_principal) > f.outstanding_fen:
+        return Refusal(
+            "overdue-exceeds-outstanding",
+            "逾期本金超过未偿本金",
+            "overdue principal above the outstanding principal",
+        )
+    return replace(f, state=to, overdue_since=data.since)
+
+
+def _defaulted(f: Figures, data: Defaulted, to: LoanState) -> Figures | Refusal:
+    mismatch = _outstanding_mismatch(f, data.outstanding_principal, "违约时报告的")
+    return mismatch or replace(f, state=to)
+
+
+def _claim_submitted(f: Figures, data: ClaimSubmitted, to: LoanState) -> Figures | Refusal:
+    mismatch = _outstanding_mismatch(f, data.outstanding_principal, "代偿申请的")
+    return mismatch or replace(f, state=to, claim_status="pending")
+
+
+def _recovered(f: Figures, data: Recovered, to: LoanState) -> Figures | Refusal:
+    if f.state is LoanState.DEFAULTED and f.claim_status is None:
+        # How it is shared depends on the claim: wait for its decision.
+        return Refusal(
+            "claim-not-decided",
+            "代偿申请尚未决定，追偿款待决定后分配",
+            "waiting for the claim's decision",
+            may_fit_later=True,
+        )
+    return replace(f, state=to, recovered_fen=f.recovered_fen + to_fen(data.amount))
+
+
+def _settled(f: Figures, data: Settled, to: LoanState) -> Figures | Refusal:
+    interest = to_fen(data.interest_paid_total)
+    if f.interest_paid_fen > interest:
+        return Refusal(
+            "interest-mismatch",
+            "结清时报告的利息合计少于台账已收利息",
+            "interest_paid_total below the interest already reported",
+        )
+    if f.outstanding_fen != 0 or f.interest_paid_fen != interest:
+        # Repayments still on their way: settle once they are all in.
+        return Refusal(
+            "outstanding-not-zero",
+            "仍有未偿本金或未到的还款，暂不能结清",
+            "outstanding principal or repayments still to come",
+            may_fit_later=True,
+        )
+    return replace(f, state=to)
+
+
+# What each event does to the figures (an event not listed only moves the state: declined).
+_EFFECTS: dict[type[EventData], Callable[[Figures, Any, LoanState], Figures | Refusal]] = {
+    Approved: _approved,
+    Disbursed: _disbursed,
+    Repayment: _repayment,
+    Overdue: _overdue,
+    Defaulted: _defaulted,
+    ClaimSubmitted: _claim_submitted,
+    Recovered: _recovered,
+    Settled: _settled,
+}
+
+
+def apply(figures: Figures, event_type: str, data: EventData) -> Figures | Refusal:
+    """The loan after ``event_type``; a :class:`Refusal` if its amounts do not fit."""
+    _, to = RULES[event_type]
+    effect = _EFFECTS.get(type(data))
+    return effect(figures, data, to) if effect is not None else replace(figures, state=to)

@@ -17,7 +17,7 @@ from services.guarantee.claims.exceptions import (
     ClaimNotFound,
     RecoveryConflict,
 )
-from services.guarantee.claims.rules import claim_figures, fund_share_of, reasons
+from services.guarantee.claims.rules import ClaimFigures, claim_figures, fund_share_of, reasons
 from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
 from services.guarantee.guarantees import service as guarantees
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
@@ -137,12 +137,28 @@ async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[Claim
     now = utcnow()
     account.paid_fen = paid_before + figures.payout_fen
     account.updated_at = now
-    claim = Claim(
+    claim = _claim(request, guarantee, figures, why, batch_paid_after_fen=account.paid_fen)
+    claim.decided_at = now
+    repo.add(session, claim)
+    await session.flush()
+    _audit_decision(session, claim, request)
+    return _decision(claim), True
+
+
+def _claim(
+    request: ClaimRequest,
+    guarantee: Guarantee,
+    figures: ClaimFigures,
+    why: list[ClaimReason],
+    *,
+    batch_paid_after_fen: int,
+) -> Claim:
+    return Claim(
         loan_id=request.loan_id,
         guarantee_id=guarantee.id,
         batch_id=request.batch_id,
         bank_code=request.bank_code,
-        request=facts,
+        request=request.model_dump(mode="json"),
         outcome=figures.outcome.value,
         coverage_ratio=guarantee.coverage_ratio,
         outstanding_fen=to_fen(request.outstanding_principal),
@@ -152,14 +168,9 @@ async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[Claim
         payout_fen=figures.payout_fen,
         ceiling_rate=str(request.compensation_ceiling),
         ceiling_fen=figures.ceiling_fen,
-        batch_paid_after_fen=account.paid_fen,
+        batch_paid_after_fen=batch_paid_after_fen,
         reasons=[r.model_dump() for r in why],
-        decided_at=now,
     )
-    repo.add(session, claim)
-    await session.flush()
-    _audit_decision(session, claim, request)
-    return _decision(claim), True
 
 
 def _audit_decision(session: AsyncSession, claim: Claim, request: ClaimRequest) -> None:

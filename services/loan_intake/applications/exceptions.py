@@ -1,8 +1,9 @@
+from shared.contracts.loan_status import APPLICATION_NOT_FOUND, TRANSITION_NOT_ALLOWED
 from shared.errors import AppError, Conflict, Forbidden, NotFound
 
 
 class ApplicationNotFound(NotFound):
-    slug, title = "application-not-found", "申请不存在 (application not found)"
+    slug, title = APPLICATION_NOT_FOUND, "申请不存在 (application not found)"
 
 
 class NotYourEnterprise(Forbidden):
@@ -20,13 +21,4 @@ class InvalidIdempotencyKey(AppError):
 
 
 class TransitionNotAllowed(Conflict):
-    slug, title = "transition-not-allowed", "当前状态不允许此操作 (not allowed in this status)"
-
-
-class AccountExists(Conflict):
-    slug, title = "account-exists", "该统一社会信用代码已注册 (already registered)"
-
-
-class SignInFailed(AppError):
-    status, slug = 401, "sign-in-failed"
-    title = "统一社会信用代码或密码不正确 (wrong code or password)"
+    slug, title = TRANSITION_NOT_ALLOWED, "当前状态不允许此操作 (not allowed in this status)"

@@ -1,4 +1,5 @@
-"""Every query loan_intake makes."""
+"""Every query of applications: submissions (one statement on PostgreSQL), their history,
+idempotency keys, the hand-off outbox, and the decisions and loan changes recorded."""
 
 import uuid
 from collections.abc import Sequence
@@ -13,17 +14,16 @@ from sqlmodel import col, select
 from services.loan_intake.models import (
     Application,
     ApplicationEvent,
-    AuditEntry,
     Enterprise,
-    EnterpriseAccount,
     IdempotencyRecord,
     OutboxMessage,
 )
-from shared.audit import AUDIT_LOG_CONTENT, AuditChain, audit_row
 from shared.jobs import queue_work
 
 # The hand-off worker's queue (shared/jobs.py wakes it when a submission commits).
 HANDOFF_QUEUE = "loan_intake.assessments"
+# The outbox topic of an application waiting for its assessment.
+ASSESSMENT_TOPIC = "assessment.requested"
 
 
 async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | None:
@@ -44,32 +44,6 @@ async def get_application(
     if for_update:
         query = query.with_for_update()
     result = await session.execute(query)
-    return result.scalar_one_or_none()
-
-
-def add(session: AsyncSession, row: Any) -> None:
-    session.add(row)
-
-
-def audit(
-    session: AsyncSession, *, actor: str, action: str, entity: Any, entity_id: str, created: bool
-) -> None:
-    """Append to the audit log, with ``entity``'s columns before and after (unflushed)."""
-    session.add(
-        audit_row(
-            AuditEntry,
-            actor=actor,
-            action=action,
-            entity_type=entity.__tablename__,
-            entity_id=entity_id,
-            entity=entity,
-            created=created,
-        )
-    )
-
-
-async def get_account(*, session: AsyncSession, uscc: str) -> EnterpriseAccount | None:
-    result = await session.execute(select(EnterpriseAccount).where(EnterpriseAccount.uscc == uscc))
     return result.scalar_one_or_none()
 
 
@@ -153,9 +127,6 @@ async def delete_idempotency_records_before(*, session: AsyncSession, before: da
         sa.delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < before)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-# --- outbox ----------------------------------------------------------------------------
 
 
 async def claim_due_outbox(
@@ -418,16 +389,5 @@ async def apply_assessments(
     await session.execute(sa.insert(ApplicationEvent.__table__), events)  # type: ignore[attr-defined]
 
 
-# --- the tamper-evident audit chain (shared/audit.py) ----------------------------------------
-
-
-def audit_chains(key: bytes) -> list[AuditChain]:
-    """An application's history is its audit log: every status change, who, when, why; the
-    rest (SME accounts) is in ``audit_log``."""
-    history: sa.Table = ApplicationEvent.__table__  # type: ignore[attr-defined]
-    log: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
-    content = ("id", "application_id", "from_status", "to_status", "actor", "reason", "at")
-    return [
-        AuditChain(history, order_by="id", content=(*content, "update_id", "details"), key=key),
-        AuditChain(log, order_by="id", content=AUDIT_LOG_CONTENT, key=key),
-    ]
+def add_event(session: AsyncSession, event: ApplicationEvent) -> None:
+    session.add(event)

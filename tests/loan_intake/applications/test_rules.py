@@ -17,14 +17,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from services.loan_intake import repository, service
-from services.loan_intake.exceptions import TransitionNotAllowed
-from services.loan_intake.models import (
-    TRANSITIONS,
-    Application,
-    ApplicationCreate,
-    ApplicationStatus,
-)
+from services.loan_intake.applications import repository, rules, service, submission, updates
+from services.loan_intake.applications.exceptions import TransitionNotAllowed
+from services.loan_intake.applications.rules import TRANSITIONS
+from services.loan_intake.applications.schemas import ApplicationCreate
+from services.loan_intake.models import Application, ApplicationStatus
 from shared.auth import Principal, Role
 from shared.contracts.assessment import AssessmentResult, Decision, Reason
 from shared.db import make_engine, make_sessionmaker
@@ -54,7 +51,7 @@ class TransitionMachine(RuleBasedStateMachine):
         target = to
         before = S(self.application.status)
         try:
-            event = service.transition(self.application, target, actor="t", reason="r")
+            event = rules.transition(self.application, target, actor="t", reason="r")
         except TransitionNotAllowed:
             assert target not in TRANSITIONS[before]
             assert self.application.status == before.value
@@ -129,17 +126,17 @@ def test_deliveries_and_withdrawals_in_any_order(lifecycle_db: str) -> None:
         @rule(target=applications)
         def submit(self) -> uuid.UUID:
             payload = ApplicationCreate.model_validate(application_body(make_uscc()))
-            submission = self.run(
-                lambda session: service.submit_application(
+            submitted = self.run(
+                lambda session: submission.submit_application(
                     session=session,
                     principal=BUREAU,
                     payload=payload,
-                    idempotency_key=None,
+                    idempotency=None,
                     request_id=None,
                 )
             )
-            self.created.append(submission.application_id)
-            return submission.application_id
+            self.created.append(submitted.application_id)
+            return submitted.application_id
 
         @rule(
             chosen=st.lists(applications, min_size=1, max_size=4),
@@ -148,7 +145,7 @@ def test_deliveries_and_withdrawals_in_any_order(lifecycle_db: str) -> None:
         )
         def deliver(self, chosen: list[uuid.UUID], decision: Decision, score: int) -> None:
             results = [result_for(a, decision, score) for a in chosen]
-            self.run(lambda session: service.record_assessments(session=session, results=results))
+            self.run(lambda session: updates.record_assessments(session=session, results=results))
 
         @rule(application_id=applications)
         def withdraw(self, application_id: uuid.UUID) -> None:

@@ -11,6 +11,7 @@ assessment, and an application already out of ``assessing`` is not changed, so n
 assessed or recorded twice.
 """
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -19,14 +20,18 @@ from asgi_correlation_id import correlation_id
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.loan_intake import repository as repo
-from services.loan_intake import service
+from services.loan_intake.applications import repository as repo
+from services.loan_intake.applications.updates import record_assessments
 from services.loan_intake.clients import GuaranteeClient, GuaranteeRefused, GuaranteeUnavailable
 from services.loan_intake.config import Settings
 from services.loan_intake.models import OutboxMessage
 from shared.backoff import backoff_seconds
 from shared.clock import utcnow
-from shared.contracts.assessment import AssessmentBatchItem, AssessmentRequest
+from shared.contracts.assessment import (
+    AssessmentBatchItem,
+    AssessmentBatchOutcome,
+    AssessmentRequest,
+)
 from shared.faults import crash_point
 from shared.jobs import Worker
 
@@ -40,7 +45,7 @@ IDEMPOTENCY_SWEEP_SECONDS = 600
 BACKLOG = Gauge("intake_assessment_backlog", "Applications waiting for their assessment")
 
 
-class AssessmentDispatcher(Worker):
+class HandoffWorker(Worker):
     """Hands due applications to the guarantee service, a batch at a time."""
 
     queue = repo.HANDOFF_QUEUE
@@ -64,7 +69,7 @@ class AssessmentDispatcher(Worker):
         async with self._sessionmaker() as session, session.begin():
             messages = await repo.claim_due_outbox(
                 session=session,
-                topic=service.ASSESSMENT_TOPIC,
+                topic=repo.ASSESSMENT_TOPIC,
                 now=now,
                 lease_until=now + timedelta(seconds=settings.outbox_lease_seconds),
                 limit=settings.outbox_batch_size,
@@ -92,61 +97,75 @@ class AssessmentDispatcher(Worker):
             return len(messages)
         finally:
             correlation_id.reset(token)
-
         crash_point("intake.handoff.answered")
-        by_application = {o.application_id: o for o in outcomes}
         async with self._sessionmaker() as session, session.begin():
-            decided = [
-                (m, by_application[m.aggregate_id])
-                for m in messages
-                if m.aggregate_id in by_application
-                and by_application[m.aggregate_id].result is not None
-            ]
-            changed = await service.record_assessments(
-                session=session, results=[o.result for _, o in decided if o.result is not None]
-            )
-            for message, outcome in decided:
-                assert outcome.result is not None
-                log.info(
-                    "application.assessed",
-                    request_id=message.request_id,
-                    application_id=str(message.aggregate_id),
-                    decision=outcome.result.decision.value,
-                    score=outcome.result.score,
-                    recorded=message.aggregate_id in changed,
-                    attempts=message.attempts,
-                )
-            HANDOFFS.labels("assessed").inc(len(decided))
-            done = [m.id for m, _ in decided if m.id is not None]
-            if done:
-                await repo.complete_outbox(session=session, ids=done, now=utcnow())
-            for message in messages:
-                outcome = by_application.get(message.aggregate_id)
-                if outcome is not None and outcome.result is not None:
-                    continue
-                assert message.id is not None
-                problem = outcome.problem if outcome is not None else None
-                error = problem.model_dump_json() if problem else "no outcome returned"
-                if problem is not None and 400 <= problem.status < 500:
-                    await repo.fail_outbox(
-                        session=session, message_id=message.id, now=utcnow(), error=error
-                    )
-                    log.error(
-                        "application.assessment_refused",
-                        request_id=message.request_id,
-                        application_id=str(message.aggregate_id),
-                        problem=error,
-                    )
-                    HANDOFFS.labels("refused").inc()
-                else:
-                    await repo.reschedule_outbox(
-                        session=session,
-                        message_id=message.id,
-                        next_attempt_at=self._next_attempt(message.attempts),
-                        error=error,
-                    )
-                    HANDOFFS.labels("retry").inc()
+            await self._record(session, messages, {o.application_id: o for o in outcomes})
         return len(messages)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        messages: Sequence[OutboxMessage],
+        outcomes: dict[uuid.UUID, AssessmentBatchOutcome],
+    ) -> None:
+        """Each decision recorded with its row's completion; the others failed or retried."""
+        decided = [
+            (m, outcomes[m.aggregate_id].result)
+            for m in messages
+            if m.aggregate_id in outcomes and outcomes[m.aggregate_id].result is not None
+        ]
+        changed = await record_assessments(
+            session=session, results=[result for _, result in decided if result is not None]
+        )
+        for message, result in decided:
+            assert result is not None
+            log.info(
+                "application.assessed",
+                request_id=message.request_id,
+                application_id=str(message.aggregate_id),
+                decision=result.decision.value,
+                score=result.score,
+                recorded=message.aggregate_id in changed,
+                attempts=message.attempts,
+            )
+        HANDOFFS.labels("assessed").inc(len(decided))
+        done = [m.id for m, _ in decided if m.id is not None]
+        if done:
+            await repo.complete_outbox(session=session, ids=done, now=utcnow())
+        for message in messages:
+            outcome = outcomes.get(message.aggregate_id)
+            if outcome is None or outcome.result is None:
+                await self._not_assessed(session, message, outcome)
+
+    async def _not_assessed(
+        self,
+        session: AsyncSession,
+        message: OutboxMessage,
+        outcome: AssessmentBatchOutcome | None,
+    ) -> None:
+        """Refused (4xx: retrying will not help, an operator must look) or tried again."""
+        assert message.id is not None
+        problem = outcome.problem if outcome is not None else None
+        error = problem.model_dump_json() if problem else "no outcome returned"
+        if problem is not None and 400 <= problem.status < 500:
+            await repo.fail_outbox(
+                session=session, message_id=message.id, now=utcnow(), error=error
+            )
+            log.error(
+                "application.assessment_refused",
+                request_id=message.request_id,
+                application_id=str(message.aggregate_id),
+                problem=error,
+            )
+            HANDOFFS.labels("refused").inc()
+            return
+        await repo.reschedule_outbox(
+            session=session,
+            message_id=message.id,
+            next_attempt_at=self._next_attempt(message.attempts),
+            error=error,
+        )
+        HANDOFFS.labels("retry").inc()
 
     def _next_attempt(self, attempts: int) -> datetime:
         delay = backoff_seconds(

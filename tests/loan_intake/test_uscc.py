@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.uscc import ALPHABET, InvalidUSCC, check_character, region_of, validate_uscc
+from services.loan_intake.uscc import (
+    ALPHABET,
+    InvalidUSCC,
+    check_character,
+    region_of,
+    validate_uscc,
+)
 from tests.conftest import make_uscc
 
 

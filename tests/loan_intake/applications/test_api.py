@@ -407,7 +407,7 @@ async def test_bad_input_is_a_422_naming_the_field(
 async def _nothing_stored(intake: IntakeHarness, tokens: Tokens, uscc: str) -> None:
     listing = await intake.client.get("/v1/applications", headers=tokens.header(tokens.bureau()))
     assert all(i["enterprise_uscc"] != uscc for i in listing.json()["items"])
-    from services.loan_intake import repository
+    from services.loan_intake.applications import repository
 
     async with intake.app.state.sessionmaker() as session:
         assert await repository.get_enterprise(session=session, uscc=uscc) is None

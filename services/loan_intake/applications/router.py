@@ -1,12 +1,29 @@
+"""Applications over the API: submitted by SMEs (or staff on their behalf), read, withdrawn,
+referrals decided by the bureau, and loan changes reported by the bank gateway."""
+
 import uuid
 from typing import Annotated, Literal
 
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from services.loan_intake import service
+from services.loan_intake.applications import service, submission, updates
+from services.loan_intake.applications.exceptions import (
+    ApplicationNotFound,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    NotYourEnterprise,
+    TransitionNotAllowed,
+)
+from services.loan_intake.applications.schemas import (
+    SUBMISSION_STATUS,
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationPublic,
+    Review,
+    Withdrawal,
+)
 from services.loan_intake.deps import (
     ApplicantDep,
     GatewayDep,
@@ -14,19 +31,7 @@ from services.loan_intake.deps import (
     ReviewerDep,
     SessionDep,
 )
-from services.loan_intake.exceptions import (
-    ApplicationNotFound,
-    IdempotencyKeyReused,
-    InvalidIdempotencyKey,
-    NotYourEnterprise,
-    TransitionNotAllowed,
-)
-from services.loan_intake.models import (
-    ApplicationCreate,
-    ApplicationPage,
-    ApplicationPublic,
-    ApplicationStatus,
-)
+from services.loan_intake.models import ApplicationStatus
 from shared.contracts.loan_status import (
     LoanStatusUpdate,
     LoanStatusUpdateBatch,
@@ -49,7 +54,7 @@ _AUTH = (Unauthenticated, Forbidden)
 
 @router.post(
     "",
-    status_code=202,
+    status_code=SUBMISSION_STATUS,
     response_model=ApplicationPublic,
     responses={
         200: {
@@ -78,18 +83,21 @@ async def submit_application(
     ] = None,
 ) -> JSONResponse:
     """Submit a loan application; it is accepted at once and assessed asynchronously."""
-    submission = await service.submit_application(
+    submitted = await submission.submit_application(
         session=session,
         principal=principal,
         payload=payload,
-        idempotency_key=idempotency_key,
+        idempotency=(
+            submission.IdempotencyKey(idempotency_key, SUBMISSION_STATUS)
+            if idempotency_key is not None
+            else None
+        ),
         request_id=correlation_id.get(),
     )
-    location = f"/v1/applications/{submission.application_id}"
-    headers = {"Location": location}
-    if submission.replayed:
+    headers = {"Location": f"/v1/applications/{submitted.application_id}"}
+    if submitted.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(submission.body, status_code=submission.status_code, headers=headers)
+    return JSONResponse(submitted.body, status_code=SUBMISSION_STATUS, headers=headers)
 
 
 @router.get(
@@ -132,10 +140,6 @@ async def get_application(
     )
 
 
-class Withdrawal(BaseModel):
-    reason: str = Field(min_length=2, max_length=500, description="撤回原因")
-
-
 @router.post(
     "/{application_id}/withdrawal",
     response_model=ApplicationPublic,
@@ -150,13 +154,6 @@ async def withdraw_application(
     return await service.withdraw_application(
         session=session, principal=principal, application_id=application_id, reason=body.reason
     )
-
-
-class Review(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    decision: Literal["eligible", "ineligible"] = Field(description="The bureau's decision")
-    note: str = Field(min_length=2, max_length=500, description="复核意见, shown to the SME")
 
 
 @router.post(
@@ -191,7 +188,7 @@ async def loan_updates(
     applied, duplicate (its `update_id` was recorded before), refused (unknown application,
     or a change the state machine does not allow) or skipped (after a refused one of the
     same application)."""
-    results = await service.apply_loan_updates(
+    results = await updates.apply_loan_updates(
         session=session, principal=principal, updates=batch.updates
     )
     return LoanStatusUpdateBatchResult(results=results)
@@ -214,7 +211,7 @@ async def loan_update(
     """The bank gateway reports a change in the loan's life (service token only).
 
     Idempotent on `update_id`: the same update again answers 200 and changes nothing."""
-    application, changed = await service.apply_loan_update(
+    application, changed = await updates.apply_loan_update(
         session=session, principal=principal, application_id=application_id, update=update
     )
     response.status_code = 201 if changed else 200

@@ -1,0 +1,125 @@
+"""An application's life (DESIGN.md §4) as a state machine: which change may follow which.
+Pure rules over the models; nothing not listed here is allowed."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.loan_intake.applications.exceptions import TransitionNotAllowed
+from services.loan_intake.models import (
+    STATUS_LABELS_ZH,
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+)
+from shared.clock import utcnow
+from shared.contracts.assessment import Decision
+
+TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    ApplicationStatus.SUBMITTED: frozenset(
+        {ApplicationStatus.ASSESSING, ApplicationStatus.WITHDRAWN}
+    ),
+    ApplicationStatus.ASSESSING: frozenset(
+        {
+            ApplicationStatus.ELIGIBLE,
+            ApplicationStatus.INELIGIBLE,
+            ApplicationStatus.REFERRED,
+            ApplicationStatus.WITHDRAWN,
+        }
+    ),
+    ApplicationStatus.REFERRED: frozenset(
+        {ApplicationStatus.ELIGIBLE, ApplicationStatus.INELIGIBLE, ApplicationStatus.WITHDRAWN}
+    ),
+    ApplicationStatus.ELIGIBLE: frozenset(
+        {ApplicationStatus.ALLOCATED, ApplicationStatus.WITHDRAWN}
+    ),
+    ApplicationStatus.INELIGIBLE: frozenset(),
+    ApplicationStatus.ALLOCATED: frozenset(
+        {ApplicationStatus.BANK_REVIEWING, ApplicationStatus.APPROVED, ApplicationStatus.DECLINED}
+    ),
+    ApplicationStatus.BANK_REVIEWING: frozenset(
+        {ApplicationStatus.APPROVED, ApplicationStatus.DECLINED}
+    ),
+    ApplicationStatus.APPROVED: frozenset(
+        {ApplicationStatus.DISBURSED, ApplicationStatus.DECLINED}
+    ),
+    ApplicationStatus.DECLINED: frozenset(),
+    ApplicationStatus.DISBURSED: frozenset(
+        {ApplicationStatus.REPAYING, ApplicationStatus.OVERDUE, ApplicationStatus.SETTLED}
+    ),
+    ApplicationStatus.REPAYING: frozenset(
+        {ApplicationStatus.REPAYING, ApplicationStatus.OVERDUE, ApplicationStatus.SETTLED}
+    ),
+    ApplicationStatus.OVERDUE: frozenset(
+        {ApplicationStatus.REPAYING, ApplicationStatus.DEFAULTED, ApplicationStatus.SETTLED}
+    ),
+    ApplicationStatus.DEFAULTED: frozenset(
+        {ApplicationStatus.CLAIMED, ApplicationStatus.RECOVERING, ApplicationStatus.WRITTEN_OFF}
+    ),
+    # Back to defaulted when the fund pays nothing (the batch's ceiling is used up).
+    ApplicationStatus.CLAIMED: frozenset(
+        {ApplicationStatus.COMPENSATED, ApplicationStatus.DEFAULTED}
+    ),
+    ApplicationStatus.COMPENSATED: frozenset(
+        {ApplicationStatus.RECOVERING, ApplicationStatus.CLOSED, ApplicationStatus.WRITTEN_OFF}
+    ),
+    ApplicationStatus.RECOVERING: frozenset(
+        {ApplicationStatus.RECOVERING, ApplicationStatus.CLOSED, ApplicationStatus.WRITTEN_OFF}
+    ),
+    ApplicationStatus.SETTLED: frozenset(),
+    ApplicationStatus.CLOSED: frozenset(),
+    ApplicationStatus.WRITTEN_OFF: frozenset(),
+    ApplicationStatus.WITHDRAWN: frozenset(),
+}
+DECISION_STATUS = {
+    Decision.ELIGIBLE: ApplicationStatus.ELIGIBLE,
+    Decision.INELIGIBLE: ApplicationStatus.INELIGIBLE,
+    Decision.REFERRED: ApplicationStatus.REFERRED,
+}
+
+
+def check_transition(current: ApplicationStatus, to: ApplicationStatus) -> None:
+    if to not in TRANSITIONS[current]:
+        raise TransitionNotAllowed(
+            f"申请当前为「{STATUS_LABELS_ZH[current]}」，不能变为「{STATUS_LABELS_ZH[to]}」 "
+            f"({current} → {to} is not allowed)"
+        )
+
+
+def transition(
+    application: Application, to: ApplicationStatus, *, actor: str, reason: str
+) -> ApplicationEvent:
+    """Move ``application`` to ``to`` if DESIGN.md §4 allows it; return the history entry."""
+    current = ApplicationStatus(application.status)
+    check_transition(current, to)
+    now = utcnow()
+    application.status = to.value
+    application.updated_at = now
+    return ApplicationEvent(
+        application_id=application.id,
+        from_status=current.value,
+        to_status=to.value,
+        actor=actor,
+        reason=reason,
+        at=now,
+    )
+
+
+def event_row(
+    application_id: uuid.UUID,
+    from_status: ApplicationStatus | None,
+    to_status: ApplicationStatus,
+    actor: str,
+    reason: str,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "application_id": application_id,
+        "from_status": from_status.value if from_status else None,
+        "to_status": to_status.value,
+        "actor": actor,
+        "reason": reason,
+        "at": at,
+        "update_id": None,
+        "details": None,
+    }

@@ -1,0 +1,210 @@
+"""Applications as their owners and the bureau see them: read, listed, withdrawn, and
+referrals decided by the bureau. Never commits, never HTTP."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.loan_intake.applications import repository as repo
+from services.loan_intake.applications.exceptions import (
+    ApplicationNotFound,
+    TransitionNotAllowed,
+)
+from services.loan_intake.applications.rules import transition
+from services.loan_intake.applications.schemas import (
+    ApplicationPage,
+    ApplicationPublic,
+    ApplicationSummary,
+    EnterprisePublic,
+    HistoryEntry,
+    LoanPublic,
+)
+from services.loan_intake.models import (
+    STATUS_LABELS_ZH,
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+)
+from shared.auth import Principal, Role
+from shared.contracts.assessment import (
+    Decision,
+    EnterpriseSnapshot,
+    ProposedTerms,
+    Reason,
+)
+from shared.money import from_fen
+from shared.sme import SECTORS
+
+log = structlog.get_logger("loan_intake")
+
+
+def _row(model: Application | ApplicationEvent) -> Mapping[str, Any]:
+    return {name: getattr(model, name) for name in type(model).model_fields}
+
+
+def to_public(
+    *, application: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
+) -> ApplicationPublic:
+    snapshot = EnterpriseSnapshot.model_validate(application["enterprise_snapshot"])
+    status = ApplicationStatus(application["status"])
+    return ApplicationPublic(
+        id=application["id"],
+        status=status,
+        status_label=STATUS_LABELS_ZH[status],
+        enterprise=EnterprisePublic(
+            **snapshot.model_dump(exclude={"sme_size"}),
+            sme_size=snapshot.sme_size,
+            sme_size_label=snapshot.sme_size.label_zh,
+            sme_sector_name=SECTORS[snapshot.sme_sector].name_zh,
+        ),
+        loan=LoanPublic(
+            amount=from_fen(application["amount_fen"]),
+            term_months=application["term_months"],
+            purpose=application["purpose"],
+            preferred_bank=application["preferred_bank"],
+        ),
+        decision=Decision(application["decision"]) if application["decision"] else None,
+        score=application["score"],
+        reasons=[Reason.model_validate(r) for r in application["reasons"]]
+        if application["reasons"] is not None
+        else None,
+        terms=ProposedTerms.model_validate(application["terms"]) if application["terms"] else None,
+        policy_name=application["policy_name"],
+        policy_version_id=application["policy_version_id"],
+        assessment_id=application["assessment_id"],
+        submitted_by=application["submitted_by"],
+        created_at=application["created_at"],
+        updated_at=application["updated_at"],
+        assessed_at=application["assessed_at"],
+        history=[
+            HistoryEntry(
+                from_status=ApplicationStatus(e["from_status"]) if e["from_status"] else None,
+                to_status=ApplicationStatus(e["to_status"]),
+                to_status_label=STATUS_LABELS_ZH[ApplicationStatus(e["to_status"])],
+                actor=e["actor"],
+                reason=e["reason"],
+                at=e["at"],
+                details=e["details"],
+            )
+            for e in events
+        ],
+        links={"self": f"/v1/applications/{application['id']}"},
+    )
+
+
+def _tenant_filter(principal: Principal) -> str | None:
+    return principal.tenant if principal.role is Role.SME else None
+
+
+async def get_application(
+    *, session: AsyncSession, principal: Principal, application_id: uuid.UUID
+) -> ApplicationPublic:
+    application = await repo.get_application(
+        session=session, application_id=application_id, tenant=_tenant_filter(principal)
+    )
+    if application is None:
+        # Another tenant's application is indistinguishable from a missing one.
+        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    events = await repo.list_events(session=session, application_id=application.id)
+    return to_public(application=_row(application), events=[_row(e) for e in events])
+
+
+async def list_applications(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    status: ApplicationStatus | None,
+    page: int,
+    page_size: int,
+    oldest_first: bool = False,
+) -> ApplicationPage:
+    rows, total = await repo.list_applications(
+        session=session,
+        tenant=_tenant_filter(principal),
+        status=status.value if status else None,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+        oldest_first=oldest_first,
+    )
+    return ApplicationPage(
+        items=[
+            ApplicationSummary(
+                id=a.id,
+                enterprise_uscc=a.enterprise_uscc,
+                enterprise_name=a.enterprise_snapshot["name"],
+                amount=from_fen(a.amount_fen),
+                term_months=a.term_months,
+                preferred_bank=a.preferred_bank,
+                status=ApplicationStatus(a.status),
+                status_label=STATUS_LABELS_ZH[ApplicationStatus(a.status)],
+                decision=Decision(a.decision) if a.decision else None,
+                score=a.score,
+                created_at=a.created_at,
+            )
+            for a in rows
+        ],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def withdraw_application(
+    *, session: AsyncSession, principal: Principal, application_id: uuid.UUID, reason: str
+) -> ApplicationPublic:
+    application = await repo.get_application(
+        session=session,
+        application_id=application_id,
+        tenant=_tenant_filter(principal),
+        for_update=True,
+    )
+    if application is None:
+        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    event = transition(
+        application, ApplicationStatus.WITHDRAWN, actor=principal.actor, reason=reason
+    )
+    repo.add_event(session, event)
+    await session.flush()
+    log.info("application.withdrawn", application_id=str(application_id))
+    return await get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+
+
+async def review_referred(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    decision: ApplicationStatus,
+    note: str,
+) -> ApplicationPublic:
+    """The finance bureau decides a referred application: eligible or ineligible, with why."""
+    application = await repo.get_application(
+        session=session, application_id=application_id, tenant=None, for_update=True
+    )
+    if application is None:
+        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    if application.status != ApplicationStatus.REFERRED.value:
+        raise TransitionNotAllowed(
+            f"申请当前为「{STATUS_LABELS_ZH[ApplicationStatus(application.status)]}」，"
+            "只有转人工复核的申请由财政局决定"
+        )
+    verdict = "符合条件" if decision is ApplicationStatus.ELIGIBLE else "不符合条件"
+    event = transition(
+        application, decision, actor=principal.actor, reason=f"财政局复核：{verdict}。{note}"
+    )
+    repo.add_event(session, event)
+    await session.flush()
+    log.info(
+        "application.reviewed",
+        application_id=str(application_id),
+        decision=decision.value,
+        actor=principal.actor,
+    )
+    return await get_application(
+        session=session, principal=principal, application_id=application_id
+    )

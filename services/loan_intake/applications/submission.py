@@ -1,0 +1,316 @@
+"""A submission: the application, its history and the outbox row that hands it to the
+guarantee service, written in one transaction (one statement on PostgreSQL). Never
+commits, never HTTP.
+
+This is the platform's hot path: plain rows through prepared Core statements (no ORM unit
+of work), no call to another service — the hand-off worker (worker.py) sends the outbox
+row on. An Idempotency-Key makes a retried submission answer as the first did.
+"""
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.loan_intake.applications import repository as repo
+from services.loan_intake.applications import service
+from services.loan_intake.applications.exceptions import (
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    NotYourEnterprise,
+)
+from services.loan_intake.applications.rules import check_transition, event_row
+from services.loan_intake.applications.schemas import (
+    ApplicationCreate,
+)
+from services.loan_intake.models import (
+    ApplicationStatus,
+    IdempotencyRecord,
+)
+from shared.auth import Principal, Role
+from shared.clock import shanghai_date, utcnow
+from shared.contracts.assessment import (
+    AssessmentRequest,
+    EnterpriseSnapshot,
+    LoanRequest,
+)
+from shared.money import to_fen
+from shared.sme import classify, resolve_sector
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+log = structlog.get_logger("loan_intake")
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's Idempotency-Key, with the status its caller answers with: both are kept
+    with the response, so the same key again replays the same answer."""
+
+    key: str
+    answer_status: int
+
+
+@dataclass(frozen=True)
+class Submission:
+    body: dict[str, Any]
+    application_id: uuid.UUID
+    replayed: bool
+
+
+def _fingerprint(payload: ApplicationCreate) -> str:
+    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Submission:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "同一幂等键已用于内容不同的申请；请换一个键重新提交 "
+            "(this Idempotency-Key was used for a different request body)"
+        )
+    return Submission(
+        body=record.response, application_id=uuid.UUID(record.response["id"]), replayed=True
+    )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A submission's rows, as one statement writes them."""
+
+    application: dict[str, Any]
+    events: list[dict[str, Any]]
+    outbox: dict[str, Any]
+
+
+def _rows(
+    payload: ApplicationCreate,
+    snapshot: EnterpriseSnapshot,
+    principal: Principal,
+    request_id: str | None,
+    now: datetime,
+) -> _Rows:
+    """The application (``assessing``), its history (submitted → assessing) and the
+    outbox row that hands it to the guarantee service."""
+    application_id = uuid.uuid4()
+    application = {
+        "id": application_id,
+        "enterprise_uscc": snapshot.uscc,
+        "enterprise_snapshot": snapshot.model_dump(mode="json"),
+        "amount_fen": to_fen(payload.loan.amount),
+        "term_months": payload.loan.term_months,
+        "purpose": payload.loan.purpose,
+        "preferred_bank": payload.loan.preferred_bank,
+        "status": ApplicationStatus.ASSESSING.value,
+        "decision": None,
+        "score": None,
+        "reasons": None,
+        "terms": None,
+        "assessment_id": None,
+        "policy_version_id": None,
+        "policy_name": None,
+        "submitted_by": principal.actor,
+        "created_at": now,
+        "updated_at": now,
+        "assessed_at": None,
+    }
+    check_transition(ApplicationStatus.SUBMITTED, ApplicationStatus.ASSESSING)
+    events = [
+        event_row(
+            application_id,
+            None,
+            ApplicationStatus.SUBMITTED,
+            principal.actor,
+            "企业在线提交申请 (submitted online)",
+            now,
+        ),
+        event_row(
+            application_id,
+            ApplicationStatus.SUBMITTED,
+            ApplicationStatus.ASSESSING,
+            "system:loan_intake",
+            "已提交担保中心评估 (sent to the guarantee service for assessment)",
+            now,
+        ),
+    ]
+    return _Rows(
+        application, events, _outbox_row(payload, snapshot, application_id, request_id, now)
+    )
+
+
+def _outbox_row(
+    payload: ApplicationCreate,
+    snapshot: EnterpriseSnapshot,
+    application_id: uuid.UUID,
+    request_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    request = AssessmentRequest(
+        application_id=application_id,
+        submitted_at=now,
+        as_of=shanghai_date(now),
+        enterprise=snapshot,
+        loan=LoanRequest(
+            amount=payload.loan.amount,
+            term_months=payload.loan.term_months,
+            purpose=payload.loan.purpose,
+            preferred_bank=payload.loan.preferred_bank,
+        ),
+    )
+    return {
+        "topic": repo.ASSESSMENT_TOPIC,
+        "aggregate_id": application_id,
+        "payload": request.model_dump(mode="json"),
+        "request_id": request_id,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "locked_until": None,
+        "last_error": None,
+        "created_at": now,
+        "completed_at": None,
+        "failed_at": None,
+    }
+
+
+def _key_row(
+    principal: Principal,
+    key: IdempotencyKey | None,
+    fingerprint: str,
+    body: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The key with the request's fingerprint and the answer, to replay it."""
+    if key is None:
+        return None
+    return {
+        "client": principal.actor,
+        "key": key.key,
+        "fingerprint": fingerprint,
+        "status_code": key.answer_status,
+        "response": body,
+        "created_at": now,
+    }
+
+
+async def _store(
+    session: AsyncSession,
+    principal: Principal,
+    key: IdempotencyKey | None,
+    fingerprint: str,
+    **rows: Any,
+) -> Submission | None:
+    """Write the submission's rows; with a key, the first answer instead if a concurrent
+    request committed the same key first (it is found in a savepoint's aftermath)."""
+    if key is None:
+        # A fresh id and no key: nothing another request could have written first.
+        await repo.insert_submission(session=session, **rows)
+        return None
+    try:
+        async with session.begin_nested():
+            await repo.insert_submission(session=session, **rows)
+    except IntegrityError:
+        record = await repo.get_idempotency_record(
+            session=session, client=principal.actor, key=key.key
+        )
+        if record is None:
+            raise
+        return _replay(record, fingerprint)
+    return None
+
+
+async def submit_application(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    payload: ApplicationCreate,
+    idempotency: IdempotencyKey | None,
+    request_id: str | None,
+) -> Submission:
+    """Store an application, record its history and queue its assessment — one transaction."""
+    if principal.role is Role.SME and principal.tenant != payload.enterprise.uscc:
+        raise NotYourEnterprise(
+            f"您的账号属于 {principal.tenant}，不能为 {payload.enterprise.uscc} 提交申请"
+        )
+    fingerprint = _fingerprint(payload)
+    if idempotency is not None:
+        if not _IDEMPOTENCY_KEY.match(idempotency.key):
+            raise InvalidIdempotencyKey("幂等键应为 1–200 个可见 ASCII 字符")
+        record = await repo.get_idempotency_record(
+            session=session, client=principal.actor, key=idempotency.key
+        )
+        if record is not None:
+            return _replay(record, fingerprint)
+    now = utcnow()
+    snapshot = _snapshot(payload)
+    rows = _rows(payload, snapshot, principal, request_id, now)
+    body = service.to_public(application=rows.application, events=rows.events).model_dump(
+        mode="json"
+    )
+    replayed = await _store(
+        session,
+        principal,
+        idempotency,
+        fingerprint,
+        enterprise=_enterprise_row(snapshot),
+        application=rows.application,
+        events=rows.events,
+        outbox=rows.outbox,
+        idempotency=_key_row(principal, idempotency, fingerprint, body, now),
+        now=now,
+    )
+    if replayed is not None:
+        return replayed
+    log.info(
+        "application.submitted",
+        application_id=str(rows.application["id"]),
+        uscc=snapshot.uscc,
+        amount=str(payload.loan.amount),
+        sme_size=snapshot.sme_size.value,
+    )
+    return Submission(body, rows.application["id"], replayed=False)
+
+
+def _snapshot(payload: ApplicationCreate) -> EnterpriseSnapshot:
+    data = payload.enterprise
+    sector = resolve_sector(data.sector)
+    return EnterpriseSnapshot(
+        uscc=data.uscc,
+        name=data.name,
+        registered_district=data.registered_district,
+        industry_code=sector.industry_code,
+        sme_sector=sector.sme_sector,
+        sme_size=classify(
+            sector.sme_sector,
+            employees=data.employees,
+            revenue=data.annual_revenue,
+            assets=data.total_assets,
+        ),
+        employees=data.employees,
+        annual_revenue=data.annual_revenue,
+        total_assets=data.total_assets,
+        total_liabilities=data.total_liabilities,
+        land_area_mu=data.land_area_mu,
+        established_on=data.established_on,
+        flags=data.flags,
+    )
+
+
+def _enterprise_row(snapshot: EnterpriseSnapshot) -> dict[str, Any]:
+    return {
+        "uscc": snapshot.uscc,
+        "name": snapshot.name,
+        "registered_district": snapshot.registered_district,
+        "industry_code": snapshot.industry_code,
+        "sme_sector": snapshot.sme_sector,
+        "sme_size": snapshot.sme_size.value,
+        "employees": snapshot.employees,
+        "annual_revenue_fen": to_fen(snapshot.annual_revenue),
+        "total_assets_fen": to_fen(snapshot.total_assets),
+        "established_on": snapshot.established_on,
+        "flags": snapshot.flags.model_dump(),
+    }

@@ -1,0 +1,152 @@
+"""The SME's applications: the list, the form, submission, one application with its
+decision, terms and timeline, and withdrawal — through the same service as the API."""
+
+import uuid
+
+from asgi_correlation_id import correlation_id
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from services.loan_intake.applications import service, submission
+from services.loan_intake.applications.exceptions import ApplicationNotFound
+from services.loan_intake.applications.rules import TRANSITIONS
+from services.loan_intake.applications.schemas import SUBMISSION_STATUS, ApplicationCreate
+from services.loan_intake.models import ApplicationStatus
+from services.loan_intake.portal.forms import FLAGS, SECTOR_CHOICES, application_body, size_label
+from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, to_login
+from shared.auth import Principal, Role
+from shared.db import SessionDep
+from shared.errors import AppError, ValidationFailed
+from shared.web import form_data, problem_text, signed_in
+
+application_pages = APIRouter(prefix="/portal", include_in_schema=False)
+
+
+@application_pages.get("/applications")
+async def my_applications(
+    request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10_000)
+) -> Response:
+    principal = signed_in(request, role=Role.SME)
+    if principal is None:
+        return to_login(request)
+    listed = await service.list_applications(
+        session=session, principal=principal, status=None, page=page, page_size=20
+    )
+    return render_page(request, "applications.html", principal, listed=listed)
+
+
+@application_pages.get("/applications/new")
+async def new_application(request: Request) -> Response:
+    principal = signed_in(request, role=Role.SME)
+    if principal is None:
+        return to_login(request)
+    return _form(request, principal, values={}, errors={})
+
+
+def _form(
+    request: Request,
+    principal: Principal,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render_page(
+        request,
+        "apply.html",
+        principal,
+        values=values,
+        errors=errors,
+        flags=FLAGS,
+        sectors=SECTOR_CHOICES,
+        idempotency_key=values.get("idempotency_key") or uuid.uuid4().hex,
+        size_label=size_label(
+            values.get("enterprise.sector", ""),
+            values.get("enterprise.employees", ""),
+            values.get("enterprise.annual_revenue", ""),
+            values.get("enterprise.total_assets", ""),
+        ),
+        status_code=status_code,
+    )
+
+
+@application_pages.post("/applications/new")
+async def submit(
+    request: Request,
+    session: SessionDep,
+) -> Response:
+    principal = signed_in(request, role=Role.SME)
+    if principal is None:
+        return to_login(request)
+    form = await form_data(request)
+    assert principal.tenant is not None
+    try:
+        payload = ApplicationCreate.model_validate(application_body(form, principal.tenant))
+        key = form.get("idempotency_key") or None
+        submitted = await submission.submit_application(
+            session=session,
+            principal=principal,
+            payload=payload,
+            idempotency=submission.IdempotencyKey(key, SUBMISSION_STATUS) if key else None,
+            request_id=correlation_id.get(),
+        )
+    except (ValidationError, ValidationFailed) as error:
+        return _form(request, principal, values=form, errors=form_errors(error), status_code=400)
+    except AppError as error:
+        return _form(
+            request,
+            principal,
+            values=form,
+            errors={"_form": problem_text(error)},
+            status_code=error.status,
+        )
+    return RedirectResponse(
+        f"{PREFIX}applications/{submitted.application_id}?submitted=1", status_code=303
+    )
+
+
+@application_pages.get("/applications/{application_id}")
+async def application_page(
+    request: Request, application_id: uuid.UUID, session: SessionDep, submitted: int = 0
+) -> Response:
+    principal = signed_in(request, role=Role.SME)
+    if principal is None:
+        return to_login(request)
+    try:
+        application = await service.get_application(
+            session=session, principal=principal, application_id=application_id
+        )
+    except ApplicationNotFound as error:
+        return render_page(
+            request, "not_found.html", principal, message=problem_text(error), status_code=404
+        )
+    status = ApplicationStatus(application.status)
+    return render_page(
+        request,
+        "application.html",
+        principal,
+        application=application,
+        failed_rules=[r for r in application.reasons or [] if not r.passed],
+        can_withdraw=ApplicationStatus.WITHDRAWN in TRANSITIONS[status],
+        submitted=bool(submitted),
+        flags=FLAGS,
+    )
+
+
+@application_pages.post("/applications/{application_id}/withdrawal")
+async def withdraw(request: Request, application_id: uuid.UUID, session: SessionDep) -> Response:
+    principal = signed_in(request, role=Role.SME)
+    if principal is None:
+        return to_login(request)
+    form = await form_data(request)
+    reason = form.get("reason", "").strip() or "企业主动撤回"
+    try:
+        await service.withdraw_application(
+            session=session, principal=principal, application_id=application_id, reason=reason
+        )
+    except AppError as error:
+        return render_page(
+            request, "not_found.html", principal, message=problem_text(error), status_code=409
+        )
+    return RedirectResponse(f"{PREFIX}applications/{application_id}", status_code=303)
