@@ -24,15 +24,11 @@ from services.bank_gateway.banks.schemas import (
     TokenResponse,
 )
 from services.bank_gateway.deps import AdminDep, BankReaderDep, SessionDep
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.attempts import Attempts, TooManyAttempts
 from shared.auth import Role, TokenIssuer
 from shared.errors import (
-    Forbidden,
-    InvalidRequest,
     PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
-    ValidationFailed,
     problem_responses,
 )
 from shared.web import client_address
@@ -40,11 +36,8 @@ from shared.web import client_address
 banks = APIRouter(prefix="/v1/banks", tags=["partner banks"])
 oauth = APIRouter(tags=["oauth"])
 
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
 
-
-@banks.get("", response_model=list[PartnerBankPublic], responses=problem_responses(*_AUTH))
+@banks.get("", response_model=list[PartnerBankPublic], responses=problem_responses(*AUTH_PROBLEMS))
 async def list_banks(session: SessionDep, principal: BankReaderDep) -> list[PartnerBankPublic]:
     """Partner banks: bureau staff see all, a bank sees itself."""
     return await service.list_banks(session=session, principal=principal)
@@ -54,7 +47,7 @@ async def list_banks(session: SessionDep, principal: BankReaderDep) -> list[Part
     "",
     status_code=201,
     response_model=BankCredentials,
-    responses=problem_responses(*_AUTH, *_BODY, BankExists),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, BankExists),
 )
 async def register_bank(
     payload: PartnerBankCreate, session: SessionDep, principal: AdminDep, response: Response
@@ -67,7 +60,9 @@ async def register_bank(
 
 
 @banks.get(
-    "/{code}", response_model=PartnerBankPublic, responses=problem_responses(*_AUTH, BankNotFound)
+    "/{code}",
+    response_model=PartnerBankPublic,
+    responses=problem_responses(*AUTH_PROBLEMS, BankNotFound),
 )
 async def get_bank(code: str, session: SessionDep, principal: BankReaderDep) -> PartnerBankPublic:
     """One bank (a bank may read only itself; another is 404)."""
@@ -77,7 +72,7 @@ async def get_bank(code: str, session: SessionDep, principal: BankReaderDep) -> 
 @banks.patch(
     "/{code}",
     response_model=PartnerBankPublic,
-    responses=problem_responses(*_AUTH, *_BODY, BankNotFound),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, BankNotFound),
 )
 async def update_bank(
     code: str, payload: PartnerBankUpdate, session: SessionDep, principal: AdminDep
@@ -91,7 +86,7 @@ async def update_bank(
 @banks.post(
     "/{code}/client-secret",
     response_model=BankCredentials,
-    responses=problem_responses(*_AUTH, BankNotFound),
+    responses=problem_responses(*AUTH_PROBLEMS, BankNotFound),
 )
 async def rotate_client_secret(
     code: str, session: SessionDep, principal: AdminDep, response: Response
@@ -104,7 +99,7 @@ async def rotate_client_secret(
 @banks.post(
     "/{code}/signing-secrets",
     response_model=BankCredentials,
-    responses=problem_responses(*_AUTH, *_BODY, BankNotFound),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, BankNotFound),
 )
 async def rotate_signing_secret(
     code: str,

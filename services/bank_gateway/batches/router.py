@@ -35,34 +35,25 @@ from services.bank_gateway.deps import (
 from services.bank_gateway.ledger import service as ledger
 from services.bank_gateway.ledger.schemas import BatchLoanPage, BatchRisk
 from services.bank_gateway.models import BatchStatus
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.clock import shanghai_today
 from shared.errors import (
     ApprovePermissionRequired,
-    Forbidden,
     FourEyesRequired,
-    InvalidRequest,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
 
 batches = APIRouter(prefix="/v1/batches", tags=["batches"])
 
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
-
-
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-
 
 @batches.post(
     "",
     status_code=201,
     response_model=BatchPublic,
-    responses=problem_responses(*_AUTH, *_BODY, BatchInvalid, GuaranteeUnavailableProblem),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, BatchInvalid, GuaranteeUnavailableProblem
+    ),
 )
 async def create_batch(
     payload: BatchCreate,
@@ -83,7 +74,9 @@ async def create_batch(
     return batch
 
 
-@batches.get("", response_model=BatchPage, responses=problem_responses(*_AUTH, BankNotFound))
+@batches.get(
+    "", response_model=BatchPage, responses=problem_responses(*AUTH_PROBLEMS, BankNotFound)
+)
 async def list_batches(
     session: SessionDep,
     principal: BankReaderDep,
@@ -106,7 +99,7 @@ async def list_batches(
 @batches.get(
     "/{batch_id}",
     response_model=BatchPublic,
-    responses=problem_responses(*_AUTH, BatchNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, BatchNotFound, ValidationFailed),
 )
 async def get_batch(
     batch_id: uuid.UUID, session: SessionDep, principal: BankReaderDep
@@ -119,7 +112,7 @@ async def get_batch(
     "/{batch_id}/allocations",
     response_model=AllocationResult,
     responses=problem_responses(
-        *_AUTH, *_BODY, BatchNotFound, BatchStateConflict, IntakeUnavailableProblem
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, BatchNotFound, BatchStateConflict, IntakeUnavailableProblem
     ),
 )
 async def allocate(
@@ -143,7 +136,7 @@ async def allocate(
     "/{batch_id}/allocations/auto",
     response_model=AutoAllocationResult,
     responses=problem_responses(
-        *_AUTH, *_BODY, BatchNotFound, BatchStateConflict, IntakeUnavailableProblem
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, BatchNotFound, BatchStateConflict, IntakeUnavailableProblem
     ),
 )
 async def auto_allocate(
@@ -163,7 +156,7 @@ async def auto_allocate(
 @batches.get(
     "/{batch_id}/loans",
     response_model=BatchLoanPage,
-    responses=problem_responses(*_AUTH, BatchNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, BatchNotFound, ValidationFailed),
 )
 async def list_loans(
     batch_id: uuid.UUID,
@@ -192,7 +185,7 @@ _STATE = (BatchNotFound, BatchStateConflict, ValidationFailed)
 @batches.post(
     "/{batch_id}/submission",
     response_model=BatchPublic,
-    responses=problem_responses(*_AUTH, *_STATE),
+    responses=problem_responses(*AUTH_PROBLEMS, *_STATE),
 )
 async def submit_batch(
     batch_id: uuid.UUID, session: SessionDep, principal: BureauDep
@@ -204,7 +197,9 @@ async def submit_batch(
 @batches.post(
     "/{batch_id}/approval",
     response_model=BatchPublic,
-    responses=problem_responses(*_AUTH, *_STATE, FourEyesRequired, ApprovePermissionRequired),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *_STATE, FourEyesRequired, ApprovePermissionRequired
+    ),
 )
 async def approve_batch(
     batch_id: uuid.UUID, session: SessionDep, principal: BureauDep
@@ -214,7 +209,9 @@ async def approve_batch(
 
 
 @batches.post(
-    "/{batch_id}/return", response_model=BatchPublic, responses=problem_responses(*_AUTH, *_STATE)
+    "/{batch_id}/return",
+    response_model=BatchPublic,
+    responses=problem_responses(*AUTH_PROBLEMS, *_STATE),
 )
 async def send_back_batch(
     batch_id: uuid.UUID, session: SessionDep, principal: BureauDep
@@ -224,7 +221,9 @@ async def send_back_batch(
 
 
 @batches.post(
-    "/{batch_id}/opening", response_model=BatchPublic, responses=problem_responses(*_AUTH, *_STATE)
+    "/{batch_id}/opening",
+    response_model=BatchPublic,
+    responses=problem_responses(*AUTH_PROBLEMS, *_STATE),
 )
 async def open_batch(
     batch_id: uuid.UUID,
@@ -241,7 +240,7 @@ async def open_batch(
 @batches.get(
     "/{batch_id}/risk",
     response_model=BatchRisk,
-    responses=problem_responses(*_AUTH, BatchNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, BatchNotFound, ValidationFailed),
 )
 async def batch_risk(
     batch_id: uuid.UUID, session: SessionDep, principal: BankReaderDep
@@ -254,7 +253,7 @@ async def batch_risk(
 @batches.post(
     "/{batch_id}/reopening",
     response_model=BatchPublic,
-    responses=problem_responses(*_AUTH, *_STATE, ApprovePermissionRequired),
+    responses=problem_responses(*AUTH_PROBLEMS, *_STATE, ApprovePermissionRequired),
 )
 async def reopen_batch(
     batch_id: uuid.UUID,
@@ -268,7 +267,7 @@ async def reopen_batch(
 @batches.post(
     "/{batch_id}/closing",
     response_model=BatchPublic,
-    responses=problem_responses(*_AUTH, *_STATE, ApprovePermissionRequired),
+    responses=problem_responses(*AUTH_PROBLEMS, *_STATE, ApprovePermissionRequired),
 )
 async def close_batch(
     batch_id: uuid.UUID,

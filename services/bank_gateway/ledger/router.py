@@ -20,10 +20,10 @@ from services.bank_gateway.ledger.schemas import (
     ReconciliationReport,
     Statement,
 )
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.errors import (
     PROBLEM_MEDIA_TYPE,
     FieldError,
-    Forbidden,
     InvalidRequest,
     PayloadTooLarge,
     Unauthenticated,
@@ -34,9 +34,6 @@ from shared.errors import (
 
 callbacks = APIRouter(prefix="/v1/bank/events", tags=["bank callbacks"])
 reconciliations = APIRouter(prefix="/v1/bank/reconciliations", tags=["bank callbacks"])
-
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
 
 
 MAX_BULK = 1000
@@ -95,7 +92,7 @@ def _answer(outcome: EventOutcome) -> JSONResponse:
     responses={
         202: {"description": "Held until its predecessor arrives", "model": EventOutcome},
         **problem_responses(
-            *_AUTH,
+            *AUTH_PROBLEMS,
             SignatureInvalid,
             InvalidRequest,
             PayloadTooLarge,
@@ -143,7 +140,7 @@ async def bank_event(request: Request, session: SessionDep, principal: BankDep) 
         },
     },
     responses=problem_responses(
-        *_AUTH,
+        *AUTH_PROBLEMS,
         SignatureInvalid,
         InvalidRequest,
         PayloadTooLarge,
@@ -199,7 +196,7 @@ async def bank_events_bulk(request: Request, session: SessionDep, principal: Ban
 @reconciliations.post(
     "",
     response_model=ReconciliationReport,
-    responses=problem_responses(*_AUTH, *_BODY),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
 )
 async def reconcile(
     statement: Statement, request: Request, session: SessionDep, principal: BankDep

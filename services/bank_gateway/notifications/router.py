@@ -1,9 +1,8 @@
 """The outbox as the bureau sees it: what was sent, what is waiting, what died; redelivery."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.bank_gateway.banks.exceptions import BankNotFound
 from services.bank_gateway.deps import BureauDep, SessionDep
@@ -14,16 +13,15 @@ from services.bank_gateway.notifications.exceptions import (
     DeliveryStateConflict,
 )
 from services.bank_gateway.notifications.schemas import DeliveryPage, DeliveryPublic
-from shared.errors import Forbidden, Unauthenticated, ValidationFailed, problem_responses
+from shared.api import AUTH_PROBLEMS, Limit, Offset
+from shared.errors import ValidationFailed, problem_responses
 
 deliveries = APIRouter(prefix="/v1/deliveries", tags=["notifications"])
 
-_AUTH = (Unauthenticated, Forbidden)
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
-
-@deliveries.get("", response_model=DeliveryPage, responses=problem_responses(*_AUTH, BankNotFound))
+@deliveries.get(
+    "", response_model=DeliveryPage, responses=problem_responses(*AUTH_PROBLEMS, BankNotFound)
+)
 async def list_deliveries(
     session: SessionDep,
     principal: BureauDep,
@@ -41,7 +39,9 @@ async def list_deliveries(
 @deliveries.post(
     "/{delivery_id}/redelivery",
     response_model=DeliveryPublic,
-    responses=problem_responses(*_AUTH, DeliveryNotFound, DeliveryStateConflict, ValidationFailed),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, DeliveryNotFound, DeliveryStateConflict, ValidationFailed
+    ),
 )
 async def redeliver(
     delivery_id: uuid.UUID, session: SessionDep, principal: BureauDep

@@ -1,10 +1,9 @@
 """Assessments: one application, or a batch from loan_intake's outbox; read and replayed."""
 
 import uuid
-from typing import Annotated
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from services.guarantee.assessments import service
 from services.guarantee.assessments.exceptions import (
@@ -15,6 +14,7 @@ from services.guarantee.assessments.exceptions import (
 from services.guarantee.assessments.schemas import AssessmentPublic, AssessmentReplay
 from services.guarantee.deps import AssessorDep, IntakeCallerDep, SessionDep, StaffDep
 from services.guarantee.policies.exceptions import NoPolicyInForce
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.contracts.assessment import (
     AssessmentBatch,
     AssessmentBatchResult,
@@ -22,21 +22,11 @@ from shared.contracts.assessment import (
     AssessmentResult,
 )
 from shared.errors import (
-    Forbidden,
-    InvalidRequest,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
 
 assessments = APIRouter(prefix="/v1/assessments", tags=["assessments"])
-
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 @assessments.post(
@@ -45,7 +35,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
     response_model=AssessmentResult,
     responses={
         200: {"description": "Already assessed: the first assessment", "model": AssessmentResult},
-        **problem_responses(*_AUTH, *_BODY, AssessmentConflict, NoPolicyInForce),
+        **problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, AssessmentConflict, NoPolicyInForce),
     },
 )
 async def assess(
@@ -63,7 +53,7 @@ async def assess(
 @assessments.post(
     "/batch",
     response_model=AssessmentBatchResult,
-    responses=problem_responses(*_AUTH, *_BODY),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
 )
 async def assess_batch(
     batch: AssessmentBatch, session: SessionDep, principal: IntakeCallerDep
@@ -76,7 +66,7 @@ async def assess_batch(
 @assessments.get(
     "/{assessment_id}",
     response_model=AssessmentPublic,
-    responses=problem_responses(*_AUTH, AssessmentNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, AssessmentNotFound, ValidationFailed),
 )
 async def get_assessment(
     assessment_id: uuid.UUID, session: SessionDep, principal: StaffDep
@@ -89,7 +79,7 @@ async def get_assessment(
     "/{assessment_id}/replay",
     response_model=AssessmentReplay,
     responses=problem_responses(
-        *_AUTH, AssessmentNotFound, AssessmentNotReplayable, ValidationFailed
+        *AUTH_PROBLEMS, AssessmentNotFound, AssessmentNotReplayable, ValidationFailed
     ),
 )
 async def replay_assessment(

@@ -7,25 +7,18 @@ from fastapi import APIRouter, Query
 from services.guarantee.audit import service
 from services.guarantee.audit.schemas import AuditPage
 from services.guarantee.deps import BureauDep, SessionDep
+from shared.api import AUTH_PROBLEMS, Limit, Offset
 from shared.errors import (
-    Forbidden,
-    InvalidRequest,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
 
 audit = APIRouter(prefix="/v1/audit", tags=["audit"])
 
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
-
-@audit.get("", response_model=AuditPage, responses=problem_responses(*_AUTH, ValidationFailed))
+@audit.get(
+    "", response_model=AuditPage, responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed)
+)
 async def audit_log(
     session: SessionDep,
     principal: BureauDep,

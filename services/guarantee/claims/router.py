@@ -1,9 +1,8 @@
 """Claims (代偿) filed by the bank gateway and decided here; recoveries shared pro rata."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from services.guarantee.claims import service
 from services.guarantee.claims.exceptions import (
@@ -15,6 +14,7 @@ from services.guarantee.claims.exceptions import (
 from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
 from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.contracts.claims import (
     ClaimDecision,
     ClaimOutcome,
@@ -23,21 +23,11 @@ from shared.contracts.claims import (
     RecoveryShare,
 )
 from shared.errors import (
-    Forbidden,
-    InvalidRequest,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
 
 claims = APIRouter(prefix="/v1/claims", tags=["claims"])
-
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 @claims.post(
@@ -46,7 +36,9 @@ Limit = Annotated[int, Query(ge=1, le=200)]
     response_model=ClaimDecision,
     responses={
         200: {"description": "Filed before: the decision made then", "model": ClaimDecision},
-        **problem_responses(*_AUTH, *_BODY, GuaranteeNotFound, ClaimConflict, ClaimInvalid),
+        **problem_responses(
+            *AUTH_PROBLEMS, *BODY_PROBLEMS, GuaranteeNotFound, ClaimConflict, ClaimInvalid
+        ),
     },
 )
 async def file_claim(
@@ -66,7 +58,7 @@ async def file_claim(
     response_model=RecoveryShare,
     responses={
         200: {"description": "Recorded before: the split made then", "model": RecoveryShare},
-        **problem_responses(*_AUTH, *_BODY, ClaimNotFound, RecoveryConflict),
+        **problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, ClaimNotFound, RecoveryConflict),
     },
 )
 async def record_recovery(
@@ -83,7 +75,9 @@ async def record_recovery(
     return share
 
 
-@claims.get("", response_model=ClaimPage, responses=problem_responses(*_AUTH, ValidationFailed))
+@claims.get(
+    "", response_model=ClaimPage, responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed)
+)
 async def list_claims(
     session: SessionDep,
     principal: StaffDep,
@@ -101,7 +95,7 @@ async def list_claims(
 @claims.get(
     "/{loan_id}",
     response_model=ClaimPublic,
-    responses=problem_responses(*_AUTH, ClaimNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, ClaimNotFound, ValidationFailed),
 )
 async def get_claim(loan_id: uuid.UUID, session: SessionDep, principal: StaffDep) -> ClaimPublic:
     """A loan's claim: the decision with its reasons, and the recoveries split since."""

@@ -14,24 +14,15 @@ from services.guarantee.guarantees.exceptions import (
     NotAssessedEligible,
 )
 from services.guarantee.guarantees.schemas import GuaranteePublic
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.contracts.guarantee import FeeSubsidyReport, GuaranteeFiling
 from shared.errors import (
     FieldError,
-    Forbidden,
-    InvalidRequest,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
 
 guarantees = APIRouter(prefix="/v1/guarantees", tags=["guarantees"])
-
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 @guarantees.post(
@@ -40,7 +31,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
     response_model=GuaranteePublic,
     responses={
         200: {"description": "Filed before: the guarantee issued then", "model": GuaranteePublic},
-        **problem_responses(*_AUTH, *_BODY, GuaranteeConflict, NotAssessedEligible),
+        **problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, GuaranteeConflict, NotAssessedEligible),
     },
 )
 async def file_loan(
@@ -62,7 +53,7 @@ Month = Annotated[
 @guarantees.get(
     "/subsidies",
     response_model=FeeSubsidyReport,
-    responses=problem_responses(*_AUTH, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed),
 )
 async def fee_subsidies(
     session: SessionDep, principal: StaffDep, month_from: Month, month_to: Month
@@ -86,7 +77,7 @@ async def fee_subsidies(
 @guarantees.get(
     "/{loan_id}",
     response_model=GuaranteePublic,
-    responses=problem_responses(*_AUTH, GuaranteeNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, GuaranteeNotFound, ValidationFailed),
 )
 async def get_guarantee(
     loan_id: uuid.UUID, session: SessionDep, principal: StaffDep

@@ -30,28 +30,19 @@ from services.guarantee.policies.schemas import (
     PolicyVersionPage,
     PolicyVersionPublic,
 )
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.clock import shanghai_today
 from shared.errors import (
     ApprovePermissionRequired,
-    Forbidden,
     FourEyesRequired,
-    InvalidRequest,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
 
 policies = APIRouter(prefix="/v1/policies", tags=["policies"])
 
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
-
-@policies.get("", response_model=PolicyVersionPage, responses=problem_responses(*_AUTH))
+@policies.get("", response_model=PolicyVersionPage, responses=problem_responses(*AUTH_PROBLEMS))
 async def list_policies(
     session: SessionDep,
     principal: StaffDep,
@@ -72,7 +63,7 @@ async def list_policies(
 @policies.get(
     "/in-force",
     response_model=PolicyVersionPublic,
-    responses=problem_responses(*_AUTH, NoPolicyInForce, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, NoPolicyInForce, ValidationFailed),
 )
 async def policy_in_force(
     session: SessionDep,
@@ -91,7 +82,7 @@ async def policy_in_force(
     "",
     status_code=201,
     response_model=PolicyVersionPublic,
-    responses=problem_responses(*_AUTH, *_BODY, PolicyInvalid, PolicyNotFound),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, PolicyInvalid, PolicyNotFound),
 )
 async def create_policy(
     payload: PolicyCreate, session: SessionDep, principal: BureauDep, response: Response
@@ -107,7 +98,7 @@ async def create_policy(
 @policies.post(
     "/check",
     response_model=PolicyCheckResult,
-    responses=problem_responses(*_AUTH, *_BODY, PolicyInvalid),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, PolicyInvalid),
 )
 async def check_policy(payload: PolicyCheck, principal: BureauDep) -> PolicyCheckResult:
     """Validate and compile a document without saving it: every problem, with positions."""
@@ -117,7 +108,7 @@ async def check_policy(payload: PolicyCheck, principal: BureauDep) -> PolicyChec
 @policies.get(
     "/{policy_id}",
     response_model=PolicyVersionPublic,
-    responses=problem_responses(*_AUTH, PolicyNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, PolicyNotFound, ValidationFailed),
 )
 async def get_policy(
     policy_id: uuid.UUID, session: SessionDep, principal: StaffDep
@@ -129,7 +120,9 @@ async def get_policy(
 @policies.put(
     "/{policy_id}/document",
     response_model=PolicyVersionPublic,
-    responses=problem_responses(*_AUTH, *_BODY, PolicyInvalid, PolicyNotFound, PolicyNotEditable),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, PolicyInvalid, PolicyNotFound, PolicyNotEditable
+    ),
 )
 async def update_policy(
     policy_id: uuid.UUID, payload: PolicyDocumentUpdate, session: SessionDep, principal: BureauDep
@@ -148,7 +141,7 @@ async def update_policy(
     "/{policy_id}/submission",
     response_model=PolicyVersionPublic,
     responses=problem_responses(
-        *_AUTH, *_BODY, PolicyNotFound, PolicyStateConflict, EffectiveDateInvalid
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, PolicyNotFound, PolicyStateConflict, EffectiveDateInvalid
     ),
 )
 async def submit_policy(
@@ -168,8 +161,8 @@ async def submit_policy(
     "/{policy_id}/approval",
     response_model=PolicyVersionPublic,
     responses=problem_responses(
-        *_AUTH,
-        *_BODY,
+        *AUTH_PROBLEMS,
+        *BODY_PROBLEMS,
         PolicyNotFound,
         PolicyStateConflict,
         EffectiveDateInvalid,
@@ -194,7 +187,11 @@ async def approve_policy(
     "/{policy_id}/rejection",
     response_model=PolicyVersionPublic,
     responses=problem_responses(
-        *_AUTH, *_BODY, PolicyNotFound, PolicyStateConflict, ApprovePermissionRequired
+        *AUTH_PROBLEMS,
+        *BODY_PROBLEMS,
+        PolicyNotFound,
+        PolicyStateConflict,
+        ApprovePermissionRequired,
     ),
 )
 async def reject_policy(
@@ -215,7 +212,7 @@ async def reject_policy(
     response_class=PlainTextResponse,
     responses={
         200: {"content": {"application/yaml": {}, "application/json": {}}},
-        **problem_responses(*_AUTH, PolicyNotFound, ValidationFailed),
+        **problem_responses(*AUTH_PROBLEMS, PolicyNotFound, ValidationFailed),
     },
 )
 async def export_policy(
@@ -239,7 +236,7 @@ async def export_policy(
 @policies.get(
     "/{policy_id}/diff",
     response_model=PolicyDiff,
-    responses=problem_responses(*_AUTH, PolicyNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, PolicyNotFound, ValidationFailed),
 )
 async def diff_policy(
     policy_id: uuid.UUID,

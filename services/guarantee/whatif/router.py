@@ -1,21 +1,16 @@
 """What-if: replay a period's stored assessments under a policy version, as a job to poll."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from services.guarantee.deps import BureauDep, SessionDep
 from services.guarantee.policies.exceptions import PolicyNotFound
 from services.guarantee.whatif import service
 from services.guarantee.whatif.exceptions import WhatIfNotFound, WhatIfPeriodInvalid
 from services.guarantee.whatif.schemas import WhatIfChangePage, WhatIfCreate, WhatIfJobPublic
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.errors import (
-    Forbidden,
-    InvalidRequest,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
@@ -23,17 +18,14 @@ from shared.errors import (
 whatif_requests = APIRouter(prefix="/v1/policies", tags=["what-if"])
 whatifs = APIRouter(prefix="/v1/whatif", tags=["what-if"])
 
-_AUTH = (Unauthenticated, Forbidden)
-_BODY = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-
 
 @whatif_requests.post(
     "/{policy_id}/whatif",
     status_code=202,
     response_model=WhatIfJobPublic,
-    responses=problem_responses(*_AUTH, *_BODY, PolicyNotFound, WhatIfPeriodInvalid),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, PolicyNotFound, WhatIfPeriodInvalid
+    ),
 )
 async def request_whatif(
     policy_id: uuid.UUID,
@@ -53,7 +45,7 @@ async def request_whatif(
 @whatifs.get(
     "/{job_id}",
     response_model=WhatIfJobPublic,
-    responses=problem_responses(*_AUTH, WhatIfNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, WhatIfNotFound, ValidationFailed),
 )
 async def get_whatif(
     job_id: uuid.UUID, session: SessionDep, principal: BureauDep
@@ -65,7 +57,7 @@ async def get_whatif(
 @whatifs.get(
     "/{job_id}/changes",
     response_model=WhatIfChangePage,
-    responses=problem_responses(*_AUTH, WhatIfNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, WhatIfNotFound, ValidationFailed),
 )
 async def list_whatif_changes(
     job_id: uuid.UUID,

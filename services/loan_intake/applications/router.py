@@ -32,24 +32,21 @@ from services.loan_intake.deps import (
     SessionDep,
 )
 from services.loan_intake.models import ApplicationStatus
+from shared.api import AUTH_PROBLEMS
 from shared.contracts.loan_status import (
     LoanStatusUpdate,
     LoanStatusUpdateBatch,
     LoanStatusUpdateBatchResult,
 )
 from shared.errors import (
-    Forbidden,
     InvalidRequest,
     PayloadTooLarge,
-    Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
     problem_responses,
 )
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
-
-_AUTH = (Unauthenticated, Forbidden)
 
 
 @router.post(
@@ -62,7 +59,7 @@ _AUTH = (Unauthenticated, Forbidden)
             "model": ApplicationPublic,
         },
         **problem_responses(
-            *_AUTH,
+            *AUTH_PROBLEMS,
             InvalidRequest,
             InvalidIdempotencyKey,
             NotYourEnterprise,
@@ -103,7 +100,7 @@ async def submit_application(
 @router.get(
     "",
     response_model=ApplicationPage,
-    responses=problem_responses(*_AUTH, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed),
 )
 async def list_applications(
     session: SessionDep,
@@ -129,7 +126,7 @@ async def list_applications(
 @router.get(
     "/{application_id}",
     response_model=ApplicationPublic,
-    responses=problem_responses(*_AUTH, ApplicationNotFound, ValidationFailed),
+    responses=problem_responses(*AUTH_PROBLEMS, ApplicationNotFound, ValidationFailed),
 )
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, principal: ReaderDep
@@ -144,7 +141,11 @@ async def get_application(
     "/{application_id}/withdrawal",
     response_model=ApplicationPublic,
     responses=problem_responses(
-        *_AUTH, ApplicationNotFound, TransitionNotAllowed, ValidationFailed, UnsupportedMediaType
+        *AUTH_PROBLEMS,
+        ApplicationNotFound,
+        TransitionNotAllowed,
+        ValidationFailed,
+        UnsupportedMediaType,
     ),
 )
 async def withdraw_application(
@@ -160,7 +161,11 @@ async def withdraw_application(
     "/{application_id}/review",
     response_model=ApplicationPublic,
     responses=problem_responses(
-        *_AUTH, ApplicationNotFound, TransitionNotAllowed, ValidationFailed, UnsupportedMediaType
+        *AUTH_PROBLEMS,
+        ApplicationNotFound,
+        TransitionNotAllowed,
+        ValidationFailed,
+        UnsupportedMediaType,
     ),
 )
 async def review_application(
@@ -179,7 +184,9 @@ async def review_application(
 @router.post(
     "/loan-updates",
     response_model=LoanStatusUpdateBatchResult,
-    responses=problem_responses(*_AUTH, ValidationFailed, UnsupportedMediaType, PayloadTooLarge),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, ValidationFailed, UnsupportedMediaType, PayloadTooLarge
+    ),
 )
 async def loan_updates(
     batch: LoanStatusUpdateBatch, session: SessionDep, principal: GatewayDep
@@ -198,7 +205,11 @@ async def loan_updates(
     "/{application_id}/loan-updates",
     response_model=ApplicationPublic,
     responses=problem_responses(
-        *_AUTH, ApplicationNotFound, TransitionNotAllowed, ValidationFailed, UnsupportedMediaType
+        *AUTH_PROBLEMS,
+        ApplicationNotFound,
+        TransitionNotAllowed,
+        ValidationFailed,
+        UnsupportedMediaType,
     ),
 )
 async def loan_update(
