@@ -233,6 +233,10 @@ class Drain:
             loop.call_soon_threadsafe(self._start_defer)
 
     def _start_defer(self) -> None:
+        if self._deferring:
+            # A defer is on its way: the drain it queues has not started, so it will see
+            # this work too (a commit per bank event would otherwise be a job insert each).
+            return
         task = asyncio.get_running_loop().create_task(self._defer_logged())
         self._deferring.add(task)  # the loop keeps only a weak reference to a task
         task.add_done_callback(self._deferring.discard)
