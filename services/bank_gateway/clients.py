@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationList
 from shared.contracts.claims import ClaimRequest, RecoveryReport
-from shared.contracts.guarantee import GuaranteeFiling
+from shared.contracts.guarantee import GuaranteeFiling, GuaranteeRelease
 from shared.contracts.loan_status import LoanStatusUpdateBatch
 from shared.contracts.policy import PolicyVersionSummary
 
@@ -98,6 +98,10 @@ class GuaranteeClient:
     async def file_loan(self, filing: GuaranteeFiling) -> tuple[int, str]:
         """备案; (status code, body). Transport errors raise httpx.HTTPError."""
         return await self._post("/v1/guarantees", filing)
+
+    async def release(self, loan_id: uuid.UUID, release: GuaranteeRelease) -> tuple[int, str]:
+        """解保: the loan settled, was paid out or written off."""
+        return await self._post(f"/v1/guarantees/{loan_id}/release", release)
 
     async def file_claim(self, claim: ClaimRequest) -> tuple[int, str]:
         """代偿: the decision comes back in the body (a ClaimDecision)."""

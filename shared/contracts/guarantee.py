@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +19,22 @@ class GuaranteeFiling(BaseModel):
     principal: Money = Field(description="Disbursed principal")
     disbursed_on: date
     maturity_on: date
+
+
+class ReleaseReason(StrEnum):
+    SETTLED = "settled"  # the borrower repaid in full (early or at maturity)
+    COMPENSATED = "compensated"  # the fund paid the claim
+    WRITTEN_OFF = "written_off"
+
+
+class GuaranteeRelease(BaseModel):
+    """bank_gateway → guarantee: the guarantee of a loan ends (解保). No fee is billed and no
+    subsidy paid for its days after ``released_on``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    released_on: date = Field(description="The first day the fund no longer stands behind it")
+    reason: ReleaseReason
 
 
 class FeeSubsidyRow(BaseModel):

@@ -308,6 +308,14 @@ def cases(w: World) -> list[Case]:
             f"/v1/guarantees/{w.loan}",
             only(200, *staff_or_services),
         ),
+        Case(
+            guarantee,
+            "POST",
+            "/v1/guarantees/{loan_id}/release",
+            f"/v1/guarantees/{w.loan}/release",
+            only(422, "gateway"),
+            PROBE,
+        ),
         Case(guarantee, "POST", "/v1/claims", "/v1/claims", only(422, "gateway"), PROBE),
         Case(guarantee, "GET", "/v1/claims", "/v1/claims", only(200, *staff_or_services)),
         Case(

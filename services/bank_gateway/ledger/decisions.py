@@ -19,8 +19,9 @@ from services.bank_gateway.ledger.service import (
 )
 from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
 from services.bank_gateway.notifications import service as outbox
-from shared.clock import utcnow
+from shared.clock import shanghai_date, utcnow
 from shared.contracts.claims import ClaimDecision, RecoveryShare
+from shared.contracts.guarantee import ReleaseReason
 from shared.money import to_fen
 
 log = structlog.get_logger("bank_gateway.ledger")
@@ -81,6 +82,11 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
             },
         ),
     ]
+    if payout > 0:
+        # 解保: the fund paid; it no longer guarantees the loan, and bills no fee after.
+        out.append(
+            effects.release(loan, shanghai_date(decision.decided_at), ReleaseReason.COMPENSATED)
+        )
     waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
     release_held(out, bank.code, batch, loan, waiting)
     audit_loans(session, "service:guarantee", [loan], {})

@@ -1,8 +1,10 @@
 """What a change of a loan tells the others, as outbox rows (notifications/service.py):
 the SME's status page (loan_intake), and the fund (the guarantee service) — 备案 when a
-loan is disbursed, the claim when the bank submits it, recoveries after a payout."""
+loan is disbursed, the claim when the bank submits it, recoveries after a payout, and 解保
+when it is settled or paid out."""
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +12,7 @@ from services.bank_gateway.ledger import events
 from services.bank_gateway.models import Batch, BatchLoan
 from services.bank_gateway.notifications import service as outbox
 from shared.contracts.claims import ClaimRequest, RecoveryReport
-from shared.contracts.guarantee import GuaranteeFiling
+from shared.contracts.guarantee import GuaranteeFiling, GuaranteeRelease, ReleaseReason
 from shared.money import from_fen
 
 Row = outbox.Row
@@ -66,6 +68,9 @@ def of_event(
             compensation_ceiling=Decimal(batch.compensation_ceiling),
         )
         rows.append(_to_guarantee(loan, "guarantee.claim", claim))
+    if isinstance(data, events.Settled):
+        # 解保: repaid in full, the fund no longer stands behind it; no fee after this day.
+        rows.append(release(loan, data.settled_on, ReleaseReason.SETTLED))
     if isinstance(data, events.Recovered) and loan.compensation_fen > 0:
         # The fund paid: it takes its share of what is recovered.
         report = RecoveryReport(
@@ -75,6 +80,12 @@ def of_event(
     reason, details = _update_text(data, loan)
     rows.append(to_intake(loan, bank_code, event_type, reason, details))
     return rows
+
+
+def release(loan: BatchLoan, released_on: date, reason: ReleaseReason) -> Row:
+    """The guarantee ends (解保): settled, paid out or written off."""
+    body = GuaranteeRelease(released_on=released_on, reason=reason)
+    return _to_guarantee(loan, "guarantee.release", body)
 
 
 def _to_guarantee(loan: BatchLoan, event_type: str, body: Any) -> Row:

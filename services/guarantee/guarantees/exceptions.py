@@ -1,4 +1,4 @@
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, ValidationFailed
 
 
 class GuaranteeNotFound(NotFound):
@@ -11,3 +11,12 @@ class GuaranteeConflict(Conflict):
 
 class NotAssessedEligible(Conflict):
     slug, title = "not-assessed-eligible", "该申请没有可担保的评估 (no guaranteeable assessment)"
+
+
+class GuaranteeReleaseConflict(Conflict):
+    slug = "guarantee-release-conflict"
+    title = "该担保已按不同内容解保 (guarantee already released otherwise)"
+
+
+class ReleaseInvalid(ValidationFailed):
+    slug, title = "release-invalid", "解保信息与担保不符 (release does not fit the guarantee)"

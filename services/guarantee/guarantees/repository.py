@@ -13,8 +13,13 @@ from services.guarantee.models import Assessment, Guarantee
 _guarantees: sa.Table = Guarantee.__table__  # type: ignore[attr-defined]
 
 
-async def guarantee_for_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> Guarantee | None:
-    result = await session.execute(select(Guarantee).where(Guarantee.loan_id == loan_id))
+async def guarantee_for_loan(
+    *, session: AsyncSession, loan_id: uuid.UUID, for_update: bool = False
+) -> Guarantee | None:
+    query = select(Guarantee).where(Guarantee.loan_id == loan_id)
+    if for_update:
+        query = query.with_for_update()
+    result = await session.execute(query.execution_options(populate_existing=True))
     return result.scalar_one_or_none()
 
 

@@ -11,11 +11,13 @@ from services.guarantee.guarantees import service
 from services.guarantee.guarantees.exceptions import (
     GuaranteeConflict,
     GuaranteeNotFound,
+    GuaranteeReleaseConflict,
     NotAssessedEligible,
+    ReleaseInvalid,
 )
 from services.guarantee.guarantees.schemas import GuaranteePublic
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
-from shared.contracts.guarantee import FeeSubsidyReport, GuaranteeFiling
+from shared.contracts.guarantee import FeeSubsidyReport, GuaranteeFiling, GuaranteeRelease
 from shared.errors import (
     FieldError,
     ValidationFailed,
@@ -84,3 +86,25 @@ async def get_guarantee(
 ) -> GuaranteePublic:
     """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule."""
     return await service.get(session=session, loan_id=loan_id)
+
+
+@guarantees.post(
+    "/{loan_id}/release",
+    response_model=GuaranteePublic,
+    responses=problem_responses(
+        *AUTH_PROBLEMS,
+        *BODY_PROBLEMS,
+        GuaranteeNotFound,
+        GuaranteeReleaseConflict,
+        ReleaseInvalid,
+    ),
+)
+async def release_guarantee(
+    loan_id: uuid.UUID,
+    release: GuaranteeRelease,
+    session: SessionDep,
+    principal: GatewayCallerDep,
+) -> GuaranteePublic:
+    """解保: the bank gateway reports the loan settled, paid out or written off; the
+    guarantee ends and its fee schedule is cut at that day. The same release again: 200."""
+    return await service.release(session=session, loan_id=loan_id, release=release)

@@ -3,8 +3,9 @@
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from shared.contracts.guarantee import ReleaseReason
 from shared.money import Money
 
 
@@ -39,3 +40,7 @@ class GuaranteePublic(BaseModel):
     fee_payable: Money
     schedule: list[FeePeriod]
     issued_at: datetime
+    released_on: date | None = Field(
+        None, description="解保: the first day without the guarantee; no fee after it"
+    )
+    release_reason: ReleaseReason | None = None

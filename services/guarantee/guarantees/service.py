@@ -1,11 +1,10 @@
 """Guarantees in force: issued when a bank files a disbursed loan (备案). Never commits.
 
 Terms are frozen from the application's assessment (coverage, fee rate, subsidy shares,
-policy version); the fee runs from disbursal to maturity, billed per year of the loan:
-each period's fee is ``principal × rate × days / basis`` rounded half-up to the fen, its
-subsidy that fee × the subsidy share, rounded the same way; the totals are the sums, so
-the schedule always adds up. Filing the same loan again with the same facts returns the
-guarantee issued; different facts are a conflict.
+policy version); the fee schedule is schedule.py's. Filing the same loan again with the
+same facts returns the guarantee issued; different facts are a conflict. A release (解保:
+settled, paid out, written off) ends the guarantee: the schedule is cut at its day, so no
+fee is billed and no subsidy paid after it.
 """
 
 import uuid
@@ -19,39 +18,25 @@ from services.guarantee.guarantees import repository as repo
 from services.guarantee.guarantees.exceptions import (
     GuaranteeConflict,
     GuaranteeNotFound,
+    GuaranteeReleaseConflict,
     NotAssessedEligible,
+    ReleaseInvalid,
 )
+from services.guarantee.guarantees.schedule import fee_schedule, released_schedule
 from services.guarantee.guarantees.schemas import FeePeriod, GuaranteePublic
-from services.guarantee.models import AuditEntry, Guarantee
+from services.guarantee.models import Assessment, AuditEntry, Guarantee
 from services.guarantee.policies import service as policies
-from services.guarantee.policies.fees import add_months, guarantee_fee
+from services.guarantee.policies.fees import add_months
 from shared import audit
-from shared.contracts.guarantee import FeeSubsidyReport, FeeSubsidyRow, GuaranteeFiling
+from shared.clock import utcnow
+from shared.contracts.guarantee import (
+    FeeSubsidyReport,
+    FeeSubsidyRow,
+    GuaranteeFiling,
+    GuaranteeRelease,
+    ReleaseReason,
+)
 from shared.money import from_fen, round_to_fen, to_fen
-
-
-def fee_schedule(
-    filing: GuaranteeFiling, rate: Decimal, subsidy_share: Decimal, basis: int
-) -> list[FeePeriod]:
-    periods = []
-    start, year = filing.disbursed_on, 1
-    while start < filing.maturity_on:
-        end = min(add_months(filing.disbursed_on, 12 * year), filing.maturity_on)
-        days = (end - start).days
-        fee = guarantee_fee(filing.principal, rate, days, basis)
-        subsidy = round_to_fen(fee * subsidy_share)
-        periods.append(
-            FeePeriod(
-                period_from=start,
-                period_to=end,
-                days=days,
-                fee=fee,
-                subsidy=subsidy,
-                payable=fee - subsidy,
-            )
-        )
-        start, year = end, year + 1
-    return periods
 
 
 def public(guarantee: Guarantee) -> GuaranteePublic:
@@ -77,6 +62,45 @@ def public(guarantee: Guarantee) -> GuaranteePublic:
         fee_payable=from_fen(guarantee.fee_fen - guarantee.fee_subsidy_fen),
         schedule=[FeePeriod.model_validate(p) for p in guarantee.schedule],
         issued_at=guarantee.issued_at,
+        released_on=guarantee.released_on,
+        release_reason=ReleaseReason(guarantee.release_reason)
+        if guarantee.release_reason
+        else None,
+    )
+
+
+def _frozen(filing: GuaranteeFiling, assessment: Assessment, basis: int) -> Guarantee:
+    """The guarantee of a filing, its terms frozen from the assessment, its fee schedule."""
+    terms = assessment.terms or {}
+    coverage = Decimal(terms["coverage_ratio"])
+    schedule = fee_schedule(
+        principal=filing.principal,
+        disbursed_on=filing.disbursed_on,
+        maturity_on=filing.maturity_on,
+        rate=Decimal(terms["annual_fee_rate"]),
+        subsidy_share=Decimal(terms["fee_subsidy_share"]),
+        basis=basis,
+    )
+    return Guarantee(
+        loan_id=filing.loan_id,
+        application_id=filing.application_id,
+        assessment_id=assessment.id,
+        batch_id=filing.batch_id,
+        bank_code=filing.bank_code,
+        policy_version_id=assessment.policy_version_id,
+        policy_hash=assessment.policy_hash,
+        filing=filing.model_dump(mode="json"),
+        principal_fen=to_fen(filing.principal),
+        guaranteed_fen=to_fen(round_to_fen(filing.principal * coverage)),
+        coverage_ratio=terms["coverage_ratio"],
+        annual_fee_rate=terms["annual_fee_rate"],
+        fee_subsidy_share=terms["fee_subsidy_share"],
+        interest_subsidy_share=terms["interest_subsidy_share"],
+        disbursed_on=filing.disbursed_on,
+        maturity_on=filing.maturity_on,
+        fee_fen=sum(to_fen(p.fee) for p in schedule),
+        fee_subsidy_fen=sum(to_fen(p.subsidy) for p in schedule),
+        schedule=[p.model_dump(mode="json") for p in schedule],
     )
 
 
@@ -93,34 +117,9 @@ async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[Guar
     )
     if assessment is None or assessment.decision == "ineligible" or not assessment.terms:
         raise NotAssessedEligible(f"申请 {filing.application_id} 没有可担保的评估")
-    terms = assessment.terms
     policy = await policies.get_version(session=session, policy_id=assessment.policy_version_id)
     basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
-    rate = Decimal(terms["annual_fee_rate"])
-    share = Decimal(terms["fee_subsidy_share"])
-    coverage = Decimal(terms["coverage_ratio"])
-    schedule = fee_schedule(filing, rate, share, basis)
-    guarantee = Guarantee(
-        loan_id=filing.loan_id,
-        application_id=filing.application_id,
-        assessment_id=assessment.id,
-        batch_id=filing.batch_id,
-        bank_code=filing.bank_code,
-        policy_version_id=policy.id,
-        policy_hash=assessment.policy_hash,
-        filing=facts,
-        principal_fen=to_fen(filing.principal),
-        guaranteed_fen=to_fen(round_to_fen(filing.principal * coverage)),
-        coverage_ratio=terms["coverage_ratio"],
-        annual_fee_rate=terms["annual_fee_rate"],
-        fee_subsidy_share=terms["fee_subsidy_share"],
-        interest_subsidy_share=terms["interest_subsidy_share"],
-        disbursed_on=filing.disbursed_on,
-        maturity_on=filing.maturity_on,
-        fee_fen=sum(to_fen(p.fee) for p in schedule),
-        fee_subsidy_fen=sum(to_fen(p.subsidy) for p in schedule),
-        schedule=[p.model_dump(mode="json") for p in schedule],
-    )
+    guarantee = _frozen(filing, assessment, basis)
     try:
         async with session.begin_nested():
             repo.add(session, guarantee)
@@ -182,6 +181,56 @@ async def fee_subsidies(
             for (month_key, bank), (n, fee, subsidy) in sorted(totals.items())
         ],
     )
+
+
+async def release(
+    *, session: AsyncSession, loan_id: uuid.UUID, release: GuaranteeRelease
+) -> GuaranteePublic:
+    """解保: the guarantee of ``loan_id`` ends on ``release.released_on``; its schedule is cut
+    there (the policy's ``release_refund``). The same release again changes nothing; another
+    one, once released, is a conflict."""
+    guarantee = await repo.guarantee_for_loan(session=session, loan_id=loan_id, for_update=True)
+    if guarantee is None:
+        raise GuaranteeNotFound(f"贷款 {loan_id} 没有担保")
+    if guarantee.released_on is not None:
+        same = (guarantee.released_on, guarantee.release_reason) == (
+            release.released_on,
+            release.reason.value,
+        )
+        if not same:
+            when, why = guarantee.released_on, guarantee.release_reason
+            raise GuaranteeReleaseConflict(f"贷款 {loan_id} 的担保已于 {when} 解保（{why}）")
+        return public(guarantee)
+    if release.released_on < guarantee.disbursed_on:
+        raise ReleaseInvalid(f"解保日 {release.released_on} 早于放款日 {guarantee.disbursed_on}")
+    policy = await policies.get_version(session=session, policy_id=guarantee.policy_version_id)
+    terms = policy.document.get("terms", {})
+    schedule = released_schedule(
+        [FeePeriod.model_validate(p) for p in guarantee.schedule],
+        released_on=release.released_on,
+        refund=str(terms.get("release_refund", "pro_rata")),
+        principal=from_fen(guarantee.principal_fen),
+        rate=Decimal(guarantee.annual_fee_rate),
+        subsidy_share=Decimal(guarantee.fee_subsidy_share),
+        basis=int(terms.get("day_count_basis", 360)),
+    )
+    guarantee.schedule = [p.model_dump(mode="json") for p in schedule]
+    guarantee.fee_fen = sum(to_fen(p.fee) for p in schedule)
+    guarantee.fee_subsidy_fen = sum(to_fen(p.subsidy) for p in schedule)
+    guarantee.released_on = release.released_on
+    guarantee.release_reason = release.reason.value
+    guarantee.released_at = utcnow()
+    audit.append(
+        session,
+        AuditEntry,
+        actor="service:bank_gateway",
+        action="guarantee.released",
+        entity_type="guarantee",
+        entity_id=str(guarantee.id),
+        detail={"loan_id": str(loan_id), **release.model_dump(mode="json")},
+        entity=guarantee,
+    )
+    return public(guarantee)
 
 
 # --- what claims need of a guarantee --------------------------------------------------------

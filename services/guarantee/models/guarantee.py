@@ -37,3 +37,7 @@ class Guarantee(GuaranteeModel, table=True):
     fee_subsidy_fen: int = Field(sa_type=sa.BigInteger)
     schedule: list[dict[str, Any]] = Field(sa_type=JSONType)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # 解保: the guarantee ended (settled, paid out, written off); no fee after this day.
+    released_on: date | None = None
+    release_reason: str | None = Field(default=None, max_length=20)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

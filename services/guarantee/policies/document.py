@@ -123,6 +123,9 @@ class Terms(_Strict):
     default: TermSet
     segments: list[Segment] = []
     day_count_basis: Literal[360, 365] = 360
+    # 解保 before maturity: the fee of the period it falls in is cut to the days guaranteed
+    # ("pro_rata": the unused part is not billed, or is refunded) or kept whole ("none").
+    release_refund: Literal["pro_rata", "none"] = "pro_rata"
 
 
 class BatchRisk(_Strict):
