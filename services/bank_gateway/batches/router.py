@@ -32,7 +32,7 @@ from services.bank_gateway.deps import (
     IntakeDep,
     SessionDep,
 )
-from services.bank_gateway.ledger import service as ledger
+from services.bank_gateway.ledger import loans as ledger
 from services.bank_gateway.ledger.schemas import BatchLoanPage, BatchRisk
 from services.bank_gateway.models import BatchStatus
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset

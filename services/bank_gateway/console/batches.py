@@ -26,7 +26,7 @@ from services.bank_gateway.console.pages import (
     to_login,
 )
 from services.bank_gateway.deps import GuaranteeDep, IntakeDep
-from services.bank_gateway.ledger import service as ledger
+from services.bank_gateway.ledger import loans as ledger
 from services.bank_gateway.ledger.risk import figures as risk_figures
 from services.bank_gateway.ledger.risk import utilisation
 from services.bank_gateway.models import BatchStatus

@@ -19,6 +19,14 @@ class EventNotApplicable(Conflict):
     slug, title = "event-not-applicable", "事件不能适用于该贷款的当前状态 (can never apply)"
 
 
+class EventKeyReused(Conflict):
+    """The key (``webhook-id``, or a bulk event's ``id``) was used before for another event:
+    that first event stands, this one is not taken."""
+
+    slug = "event-key-reused"
+    title = "同一事件编号已用于内容不同的事件 (event key reused with another body)"
+
+
 class BatchSuspended(Conflict):
     slug, title = "batch-suspended", "批次已暂停，不接受新的批准 (batch suspended)"
 
@@ -87,6 +95,7 @@ EVENT_REFUSALS = (
     EventInvalid,
     LoanNotFound,
     EventNotApplicable,
+    EventKeyReused,
     BatchSuspended,
     *AMOUNT_REFUSALS.values(),
 )

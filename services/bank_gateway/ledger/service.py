@@ -25,18 +25,18 @@ from services.bank_gateway.ledger.exceptions import (
     AMOUNT_REFUSALS,
     BatchSuspended,
     EventInvalid,
+    EventKeyReused,
     EventNotApplicable,
     LoanNotFound,
 )
 from services.bank_gateway.ledger.rules import Figures, LoanState, Refusal, Verdict, apply, decide
-from services.bank_gateway.ledger.schemas import BatchLoanPage, BatchLoanPublic, EventOutcome
+from services.bank_gateway.ledger.schemas import EventOutcome
 from services.bank_gateway.models import AuditEntry, Batch, BatchLoan, BatchStatus, ReceivedEvent
 from services.bank_gateway.notifications import service as outbox
 from shared import audit
 from shared.audit import changes_of
 from shared.clock import strictly_later, utcnow
 from shared.errors import AppError
-from shared.money import from_fen
 
 Outbox = list[outbox.Row]
 
@@ -197,15 +197,14 @@ async def _ingest_many(
     session: AsyncSession, bank: CallerBank, items: Sequence[tuple[str, dict[str, Any]]]
 ) -> list[EventOutcome]:
     keys = list(dict.fromkeys(key for key, _ in items))
-    answers = {
-        key: _outcome(record)
-        for key, record in (
-            await repo.received_events(session=session, bank_id=bank.id, keys=keys)
-        ).items()
-    }
+    seen = await repo.received_events(session=session, bank_id=bank.id, keys=keys)
+    answers = {key: _outcome(record) for key, record in seen.items()}
+    # The body each key stands for: the one recorded before, else its first in this request.
+    bodies = {key: record.payload for key, record in seen.items()}
     fresh: dict[str, tuple[dict[str, Any], _Parsed]] = {}
     for key, event in items:
-        if key not in answers and key not in fresh:
+        if key not in bodies:
+            bodies[key] = event
             fresh[key] = (event, _Parsed(event))
     loan_ids = {p.loan_id for _, p in fresh.values() if p.loan_id is not None}
     loans, batches, waiting = await repo.lock_loans_with_batches(session=session, loan_ids=loan_ids)
@@ -242,7 +241,16 @@ async def _ingest_many(
     if intake.defaults_in:
         await risk.suspend_if_over(session, intake.defaults_in)
         await session.flush()
-    return [answers[key] for key, _ in items]
+    return [answers[key] if event == bodies[key] else _reused(key) for key, event in items]
+
+
+def _reused(key: str) -> EventOutcome:
+    """A key already standing for another event: answered, not recorded (the first stands)."""
+    problem = EventKeyReused(
+        f"事件编号 {key} 已用于另一内容的事件，本事件未被受理；请为新事件使用新的编号 "
+        "(this key was used for another event: use a new one)"
+    )
+    return EventOutcome(id=key, status="refused", problem=problem.to_problem())
 
 
 def audit_loans(
@@ -346,50 +354,3 @@ def release_held(
                 break  # the state moved: look at the held ones again from the oldest
             if record.status == "refused" and not record.problem:
                 _refuse(record, EventNotApplicable("该事件不能再适用 (can no longer apply)"))
-
-
-# --- the ledger as read by people ----------------------------------------------------------
-
-
-def loan_public(loan: BatchLoan) -> BatchLoanPublic:
-    return BatchLoanPublic(
-        id=loan.id,
-        application_id=loan.application_id,
-        enterprise_uscc=loan.enterprise_uscc,
-        enterprise_name=loan.enterprise_name,
-        amount=from_fen(loan.amount_fen),
-        term_months=loan.term_months,
-        state=loan.state,
-        terms=loan.terms,
-        created_at=loan.created_at,
-        approved=from_fen(loan.approved_fen),
-        disbursed=from_fen(loan.disbursed_fen),
-        outstanding=from_fen(loan.outstanding_fen),
-        repaid=from_fen(loan.repaid_fen),
-        interest_paid=from_fen(loan.interest_paid_fen),
-        annual_interest_rate=loan.annual_interest_rate,
-        disbursed_on=loan.disbursed_on,
-        maturity_on=loan.maturity_on,
-        claim_status=loan.claim_status,
-        compensation=from_fen(loan.compensation_fen),
-        recovered=from_fen(loan.recovered_fen),
-        recovered_to_fund=from_fen(loan.fund_recovered_fen),
-        last_event_at=loan.last_event_at,
-    )
-
-
-async def list_loans(
-    *, session: AsyncSession, batch: Batch, offset: int, limit: int, sort: str = "allocated"
-) -> BatchLoanPage:
-    """``sort``: allocated, amount, outstanding, state or enterprise; ``-`` first: descending."""
-    loans, total = await repo.list_loans(
-        session=session,
-        batch_id=batch.id,
-        offset=offset,
-        limit=limit,
-        sort=sort.removeprefix("-"),
-        descending=sort.startswith("-"),
-    )
-    return BatchLoanPage(
-        items=[loan_public(loan) for loan in loans], total=total, offset=offset, limit=limit
-    )

@@ -173,6 +173,48 @@ async def test_a_repeated_webhook_id_gets_the_same_answer_and_no_second_effect(
     assert exact.status_code == 200  # 2,000,000 − 300,000 once, not twice
 
 
+async def test_a_key_reused_for_another_event_is_refused_and_changes_nothing(desk: Desk) -> None:
+    bank, [loan] = await bank_with_loans(desk, 1)
+    loan_id = loan["loan_id"]
+    await bank.send(event("loan.approved", loan_id, **APPROVED))
+    await bank.send(event("loan.disbursed", loan_id, **DISBURSED))
+    first = await bank.send(event("loan.repayment", loan_id, **repayment("300000.00")), msg_id="k1")
+    assert first.status_code == 200
+    other = event("loan.repayment", loan_id, **repayment("500000.00"))
+    reused = await bank.send(other, msg_id="k1")
+    assert reused.status_code == 409
+    assert reused.headers["content-type"] == "application/problem+json"
+    assert reused.json()["type"] == "/problems/event-key-reused"
+    # The first event stands; the second was not taken: 2,000,000 − 300,000 outstanding.
+    again = await bank.send(event("loan.repayment", loan_id, **repayment("300000.00")), msg_id="k1")
+    assert (again.status_code, again.json()) == (200, first.json())
+
+    # In bulk each event on its own: a key reused within the request, or from before.
+    mixed = [
+        {"id": "b1", **event("loan.repayment", loan_id, **repayment("100000.00"))},
+        {"id": "b1", **event("loan.repayment", loan_id, **repayment("999.00"))},
+        {"id": "k1", **other},
+        {"id": "b2", **event("loan.repayment", loan_id, **repayment("100000.00", "0.00"))},
+    ]
+    result = (await bank.send({"events": mixed}, path="/v1/bank/events/bulk")).json()
+    assert [(r["status"], (r["problem"] or {}).get("type")) for r in result["results"]] == [
+        ("applied", None),
+        ("refused", "/problems/event-key-reused"),
+        ("refused", "/problems/event-key-reused"),
+        ("applied", None),
+    ]
+    assert result["results"][3]["loan_state"] == "repaying"
+    statement = await desk.gateway.post(
+        "/v1/bank/reconciliations",
+        json={
+            "as_of": "2026-12-01",
+            "loans": [{"loan_id": loan_id, "state": "repaying", "outstanding": "1500000.00"}],
+        },
+        headers={"Authorization": f"Bearer {bank.token}"},
+    )
+    assert statement.json()["mismatches"] == []
+
+
 async def test_events_ahead_of_their_predecessor_are_held_then_applied(desk: Desk) -> None:
     bank, [loan] = await bank_with_loans(desk, 1)
     loan_id = loan["loan_id"]

@@ -1,0 +1,52 @@
+"""The ledger as people read it: a loan with its figures, a batch's loans a page at a time."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.bank_gateway.ledger import repository as repo
+from services.bank_gateway.ledger.schemas import BatchLoanPage, BatchLoanPublic
+from services.bank_gateway.models import Batch, BatchLoan
+from shared.money import from_fen
+
+
+def loan_public(loan: BatchLoan) -> BatchLoanPublic:
+    return BatchLoanPublic(
+        id=loan.id,
+        application_id=loan.application_id,
+        enterprise_uscc=loan.enterprise_uscc,
+        enterprise_name=loan.enterprise_name,
+        amount=from_fen(loan.amount_fen),
+        term_months=loan.term_months,
+        state=loan.state,
+        terms=loan.terms,
+        created_at=loan.created_at,
+        approved=from_fen(loan.approved_fen),
+        disbursed=from_fen(loan.disbursed_fen),
+        outstanding=from_fen(loan.outstanding_fen),
+        repaid=from_fen(loan.repaid_fen),
+        interest_paid=from_fen(loan.interest_paid_fen),
+        annual_interest_rate=loan.annual_interest_rate,
+        disbursed_on=loan.disbursed_on,
+        maturity_on=loan.maturity_on,
+        claim_status=loan.claim_status,
+        compensation=from_fen(loan.compensation_fen),
+        recovered=from_fen(loan.recovered_fen),
+        recovered_to_fund=from_fen(loan.fund_recovered_fen),
+        last_event_at=loan.last_event_at,
+    )
+
+
+async def list_loans(
+    *, session: AsyncSession, batch: Batch, offset: int, limit: int, sort: str = "allocated"
+) -> BatchLoanPage:
+    """``sort``: allocated, amount, outstanding, state or enterprise; ``-`` first: descending."""
+    loans, total = await repo.list_loans(
+        session=session,
+        batch_id=batch.id,
+        offset=offset,
+        limit=limit,
+        sort=sort.removeprefix("-"),
+        descending=sort.startswith("-"),
+    )
+    return BatchLoanPage(
+        items=[loan_public(loan) for loan in loans], total=total, offset=offset, limit=limit
+    )
