@@ -76,6 +76,7 @@ def create_service_app(
     settings: BaseServiceSettings,
     lifespan: Any,
     routers: list[APIRouter],
+    components: dict[str, Any] | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title=title,
@@ -94,7 +95,7 @@ def create_service_app(
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, include_in_schema=False
     )
-    _document_problems(app)
+    _document_problems(app, components or {})
     return app
 
 
@@ -150,8 +151,9 @@ def _complete_problems(schema: dict[str, Any]) -> None:
                 documented["content"] = entry["content"]
 
 
-def _document_problems(app: FastAPI) -> None:
-    """Put ``Problem`` in the OpenAPI components so every problem response can refer to it."""
+def _document_problems(app: FastAPI, extra: dict[str, Any]) -> None:
+    """Put ``Problem`` in the OpenAPI components so every problem response can refer to it,
+    with ``extra``: schemas that routes refer to but FastAPI does not see (a body read raw)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -168,6 +170,9 @@ def _document_problems(app: FastAPI) -> None:
         problem.pop("$defs", None)
         components["Problem"] = problem
         components["FieldError"] = FieldError.model_json_schema()
+        for name, definition in extra.items():
+            if components.setdefault(name, definition) != definition:
+                raise RuntimeError(f"two OpenAPI components named {name}")
         _complete_problems(schema)
         app.openapi_schema = schema
         return schema

@@ -16,7 +16,7 @@ from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
 from services.bank_gateway.ledger import decisions
-from services.bank_gateway.ledger.router import callbacks, reconciliations
+from services.bank_gateway.ledger.router import EVENT_COMPONENTS, callbacks, reconciliations
 from services.bank_gateway.models import AuditEntry
 from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications.router import deliveries
@@ -121,6 +121,7 @@ def create_app(
         settings=settings,
         lifespan=lifespan,
         routers=[banks, batches, callbacks, reconciliations, deliveries, oauth, console],
+        components=EVENT_COMPONENTS,
     )
     notices.document(app)
     mount_assets(app, CONSOLE_PREFIX, Path(__file__).parent / "console" / "static")

@@ -3,9 +3,9 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from shared.money import Money
 
@@ -85,24 +85,38 @@ EVENT_DATA: dict[str, type[EventData]] = {
 }
 
 
-class BankEvent(BaseModel):
-    """One event as a bank sends it (the Standard Webhooks payload shape)."""
-
+class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(
         None, min_length=1, max_length=100, description="Required in the bulk form: its key"
     )
-    type: Literal[
-        "loan.approved",
-        "loan.declined",
-        "loan.disbursed",
-        "loan.repayment",
-        "loan.overdue",
-        "loan.defaulted",
-        "claim.submitted",
-        "loan.recovered",
-        "loan.settled",
-    ]
     timestamp: str | None = None
-    data: dict[str, Any]
+
+
+def _event_model(event_type: str, data: type[EventData]) -> type[_Envelope]:
+    name = "".join(part.title() for part in event_type.split(".")) + "Event"
+    return create_model(
+        name,
+        __base__=_Envelope,
+        __doc__=f"``{event_type}``: its ``data`` is a {data.__name__}.",
+        type=(Literal[event_type], ...),  # type: ignore[valid-type]
+        data=(data, ...),
+    )
+
+
+EVENT_MODELS = {
+    event_type: _event_model(event_type, data) for event_type, data in EVENT_DATA.items()
+}
+
+# One event as a bank sends it (the Standard Webhooks payload shape): its ``type`` says which
+# ``data`` it carries, so a bank's generated client has one class per event.
+BankEvent = Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+BANK_EVENT: TypeAdapter[Any] = TypeAdapter(BankEvent)
+
+
+def openapi_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the schema of one event, referring to components; the components it needs)."""
+    schema = BANK_EVENT.json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.pop("$defs", {})
+    return schema, components

@@ -12,7 +12,7 @@ from services.bank_gateway.banks.exceptions import SignatureInvalid
 from services.bank_gateway.banks.signatures import CallerBank, verify_signature
 from services.bank_gateway.deps import BankDep, SessionDep
 from services.bank_gateway.ledger import reconciliation, service
-from services.bank_gateway.ledger.events import BankEvent
+from services.bank_gateway.ledger.events import openapi_schemas
 from services.bank_gateway.ledger.exceptions import EVENT_REFUSALS
 from services.bank_gateway.ledger.schemas import (
     BulkResult,
@@ -33,6 +33,8 @@ from shared.errors import (
 )
 
 callbacks = APIRouter(prefix="/v1/bank/events", tags=["bank callbacks"])
+# One schema per event type, a union on ``type``: its models go into the document's components.
+EVENT_SCHEMA, EVENT_COMPONENTS = openapi_schemas()
 reconciliations = APIRouter(prefix="/v1/bank/reconciliations", tags=["bank callbacks"])
 
 
@@ -86,7 +88,7 @@ def _answer(outcome: EventOutcome) -> JSONResponse:
         **_SIGNED,
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": BankEvent.model_json_schema()}},
+            "content": {"application/json": {"schema": EVENT_SCHEMA}},
         },
     },
     responses={
@@ -131,7 +133,7 @@ async def bank_event(request: Request, session: SessionDep, principal: BankDep) 
                             "events": {
                                 "type": "array",
                                 "maxItems": MAX_BULK,
-                                "items": BankEvent.model_json_schema(),
+                                "items": EVENT_SCHEMA,
                             }
                         },
                     }

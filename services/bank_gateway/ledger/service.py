@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bank_gateway.banks.signatures import CallerBank
 from services.bank_gateway.ledger import effects, risk
 from services.bank_gateway.ledger import repository as repo
-from services.bank_gateway.ledger.events import EVENT_DATA, BankEvent, EventData
+from services.bank_gateway.ledger.events import BANK_EVENT, EventData
 from services.bank_gateway.ledger.exceptions import (
     AMOUNT_REFUSALS,
     BatchSuspended,
@@ -136,8 +136,8 @@ class _Parsed:
         self.loan_id: uuid.UUID | None = None
         self.error: str | None = None
         try:
-            parsed = BankEvent.model_validate(event)
-            self.data = EVENT_DATA[parsed.type].model_validate(parsed.data)
+            parsed = BANK_EVENT.validate_python(event)
+            self.data = parsed.data
             self.loan_id = uuid.UUID(str(self.data.loan_id))
             self.type = parsed.type
         except (ValidationError, ValueError) as error:
@@ -346,9 +346,8 @@ def release_held(
     while progress:
         progress = False
         for record in [r for r in waiting if r.status == "held"]:
-            parsed = BankEvent.model_validate(record.payload)
-            data = EVENT_DATA[parsed.type].model_validate(parsed.data)
-            decide_and_apply(out, bank_code, batch, loan, record, parsed.type, data)
+            parsed = BANK_EVENT.validate_python(record.payload)
+            decide_and_apply(out, bank_code, batch, loan, record, parsed.type, parsed.data)
             if record.status == "applied":
                 progress = True
                 break  # the state moved: look at the held ones again from the oldest

@@ -347,3 +347,33 @@ async def test_bulk_events_each_get_their_own_answer(desk: Desk) -> None:
         path="/v1/bank/events/bulk",
     )
     assert too_many.status_code == 422
+
+
+async def test_the_openapi_document_gives_each_event_its_own_data_schema(desk: Desk) -> None:
+    document = (await desk.gateway.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for path in ("/v1/bank/events", "/v1/bank/events/bulk"):
+        body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        one = (
+            body["schema"]
+            if path.endswith("events")
+            else body["schema"]["properties"]["events"]["items"]
+        )
+        mapping = one["discriminator"]["mapping"]
+        assert one["discriminator"]["propertyName"] == "type"
+        assert set(mapping) == {
+            "loan.approved",
+            "loan.declined",
+            "loan.disbursed",
+            "loan.repayment",
+            "loan.overdue",
+            "loan.defaulted",
+            "claim.submitted",
+            "loan.recovered",
+            "loan.settled",
+        }
+    repayment_event = schemas["LoanRepaymentEvent"]
+    assert repayment_event["properties"]["type"]["const"] == "loan.repayment"
+    data = schemas[repayment_event["properties"]["data"]["$ref"].rsplit("/", 1)[1]]
+    assert set(data["required"]) == {"loan_id", "principal", "interest", "paid_on"}
+    assert data["additionalProperties"] is False
