@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationList
 from shared.contracts.claims import ClaimRequest, RecoveryReport
-from shared.contracts.guarantee import GuaranteeFiling, GuaranteeRelease
+from shared.contracts.guarantee import GuaranteeFiling, GuaranteeOutstanding, GuaranteeRelease
 from shared.contracts.loan_status import LoanStatusUpdateBatch
 from shared.contracts.policy import PolicyVersionSummary
 
@@ -102,6 +102,12 @@ class GuaranteeClient:
     async def release(self, loan_id: uuid.UUID, release: GuaranteeRelease) -> tuple[int, str]:
         """解保: the loan settled, was paid out or written off."""
         return await self._post(f"/v1/guarantees/{loan_id}/release", release)
+
+    async def report_outstanding(
+        self, loan_id: uuid.UUID, report: GuaranteeOutstanding
+    ) -> tuple[int, str]:
+        """在保余额 after a repayment."""
+        return await self._post(f"/v1/guarantees/{loan_id}/outstanding", report)
 
     async def file_claim(self, claim: ClaimRequest) -> tuple[int, str]:
         """代偿: the decision comes back in the body (a ClaimDecision)."""

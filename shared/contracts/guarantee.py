@@ -37,6 +37,16 @@ class GuaranteeRelease(BaseModel):
     reason: ReleaseReason
 
 
+class GuaranteeOutstanding(BaseModel):
+    """bank_gateway → guarantee: the loan's outstanding principal after a repayment, which
+    is the guarantee's 在保余额 (guaranteed outstanding) from that day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outstanding: Money = Field(ge=0, description="Outstanding principal after the repayment")
+    on: date = Field(description="The repayment's day")
+
+
 class FeeSubsidyRow(BaseModel):
     """Guarantee fees billed in one month by one bank's loans (a period's fee falls due on
     its first day), and the district's subsidy of them."""

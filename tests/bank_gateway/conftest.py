@@ -53,14 +53,17 @@ class Desk:
         )
         return code
 
-    async def eligible_applications(self, count: int, **overrides: Any) -> list[str]:
+    async def eligible_applications(
+        self, count: int, *, uscc: str | None = None, **overrides: Any
+    ) -> list[str]:
+        """``count`` applications, each of a new firm or all of ``uscc``."""
         ids = []
         for _ in range(count):
-            uscc = make_uscc()
+            uscc_of = uscc or make_uscc()
             response = await self.intake.client.post(
                 "/v1/applications",
-                json=application_body(uscc, **overrides),
-                headers=self.tokens.header(self.tokens.sme(uscc)),
+                json=application_body(uscc_of, **overrides),
+                headers=self.tokens.header(self.tokens.sme(uscc_of)),
             )
             assert response.status_code == 202, response.text
             ids.append(response.json()["id"])

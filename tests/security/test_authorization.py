@@ -310,6 +310,28 @@ def cases(w: World) -> list[Case]:
         ),
         Case(
             guarantee,
+            "GET",
+            "/v1/guarantees/exposure",
+            "/v1/guarantees/exposure?group=bank",
+            only(200, *staff_or_services),
+        ),
+        Case(
+            guarantee,
+            "GET",
+            "/v1/guarantees/exposure/{uscc}",
+            "/v1/guarantees/exposure/91310118MA1JL0000X",
+            only(200, *staff_or_services),
+        ),
+        Case(
+            guarantee,
+            "POST",
+            "/v1/guarantees/{loan_id}/outstanding",
+            f"/v1/guarantees/{w.loan}/outstanding",
+            only(422, "gateway"),
+            PROBE,
+        ),
+        Case(
+            guarantee,
             "POST",
             "/v1/guarantees/{loan_id}/release",
             f"/v1/guarantees/{w.loan}/release",
@@ -600,6 +622,7 @@ async def test_pages_open_only_with_a_session_of_their_own(desk: Desk) -> None:
             path = template.replace("{action}", "approval")
             for name in ("application_id", "batch_id", "delivery_id", "policy_id"):
                 path = path.replace(f"{{{name}}}", str(uuid.uuid4()))
+            path = path.replace("{uscc}", "91310118MA1JL0000X")
             for headers in ({}, bank_token, staff_token):
                 # A browser of its own each time: no cookie from an earlier answer.
                 async with asgi_client(app, f"http://{host}") as browser:

@@ -2,6 +2,7 @@
 domains' services (so four eyes, permissions and audit are the API's); reads that only a
 page needs live here."""
 
+import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -49,3 +50,26 @@ async def list_batches(
         .limit(limit)
     )
     return [BatchRow(batch, bank, int(n)) for batch, bank, n in result.all()], int(total or 0)
+
+
+async def enterprise_names(*, session: AsyncSession, usccs: Sequence[str]) -> dict[str, str]:
+    """Each firm's name as its latest allocated application gave it."""
+    if not usccs:
+        return {}
+    result = await session.execute(
+        sa.select(col(BatchLoan.enterprise_uscc), col(BatchLoan.enterprise_name))
+        .where(col(BatchLoan.enterprise_uscc).in_(list(usccs)))
+        .order_by(col(BatchLoan.created_at))
+    )
+    return {uscc: name for uscc, name in result.all()}
+
+
+async def batch_names(
+    *, session: AsyncSession, batch_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not batch_ids:
+        return {}
+    result = await session.execute(
+        sa.select(col(Batch.id), col(Batch.name)).where(col(Batch.id).in_(list(batch_ids)))
+    )
+    return {batch_id: name for batch_id, name in result.all()}

@@ -2,13 +2,14 @@
 with the signed-in person's own token, loan_intake's and the guarantee service's APIs.
 
 One router per part: sign-in, the inbox (with referred applications), batches,
-notifications, policies and the subsidy report.
+notifications, policies, the subsidy report and 在保余额.
 """
 
 from fastapi import APIRouter
 
 from services.bank_gateway.console.batches import batch_pages
 from services.bank_gateway.console.deliveries import delivery_pages
+from services.bank_gateway.console.exposure import exposure_pages
 from services.bank_gateway.console.inbox import inbox_pages
 from services.bank_gateway.console.pages import PREFIX
 from services.bank_gateway.console.policies import policy_pages
@@ -18,5 +19,13 @@ from services.bank_gateway.console.sign_in import sign_in_pages
 __all__ = ["PREFIX", "console"]
 
 console = APIRouter(include_in_schema=False)
-for pages in (sign_in_pages, inbox_pages, batch_pages, delivery_pages, policy_pages, report_pages):
+for pages in (
+    sign_in_pages,
+    inbox_pages,
+    batch_pages,
+    delivery_pages,
+    policy_pages,
+    report_pages,
+    exposure_pages,
+):
     console.include_router(pages)

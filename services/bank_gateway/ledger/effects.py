@@ -1,7 +1,7 @@
 """What a change of a loan tells the others, as outbox rows (notifications/service.py):
 the SME's status page (loan_intake), and the fund (the guarantee service) — 备案 when a
-loan is disbursed, the claim when the bank submits it, recoveries after a payout, and 解保
-when it is settled or paid out."""
+loan is disbursed, 在保余额 after each repayment, the claim when the bank submits it,
+recoveries after a payout, and 解保 when it is settled or paid out."""
 
 import uuid
 from datetime import date
@@ -12,7 +12,12 @@ from services.bank_gateway.ledger import events
 from services.bank_gateway.models import Batch, BatchLoan
 from services.bank_gateway.notifications import service as outbox
 from shared.contracts.claims import ClaimRequest, RecoveryReport
-from shared.contracts.guarantee import GuaranteeFiling, GuaranteeRelease, ReleaseReason
+from shared.contracts.guarantee import (
+    GuaranteeFiling,
+    GuaranteeOutstanding,
+    GuaranteeRelease,
+    ReleaseReason,
+)
 from shared.money import from_fen
 
 Row = outbox.Row
@@ -68,6 +73,10 @@ def of_event(
             compensation_ceiling=Decimal(batch.compensation_ceiling),
         )
         rows.append(_to_guarantee(loan, "guarantee.claim", claim))
+    if isinstance(data, events.Repayment):
+        # 在保余额: the fund's exposure falls with the loan's outstanding principal.
+        report = GuaranteeOutstanding(outstanding=from_fen(loan.outstanding_fen), on=data.paid_on)
+        rows.append(_to_guarantee(loan, "guarantee.outstanding", report))
     if isinstance(data, events.Settled):
         # 解保: repaid in full, the fund no longer stands behind it; no fee after this day.
         rows.append(release(loan, data.settled_on, ReleaseReason.SETTLED))

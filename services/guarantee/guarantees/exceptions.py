@@ -20,3 +20,10 @@ class GuaranteeReleaseConflict(Conflict):
 
 class ReleaseInvalid(ValidationFailed):
     slug, title = "release-invalid", "解保信息与担保不符 (release does not fit the guarantee)"
+
+
+class OutstandingInvalid(ValidationFailed):
+    slug, title = (
+        "outstanding-invalid",
+        "剩余本金与担保不符 (outstanding does not fit the guarantee)",
+    )

@@ -54,5 +54,54 @@ async def guaranteed_volume(*, session: AsyncSession, batch_id: uuid.UUID) -> in
     return int(total or 0)
 
 
+_GROUP_COLUMNS = {
+    "enterprise": _guarantees.c.enterprise_uscc,
+    "batch": _guarantees.c.batch_id,
+    "bank": _guarantees.c.bank_code,
+    "policy_version": _guarantees.c.policy_version_id,
+}
+
+
+async def exposure(
+    *, session: AsyncSession, group: str, offset: int, limit: int
+) -> tuple[list[tuple[str, int, int]], tuple[int, int, int]]:
+    """在保余额 of guarantees in force (outstanding > 0) per key of ``group``, largest first:
+    (rows of (key, guarantees, outstanding fen), (keys, guarantees, outstanding fen) overall)."""
+    column = _GROUP_COLUMNS[group]
+    in_force = _guarantees.c.outstanding_fen > 0
+    outstanding = sa.func.sum(_guarantees.c.outstanding_fen)
+    rows = await session.execute(
+        sa.select(column, sa.func.count(), outstanding)
+        .where(in_force)
+        .group_by(column)
+        .order_by(outstanding.desc(), column)
+        .offset(offset)
+        .limit(limit)
+    )
+    totals = (
+        await session.execute(
+            sa.select(
+                sa.func.count(sa.distinct(column)),
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(_guarantees.c.outstanding_fen), 0),
+            ).where(in_force)
+        )
+    ).one()
+    return (
+        [(str(key), int(n), int(fen)) for key, n, fen in rows.all()],
+        (int(totals[0]), int(totals[1]), int(totals[2])),
+    )
+
+
+async def guarantees_of_enterprise(*, session: AsyncSession, uscc: str) -> Sequence[Guarantee]:
+    """Every guarantee of the firm, in force first, newest first."""
+    result = await session.execute(
+        select(Guarantee)
+        .where(Guarantee.enterprise_uscc == uscc)
+        .order_by((Guarantee.outstanding_fen > 0).desc(), Guarantee.disbursed_on.desc())
+    )
+    return result.scalars().all()
+
+
 def add(session: AsyncSession, guarantee: Guarantee) -> None:
     session.add(guarantee)

@@ -4,7 +4,7 @@ the fee subsidies falling due per month and bank."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
 from services.guarantee.guarantees import service
@@ -13,11 +13,22 @@ from services.guarantee.guarantees.exceptions import (
     GuaranteeNotFound,
     GuaranteeReleaseConflict,
     NotAssessedEligible,
+    OutstandingInvalid,
     ReleaseInvalid,
 )
-from services.guarantee.guarantees.schemas import GuaranteePublic
-from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
-from shared.contracts.guarantee import FeeSubsidyReport, GuaranteeFiling, GuaranteeRelease
+from services.guarantee.guarantees.schemas import (
+    EnterpriseExposure,
+    ExposureGroup,
+    ExposureReport,
+    GuaranteePublic,
+)
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
+from shared.contracts.guarantee import (
+    FeeSubsidyReport,
+    GuaranteeFiling,
+    GuaranteeOutstanding,
+    GuaranteeRelease,
+)
 from shared.errors import (
     FieldError,
     ValidationFailed,
@@ -77,6 +88,37 @@ async def fee_subsidies(
 
 
 @guarantees.get(
+    "/exposure",
+    response_model=ExposureReport,
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed),
+)
+async def exposure(
+    session: SessionDep,
+    principal: StaffDep,
+    group: ExposureGroup = "enterprise",
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> ExposureReport:
+    """在保余额 (guaranteed outstanding) per firm (USCC, across batches and banks), batch,
+    bank or policy version: guarantees in force, the largest first."""
+    return await service.exposure(session=session, group=group, offset=offset, limit=limit)
+
+
+@guarantees.get(
+    "/exposure/{uscc}",
+    response_model=EnterpriseExposure,
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed),
+)
+async def enterprise_exposure(
+    uscc: Annotated[str, Path(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")],
+    session: SessionDep,
+    principal: StaffDep,
+) -> EnterpriseExposure:
+    """One firm's 在保余额 across batches and banks, and each guarantee behind it."""
+    return await service.enterprise_exposure(session=session, uscc=uscc)
+
+
+@guarantees.get(
     "/{loan_id}",
     response_model=GuaranteePublic,
     responses=problem_responses(*AUTH_PROBLEMS, GuaranteeNotFound, ValidationFailed),
@@ -86,6 +128,24 @@ async def get_guarantee(
 ) -> GuaranteePublic:
     """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule."""
     return await service.get(session=session, loan_id=loan_id)
+
+
+@guarantees.post(
+    "/{loan_id}/outstanding",
+    response_model=GuaranteePublic,
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, GuaranteeNotFound, OutstandingInvalid
+    ),
+)
+async def report_outstanding(
+    loan_id: uuid.UUID,
+    report: GuaranteeOutstanding,
+    session: SessionDep,
+    principal: GatewayCallerDep,
+) -> GuaranteePublic:
+    """在保余额 after a repayment: the bank gateway reports the loan's outstanding principal.
+    An older report than the one held changes nothing."""
+    return await service.report_outstanding(session=session, loan_id=loan_id, report=report)
 
 
 @guarantees.post(

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -44,3 +45,35 @@ class GuaranteePublic(BaseModel):
         None, description="解保: the first day without the guarantee; no fee after it"
     )
     release_reason: ReleaseReason | None = None
+    enterprise_uscc: str = Field(description="The firm (统一社会信用代码)")
+    outstanding: Money = Field(
+        description="在保余额: outstanding principal the fund stands behind; 0 once released"
+    )
+    outstanding_on: date | None = Field(None, description="The day of the last change to it")
+
+
+ExposureGroup = Literal["enterprise", "batch", "bank", "policy_version"]
+
+
+class ExposureRow(BaseModel):
+    key: str = Field(description="The USCC, batch id, bank code or policy version id")
+    guarantees: int = Field(description="Guarantees in force (在保笔数)")
+    outstanding: Money = Field(description="在保余额")
+
+
+class ExposureReport(BaseModel):
+    """在保余额 by one grouping: the largest first."""
+
+    group: ExposureGroup
+    total_guarantees: int
+    total_outstanding: Money
+    groups: int = Field(description="How many keys hold exposure (for paging)")
+    rows: list[ExposureRow]
+
+
+class EnterpriseExposure(BaseModel):
+    """One firm's 在保余额 across batches and banks, and the guarantees behind it."""
+
+    uscc: str
+    outstanding: Money
+    guarantees: list[GuaranteePublic]

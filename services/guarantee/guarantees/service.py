@@ -20,10 +20,18 @@ from services.guarantee.guarantees.exceptions import (
     GuaranteeNotFound,
     GuaranteeReleaseConflict,
     NotAssessedEligible,
+    OutstandingInvalid,
     ReleaseInvalid,
 )
 from services.guarantee.guarantees.schedule import fee_schedule, released_schedule
-from services.guarantee.guarantees.schemas import FeePeriod, GuaranteePublic
+from services.guarantee.guarantees.schemas import (
+    EnterpriseExposure,
+    ExposureGroup,
+    ExposureReport,
+    ExposureRow,
+    FeePeriod,
+    GuaranteePublic,
+)
 from services.guarantee.models import Assessment, AuditEntry, Guarantee
 from services.guarantee.policies import service as policies
 from services.guarantee.policies.fees import add_months
@@ -33,6 +41,7 @@ from shared.contracts.guarantee import (
     FeeSubsidyReport,
     FeeSubsidyRow,
     GuaranteeFiling,
+    GuaranteeOutstanding,
     GuaranteeRelease,
     ReleaseReason,
 )
@@ -66,6 +75,9 @@ def public(guarantee: Guarantee) -> GuaranteePublic:
         release_reason=ReleaseReason(guarantee.release_reason)
         if guarantee.release_reason
         else None,
+        enterprise_uscc=guarantee.enterprise_uscc,
+        outstanding=from_fen(guarantee.outstanding_fen),
+        outstanding_on=guarantee.outstanding_on,
     )
 
 
@@ -101,6 +113,9 @@ def _frozen(filing: GuaranteeFiling, assessment: Assessment, basis: int) -> Guar
         fee_fen=sum(to_fen(p.fee) for p in schedule),
         fee_subsidy_fen=sum(to_fen(p.subsidy) for p in schedule),
         schedule=[p.model_dump(mode="json") for p in schedule],
+        enterprise_uscc=assessment.request["enterprise"]["uscc"],
+        outstanding_fen=to_fen(filing.principal),
+        outstanding_on=filing.disbursed_on,
     )
 
 
@@ -219,6 +234,7 @@ async def release(
     guarantee.fee_subsidy_fen = sum(to_fen(p.subsidy) for p in schedule)
     guarantee.released_on = release.released_on
     guarantee.release_reason = release.reason.value
+    guarantee.outstanding_fen, guarantee.outstanding_on = 0, release.released_on
     guarantee.released_at = utcnow()
     audit.append(
         session,
@@ -231,6 +247,74 @@ async def release(
         entity=guarantee,
     )
     return public(guarantee)
+
+
+async def report_outstanding(
+    *, session: AsyncSession, loan_id: uuid.UUID, report: GuaranteeOutstanding
+) -> GuaranteePublic:
+    """在保余额 after a repayment: the loan's outstanding principal, as the gateway's ledger
+    holds it once the repayment is applied.
+
+    The gateway sends a loan's reports one at a time in the order it applied them (a
+    repayment made earlier but reported later included), so the last report is the
+    balance; the same report again changes nothing. A released guarantee stays at 0: the
+    fund no longer stands behind what the bank still reports."""
+    guarantee = await repo.guarantee_for_loan(session=session, loan_id=loan_id, for_update=True)
+    if guarantee is None:
+        raise GuaranteeNotFound(f"贷款 {loan_id} 没有担保")
+    outstanding = to_fen(report.outstanding)
+    if outstanding > guarantee.principal_fen:
+        raise OutstandingInvalid(
+            f"剩余本金 {report.outstanding} 超过备案本金 {from_fen(guarantee.principal_fen)}"
+        )
+    if report.on < guarantee.disbursed_on:
+        raise OutstandingInvalid(f"还款日 {report.on} 早于放款日 {guarantee.disbursed_on}")
+    if guarantee.released_on is not None or outstanding == guarantee.outstanding_fen:
+        return public(guarantee)
+    before = guarantee.outstanding_fen
+    guarantee.outstanding_fen = outstanding
+    guarantee.outstanding_on = max(report.on, guarantee.outstanding_on or report.on)
+    audit.append(
+        session,
+        AuditEntry,
+        actor="service:bank_gateway",
+        action="guarantee.outstanding",
+        entity_type="guarantee",
+        entity_id=str(guarantee.id),
+        detail={
+            "loan_id": str(loan_id),
+            "before": str(from_fen(before)),
+            **report.model_dump(mode="json"),
+        },
+        entity=guarantee,
+    )
+    return public(guarantee)
+
+
+async def exposure(
+    *, session: AsyncSession, group: ExposureGroup, offset: int, limit: int
+) -> ExposureReport:
+    """在保余额 per firm, batch, bank or policy version: the largest first."""
+    rows, (keys, count, total) = await repo.exposure(
+        session=session, group=group, offset=offset, limit=limit
+    )
+    return ExposureReport(
+        group=group,
+        total_guarantees=count,
+        total_outstanding=from_fen(total),
+        groups=keys,
+        rows=[ExposureRow(key=k, guarantees=n, outstanding=from_fen(fen)) for k, n, fen in rows],
+    )
+
+
+async def enterprise_exposure(*, session: AsyncSession, uscc: str) -> EnterpriseExposure:
+    """A firm's 在保余额 across batches and banks, with every guarantee it has had."""
+    found = await repo.guarantees_of_enterprise(session=session, uscc=uscc)
+    return EnterpriseExposure(
+        uscc=uscc,
+        outstanding=from_fen(sum(g.outstanding_fen for g in found)),
+        guarantees=[public(g) for g in found],
+    )
 
 
 # --- what claims need of a guarantee --------------------------------------------------------

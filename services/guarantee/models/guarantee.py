@@ -19,6 +19,8 @@ class Guarantee(GuaranteeModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     loan_id: uuid.UUID = Field(unique=True)
     application_id: uuid.UUID = Field(index=True)
+    # The firm, by its 统一社会信用代码: its 在保余额 is summed across batches and banks.
+    enterprise_uscc: str = Field(max_length=18, index=True)
     assessment_id: uuid.UUID = Field(foreign_key="assessments.id")
     batch_id: uuid.UUID = Field(index=True)
     bank_code: str = Field(max_length=40)
@@ -36,6 +38,10 @@ class Guarantee(GuaranteeModel, table=True):
     fee_fen: int = Field(sa_type=sa.BigInteger)
     fee_subsidy_fen: int = Field(sa_type=sa.BigInteger)
     schedule: list[dict[str, Any]] = Field(sa_type=JSONType)
+    # 在保余额: the outstanding principal the fund stands behind — the principal at filing,
+    # each repayment's balance as the bank reports it, 0 once released.
+    outstanding_fen: int = Field(sa_type=sa.BigInteger)
+    outstanding_on: date | None = None
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # 解保: the guarantee ended (settled, paid out, written off); no fee after this day.
     released_on: date | None = None

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from tests.bank_gateway.batches.test_opening import open_batch_with
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_events import APPROVED, DISBURSED, Bank, event
+from tests.conftest import make_uscc
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -184,3 +185,34 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
         assert reversed_months.status_code == 400 and "结束月份不能早于开始月份" in (
             reversed_months.text
         )
+
+
+async def test_the_exposure_pages_show_the_firm_across_its_guarantees(desk: Desk) -> None:
+    firm = make_uscc()
+    code = await desk.register_bank()
+    await open_batch_with(desk, code, await desk.eligible_applications(2, uscc=firm))
+    await desk.deliver()
+    bank = Bank(desk, code)
+    await bank.sign_in()
+    [opened] = desk.bank.of_type("batch.opened")[-1:]
+    first, second = (loan["loan_id"] for loan in opened["data"]["loans"])
+    for loan_id in (first, second):
+        await bank.send(event("loan.approved", loan_id, **APPROVED))
+        await bank.send(event("loan.disbursed", loan_id, **DISBURSED))
+    paid = {"principal": "300000.00", "interest": "6400.00", "paid_on": "2026-12-27"}
+    await bank.send(event("loan.repayment", first, **paid))
+    await desk.deliver()
+
+    async with signed_in(desk, "carol") as carol:
+        by_bank = await carol.get("/console/reports/exposure?group=bank")
+        assert by_bank.status_code == 200
+        cells = r'</td>\s*<td class="num">(\d+)</td>\s*<td class="num">([^<]+)<'
+        row = re.search(f"测试银行{code}{cells}", by_bank.text)
+        assert row and row.groups() == ("2", "¥3,700,000.00")
+        by_firm = await carol.get("/console/reports/exposure")
+        assert f'href="/console/reports/exposure/{firm}"' in by_firm.text
+        page = await carol.get(f"/console/reports/exposure/{firm}")
+        assert page.status_code == 200
+        assert "上海青浦测试制造有限公司" in page.text and "¥3,700,000.00" in page.text
+        assert "¥1,700,000.00" in page.text and "2026-12-27 还款后" in page.text
+        assert (await carol.get("/console/reports/exposure/not-a-uscc")).status_code == 422
