@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +149,13 @@ async def open_batch(
     return OpenBatch(bank=bank, token=token, loans=loans)
 
 
+# Banks report what has happened: the loans were lent 120 days ago, repaid monthly since.
+def lent_on() -> date:
+    return shanghai_today() - timedelta(days=120)
+
+
 def approval_and_disbursal(loan: str) -> list[dict[str, Any]]:
-    today = shanghai_today()
+    today = lent_on()
     return [
         {
             "id": f"{loan}-a",
@@ -175,15 +180,19 @@ def approval_and_disbursal(loan: str) -> list[dict[str, Any]]:
     ]
 
 
-def repayment(loan: str, key: str, principal: str = "100000.00") -> dict[str, Any]:
+def repayment(
+    loan: str, key: str, month: int = 1, principal: str = "100000.00", interest: str = "6000.00"
+) -> dict[str, Any]:
+    """The ``month``-th monthly repayment: 6,000.00 of interest is within a month's at
+    3.85 % on what is still owed (the gateway refuses more)."""
     return {
         "id": key,
         "type": "loan.repayment",
         "data": {
             "loan_id": loan,
             "principal": principal,
-            "interest": "6400.00",
-            "paid_on": shanghai_today().isoformat(),
+            "interest": interest,
+            "paid_on": (lent_on() + timedelta(days=30 * month)).isoformat(),
         },
     }
 
@@ -215,7 +224,7 @@ async def run(stack: LocalStack, loans_wanted: int) -> None:
         events = []
         for loan in opened.loans:
             events += approval_and_disbursal(loan)
-            events += [repayment(loan, f"{loan}-r{n}") for n in range(3)]
+            events += [repayment(loan, f"{loan}-r{n}", n + 1) for n in range(3)]
         gateway_pid = stack.processes["bank_gateway"].pid
         rss_before = rss_mb(gateway_pid)
         started = time.perf_counter()

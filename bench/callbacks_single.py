@@ -100,7 +100,7 @@ def prepare(opened: OpenBatch, per_thread: int, directory: Path) -> list[Path]:
             for _ in range(per_thread):
                 loan = opened.loans[count % len(opened.loans)]
                 count += 1
-                event = repayment(loan, "", principal="1.00")
+                event = repayment(loan, "", principal="1.00", interest="0.00")
                 del event["id"]
                 body = json.dumps(event, separators=(",", ":"))
                 msg_id = f"msg_{uuid.uuid4().hex}"

@@ -1,5 +1,6 @@
 """Time: UTC in storage and APIs; Asia/Shanghai for the dates people and policies use."""
 
+import calendar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,14 @@ def shanghai_today() -> date:
 
 def shanghai_date(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb):
+    how loan terms and fee periods are counted."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 _last_handed_out = datetime.min.replace(tzinfo=UTC)

@@ -15,8 +15,16 @@ class BatchRiskParameters(BaseModel):
     compensation_ceiling: Decimal
 
 
+class BankFigureLimits(BaseModel):
+    """How far a bank's figures may go (a policy written before these: the defaults)."""
+
+    penalty_interest_markup: Decimal = Decimal("0.50")
+    maturity_grace_days: int = 31
+
+
 class PolicyDocumentForBatches(BaseModel):
     batch_risk: BatchRiskParameters
+    bank_figures: BankFigureLimits = BankFigureLimits()
 
 
 class PolicyVersionSummary(BaseModel):

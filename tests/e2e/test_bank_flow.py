@@ -208,15 +208,16 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
 
     token = bank_token(stack, bank)
     first, second = applications
+    lent_on = today - timedelta(days=45)  # banks report what has happened: dates in the past
     approved = {
         "approved_amount": "2000000.00",
         "annual_interest_rate": "0.0385",
-        "approved_on": today.isoformat(),
+        "approved_on": lent_on.isoformat(),
     }
     disbursed = {
         "amount": "2000000.00",
-        "disbursed_on": today.isoformat(),
-        "maturity_on": (today + timedelta(days=365)).isoformat(),
+        "disbursed_on": lent_on.isoformat(),
+        "maturity_on": (lent_on + timedelta(days=365)).isoformat(),
     }
     one = loans[first[1]]
     for kind, data in (("loan.approved", approved), ("loan.disbursed", disbursed)):
@@ -241,7 +242,7 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
                         "loan_id": two,
                         "principal": "200000.00",
                         "interest": "6400.00",
-                        "paid_on": today.isoformat(),
+                        "paid_on": (lent_on + timedelta(days=30)).isoformat(),
                     },
                 },
                 {"id": "d1", "type": "loan.disbursed", "data": {"loan_id": two, **disbursed}},
@@ -270,7 +271,7 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
     gateway = stack.url("bank_gateway")
     applications = eligible(stack, stack_tokens, 2)
     batch_id, loans = open_batch(stack, stack_tokens, bank, applications)
-    today = shanghai_today()
+    lent_on = shanghai_today() - timedelta(days=199)
     token = bank_token(stack, bank)
     events = []
     for loan in loans.values():
@@ -282,7 +283,7 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
                     "loan_id": loan,
                     "approved_amount": "2000000.00",
                     "annual_interest_rate": "0.0385",
-                    "approved_on": today.isoformat(),
+                    "approved_on": lent_on.isoformat(),
                 },
             },
             {
@@ -291,8 +292,8 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
                 "data": {
                     "loan_id": loan,
                     "amount": "2000000.00",
-                    "disbursed_on": today.isoformat(),
-                    "maturity_on": (today + timedelta(days=365)).isoformat(),
+                    "disbursed_on": lent_on.isoformat(),
+                    "maturity_on": (lent_on + timedelta(days=365)).isoformat(),
                 },
             },
         ]
@@ -302,7 +303,11 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
         {
             "id": f"{loan}-o",
             "type": "loan.overdue",
-            "data": {"loan_id": loan, "overdue_principal": "2000000.00", "since": "2027-03-01"},
+            "data": {
+                "loan_id": loan,
+                "overdue_principal": "2000000.00",
+                "since": (lent_on + timedelta(days=60)).isoformat(),
+            },
         },
         {
             "id": f"{loan}-x",
@@ -311,7 +316,7 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
                 "loan_id": loan,
                 "outstanding_principal": "2000000.00",
                 "interest_due": "20000.00",
-                "defaulted_on": "2027-06-01",
+                "defaulted_on": (lent_on + timedelta(days=150)).isoformat(),
             },
         },
     ]
@@ -332,7 +337,7 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
                 "loan_id": loan,
                 "outstanding_principal": "2000000.00",
                 "interest_due": "20000.00",
-                "submitted_on": "2027-06-05",
+                "submitted_on": (lent_on + timedelta(days=155)).isoformat(),
             },
         },
     )

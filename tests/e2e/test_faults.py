@@ -255,35 +255,42 @@ def test_a_claim_decided_but_never_answered(
 ) -> None:
     application_id, loan_id, batch_id = approved_loan(stack, stack_tokens, bank)
     token = bank_token(stack, bank)
-    today = shanghai_today()
+    lent_on = shanghai_today() - timedelta(days=199)  # a loan's past, as a bank reports it
     life = [
         (
             "loan.approved",
             {
                 "approved_amount": "2000000.00",
                 "annual_interest_rate": "0.0385",
-                "approved_on": today.isoformat(),
+                "approved_on": lent_on.isoformat(),
             },
         ),
         (
             "loan.disbursed",
             {
                 "amount": "2000000.00",
-                "disbursed_on": today.isoformat(),
-                "maturity_on": (today + timedelta(days=365)).isoformat(),
+                "disbursed_on": lent_on.isoformat(),
+                "maturity_on": (lent_on + timedelta(days=365)).isoformat(),
             },
         ),
         (
             "loan.repayment",
-            {"principal": "1900000.00", "interest": "6400.00", "paid_on": today.isoformat()},
+            {
+                "principal": "1900000.00",
+                "interest": "6400.00",
+                "paid_on": (lent_on + timedelta(days=30)).isoformat(),
+            },
         ),
-        ("loan.overdue", {"overdue_principal": "100000.00", "since": "2027-03-01"}),
+        (
+            "loan.overdue",
+            {"overdue_principal": "100000.00", "since": (lent_on + timedelta(days=60)).isoformat()},
+        ),
         (
             "loan.defaulted",
             {
                 "outstanding_principal": "100000.00",
                 "interest_due": "0.00",
-                "defaulted_on": "2027-06-01",
+                "defaulted_on": (lent_on + timedelta(days=150)).isoformat(),
             },
         ),
     ]
@@ -313,7 +320,7 @@ def test_a_claim_decided_but_never_answered(
             "loan_id": loan_id,
             "outstanding_principal": "100000.00",
             "interest_due": "0.00",
-            "submitted_on": "2027-06-05",
+            "submitted_on": (lent_on + timedelta(days=155)).isoformat(),
         },
     }
     filed = signed(url, token, bank["signing_secret"], claim, f"msg_{uuid.uuid4().hex}")

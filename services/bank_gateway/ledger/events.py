@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model, model_validator
 
 from shared.money import Money
 
@@ -41,6 +41,12 @@ class Repayment(EventData):
     principal: Annotated[Money, Field(ge=0)]
     interest: Annotated[Money, Field(ge=0)]
     paid_on: date
+
+    @model_validator(mode="after")
+    def _pays_something(self) -> "Repayment":
+        if not self.principal and not self.interest:
+            raise ValueError("还款本金与利息不能都为零 (a repayment pays principal or interest)")
+        return self
 
 
 class Overdue(EventData):

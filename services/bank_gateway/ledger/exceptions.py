@@ -76,6 +76,18 @@ class ClaimNotDecided(AmountRefused):
 
 
 # The refusals of ledger/rules.py (``Refusal.code``) and the problem each is answered with.
+class DateImplausible(AmountRefused):
+    slug, title = "date-implausible", "日期不合理 (a date the loan cannot have)"
+
+
+class MaturityBeyondTerm(AmountRefused):
+    slug, title = "maturity-beyond-term", "到期日超过贷款期限 (maturity beyond the term)"
+
+
+class InterestImplausible(AmountRefused):
+    slug, title = "interest-implausible", "利息超过按合同利率可计的上限 (interest above bound)"
+
+
 AMOUNT_REFUSALS: dict[str, type[AppError]] = {
     cls.slug: cls
     for cls in (
@@ -88,6 +100,9 @@ AMOUNT_REFUSALS: dict[str, type[AppError]] = {
         InterestMismatch,
         OutstandingNotZero,
         ClaimNotDecided,
+        DateImplausible,
+        MaturityBeyondTerm,
+        InterestImplausible,
     )
 }
 # Every problem an event can be answered with (the routes document them all).

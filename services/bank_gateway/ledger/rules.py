@@ -13,11 +13,17 @@ the loan's new figures. Amounts are integer fen.
 
 A recovery reported before the claim is decided waits for the decision: only then is it
 known how it is shared between fund and bank.
+
+Every figure a bank reports is a claim checked against what the ledger knows (``Bounds``):
+no date after today, none before the disbursal (a disbursal not before its approval), a
+maturity within the term (+ the policy's grace), interest within the contract rate on the
+outstanding day by day (+ the penalty allowance once overdue). A refused event changes
+nothing.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -33,22 +39,17 @@ from services.bank_gateway.ledger.events import (
     Repayment,
     Settled,
 )
+from services.bank_gateway.ledger.figures import (
+    Bounds,
+    Figures,
+    LoanState,
+    Refusal,
+    interest_beyond_bound,
+    interest_due_beyond_bound,
+    misdated,
+)
+from shared.clock import add_months
 from shared.money import to_fen
-
-
-class LoanState(StrEnum):
-    ALLOCATED = "allocated"
-    APPROVED = "approved"
-    DECLINED = "declined"
-    DISBURSED = "disbursed"
-    REPAYING = "repaying"
-    OVERDUE = "overdue"
-    DEFAULTED = "defaulted"
-    CLAIMED = "claimed"
-    COMPENSATED = "compensated"
-    RECOVERING = "recovering"
-    SETTLED = "settled"
-
 
 # event type → (states it applies in, state it leads to)
 RULES: dict[str, tuple[frozenset[LoanState], LoanState]] = {
@@ -96,36 +97,10 @@ def reachable(state: LoanState) -> set[LoanState]:
 # --- decisions --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Figures:
-    """A loan's state and amounts, in fen."""
-
-    state: LoanState
-    allocated_fen: int
-    approved_fen: int = 0
-    disbursed_fen: int = 0
-    outstanding_fen: int = 0
-    repaid_fen: int = 0
-    interest_paid_fen: int = 0
-    recovered_fen: int = 0
-    # None before a claim; "pending" while the fund decides; then the fund's outcome.
-    claim_status: str | None = None
-    overdue_since: date | None = None
-
-
 class Verdict(StrEnum):
     APPLY = "apply"
     HOLD = "hold"  # its predecessor has not arrived yet
     REFUSE = "refuse"  # it can never apply to this loan
-
-
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    message_zh: str
-    message_en: str
-    # Not wrong, only early: a settlement that arrives before the last repayment is held.
-    may_fit_later: bool = False
 
 
 def decide(state: LoanState, event_type: str, *, claim_status: str | None = None) -> Verdict:
@@ -167,10 +142,16 @@ def _approved(f: Figures, data: Approved, to: LoanState) -> Figures | Refusal:
             "批准金额超过批次中分配的金额",
             "approved amount above the amount allocated in the batch",
         )
-    return replace(f, state=to, approved_fen=amount)
+    return replace(
+        f,
+        state=to,
+        approved_fen=amount,
+        approved_on=data.approved_on,
+        annual_rate=data.annual_interest_rate,
+    )
 
 
-def _disbursed(f: Figures, data: Disbursed, to: LoanState) -> Figures | Refusal:
+def _disbursed(f: Figures, data: Disbursed, to: LoanState, bounds: Bounds) -> Figures | Refusal:
     amount = to_fen(data.amount)
     if amount > f.approved_fen:
         return Refusal(
@@ -180,10 +161,22 @@ def _disbursed(f: Figures, data: Disbursed, to: LoanState) -> Figures | Refusal:
         )
     if data.maturity_on <= data.disbursed_on:
         return Refusal("maturity-before-disbursement", "到期日须晚于放款日", "maturity must follow")
-    return replace(f, state=to, disbursed_fen=amount, outstanding_fen=amount)
+    latest = add_months(data.disbursed_on, bounds.term_months) + timedelta(
+        days=bounds.maturity_grace_days
+    )
+    if data.maturity_on > latest:
+        return Refusal(
+            "maturity-beyond-term",
+            f"到期日 {data.maturity_on} 晚于放款日加贷款期限 {bounds.term_months} 个月"
+            f"（另宽限 {bounds.maturity_grace_days} 天）的 {latest}",
+            f"maturity_on {data.maturity_on} is after {latest} (disbursal + term + grace)",
+        )
+    return replace(
+        f, state=to, disbursed_fen=amount, outstanding_fen=amount, disbursed_on=data.disbursed_on
+    )
 
 
-def _repayment(f: Figures, data: Repayment, to: LoanState) -> Figures | Refusal:
+def _repayment(f: Figures, data: Repayment, to: LoanState, bounds: Bounds) -> Figures | Refusal:
     principal = to_fen(data.principal)
     if principal > f.outstanding_fen:
         return Refusal(
@@ -191,6 +184,11 @@ def _repayment(f: Figures, data: Repayment, to: LoanState) -> Figures | Refusal:
             "还款本金超过未偿本金",
             "repaid principal above the outstanding principal",
         )
+    # Kept in date order: the ledger is the same whatever order the repayments arrived in.
+    payments = tuple(sorted((*f.payments, (data.paid_on, principal, to_fen(data.interest)))))
+    too_much = interest_beyond_bound(f, payments, bounds)
+    if too_much is not None:
+        return too_much
     # A repayment made before the loan fell overdue, reported late, does not cure it.
     earlier = f.overdue_since is not None and data.paid_on < f.overdue_since
     return replace(
@@ -200,6 +198,7 @@ def _repayment(f: Figures, data: Repayment, to: LoanState) -> Figures | Refusal:
         outstanding_fen=f.outstanding_fen - principal,
         repaid_fen=f.repaid_fen + principal,
         interest_paid_fen=f.interest_paid_fen + to_fen(data.interest),
+        payments=payments,
     )
 
 
@@ -210,17 +209,21 @@ def _overdue(f: Figures, data: Overdue, to: LoanState) -> Figures | Refusal:
             "逾期本金超过未偿本金",
             "overdue principal above the outstanding principal",
         )
-    return replace(f, state=to, overdue_since=data.since)
+    return replace(f, state=to, overdue_since=data.since, ever_overdue=True)
 
 
-def _defaulted(f: Figures, data: Defaulted, to: LoanState) -> Figures | Refusal:
+def _defaulted(f: Figures, data: Defaulted, to: LoanState, bounds: Bounds) -> Figures | Refusal:
     mismatch = _outstanding_mismatch(f, data.outstanding_principal, "违约时报告的")
-    return mismatch or replace(f, state=to)
+    unearned = interest_due_beyond_bound(f, data.interest_due, data.defaulted_on, bounds)
+    return mismatch or unearned or replace(f, state=to)
 
 
-def _claim_submitted(f: Figures, data: ClaimSubmitted, to: LoanState) -> Figures | Refusal:
+def _claim_submitted(
+    f: Figures, data: ClaimSubmitted, to: LoanState, bounds: Bounds
+) -> Figures | Refusal:
     mismatch = _outstanding_mismatch(f, data.outstanding_principal, "代偿申请的")
-    return mismatch or replace(f, state=to, claim_status="pending")
+    unearned = interest_due_beyond_bound(f, data.interest_due, data.submitted_on, bounds)
+    return mismatch or unearned or replace(f, state=to, claim_status="pending")
 
 
 def _recovered(f: Figures, data: Recovered, to: LoanState) -> Figures | Refusal:
@@ -257,18 +260,26 @@ def _settled(f: Figures, data: Settled, to: LoanState) -> Figures | Refusal:
 # What each event does to the figures (an event not listed only moves the state: declined).
 _EFFECTS: dict[type[EventData], Callable[[Figures, Any, LoanState], Figures | Refusal]] = {
     Approved: _approved,
-    Disbursed: _disbursed,
-    Repayment: _repayment,
     Overdue: _overdue,
-    Defaulted: _defaulted,
-    ClaimSubmitted: _claim_submitted,
     Recovered: _recovered,
     Settled: _settled,
 }
+# … and those that need the bounds too.
+_BOUNDED: dict[type[EventData], Callable[[Figures, Any, LoanState, Bounds], Figures | Refusal]] = {
+    Disbursed: _disbursed,
+    Repayment: _repayment,
+    Defaulted: _defaulted,
+    ClaimSubmitted: _claim_submitted,
+}
 
 
-def apply(figures: Figures, event_type: str, data: EventData) -> Figures | Refusal:
-    """The loan after ``event_type``; a :class:`Refusal` if its amounts do not fit."""
+def apply(figures: Figures, event_type: str, data: EventData, bounds: Bounds) -> Figures | Refusal:
+    """The loan after ``event_type``; a :class:`Refusal` if its dates or amounts do not fit."""
     _, to = RULES[event_type]
+    wrong_day = misdated(figures, data, bounds)
+    if wrong_day is not None:
+        return wrong_day
+    if type(data) in _BOUNDED:
+        return _BOUNDED[type(data)](figures, data, to, bounds)
     effect = _EFFECTS.get(type(data))
     return effect(figures, data, to) if effect is not None else replace(figures, state=to)

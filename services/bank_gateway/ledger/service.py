@@ -11,6 +11,8 @@ page, the fund); a default may suspend the batch (:mod:`risk`).
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,13 +31,14 @@ from services.bank_gateway.ledger.exceptions import (
     EventNotApplicable,
     LoanNotFound,
 )
-from services.bank_gateway.ledger.rules import Figures, LoanState, Refusal, Verdict, apply, decide
+from services.bank_gateway.ledger.figures import Bounds, Figures, LoanState, Refusal
+from services.bank_gateway.ledger.rules import Verdict, apply, decide
 from services.bank_gateway.ledger.schemas import EventOutcome
 from services.bank_gateway.models import AuditEntry, Batch, BatchLoan, BatchStatus, ReceivedEvent
 from services.bank_gateway.notifications import service as outbox
 from shared import audit
 from shared.audit import changes_of
-from shared.clock import strictly_later, utcnow
+from shared.clock import shanghai_today, strictly_later, utcnow
 from shared.errors import AppError
 
 Outbox = list[outbox.Row]
@@ -53,6 +56,22 @@ def figures_of(loan: BatchLoan) -> Figures:
         recovered_fen=loan.recovered_fen,
         claim_status=loan.claim_status,
         overdue_since=loan.overdue_since,
+        approved_on=loan.approved_on,
+        annual_rate=Decimal(loan.annual_interest_rate) if loan.annual_interest_rate else None,
+        disbursed_on=loan.disbursed_on,
+        payments=tuple((date.fromisoformat(d), p, i) for d, p, i in loan.payments or []),
+        ever_overdue=loan.ever_overdue,
+    )
+
+
+def bounds_of(batch: Batch, loan: BatchLoan) -> Bounds:
+    """What the bank's figures for this loan are checked against: today, its term, and the
+    limits its batch froze from the policy."""
+    return Bounds(
+        today=shanghai_today(),
+        term_months=loan.term_months,
+        penalty_interest_markup=Decimal(batch.penalty_interest_markup),
+        maturity_grace_days=batch.maturity_grace_days,
     )
 
 
@@ -66,6 +85,12 @@ def write_back(loan: BatchLoan, figures: Figures) -> None:
     loan.recovered_fen = figures.recovered_fen
     loan.claim_status = figures.claim_status
     loan.overdue_since = figures.overdue_since
+    loan.approved_on = figures.approved_on
+    if figures.annual_rate is not None:
+        loan.annual_interest_rate = str(figures.annual_rate)
+    loan.disbursed_on = figures.disbursed_on
+    loan.payments = [[d.isoformat(), p, i] for d, p, i in figures.payments]
+    loan.ever_overdue = figures.ever_overdue
     loan.last_event_at = utcnow()
 
 
@@ -283,14 +308,11 @@ def _apply_to_loan(
     event_type: str,
     data: EventData,
 ) -> Refusal | None:
-    result = apply(figures_of(loan), event_type, data)
+    result = apply(figures_of(loan), event_type, data, bounds_of(batch, loan))
     if isinstance(result, Refusal):
         return result
     write_back(loan, result)
-    if event_type == "loan.approved":
-        loan.annual_interest_rate = str(data.annual_interest_rate)  # type: ignore[attr-defined]
     if event_type == "loan.disbursed":
-        loan.disbursed_on = data.disbursed_on  # type: ignore[attr-defined]
         loan.maturity_on = data.maturity_on  # type: ignore[attr-defined]
     out.extend(effects.of_event(bank_code, batch, loan, record.id, event_type, data))
     return None

@@ -49,6 +49,9 @@ class Batch(GatewayModel, table=True):
     warning_loss_rate: str = Field(default="0.0300", max_length=12)
     suspension_loss_rate: str = Field(default="0.0400", max_length=12)
     compensation_ceiling: str = Field(default="0.0500", max_length=12)
+    # And its limits on a bank's figures (ledger/rules.py: Bounds).
+    penalty_interest_markup: str = Field(default="0.50", max_length=12)
+    maturity_grace_days: int = 31
     status: str = Field(max_length=20, index=True)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -35,9 +35,14 @@ class BatchLoan(GatewayModel, table=True):
     interest_paid_fen: int = Field(default=0, sa_type=sa.BigInteger)
     recovered_fen: int = Field(default=0, sa_type=sa.BigInteger)
     annual_interest_rate: str | None = Field(default=None, max_length=20)
+    approved_on: date | None = None
     disbursed_on: date | None = None
     maturity_on: date | None = None
     overdue_since: date | None = None
+    # Each repayment as [paid_on, principal fen, interest fen]: the interest a bank reports
+    # is checked against the outstanding day by day (ledger/rules.py).
+    payments: list[list[Any]] = Field(default_factory=list, sa_type=JSONType)
+    ever_overdue: bool = False
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The claim (代偿): pending while the guarantee service decides, then its outcome.
     claim_status: str | None = Field(default=None, max_length=20)

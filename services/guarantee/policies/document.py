@@ -142,6 +142,16 @@ class BatchRisk(_Strict):
         return self
 
 
+class BankFigures(_Strict):
+    """How far a bank's reported figures may go before they are refused (the gateway
+    freezes these into each batch): interest above the contract rate by at most the
+    penalty-interest markup once the loan has been overdue (罚息: PBOC allows 30–50 % above
+    the contract rate), and a maturity at most this many days past disbursal + term."""
+
+    penalty_interest_markup: Rate = Decimal("0.50")
+    maturity_grace_days: int = Field(31, ge=0, le=366)
+
+
 class ClaimTerms(_Strict):
     """How a claim (代偿) is computed: coverage × (outstanding principal + interest due),
     the interest counted for at most ``interest_cap_days`` at the loan's rate."""
@@ -160,6 +170,7 @@ class PolicyDocument(_Strict):
     batch_risk: BatchRisk
     # Optional so documents written before claims existed still validate (with the default).
     claims: ClaimTerms = ClaimTerms()
+    bank_figures: BankFigures = BankFigures()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> "PolicyDocument":

@@ -5,12 +5,14 @@ import io
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import httpx
 from openpyxl import load_workbook
 
+from shared.clock import shanghai_today
 from tests.bank_gateway.batches.test_opening import open_batch_with
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_events import APPROVED, DISBURSED, Bank, event
@@ -69,8 +71,8 @@ async def test_staff_sign_in_and_what_a_page_lets_each_do(desk: Desk) -> None:
                     "name": "控制台批次",
                     "bank_code": bank,
                     "quota": "1000000",
-                    "valid_from": "2026-12-01",
-                    "valid_to": "2027-06-30",
+                    "valid_from": shanghai_today().isoformat(),
+                    "valid_to": (shanghai_today() + timedelta(days=180)).isoformat(),
                     "policy_version_id": desk.policy_version_id,
                 }
             ),
@@ -122,7 +124,7 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
             ("loan.disbursed", DISBURSED),
             (
                 "loan.repayment",
-                {"principal": "100000.00", "interest": "6400.00", "paid_on": "2026-12-27"},
+                {"principal": "100000.00", "interest": "6400.00", "paid_on": "2022-12-27"},
             ),
         ):
             response = await bank.send(event(kind, loan["loan_id"], **data))
@@ -130,7 +132,7 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
     await desk.deliver()
 
     async with signed_in(desk, "carol") as carol:
-        url = "/console/reports/subsidies?month_from=2026-11&month_to=2026-12"
+        url = "/console/reports/subsidies?month_from=2022-11&month_to=2022-12"
         page = await carol.get(url)
         assert page.status_code == 200
         exported = await carol.get(url + "&format=csv")
@@ -148,10 +150,10 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
             "补贴合计",
         ]
         mine = [line for line in lines if line[1] == f"测试银行{code}"]
-        # Fee billed 2026-11-27 for the first loan year: 2,000,000 × 0.5 % × 365 / 360 =
+        # Fee billed 2022-11-27 for the first loan year: 2,000,000 × 0.5 % × 365 / 360 =
         # 10,138.89 per loan, half subsidised (5,069.445 → 5,069.45 each).
         assert mine[0] == [
-            "2026-11",
+            "2022-11",
             f"测试银行{code}",
             "20277.78",
             "10138.90",
@@ -162,7 +164,7 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
         ]
         # December: both loans repaid 6,400 interest; only the 专精特新 one has a 30 % 贴息.
         assert mine[1] == [
-            "2026-12",
+            "2022-12",
             f"测试银行{code}",
             "0.00",
             "0.00",
@@ -177,10 +179,10 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
         sheet = load_workbook(io.BytesIO(workbook.content)).active
         values = [[cell.value for cell in row] for row in sheet.iter_rows()]
         assert values[0][0] == "月份"
-        december = next(v for v in values if v[0] == "2026-12" and v[1] == f"测试银行{code}")
+        december = next(v for v in values if v[0] == "2022-12" and v[1] == f"测试银行{code}")
         assert Decimal(str(december[6])) == Decimal("1920.00")
         reversed_months = await carol.get(
-            "/console/reports/subsidies?month_from=2026-12&month_to=2026-01"
+            "/console/reports/subsidies?month_from=2022-12&month_to=2022-01"
         )
         assert reversed_months.status_code == 400 and "结束月份不能早于开始月份" in (
             reversed_months.text
@@ -199,7 +201,7 @@ async def test_the_exposure_pages_show_the_firm_across_its_guarantees(desk: Desk
     for loan_id in (first, second):
         await bank.send(event("loan.approved", loan_id, **APPROVED))
         await bank.send(event("loan.disbursed", loan_id, **DISBURSED))
-    paid = {"principal": "300000.00", "interest": "6400.00", "paid_on": "2026-12-27"}
+    paid = {"principal": "300000.00", "interest": "6400.00", "paid_on": "2022-12-27"}
     await bank.send(event("loan.repayment", first, **paid))
     await desk.deliver()
 
@@ -214,5 +216,5 @@ async def test_the_exposure_pages_show_the_firm_across_its_guarantees(desk: Desk
         page = await carol.get(f"/console/reports/exposure/{firm}")
         assert page.status_code == 200
         assert "上海青浦测试制造有限公司" in page.text and "¥3,700,000.00" in page.text
-        assert "¥1,700,000.00" in page.text and "2026-12-27 还款后" in page.text
+        assert "¥1,700,000.00" in page.text and "2022-12-27 还款后" in page.text
         assert (await carol.get("/console/reports/exposure/not-a-uscc")).status_code == 422

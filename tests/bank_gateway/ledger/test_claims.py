@@ -20,7 +20,7 @@ from tests.conftest import asgi_client
 
 async def default(bank: Bank, loan_id: str, outstanding: str, interest: str = "0.00") -> None:
     await bank.send(
-        event("loan.overdue", loan_id, overdue_principal=outstanding, since="2027-02-01")
+        event("loan.overdue", loan_id, overdue_principal=outstanding, since="2023-02-01")
     )
     response = await bank.send(
         event(
@@ -28,7 +28,7 @@ async def default(bank: Bank, loan_id: str, outstanding: str, interest: str = "0
             loan_id,
             outstanding_principal=outstanding,
             interest_due=interest,
-            defaulted_on="2027-05-01",
+            defaulted_on="2023-05-01",
         )
     )
     assert response.status_code == 200, response.text
@@ -40,7 +40,7 @@ def claim(loan_id: str, outstanding: str, interest: str) -> dict[str, Any]:
         loan_id,
         outstanding_principal=outstanding,
         interest_due=interest,
-        submitted_on="2027-05-10",
+        submitted_on="2023-05-10",
     )
 
 
@@ -113,10 +113,10 @@ async def test_claims_are_paid_up_to_the_ceiling_and_recoveries_shared(desk: Des
     assert figures["loans_by_state"] == {"compensated": 2, "defaulted": 1}
 
     # Recoveries after the payout: the fund takes payout ÷ (principal + interest recognised).
-    r1 = await bank.send(event("loan.recovered", b, amount="1000000.00", recovered_on="2027-08-01"))
+    r1 = await bank.send(event("loan.recovered", b, amount="1000000.00", recovered_on="2023-08-01"))
     assert r1.json()["loan_state"] == "recovering"
-    await bank.send(event("loan.recovered", b, amount="10000.00", recovered_on="2027-09-01"))
-    await bank.send(event("loan.recovered", c, amount="50000.00", recovered_on="2027-09-01"))
+    await bank.send(event("loan.recovered", b, amount="10000.00", recovered_on="2023-09-01"))
+    await bank.send(event("loan.recovered", c, amount="50000.00", recovered_on="2023-09-01"))
     await desk.deliver()
     shares = desk.bank.of_type("recovery.shared")
     assert [s["data"]["loan_id"] for s in shares] == [b, b]  # c's claim paid nothing
@@ -167,14 +167,14 @@ async def test_a_recovery_before_the_decision_waits_for_it(desk: Desk) -> None:
     await bank.send(event("loan.repayment", loan_id, **repayment("1990000.00")))
     await default(bank, loan_id, "10000.00")
     early = await bank.send(
-        event("loan.recovered", loan_id, amount="5000.00", recovered_on="2027-06-01")
+        event("loan.recovered", loan_id, amount="5000.00", recovered_on="2023-06-01")
     )
     assert (early.status_code, early.json()["status"]) == (202, "held")
     await bank.send(claim(loan_id, "10000.00", "0.00"))
     # Still held while the fund decides.
     held = await desk.gateway.post(
         "/v1/bank/reconciliations",
-        json={"as_of": "2027-06-02", "loans": []},
+        json={"as_of": "2023-06-02", "loans": []},
         headers={"Authorization": f"Bearer {bank.token}"},
     )
     assert held.json()["waiting_events"] == {loan_id: 1}
@@ -194,7 +194,7 @@ async def test_claims_that_do_not_fit_are_refused_or_held(desk: Desk) -> None:
     before_default = await bank.send(claim(a, "2000000.00", "0.00"))
     assert (before_default.status_code, before_default.json()["status"]) == (202, "held")
     wrong = await bank.send(
-        event("loan.overdue", b, overdue_principal="2000000.00", since="2027-02-01")
+        event("loan.overdue", b, overdue_principal="2000000.00", since="2023-02-01")
     )
     assert wrong.status_code == 200
     await bank.send(
@@ -203,7 +203,7 @@ async def test_claims_that_do_not_fit_are_refused_or_held(desk: Desk) -> None:
             b,
             outstanding_principal="2000000.00",
             interest_due="0.00",
-            defaulted_on="2027-05-01",
+            defaulted_on="2023-05-01",
         )
     )
     mismatch = await bank.send(claim(b, "2000000.01", "0.00"))
@@ -219,7 +219,7 @@ async def test_claims_that_do_not_fit_are_refused_or_held(desk: Desk) -> None:
     assert twice.json()["type"] == "/problems/event-not-applicable"
     await bank.send(event("loan.repayment", a, **repayment("2000000.00", "0.00")))
     settled = await bank.send(
-        event("loan.settled", a, settled_on="2027-11-27", interest_paid_total="0.00")
+        event("loan.settled", a, settled_on="2023-11-27", interest_paid_total="0.00")
     )
     assert settled.status_code == 200
     # The claim held for a (before its default) can now never apply: it stays refused.
@@ -243,7 +243,7 @@ async def test_the_guarantee_service_decides_each_claim_once(
         "outstanding_principal": "10000.00",
         "interest_due": "0.00",
         "annual_interest_rate": "0.0385",
-        "submitted_on": "2027-05-10",
+        "submitted_on": "2023-05-10",
         "compensation_ceiling": "0.0500",
     }
     gateway = desk.tokens.header(desk.tokens.service("bank_gateway"))
@@ -292,7 +292,7 @@ async def test_concurrent_claims_never_pass_the_ceiling(desk: Desk, guarantee_ap
                     "outstanding_principal": "2000000.00",
                     "interest_due": "0.00",
                     "annual_interest_rate": "0.0385",
-                    "submitted_on": "2027-05-10",
+                    "submitted_on": "2023-05-10",
                     "compensation_ceiling": "0.0500",
                 },
                 headers=gateway,

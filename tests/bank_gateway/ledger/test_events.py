@@ -11,6 +11,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from services.bank_gateway.notifications.repository import QUEUE
+from shared.clock import shanghai_today
 from shared.jobs import Worker
 from tests.bank_gateway.batches.test_opening import application_status, open_batch_with
 from tests.bank_gateway.conftest import Desk
@@ -72,18 +73,25 @@ def event(event_type: str, loan_id: str, **data: Any) -> dict[str, Any]:
 APPROVED = {
     "approved_amount": "2000000.00",
     "annual_interest_rate": "0.0385",
-    "approved_on": "2026-11-26",
+    "approved_on": "2022-11-26",
 }
-DISBURSED = {"amount": "2000000.00", "disbursed_on": "2026-11-27", "maturity_on": "2027-11-27"}
+DISBURSED = {"amount": "2000000.00", "disbursed_on": "2022-11-27", "maturity_on": "2023-11-27"}
 
 
-def repayment(principal: str, interest: str = "6400.00") -> dict[str, str]:
-    return {"principal": principal, "interest": interest, "paid_on": "2026-12-27"}
+def repayment(
+    principal: str, interest: str = "6400.00", paid_on: str = "2022-12-27"
+) -> dict[str, str]:
+    """A repayment a month after DISBURSED: 6,400.00 is within a month's interest on
+    2,000,000 at 3.85 % (6,416.67); another on the same day pays principal only."""
+    return {"principal": principal, "interest": interest, "paid_on": paid_on}
 
 
-async def bank_with_loans(desk: Desk, count: int) -> tuple[Bank, list[dict[str, Any]]]:
+async def bank_with_loans(
+    desk: Desk, count: int, **overrides: Any
+) -> tuple[Bank, list[dict[str, Any]]]:
+    """A new bank with an open batch of ``count`` loans (applications as ``overrides`` say)."""
     code = await desk.register_bank()
-    await open_batch_with(desk, code, await desk.eligible_applications(count))
+    await open_batch_with(desk, code, await desk.eligible_applications(count, **overrides))
     await desk.deliver()
     bank = Bank(desk, code)
     await bank.sign_in()
@@ -98,10 +106,10 @@ async def test_a_loan_from_approval_to_settlement(desk: Desk) -> None:
         ("loan.approved", APPROVED, "approved"),
         ("loan.disbursed", DISBURSED, "disbursed"),
         ("loan.repayment", repayment("500000.00"), "repaying"),
-        ("loan.repayment", repayment("1500000.00", "4800.00"), "repaying"),
+        ("loan.repayment", repayment("1500000.00", "4800.00", "2023-01-27"), "repaying"),
         (
             "loan.settled",
-            {"settled_on": "2027-11-27", "interest_paid_total": "11200.00"},
+            {"settled_on": "2023-01-27", "interest_paid_total": "11200.00"},
             "settled",
         ),
     ]:
@@ -169,7 +177,7 @@ async def test_a_repeated_webhook_id_gets_the_same_answer_and_no_second_effect(
     too_much = await bank.send(event("loan.repayment", loan_id, **repayment("1700000.01")))
     assert too_much.status_code == 422
     assert too_much.json()["type"] == "/problems/repayment-exceeds-outstanding"
-    exact = await bank.send(event("loan.repayment", loan_id, **repayment("1700000.00")))
+    exact = await bank.send(event("loan.repayment", loan_id, **repayment("1700000.00", "0.00")))
     assert exact.status_code == 200  # 2,000,000 − 300,000 once, not twice
 
 
@@ -191,7 +199,7 @@ async def test_a_key_reused_for_another_event_is_refused_and_changes_nothing(des
 
     # In bulk each event on its own: a key reused within the request, or from before.
     mixed = [
-        {"id": "b1", **event("loan.repayment", loan_id, **repayment("100000.00"))},
+        {"id": "b1", **event("loan.repayment", loan_id, **repayment("100000.00", "0.00"))},
         {"id": "b1", **event("loan.repayment", loan_id, **repayment("999.00"))},
         {"id": "k1", **other},
         {"id": "b2", **event("loan.repayment", loan_id, **repayment("100000.00", "0.00"))},
@@ -207,7 +215,7 @@ async def test_a_key_reused_for_another_event_is_refused_and_changes_nothing(des
     statement = await desk.gateway.post(
         "/v1/bank/reconciliations",
         json={
-            "as_of": "2026-12-01",
+            "as_of": "2022-12-01",
             "loans": [{"loan_id": loan_id, "state": "repaying", "outstanding": "1500000.00"}],
         },
         headers={"Authorization": f"Bearer {bank.token}"},
@@ -239,7 +247,7 @@ async def test_events_ahead_of_their_predecessor_are_held_then_applied(desk: Des
 async def test_events_that_can_never_apply_are_refused(desk: Desk) -> None:
     bank, [declined, active] = await bank_with_loans(desk, 2)
     no = await bank.send(
-        event("loan.declined", declined["loan_id"], reason="资料不全", declined_on="2026-11-26")
+        event("loan.declined", declined["loan_id"], reason="资料不全", declined_on="2022-11-26")
     )
     assert no.status_code == 200
     late = await bank.send(event("loan.repayment", declined["loan_id"], **repayment("1.00")))
@@ -252,7 +260,7 @@ async def test_events_that_can_never_apply_are_refused(desk: Desk) -> None:
         event(
             "loan.settled",
             active["loan_id"],
-            settled_on="2027-01-01",
+            settled_on="2023-01-01",
             interest_paid_total="6400.00",
         )
     )
@@ -261,7 +269,7 @@ async def test_events_that_can_never_apply_are_refused(desk: Desk) -> None:
     assert paid.json()["loan_state"] == "settled"
     wrong = await bank.send(
         event(
-            "loan.settled", active["loan_id"], settled_on="2027-01-01", interest_paid_total="1.00"
+            "loan.settled", active["loan_id"], settled_on="2023-01-01", interest_paid_total="1.00"
         )
     )
     assert wrong.status_code == 409  # already settled
@@ -317,7 +325,7 @@ async def test_bulk_events_each_get_their_own_answer(desk: Desk) -> None:
                 c,
                 approved_amount="9999999.00",
                 annual_interest_rate="0.04",
-                approved_on="2026-11-26",
+                approved_on="2022-11-26",
             ),
         },
         {"id": "e5", **event("loan.approved", str(uuid.uuid4()), **APPROVED)},
@@ -377,3 +385,77 @@ async def test_the_openapi_document_gives_each_event_its_own_data_schema(desk: D
     data = schemas[repayment_event["properties"]["data"]["$ref"].rsplit("/", 1)[1]]
     assert set(data["required"]) == {"loan_id", "principal", "interest", "paid_on"}
     assert data["additionalProperties"] is False
+
+
+async def test_figures_a_loan_cannot_have_are_refused_and_change_nothing(desk: Desk) -> None:
+    """Seen from outside: ¥50,000,000 of interest on ¥2,000,000 at 4 %, a maturity in 2099
+    on a 12-month loan, a disbursal before its approval, a repayment dated 1900 or
+    tomorrow. Each is refused with the figure and its bound; in a bulk, each on its own."""
+    bank, [loan] = await bank_with_loans(desk, 1)
+    loan_id = loan["loan_id"]
+    await bank.send(event("loan.approved", loan_id, **{**APPROVED, "annual_interest_rate": "0.04"}))
+    early = await bank.send(
+        event("loan.disbursed", loan_id, **{**DISBURSED, "disbursed_on": "2022-11-25"})
+    )
+    assert early.status_code == 422 and early.json()["type"] == "/problems/date-implausible"
+    assert "放款日 2022-11-25 早于批准日 2022-11-26" in early.json()["detail"]
+    far = await bank.send(
+        event("loan.disbursed", loan_id, **{**DISBURSED, "maturity_on": "2099-12-31"})
+    )
+    assert far.status_code == 422 and far.json()["type"] == "/problems/maturity-beyond-term"
+    assert (await bank.send(event("loan.disbursed", loan_id, **DISBURSED))).status_code == 200
+
+    tomorrow = (shanghai_today() + timedelta(days=1)).isoformat()
+    sent = [
+        {
+            "id": "huge",
+            **event(
+                "loan.repayment",
+                loan_id,
+                principal="0.00",
+                interest="50000000.00",
+                paid_on="2022-12-27",
+            ),
+        },
+        {
+            "id": "1900",
+            **event(
+                "loan.repayment", loan_id, principal="1.00", interest="0.00", paid_on="1900-01-01"
+            ),
+        },
+        {
+            "id": "next",
+            **event("loan.repayment", loan_id, principal="1.00", interest="0.00", paid_on=tomorrow),
+        },
+        {
+            "id": "fair",
+            **event(
+                "loan.repayment",
+                loan_id,
+                principal="0.00",
+                interest="6666.67",
+                paid_on="2022-12-27",
+            ),
+        },
+    ]
+    result = (await bank.send({"events": sent}, path="/v1/bank/events/bulk")).json()
+    outcomes = [(r["status"], (r["problem"] or {}).get("type")) for r in result["results"]]
+    assert outcomes == [
+        ("refused", "/problems/interest-implausible"),
+        ("refused", "/problems/date-implausible"),
+        ("refused", "/problems/date-implausible"),
+        ("applied", None),
+    ]
+    # 2,000,000 × 4 % × 30 / 360 = 6,666.67
+    assert result["results"][0]["problem"]["detail"].startswith(
+        "利息 50,000,000.00 超过按合同利率可计的上限 6,666.67"
+    )
+    statement = await desk.gateway.post(
+        "/v1/bank/reconciliations",
+        json={
+            "as_of": "2022-12-28",
+            "loans": [{"loan_id": loan_id, "state": "repaying", "outstanding": "2000000.00"}],
+        },
+        headers={"Authorization": f"Bearer {bank.token}"},
+    )
+    assert statement.json()["mismatches"] == []  # nothing refused moved the ledger

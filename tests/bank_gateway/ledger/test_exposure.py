@@ -45,7 +45,7 @@ async def test_outstanding_follows_repayments_and_ends_at_settlement(
     await bank.send(event("loan.repayment", first, **repayment("500000.00")))
     await desk.deliver()
     one = await staff_get(desk, guarantee_app, f"/v1/guarantees/{first}")
-    assert (one["outstanding"], one["outstanding_on"]) == ("1500000.00", "2026-12-27")
+    assert (one["outstanding"], one["outstanding_on"]) == ("1500000.00", "2022-12-27")
     exposure = await staff_get(desk, guarantee_app, f"/v1/guarantees/exposure/{firm}")
     assert exposure["outstanding"] == "3500000.00"
     by_bank = await staff_get(desk, guarantee_app, "/v1/guarantees/exposure?group=bank&limit=200")
@@ -59,7 +59,7 @@ async def test_outstanding_follows_repayments_and_ends_at_settlement(
     # The other loan repaid in full and settled: released, out of the firm's exposure.
     await bank.send(event("loan.repayment", second, **repayment("2000000.00")))
     await bank.send(
-        event("loan.settled", second, settled_on="2026-12-27", interest_paid_total="6400.00")
+        event("loan.settled", second, settled_on="2022-12-27", interest_paid_total="6400.00")
     )
     await desk.deliver()
     exposure = await staff_get(desk, guarantee_app, f"/v1/guarantees/exposure/{firm}")
@@ -94,7 +94,7 @@ async def test_an_outstanding_above_the_principal_is_refused(
     async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
         refused = await guarantee.post(
             f"/v1/guarantees/{loan['loan_id']}/outstanding",
-            json={"outstanding": "2000000.01", "on": "2026-12-27"},
+            json={"outstanding": "2000000.01", "on": "2022-12-27"},
             headers=desk.tokens.header(desk.tokens.service("bank_gateway")),
         )
     assert refused.status_code == 422

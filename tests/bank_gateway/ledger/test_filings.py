@@ -14,9 +14,9 @@ from tests.conftest import asgi_client
 async def test_a_disbursal_issues_the_guarantee_with_its_fee_schedule(
     desk: Desk, guarantee_app: Any
 ) -> None:
-    bank, [loan] = await bank_with_loans(desk, 1)
+    bank, [loan] = await bank_with_loans(desk, 1, loan__term_months=18)
     await bank.send(event("loan.approved", loan["loan_id"], **APPROVED))
-    disbursed = {"amount": "1800000.00", "disbursed_on": "2026-11-27", "maturity_on": "2028-05-27"}
+    disbursed = {"amount": "1800000.00", "disbursed_on": "2022-11-27", "maturity_on": "2024-05-27"}
     await bank.send(event("loan.disbursed", loan["loan_id"], **disbursed))
     await desk.deliver()
     async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
@@ -30,8 +30,8 @@ async def test_a_disbursal_issues_the_guarantee_with_its_fee_schedule(
         assert (issued["coverage_ratio"], issued["annual_fee_rate"]) == ("0.8000", "0.0050")
         periods = issued["schedule"]
         assert [(p["period_from"], p["period_to"], p["days"]) for p in periods] == [
-            ("2026-11-27", "2027-11-27", 365),
-            ("2027-11-27", "2028-05-27", 182),
+            ("2022-11-27", "2023-11-27", 365),
+            ("2023-11-27", "2024-05-27", 182),
         ]
         # 1,800,000 × 0.5 % × 365 / 360 = 9,125.00 ; × 182 / 360 = 4,550.00
         assert [p["fee"] for p in periods] == ["9125.00", "4550.00"]
@@ -45,8 +45,8 @@ async def test_a_disbursal_issues_the_guarantee_with_its_fee_schedule(
             "batch_id": issued["batch_id"],
             "bank_code": bank.code,
             "principal": "1800000.00",
-            "disbursed_on": "2026-11-27",
-            "maturity_on": "2028-05-27",
+            "disbursed_on": "2022-11-27",
+            "maturity_on": "2024-05-27",
         }
         gateway = desk.tokens.header(desk.tokens.service("bank_gateway"))
         again = await guarantee.post("/v1/guarantees", json=filing, headers=gateway)
@@ -90,36 +90,36 @@ async def fee_rows(desk: Desk, guarantee_app: Any, bank: str, months: str) -> li
 async def test_early_settlement_releases_the_guarantee_and_ends_its_fees(
     desk: Desk, guarantee_app: Any
 ) -> None:
-    bank, [loan] = await bank_with_loans(desk, 1)
+    bank, [loan] = await bank_with_loans(desk, 1, loan__term_months=24)
     loan_id = loan["loan_id"]
-    approved = {**APPROVED, "approved_on": "2026-10-02"}
+    approved = {**APPROVED, "approved_on": "2022-10-02"}
     await bank.send(event("loan.approved", loan_id, **approved))
-    lent = {"amount": "2000000.00", "disbursed_on": "2026-10-05", "maturity_on": "2028-10-05"}
+    lent = {"amount": "2000000.00", "disbursed_on": "2022-10-05", "maturity_on": "2024-10-05"}
     await bank.send(event("loan.disbursed", loan_id, **lent))
     await desk.deliver()
     issued = await guarantee_of(desk, guarantee_app, loan_id)
-    assert [p["period_from"] for p in issued["schedule"]] == ["2026-10-05", "2027-10-05"]
+    assert [p["period_from"] for p in issued["schedule"]] == ["2022-10-05", "2023-10-05"]
     assert issued["released_on"] is None
-    assert len(await fee_rows(desk, guarantee_app, bank.code, "2027-01..2028-12")) == 1
+    assert len(await fee_rows(desk, guarantee_app, bank.code, "2023-01..2024-12")) == 1
 
     # Repaid in full 28 days later: the fund no longer stands behind the loan.
-    paid = {"principal": "2000000.00", "interest": "5988.89", "paid_on": "2026-11-02"}
+    paid = {"principal": "2000000.00", "interest": "5988.89", "paid_on": "2022-11-02"}
     await bank.send(event("loan.repayment", loan_id, **paid))
     settled = await bank.send(
-        event("loan.settled", loan_id, settled_on="2026-11-02", interest_paid_total="5988.89")
+        event("loan.settled", loan_id, settled_on="2022-11-02", interest_paid_total="5988.89")
     )
     assert settled.json()["loan_state"] == "settled"
     await desk.deliver()
     released = await guarantee_of(desk, guarantee_app, loan_id)
-    assert (released["released_on"], released["release_reason"]) == ("2026-11-02", "settled")
+    assert (released["released_on"], released["release_reason"]) == ("2022-11-02", "settled")
     # The fee of the days guaranteed only: 2,000,000 × 0.5 % × 28 / 360 = 777.78.
     [period] = released["schedule"]
-    assert (period["period_to"], period["days"], period["fee"]) == ("2026-11-02", 28, "777.78")
+    assert (period["period_to"], period["days"], period["fee"]) == ("2022-11-02", 28, "777.78")
     assert released["fee"] == "777.78"
     assert Decimal(released["fee_subsidy"]) + Decimal(released["fee_payable"]) == Decimal("777.78")
     # No fee falls due, and no subsidy is paid, in the years it no longer runs.
-    assert await fee_rows(desk, guarantee_app, bank.code, "2027-01..2028-12") == []
-    [first] = await fee_rows(desk, guarantee_app, bank.code, "2026-10..2026-10")
+    assert await fee_rows(desk, guarantee_app, bank.code, "2023-01..2024-12") == []
+    [first] = await fee_rows(desk, guarantee_app, bank.code, "2022-10..2022-10")
     assert first["fee"] == "777.78"
 
     # The gateway's delivery of the release again (a retry) changes nothing; another is refused.
@@ -127,13 +127,13 @@ async def test_early_settlement_releases_the_guarantee_and_ends_its_fees(
         gateway = desk.tokens.header(desk.tokens.service("bank_gateway"))
         again = await guarantee.post(
             f"/v1/guarantees/{loan_id}/release",
-            json={"released_on": "2026-11-02", "reason": "settled"},
+            json={"released_on": "2022-11-02", "reason": "settled"},
             headers=gateway,
         )
         assert again.status_code == 200 and again.json()["fee"] == "777.78"
         other = await guarantee.post(
             f"/v1/guarantees/{loan_id}/release",
-            json={"released_on": "2026-12-01", "reason": "written_off"},
+            json={"released_on": "2022-12-01", "reason": "written_off"},
             headers=gateway,
         )
         assert other.status_code == 409

@@ -23,7 +23,7 @@ async def test_a_default_past_the_line_suspends_the_batch_until_reopened(desk: D
     assert healthy["suspension_loss_rate"] == "0.0400"  # from the policy version
     assert healthy["compensation_ceiling_amount"] == "200000.00"  # 5 % of 4,000,000
 
-    await bank.send(event("loan.overdue", a, overdue_principal="2000000.00", since="2027-02-01"))
+    await bank.send(event("loan.overdue", a, overdue_principal="2000000.00", since="2023-02-01"))
     overdue = (await desk.gateway.get(risk_url, headers=staff(desk, "bob"))).json()
     assert (overdue["overdue"], overdue["level"]) == ("2000000.00", "normal")
     defaulted = await bank.send(
@@ -32,7 +32,7 @@ async def test_a_default_past_the_line_suspends_the_batch_until_reopened(desk: D
             a,
             outstanding_principal="2000000.00",
             interest_due="19250.00",
-            defaulted_on="2027-05-01",
+            defaulted_on="2023-05-01",
         )
     )
     assert defaulted.status_code == 200
@@ -95,7 +95,7 @@ async def test_closing_a_batch_declines_what_the_bank_has_not_approved(desk: Des
     assert "批次已关闭" in application["history"][-1]["reason"]
     reconciliation = await desk.gateway.post(
         "/v1/bank/reconciliations",
-        json={"as_of": "2026-12-01", "loans": []},
+        json={"as_of": "2022-12-01", "loans": []},
         headers={"Authorization": f"Bearer {bank.token}"},
     )
     assert reconciliation.json()["waiting_events"] == {}  # the held disbursal was refused
