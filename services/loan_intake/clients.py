@@ -1,8 +1,11 @@
 """Typed client for the guarantee service."""
 
+import uuid
+
 import httpx
 
 from shared.contracts.assessment import (
+    ApplicationsLapsed,
     AssessmentBatch,
     AssessmentBatchItem,
     AssessmentBatchOutcome,
@@ -39,6 +42,21 @@ class GuaranteeClient:
         if response.status_code >= 400:
             raise GuaranteeRefused(f"HTTP {response.status_code}: {response.text[:1000]}")
         return AssessmentBatchResult.model_validate_json(response.content).outcomes
+
+    async def report_lapses(self, application_ids: list[uuid.UUID]) -> None:
+        """Applications that will never be lent: their firms' room under the cap returns."""
+        try:
+            response = await self._http.post(
+                "/v1/assessments/lapses",
+                content=ApplicationsLapsed(application_ids=application_ids).model_dump_json(),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        if response.status_code >= 400:
+            raise GuaranteeRefused(f"HTTP {response.status_code}: {response.text[:1000]}")
 
     async def aclose(self) -> None:
         await self._http.aclose()

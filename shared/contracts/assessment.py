@@ -137,3 +137,17 @@ class AssessmentBatchOutcome(BaseModel):
 
 class AssessmentBatchResult(BaseModel):
     outcomes: list[AssessmentBatchOutcome]
+
+
+class ApplicationsLapsed(BaseModel):
+    """loan_intake → guarantee: applications that will never be lent (withdrawn, declined
+    by the bank, found ineligible on review). Their amounts stop counting against their
+    firms' 在保余额 cap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    application_ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+
+
+class LapsesRecorded(BaseModel):
+    recorded: int = Field(description="Newly lapsed (one told again is not counted)")

@@ -9,14 +9,16 @@ from hypothesis import strategies as st
 
 from shared.contracts.assessment import AssessmentRequest
 from shared.sme import SECTORS, SmeSize
+from tests.conftest import make_uscc
 
 AS_OF = date(2026, 11, 25)
 
 
 def make_request(**changes: Any) -> AssessmentRequest:
-    """A plain Qingpu manufacturer; ``enterprise__x=…`` / ``loan__x=…`` change one field."""
+    """A plain Qingpu manufacturer, a new firm each time (its own 在保余额 cap);
+    ``enterprise__x=…`` / ``loan__x=…`` change one field."""
     enterprise: dict[str, Any] = {
-        "uscc": "91310118MA1JL0000N",
+        "uscc": make_uscc(),
         "name": "测试企业",
         "registered_district": "青浦区",
         "industry_code": "C39",

@@ -232,6 +232,14 @@ def cases(w: World) -> list[Case]:
         ),
         Case(
             guarantee,
+            "POST",
+            "/v1/assessments/lapses",
+            "/v1/assessments/lapses",
+            only(422, "intake"),
+            PROBE,
+        ),
+        Case(
+            guarantee,
             "GET",
             "/v1/assessments/{assessment_id}",
             f"/v1/assessments/{w.assessment}",

@@ -16,10 +16,12 @@ from services.guarantee.deps import AssessorDep, IntakeCallerDep, SessionDep, St
 from services.guarantee.policies.exceptions import NoPolicyInForce
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.contracts.assessment import (
+    ApplicationsLapsed,
     AssessmentBatch,
     AssessmentBatchResult,
     AssessmentRequest,
     AssessmentResult,
+    LapsesRecorded,
 )
 from shared.errors import (
     ValidationFailed,
@@ -61,6 +63,21 @@ async def assess_batch(
     """Assess up to 500 applications at once; each gets a result or a problem of its own."""
     outcomes = await service.assess_batch(session=session, principal=principal, items=batch.items)
     return AssessmentBatchResult(outcomes=outcomes)
+
+
+@assessments.post(
+    "/lapses",
+    response_model=LapsesRecorded,
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
+)
+async def record_lapses(
+    lapsed: ApplicationsLapsed, session: SessionDep, principal: IntakeCallerDep
+) -> LapsesRecorded:
+    """loan_intake tells which applications will never be lent (withdrawn, declined,
+    ineligible on review): their amounts stop counting against their firms' 在保余额 cap.
+    Idempotent."""
+    recorded = await service.record_lapses(session=session, application_ids=lapsed.application_ids)
+    return LapsesRecorded(recorded=recorded)
 
 
 @assessments.get(

@@ -5,7 +5,9 @@ never HTTP. An application is assessed once: asked again, it gets its first asse
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -26,6 +28,7 @@ from services.guarantee.policies.compiler import DocumentInvalid
 from services.guarantee.policies.documents import compiled_policy
 from services.guarantee.policies.evaluation import evaluate
 from services.guarantee.policies.exceptions import NoPolicyInForce
+from services.guarantee.policies.fields import FirmExposure
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.assessment import (
@@ -39,6 +42,7 @@ from shared.contracts.assessment import (
     Reason,
 )
 from shared.errors import AppError
+from shared.money import from_fen
 
 log = structlog.get_logger("guarantee")
 
@@ -100,9 +104,10 @@ def _assessed(
     policy: PolicyVersion,
     principal: Principal,
     request_id: str | None,
+    firm: FirmExposure,
 ) -> dict[str, Any]:
     """A new assessment's row: the request assessed under ``policy``, its whole trace."""
-    evaluation = evaluate(compiled_policy(policy), request)
+    evaluation = evaluate(compiled_policy(policy), request, firm)
     log.info(
         "assessment.decided",
         request_id=request_id,
@@ -114,6 +119,7 @@ def _assessed(
     return {
         "id": uuid.uuid4(),
         "application_id": request.application_id,
+        "enterprise_uscc": request.enterprise.uscc,
         "fingerprint": fp,
         "request": request.model_dump(mode="json"),
         "policy_version_id": policy.id,
@@ -127,6 +133,31 @@ def _assessed(
         "requested_by": principal.actor,
         "created_at": utcnow(),
     }
+
+
+async def firm_exposure(session: AsyncSession, uscc: str) -> FirmExposure:
+    """The firm's 在保余额 and applications in flight, read under the firm's lock (held to
+    the end of the transaction: the assessment or filing that reads it is recorded first)."""
+    await repo.lock_firm(session=session, uscc=uscc)
+    outstanding = await repo.firm_outstanding_fen(session=session, uscc=uscc)
+    pending = await repo.firm_pending_requests(session=session, uscc=uscc)
+    return FirmExposure(
+        outstanding=from_fen(outstanding),
+        pending=sum((Decimal(r["loan"]["amount"]) for r in pending), start=Decimal(0)),
+    )
+
+
+async def record_lapses(*, session: AsyncSession, application_ids: Sequence[uuid.UUID]) -> int:
+    """Applications that will never be lent: their amounts stop counting against their
+    firms' caps. Told again: nothing changes."""
+    for attempt in (1, 2):
+        try:
+            async with session.begin_nested():
+                return await repo.record_lapses(session=session, application_ids=application_ids)
+        except IntegrityError:
+            if attempt == 2:  # told at the same moment by two deliveries: once more
+                raise
+    raise AssertionError("unreachable")
 
 
 def _refused(request: AssessmentRequest, error: AppError) -> tuple[AssessmentBatchOutcome, bool]:
@@ -148,6 +179,7 @@ async def _assess_all(
     existing = {application_id: _row(a) for application_id, a in found.items()}
     new_rows: list[dict[str, Any]] = []
     versions = _Policies(session)
+    firms: dict[str, FirmExposure] = {}
     results: list[tuple[AssessmentBatchOutcome, bool]] = []
     for request, request_id in requests:
         fp = fingerprint(request)
@@ -176,7 +208,13 @@ async def _assess_all(
                 _refused(request, NoPolicyInForce(f"{request.as_of} 没有生效的担保政策"))
             )
             continue
-        assessment = _assessed(request, fp, policy, principal, request_id)
+        uscc = request.enterprise.uscc
+        firm = firms.get(uscc) or await firm_exposure(session, uscc)
+        assessment = _assessed(request, fp, policy, principal, request_id, firm)
+        # Not yet in the table (inserted below): the next of this firm in the batch sees it.
+        if assessment["decision"] != Decision.INELIGIBLE.value:
+            firm = replace(firm, pending=firm.pending + request.loan.amount)
+        firms[uscc] = firm
         new_rows.append(assessment)
         existing[request.application_id] = assessment
         result = to_result(assessment, policy)
@@ -252,7 +290,8 @@ async def replay(*, session: AsyncSession, assessment_id: uuid.UUID) -> Assessme
         raise AssessmentNotReplayable(
             f"评估 {assessment_id} 所用政策 v{policy.version} 为旧格式文档"
         ) from None
-    again = evaluate(compiled, AssessmentRequest.model_validate(assessment.request))
+    firm = FirmExposure.of_trace(assessment.trace)
+    again = evaluate(compiled, AssessmentRequest.model_validate(assessment.request), firm)
     replayed = {
         "decision": again.decision.value,
         "score": again.score,

@@ -27,3 +27,8 @@ class OutstandingInvalid(ValidationFailed):
         "outstanding-invalid",
         "剩余本金与担保不符 (outstanding does not fit the guarantee)",
     )
+
+
+class ExposureCapExceeded(Conflict):
+    slug = "exposure-cap-exceeded"
+    title = "超过单户在保余额上限 (over the per-firm cap on guaranteed outstanding)"

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
 from services.guarantee.guarantees import service
 from services.guarantee.guarantees.exceptions import (
+    ExposureCapExceeded,
     GuaranteeConflict,
     GuaranteeNotFound,
     GuaranteeReleaseConflict,
@@ -44,7 +45,13 @@ guarantees = APIRouter(prefix="/v1/guarantees", tags=["guarantees"])
     response_model=GuaranteePublic,
     responses={
         200: {"description": "Filed before: the guarantee issued then", "model": GuaranteePublic},
-        **problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, GuaranteeConflict, NotAssessedEligible),
+        **problem_responses(
+            *AUTH_PROBLEMS,
+            *BODY_PROBLEMS,
+            GuaranteeConflict,
+            NotAssessedEligible,
+            ExposureCapExceeded,
+        ),
     },
 )
 async def file_loan(

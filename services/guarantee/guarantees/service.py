@@ -14,8 +14,10 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.guarantee.assessments import service as assessments
 from services.guarantee.guarantees import repository as repo
 from services.guarantee.guarantees.exceptions import (
+    ExposureCapExceeded,
     GuaranteeConflict,
     GuaranteeNotFound,
     GuaranteeReleaseConflict,
@@ -119,6 +121,22 @@ def _frozen(filing: GuaranteeFiling, assessment: Assessment, basis: int) -> Guar
     )
 
 
+async def _within_firm_cap(
+    session: AsyncSession, filing: GuaranteeFiling, assessment: Assessment
+) -> None:
+    """单户在保余额上限 at 备案: the firm's guarantees in force and this loan within the cap
+    of the application's segment — the last word, whatever was assessed or allocated."""
+    uscc = assessment.request["enterprise"]["uscc"]
+    firm = await assessments.firm_exposure(session, uscc)
+    cap = Decimal((assessment.terms or {})["max_amount"])
+    if firm.outstanding + filing.principal > cap:
+        raise ExposureCapExceeded(
+            f"企业 {uscc} 在保余额 {firm.outstanding:,.2f} 元 + 本笔放款 "
+            f"{filing.principal:,.2f} 元 = {firm.outstanding + filing.principal:,.2f} 元，"
+            f"超过单户在保余额上限 {cap:,.2f} 元"
+        )
+
+
 async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[GuaranteePublic, bool]:
     """The guarantee for this loan, issued now or before; (guarantee, issued now)."""
     facts = filing.model_dump(mode="json")
@@ -132,6 +150,7 @@ async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[Guar
     )
     if assessment is None or assessment.decision == "ineligible" or not assessment.terms:
         raise NotAssessedEligible(f"申请 {filing.application_id} 没有可担保的评估")
+    await _within_firm_cap(session, filing, assessment)
     policy = await policies.get_version(session=session, policy_id=assessment.policy_version_id)
     basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
     guarantee = _frozen(filing, assessment, basis)

@@ -1,7 +1,7 @@
 """The guarantee service's tables, one file per entity (API shapes live in each domain's
 schemas.py). Importing this package registers every table in the service's metadata."""
 
-from services.guarantee.models.assessment import Assessment
+from services.guarantee.models.assessment import Assessment, LapsedApplication
 from services.guarantee.models.audit_entry import AuditEntry
 from services.guarantee.models.base import GuaranteeModel
 from services.guarantee.models.claim import BatchCompensation, Claim, Recovery
@@ -17,6 +17,7 @@ __all__ = [
     "Claim",
     "Guarantee",
     "GuaranteeModel",
+    "LapsedApplication",
     "PolicyStatus",
     "PolicyVersion",
     "Recovery",

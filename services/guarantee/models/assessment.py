@@ -19,6 +19,8 @@ class Assessment(GuaranteeModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     application_id: uuid.UUID = Field(unique=True)
+    # The firm (统一社会信用代码): its applications in flight count against its cap.
+    enterprise_uscc: str = Field(max_length=18, index=True)
     fingerprint: str = Field(max_length=64)
     request: dict[str, Any] = Field(sa_type=JSONType)
     policy_version_id: uuid.UUID = Field(foreign_key="policy_versions.id", index=True)
@@ -31,3 +33,14 @@ class Assessment(GuaranteeModel, table=True):
     trace: dict[str, Any] = Field(sa_type=JSONType)
     requested_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LapsedApplication(GuaranteeModel, table=True):
+    """An application that will never be lent (withdrawn, declined, refused on review):
+    its amount no longer counts against the firm's cap. Told by loan_intake, which owns
+    applications; kept even when it arrives before the assessment."""
+
+    __tablename__ = "lapsed_applications"
+
+    application_id: uuid.UUID = Field(primary_key=True)
+    lapsed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

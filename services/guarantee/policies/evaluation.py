@@ -10,7 +10,7 @@ from services.guarantee.policies.compiler import CompiledPolicy, limits
 from services.guarantee.policies.document import Bands, TermSet
 from services.guarantee.policies.expressions import render
 from services.guarantee.policies.fees import add_months, guarantee_fee
-from services.guarantee.policies.fields import application_fields
+from services.guarantee.policies.fields import FirmExposure, application_fields
 from shared.contracts.assessment import AssessmentRequest, Decision, ProposedTerms, Reason
 from shared.money import round_to_fen
 
@@ -124,9 +124,11 @@ def _decision(
     )
 
 
-def evaluate(policy: CompiledPolicy, request: AssessmentRequest) -> Evaluation:
+def evaluate(
+    policy: CompiledPolicy, request: AssessmentRequest, firm: FirmExposure = FirmExposure()
+) -> Evaluation:
     document = policy.document
-    fields = application_fields(request)
+    fields = application_fields(request, firm)
     errors: list[str] = []
     segment_code, terms = _segment(policy, fields, errors)
     fields.update(limits(terms, segment_code))

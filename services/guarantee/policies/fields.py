@@ -51,6 +51,11 @@ FIELDS: dict[str, FieldSpec] = {
     "output_per_mu": FieldSpec(NUMBER, "亩均产值（万元/亩，未填用地时为空）", nullable=True),
     "specialized": FieldSpec(BOOLEAN, "专精特新或小巨人"),
     "segment": FieldSpec(STRING, "适用的条款分组代码（default 为默认）"),
+    "firm_outstanding": FieldSpec(NUMBER, "企业现有在保余额（元，各批次、各银行合计）"),
+    "firm_pending": FieldSpec(
+        NUMBER, "企业在途申请金额（元，已评估可担保或转人工、尚未放款或失效）"
+    ),
+    "firm_total": FieldSpec(NUMBER, "在保余额 + 在途申请 + 本次申请（元）"),
     "max_amount": FieldSpec(NUMBER, "本分组单户上限（元）"),
     "max_term_months": FieldSpec(NUMBER, "本分组期限上限（月）"),
     **{
@@ -80,8 +85,30 @@ _RATIO = Decimal("0.0001")
 _WAN = Decimal(10000)
 
 
-def application_fields(request: AssessmentRequest) -> dict[str, Any]:
-    """Every field of :data:`FIELDS` except the segment's limits, from one request."""
+@dataclass(frozen=True)
+class FirmExposure:
+    """What the fund already stands behind for the firm when it applies: the 在保余额 of
+    its guarantees in force, and the amounts of its other applications assessed
+    guaranteeable (or referred) that are neither lent nor lapsed. Kept in the trace, so a
+    replay or a what-if sees the firm as it was."""
+
+    outstanding: Decimal = Decimal(0)
+    pending: Decimal = Decimal(0)
+
+    @classmethod
+    def of_trace(cls, trace: Mapping[str, Any]) -> "FirmExposure":
+        fields = trace.get("fields", {})
+        return cls(
+            outstanding=Decimal(fields.get("firm_outstanding") or 0),
+            pending=Decimal(fields.get("firm_pending") or 0),
+        )
+
+
+def application_fields(
+    request: AssessmentRequest, firm: FirmExposure = FirmExposure()
+) -> dict[str, Any]:
+    """Every field of :data:`FIELDS` except the segment's limits, from one request and the
+    firm's exposure when it was made."""
     enterprise, loan = request.enterprise, request.loan
     flags = enterprise.flags
     code = enterprise.industry_code
@@ -115,6 +142,9 @@ def application_fields(request: AssessmentRequest) -> dict[str, Any]:
         ),
         "output_per_mu": (revenue / _WAN / land).quantize(_RATIO) if land else None,
         "specialized": flags.specialized_new or flags.little_giant,
+        "firm_outstanding": firm.outstanding,
+        "firm_pending": firm.pending,
+        "firm_total": firm.outstanding + firm.pending + loan.amount,
     }
     fields.update(flags.model_dump())
     return fields
@@ -146,6 +176,9 @@ def probe_applications(limits: Mapping[str, Any]) -> list[dict[str, Any]]:
         "debt_ratio": Decimal("0.4444"),
         "output_per_mu": Decimal("60.0000"),
         "specialized": False,
+        "firm_outstanding": Decimal(0),
+        "firm_pending": Decimal(0),
+        "firm_total": Decimal("2000000.00"),
         **{name: False for name in EnterpriseFlags.model_fields},
         **limits,
     }

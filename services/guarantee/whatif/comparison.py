@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from services.guarantee.policies.compiler import CompiledPolicy, compile_policy
 from services.guarantee.policies.document import PolicyDocument
 from services.guarantee.policies.evaluation import Evaluation, evaluate
+from services.guarantee.policies.fields import FirmExposure
 from shared.contracts.assessment import AssessmentRequest, Decision
 from shared.money import from_fen, to_fen
 
@@ -131,6 +132,19 @@ class Stored(NamedTuple):
     terms: dict[str, Any] | None
     rules: list[dict[str, Any]] | None
     factors: list[dict[str, Any]] | None
+    firm_outstanding: str | None = None
+    firm_pending: str | None = None
+
+    @property
+    def firm(self) -> FirmExposure:
+        return FirmExposure.of_trace(
+            {
+                "fields": {
+                    "firm_outstanding": self.firm_outstanding,
+                    "firm_pending": self.firm_pending,
+                }
+            }
+        )
 
 
 def replay_chunk(
@@ -140,7 +154,7 @@ def replay_chunk(
     comparison = Comparison()
     changes = []
     for row in rows:
-        after = evaluate(policy, AssessmentRequest.model_validate(row.request))
+        after = evaluate(policy, AssessmentRequest.model_validate(row.request), row.firm)
         comparison.total += 1
         comparison.before.add(row.decision, row.terms)
         after_terms = after.terms.model_dump(mode="json") if after.terms else None

@@ -101,6 +101,9 @@ async def assessments_page(
         c.terms,
         c.trace["rules"].label("rules"),
         c.trace["factors"].label("factors"),
+        # The firm's exposure when it applied: the replay sees the firm as it was.
+        c.trace["fields"]["firm_outstanding"].label("firm_outstanding"),
+        c.trace["fields"]["firm_pending"].label("firm_pending"),
     ).where(_period(period_from, period_to))
     if after is not None:
         query = query.where(sa.tuple_(c.as_of, c.id) > sa.tuple_(*after))

@@ -24,6 +24,8 @@ from shared.jobs import queue_work
 HANDOFF_QUEUE = "loan_intake.assessments"
 # The outbox topic of an application waiting for its assessment.
 ASSESSMENT_TOPIC = "assessment.requested"
+# … and of one never to be lent: it stops counting against the firm's cap (rules.LAPSING).
+LAPSE_TOPIC = "assessment.lapsed"
 
 
 async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | None:
@@ -391,3 +393,8 @@ async def apply_assessments(
 
 def add_event(session: AsyncSession, event: ApplicationEvent) -> None:
     session.add(event)
+
+
+def add_lapse(session: AsyncSession, application_id: uuid.UUID) -> None:
+    session.add(OutboxMessage(topic=LAPSE_TOPIC, aggregate_id=application_id, payload={}))
+    queue_work(session, HANDOFF_QUEUE)

@@ -78,6 +78,17 @@ DECISION_STATUS = {
 }
 
 
+# An application that ends here will never be lent: its amount stops counting against the
+# firm's 在保余额 cap at the guarantee service.
+LAPSING = frozenset(
+    {ApplicationStatus.WITHDRAWN, ApplicationStatus.DECLINED, ApplicationStatus.INELIGIBLE}
+)
+
+
+def lapses(event: ApplicationEvent) -> bool:
+    return ApplicationStatus(event.to_status) in LAPSING
+
+
 def check_transition(current: ApplicationStatus, to: ApplicationStatus) -> None:
     if to not in TRANSITIONS[current]:
         raise TransitionNotAllowed(

@@ -13,7 +13,7 @@ from services.loan_intake.applications.exceptions import (
     ApplicationNotFound,
     TransitionNotAllowed,
 )
-from services.loan_intake.applications.rules import transition
+from services.loan_intake.applications.rules import lapses, transition
 from services.loan_intake.applications.schemas import (
     ApplicationPage,
     ApplicationPublic,
@@ -167,6 +167,8 @@ async def withdraw_application(
         application, ApplicationStatus.WITHDRAWN, actor=principal.actor, reason=reason
     )
     repo.add_event(session, event)
+    if lapses(event):
+        repo.add_lapse(session, event.application_id)
     await session.flush()
     log.info("application.withdrawn", application_id=str(application_id))
     return await get_application(
@@ -198,6 +200,8 @@ async def review_referred(
         application, decision, actor=principal.actor, reason=f"财政局复核：{verdict}。{note}"
     )
     repo.add_event(session, event)
+    if lapses(event):
+        repo.add_lapse(session, event.application_id)
     await session.flush()
     log.info(
         "application.reviewed",

@@ -16,6 +16,7 @@ from services.loan_intake.applications.rules import (
     DECISION_STATUS,
     check_transition,
     event_row,
+    lapses,
     transition,
 )
 from services.loan_intake.applications.schemas import ApplicationPublic
@@ -186,6 +187,8 @@ async def _apply_loan_updates(
             "occurred_at": update.occurred_at.isoformat(),
         }
         repo.add_event(session, event)
+        if lapses(event):
+            repo.add_lapse(session, event.application_id)
         seen.add(update.update_id)
         outcomes.append(LoanStatusUpdateOutcome(update_id=update.update_id, outcome="applied"))
         log.info(

@@ -63,6 +63,39 @@ class HandoffWorker(Worker):
         self.interval = settings.outbox_poll_seconds
 
     async def step(self) -> int:
+        """Send one batch of lapsed applications, then of due ones; how many were taken.
+        Lapses first: a firm's room freed before its next application is assessed is free."""
+        lapsed = await self._lapses()
+        return lapsed + await self._assessments()
+
+    async def _lapses(self) -> int:
+        """Applications that will never be lent, told to the guarantee service in one call."""
+        settings = self._settings
+        now = utcnow()
+        async with self._sessionmaker() as session, session.begin():
+            messages = await repo.claim_due_outbox(
+                session=session,
+                topic=repo.LAPSE_TOPIC,
+                now=now,
+                lease_until=now + timedelta(seconds=settings.outbox_lease_seconds),
+                limit=settings.outbox_batch_size,
+            )
+        if not messages:
+            return 0
+        try:
+            await self._client.report_lapses([m.aggregate_id for m in messages])
+        except GuaranteeUnavailable as exc:
+            await self._reschedule(messages, str(exc))
+            return len(messages)
+        except GuaranteeRefused as exc:
+            await self._fail(messages, str(exc))
+            return len(messages)
+        async with self._sessionmaker() as session, session.begin():
+            done = [m.id for m in messages if m.id is not None]
+            await repo.complete_outbox(session=session, ids=done, now=utcnow())
+        return len(messages)
+
+    async def _assessments(self) -> int:
         """Send one batch of due applications; return how many were taken."""
         settings = self._settings
         now = utcnow()

@@ -539,3 +539,31 @@ async def test_the_bureau_decides_a_referred_application(
         f"{url}/review", json=review, headers=tokens.header(tokens.bureau("alice"))
     )
     assert again.json()["type"] == "/problems/transition-not-allowed"
+
+
+async def test_a_withdrawn_application_gives_its_firm_s_room_back(
+    intake: IntakeHarness, tokens: Tokens
+) -> None:
+    """The firm's cap counts its applications in flight (at the guarantee service); one
+    withdrawn is told there through the outbox, and the room returns."""
+    uscc = make_uscc()
+    headers = tokens.header(tokens.sme(uscc))
+    big = {"loan__amount": "8000000.00", "enterprise__annual_revenue": "80000000.00"}
+
+    async def status_of(response: Any) -> Any:
+        await intake.drain()
+        found = await intake.client.get(response.headers["Location"], headers=headers)
+        return found.json()
+
+    first = await submit(intake, tokens, application_body(uscc, **big))
+    first_seen = await status_of(first)
+    assert first_seen["status"] == "eligible", first_seen["history"][-1]
+    second = await status_of(await submit(intake, tokens, application_body(uscc, **big)))
+    assert second["status"] == "ineligible"
+    assert "在途申请 8000000 元" in second["history"][-1]["reason"]
+    withdrawn = await intake.client.post(
+        f"{first.headers['Location']}/withdrawal", json={"reason": "改由他行融资"}, headers=headers
+    )
+    assert withdrawn.status_code == 200
+    third = await submit(intake, tokens, application_body(uscc, **big))
+    assert (await status_of(third))["status"] == "eligible"
