@@ -123,6 +123,7 @@ async def test_the_gateway_documents_every_notification_a_bank_receives(
         "batch.suspended",
         "batch.reopened",
         "batch.closed",
+        "filing.refused",
         "claim.decided",
         "recovery.shared",
     }

@@ -70,6 +70,8 @@ def _delivery_worker(
             "guarantee.claim": decisions.record_claim_decision,
             "guarantee.recovery": decisions.record_recovery_share,
         },
+        # … and its refusals that are decisions: a 备案 refused leaves the loan unguaranteed.
+        refusals={"guarantee.filing": decisions.record_filing_refusal},
         retry_window=timedelta(hours=settings.webhook_retry_hours),
         webhook_backoff=(
             settings.webhook_backoff_base_seconds,

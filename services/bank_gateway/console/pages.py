@@ -26,6 +26,7 @@ LOAN_STATE_ZH = {
     "compensated": "已代偿",
     "recovering": "追偿中",
     "settled": "已结清",
+    "unguaranteed": "未获担保",
 }
 
 

@@ -1,8 +1,11 @@
 """The ledger moved by others than the bank: the fund's answers (a claim decided, a
-recovery split), which the outbox worker hands here (main.py's ``answers``), and a batch
-closing, which declines the loans its bank never approved. Never commits."""
+recovery split, a 备案 refused), which the outbox worker hands here (main.py's ``answers``
+and ``refusals``), and a batch closing, which declines the loans its bank never approved.
+Never commits."""
 
+import json
 import uuid
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.ledger import effects, risk
 from services.bank_gateway.ledger import repository as repo
-from services.bank_gateway.ledger.rules import LoanState, decided
+from services.bank_gateway.ledger.rules import LoanState, decided, unguaranteed
 from services.bank_gateway.ledger.service import (
     audit_loans,
     figures_of,
@@ -19,6 +22,7 @@ from services.bank_gateway.ledger.service import (
 )
 from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
 from services.bank_gateway.notifications import service as outbox
+from services.bank_gateway.notifications.notices import FilingRefused
 from shared.clock import shanghai_date, utcnow
 from shared.contracts.claims import ClaimDecision, RecoveryShare
 from shared.contracts.guarantee import ReleaseReason
@@ -93,6 +97,56 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
     await outbox.send(session=session, rows=out)
     await session.flush()
     await risk.suspend_if_over(session, {batch.id})
+
+
+async def record_filing_refusal(
+    session: AsyncSession, payload: dict[str, Any], answer: str
+) -> None:
+    """The guarantee service refused a loan's 备案 (its problem document in ``answer``):
+    the loan is not guaranteed. The bank is told (``filing.refused``), the SME's history
+    says why, the loan's allocation returns to the batch's quota, and events held for the
+    loan are refused. A repeat changes nothing."""
+    loan_id = uuid.UUID(payload["loan_id"])
+    try:
+        problem = json.loads(answer)
+    except ValueError:
+        problem = {}
+    detail = str(problem.get("detail") or problem.get("title") or answer)[:1000]
+    kind = str(problem.get("type") or "/problems/filing-refused")
+    loans = await repo.lock_loans(session=session, loan_ids={loan_id})
+    loan = loans.get(loan_id)
+    after = unguaranteed(figures_of(loan)) if loan is not None else None
+    if loan is None or after is None:
+        log.warning("filing.refused_not_applied", loan_id=str(loan_id), problem=kind)
+        return
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
+    write_back(loan, after)
+    loan.filing_refusal = detail
+    await repo.return_quota(session=session, batch_id=batch.id, amount_fen=loan.amount_fen)
+    notice = FilingRefused(
+        loan_id=loan.id,
+        application_id=loan.application_id,
+        batch_id=batch.id,
+        problem_type=kind,
+        reason_zh=detail,
+    )
+    out = [
+        outbox.to_bank(bank.id, "filing.refused", notice),
+        effects.to_intake(
+            loan,
+            bank.code,
+            "filing.refused",
+            f"担保基金未予备案：{detail}。本笔贷款不在批次贷担保范围内，担保费与补贴不适用。",
+            {"problem": kind},
+        ),
+    ]
+    waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
+    release_held(out, bank.code, batch, loan, waiting)
+    audit_loans(session, "service:guarantee", [loan], {})
+    await outbox.send(session=session, rows=out)
+    log.info("filing.refused", loan_id=str(loan_id), problem=kind)
 
 
 async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -> None:

@@ -41,6 +41,8 @@ class LoanState(StrEnum):
     COMPENSATED = "compensated"
     RECOVERING = "recovering"
     SETTLED = "settled"
+    # The fund refused its 备案: lent, but not guaranteed; the ledger takes nothing more.
+    UNGUARANTEED = "unguaranteed"
 
 
 # A repayment: (paid_on, principal fen, interest fen).

@@ -210,3 +210,13 @@ async def applied_repayments(
         )
     )
     return [(payload, terms, code) for payload, terms, code in result.all()]
+
+
+async def return_quota(*, session: AsyncSession, batch_id: uuid.UUID, amount_fen: int) -> None:
+    """A loan's allocation back to its batch's quota, in one statement (allocations race)."""
+    batches: sa.Table = Batch.__table__  # type: ignore[attr-defined]
+    await session.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id)
+        .values(allocated_fen=batches.c.allocated_fen - amount_fen)
+    )

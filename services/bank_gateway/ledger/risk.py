@@ -40,7 +40,8 @@ _RATE = Decimal("0.0001")
 
 async def figures(session: AsyncSession, batch: Batch) -> BatchRisk:
     rows = await repo.loan_figures(session=session, batch_id=batch.id)
-    disbursed = sum(r.disbursed_fen for r in rows)
+    # A loan the fund refused to file is not the batch's: not in its volume nor its losses.
+    disbursed = sum(r.disbursed_fen for r in rows if r.state != "unguaranteed")
     outstanding = sum(r.outstanding_fen for r in rows if r.state in LIVE)
     overdue = sum(r.outstanding_fen for r in rows if r.state == "overdue")
     exposure = sum(

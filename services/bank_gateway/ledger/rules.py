@@ -72,12 +72,16 @@ RULES: dict[str, tuple[frozenset[LoanState], LoanState]] = {
         LoanState.SETTLED,
     ),
 }
-# Not a bank's event: the guarantee service's decision on a claim.
+# Not a bank's event: the guarantee service's decision on a claim …
 DECISION_LEADS_TO = frozenset({LoanState.COMPENSATED, LoanState.DEFAULTED})
+# … and its refusal of a loan's 备案, which may come while the first repayments arrive.
+FILING_REFUSABLE = frozenset({LoanState.DISBURSED, LoanState.REPAYING, LoanState.OVERDUE})
 
 
 def _successors(state: LoanState) -> set[LoanState]:
     following = {to for event, (froms, to) in RULES.items() if state in froms}
+    if state in FILING_REFUSABLE:
+        following.add(LoanState.UNGUARANTEED)
     return following | DECISION_LEADS_TO if state is LoanState.CLAIMED else following
 
 
@@ -125,6 +129,14 @@ def _outstanding_mismatch(f: Figures, reported: Decimal, what_zh: str) -> Refusa
         # Less than the ledger: a repayment may still be on its way.
         may_fit_later=reported_fen < f.outstanding_fen,
     )
+
+
+def unguaranteed(figures: Figures) -> Figures | None:
+    """The loan after the fund refused its 备案; None if it is past where that can happen
+    (a refusal answered twice, or after a settlement reported meanwhile)."""
+    if figures.state not in FILING_REFUSABLE:
+        return None
+    return replace(figures, state=LoanState.UNGUARANTEED)
 
 
 def decided(figures: Figures, *, outcome: str, payout_fen: int) -> Figures:

@@ -43,6 +43,8 @@ class BatchLoan(GatewayModel, table=True):
     # is checked against the outstanding day by day (ledger/rules.py).
     payments: list[list[Any]] = Field(default_factory=list, sa_type=JSONType)
     ever_overdue: bool = False
+    # Why the fund refused the loan's 备案 (state unguaranteed).
+    filing_refusal: str | None = Field(default=None, max_length=1000)
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The claim (代偿): pending while the guarantee service decides, then its outcome.
     claim_status: str | None = Field(default=None, max_length=20)

@@ -62,6 +62,14 @@ class BatchClosed(BaseModel):
     declined_loans: list[uuid.UUID] = Field(description="Loans not approved: now declined")
 
 
+class FilingRefused(BaseModel):
+    loan_id: uuid.UUID
+    application_id: uuid.UUID
+    batch_id: uuid.UUID
+    problem_type: str = Field(description="The fund's finding, e.g. exposure-cap-exceeded")
+    reason_zh: str = Field(description="Why, with the figures")
+
+
 def _envelope(event_type: str, data: type[BaseModel], doc: str) -> type[BaseModel]:
     name = "".join(part.title() for part in event_type.replace("_", ".").split(".")) + "Notice"
     return create_model(
@@ -82,6 +90,10 @@ NOTICES: dict[str, tuple[type[BaseModel], str]] = {
     ),
     "batch.reopened": (BatchReopened, "A bureau approver reopened a suspended batch."),
     "batch.closed": (BatchClosed, "The batch was closed; loans not approved are declined."),
+    "filing.refused": (
+        FilingRefused,
+        "The guarantee fund refused the loan's 备案: it is not guaranteed (no fee, no claim).",
+    ),
     "claim.decided": (ClaimDecision, "The guarantee fund decided a claim (代偿)."),
     "recovery.shared": (
         RecoveryShare,

@@ -41,6 +41,8 @@ BACKLOG = Gauge("gateway_delivery_backlog", "Deliveries waiting to be sent")
 
 # What to do with the body of an answer (a delivery's event type → handler).
 AnswerHandler = Callable[[AsyncSession, str], Awaitable[None]]
+# The fund refused a call with its decision: (session, the row's payload, its problem).
+RefusalHandler = Callable[[AsyncSession, dict[str, Any], str], Awaitable[None]]
 
 
 class DeliveryWorker(Worker):
@@ -54,6 +56,7 @@ class DeliveryWorker(Worker):
         webhooks: httpx.AsyncClient,
         guarantee: GuaranteeClient | None = None,
         answers: Mapping[str, AnswerHandler] | None = None,
+        refusals: Mapping[str, RefusalHandler] | None = None,
         retry_window: timedelta = timedelta(hours=24),
         webhook_backoff: tuple[float, float] = (10.0, 3600.0),
         intake_backoff: tuple[float, float] = (1.0, 60.0),
@@ -68,6 +71,7 @@ class DeliveryWorker(Worker):
         self._guarantee = guarantee
         self._webhooks = webhooks
         self._answers = dict(answers or {})
+        self._refusals = dict(refusals or {})
         self._outcomes = Outcomes(retry_window=retry_window, clock=clock)
         self._webhook_backoff = Backoff(*webhook_backoff)
         self._internal_backoff = Backoff(*intake_backoff)
@@ -120,8 +124,20 @@ class DeliveryWorker(Worker):
                     # between sends the row again, and the guarantee service gives the same
                     # answer again.
                     await handler(session, answer)
+                outcome = await self._refused(session, row, outcome)
                 await repo.finish_delivery(session=session, delivery_id=row.id, **outcome)
         return len(rows)
+
+    async def _refused(self, session: AsyncSession, row: Delivery, outcome: Values) -> Values:
+        """A refusal that is the fund's decision (a 备案 refused: 409 or 422 with its problem)
+        is handed to the ledger and the row counts as answered; other failures stay failed."""
+        handler = self._refusals.get(row.event_type)
+        code = outcome.get("last_status_code") or 0
+        decided = outcome.get("status") == DeliveryStatus.FAILED and code in (409, 422)
+        if handler is None or not decided:
+            return outcome
+        await handler(session, dict(row.payload), str(outcome.get("last_error") or ""))
+        return self._outcomes.delivered(row, code)
 
     def _guarantee_call(self, row: Delivery) -> Coroutine[Any, Any, tuple[int, str]]:
         assert self._guarantee is not None

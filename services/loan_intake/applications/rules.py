@@ -44,14 +44,30 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
         {ApplicationStatus.DISBURSED, ApplicationStatus.DECLINED}
     ),
     ApplicationStatus.DECLINED: frozenset(),
+    # … or the fund refuses its 备案 (unguaranteed) while the bank's first events arrive.
     ApplicationStatus.DISBURSED: frozenset(
-        {ApplicationStatus.REPAYING, ApplicationStatus.OVERDUE, ApplicationStatus.SETTLED}
+        {
+            ApplicationStatus.REPAYING,
+            ApplicationStatus.OVERDUE,
+            ApplicationStatus.SETTLED,
+            ApplicationStatus.UNGUARANTEED,
+        }
     ),
     ApplicationStatus.REPAYING: frozenset(
-        {ApplicationStatus.REPAYING, ApplicationStatus.OVERDUE, ApplicationStatus.SETTLED}
+        {
+            ApplicationStatus.REPAYING,
+            ApplicationStatus.OVERDUE,
+            ApplicationStatus.SETTLED,
+            ApplicationStatus.UNGUARANTEED,
+        }
     ),
     ApplicationStatus.OVERDUE: frozenset(
-        {ApplicationStatus.REPAYING, ApplicationStatus.DEFAULTED, ApplicationStatus.SETTLED}
+        {
+            ApplicationStatus.REPAYING,
+            ApplicationStatus.DEFAULTED,
+            ApplicationStatus.SETTLED,
+            ApplicationStatus.UNGUARANTEED,
+        }
     ),
     ApplicationStatus.DEFAULTED: frozenset(
         {ApplicationStatus.CLAIMED, ApplicationStatus.RECOVERING, ApplicationStatus.WRITTEN_OFF}
@@ -70,6 +86,7 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     ApplicationStatus.CLOSED: frozenset(),
     ApplicationStatus.WRITTEN_OFF: frozenset(),
     ApplicationStatus.WITHDRAWN: frozenset(),
+    ApplicationStatus.UNGUARANTEED: frozenset(),
 }
 DECISION_STATUS = {
     Decision.ELIGIBLE: ApplicationStatus.ELIGIBLE,
@@ -81,7 +98,12 @@ DECISION_STATUS = {
 # An application that ends here will never be lent: its amount stops counting against the
 # firm's 在保余额 cap at the guarantee service.
 LAPSING = frozenset(
-    {ApplicationStatus.WITHDRAWN, ApplicationStatus.DECLINED, ApplicationStatus.INELIGIBLE}
+    {
+        ApplicationStatus.WITHDRAWN,
+        ApplicationStatus.DECLINED,
+        ApplicationStatus.INELIGIBLE,
+        ApplicationStatus.UNGUARANTEED,
+    }
 )
 
 

@@ -32,6 +32,8 @@ class ApplicationStatus(StrEnum):
     CLOSED = "closed"
     WRITTEN_OFF = "written_off"
     WITHDRAWN = "withdrawn"
+    # Lent, but the fund refused its 备案: not in the guarantee scheme.
+    UNGUARANTEED = "unguaranteed"
 
 
 STATUS_LABELS_ZH: dict[ApplicationStatus, str] = {
@@ -55,6 +57,7 @@ STATUS_LABELS_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.CLOSED: "已关闭",
     ApplicationStatus.WRITTEN_OFF: "已核销",
     ApplicationStatus.WITHDRAWN: "已撤回",
+    ApplicationStatus.UNGUARANTEED: "未获担保",
 }
 
 

@@ -1,14 +1,23 @@
 """备案: a disbursal makes the guarantee service issue the guarantee, terms frozen."""
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.bank_gateway.batches.test_opening import application_status, staff
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_claims import claim, default, disbursed_loans
-from tests.bank_gateway.ledger.test_events import APPROVED, bank_with_loans, event
-from tests.conftest import asgi_client
+from tests.bank_gateway.ledger.test_events import (
+    APPROVED,
+    DISBURSED,
+    bank_with_loans,
+    event,
+    repayment,
+)
+from tests.conftest import asgi_client, make_uscc
+from tests.guarantee.factories import make_request
 
 
 async def test_a_disbursal_issues_the_guarantee_with_its_fee_schedule(
@@ -152,3 +161,73 @@ async def test_a_paid_claim_releases_the_guarantee(desk: Desk, guarantee_app: An
     on = decided_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
     assert (released["released_on"], released["release_reason"]) == (on, "compensated")
     assert all(p["period_from"] < on for p in released["schedule"])
+
+
+async def test_a_refused_filing_leaves_the_loan_unguaranteed_and_says_why(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    """The fund refuses a 备案 that would take the firm over its cap (here: its room was
+    taken by another loan after the application's assessment). The bank gets a signed
+    filing.refused, the SME's history says why, the allocation returns to the batch."""
+    firm = make_uscc()
+    big = {"loan__amount": "7000000.00", "enterprise__annual_revenue": "80000000.00"}
+    bank, [loan] = await bank_with_loans(desk, 1, uscc=firm, **big)
+    loan_id, application_id = loan["loan_id"], loan["application_id"]
+    intake, gateway = (
+        desk.tokens.header(desk.tokens.service(name)) for name in ("loan_intake", "bank_gateway")
+    )
+    async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
+        # Meanwhile another ¥4,000,000 of the firm's is lent and guaranteed elsewhere.
+        told = await guarantee.post(
+            "/v1/assessments/lapses", json={"application_ids": [application_id]}, headers=intake
+        )
+        assert told.status_code == 200
+        other = make_request(
+            enterprise__uscc=firm,
+            enterprise__annual_revenue="80000000.00",
+            loan__amount="4000000.00",
+        )
+        assessed = await guarantee.post(
+            "/v1/assessments", json=other.model_dump(mode="json"), headers=intake
+        )
+        assert assessed.json()["decision"] == "eligible"
+        filed = await guarantee.post(
+            "/v1/guarantees",
+            json={
+                "loan_id": str(uuid.uuid4()),
+                "application_id": str(other.application_id),
+                "batch_id": str(uuid.uuid4()),
+                "bank_code": "other",
+                "principal": "4000000.00",
+                "disbursed_on": "2022-11-20",
+                "maturity_on": "2023-11-20",
+            },
+            headers=gateway,
+        )
+        assert filed.status_code == 201, filed.text
+    batch_id = desk.bank.of_type("batch.opened")[-1]["data"]["batch_id"]
+    before = (await desk.gateway.get(f"/v1/batches/{batch_id}", headers=staff(desk, "bob"))).json()
+
+    approved = {**APPROVED, "approved_amount": "7000000.00"}
+    await bank.send(event("loan.approved", loan_id, **approved))
+    lent = {**DISBURSED, "amount": "7000000.00"}
+    assert (await bank.send(event("loan.disbursed", loan_id, **lent))).status_code == 200
+    await desk.deliver()
+
+    [notice] = desk.bank.of_type("filing.refused")[-1:]
+    assert notice["data"]["loan_id"] == loan_id
+    assert notice["data"]["problem_type"] == "/problems/exposure-cap-exceeded"
+    assert "在保余额 4,000,000.00 元 + 本笔放款 7,000,000.00 元" in notice["data"]["reason_zh"]
+    status = await application_status(desk, application_id)
+    assert status["status"] == "unguaranteed"
+    assert status["history"][-1]["reason"].startswith("担保基金未予备案：企业")
+    after = (await desk.gateway.get(f"/v1/batches/{batch_id}", headers=staff(desk, "bob"))).json()
+    assert Decimal(after["available"]) - Decimal(before["available"]) == Decimal("7000000.00")
+    # Nothing more moves the ledger for it: not the fund's loan.
+    later = await bank.send(event("loan.repayment", loan_id, **repayment("100000.00")))
+    assert later.status_code == 409
+    async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
+        missing = await guarantee.get(
+            f"/v1/guarantees/{loan_id}", headers=desk.tokens.header(desk.tokens.bureau())
+        )
+    assert missing.status_code == 404

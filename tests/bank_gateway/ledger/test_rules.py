@@ -22,7 +22,7 @@ BOUNDS = Bounds(today=date(2028, 1, 1), term_months=12)
 
 def test_terminal_states_accept_nothing_and_every_state_is_reachable() -> None:
     assert reachable(LoanState.ALLOCATED) == set(LoanState) - {LoanState.ALLOCATED}
-    for terminal in (LoanState.DECLINED, LoanState.SETTLED):
+    for terminal in (LoanState.DECLINED, LoanState.SETTLED, LoanState.UNGUARANTEED):
         assert reachable(terminal) == set()
         assert all(decide(terminal, e) is Verdict.REFUSE for e in RULES)
 
