@@ -196,10 +196,10 @@ async def held_counts(*, session: AsyncSession, bank_id: uuid.UUID) -> dict[uuid
 
 async def applied_repayments(
     *, session: AsyncSession, applied_since: date
-) -> list[tuple[dict[str, Any], dict[str, Any] | None, str]]:
-    """(event payload, loan terms, bank code) of repayments applied since the day."""
+) -> list[tuple[dict[str, Any], dict[str, Any] | None, str, uuid.UUID]]:
+    """(event payload, loan terms, bank code, loan id) of repayments applied since the day."""
     result = await session.execute(
-        sa.select(ReceivedEvent.payload, BatchLoan.terms, PartnerBank.code)
+        sa.select(ReceivedEvent.payload, BatchLoan.terms, PartnerBank.code, BatchLoan.id)
         .join(BatchLoan, col(BatchLoan.id) == col(ReceivedEvent.loan_id))
         .join(Batch, col(Batch.id) == col(BatchLoan.batch_id))
         .join(PartnerBank, col(PartnerBank.id) == col(Batch.bank_id))
@@ -209,7 +209,7 @@ async def applied_repayments(
             col(ReceivedEvent.applied_at) >= datetime.combine(applied_since, time(), UTC),
         )
     )
-    return [(payload, terms, code) for payload, terms, code in result.all()]
+    return [(payload, terms, code, loan_id) for payload, terms, code, loan_id in result.all()]
 
 
 async def return_quota(*, session: AsyncSession, batch_id: uuid.UUID, amount_fen: int) -> None:

@@ -1,10 +1,12 @@
 """The subsidy report: what the district owes per month and bank. Never commits.
 
 Fee subsidies come from the guarantee service (the fee schedules frozen in each
-guarantee); interest subsidies (贴息) from this ledger: every repayment's interest × the
-loan's interest subsidy share, rounded half-up to the fen, in the month it was paid.
+guarantee); interest subsidies (贴息) from this ledger: a loan's interest paid in a month ×
+its interest subsidy share, rounded half-up to the fen once per loan and month (three
+payments of 0.05 at 30 % are 0.05 of 贴息, not 3 × 0.02).
 """
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -44,22 +46,26 @@ async def interest_subsidies(
 ) -> dict[tuple[str, str], tuple[int, int, int]]:
     """(month, bank code) → (repayments, interest fen, interest subsidy fen)."""
     first, last = month_days(month_from, month_to)
-    totals: dict[tuple[str, str], tuple[int, int, int]] = {}
-    for payload, terms, bank_code in await repo.applied_repayments(
+    # (month, bank, loan) → (repayments, interest fen, the loan's share)
+    per_loan: dict[tuple[str, str, uuid.UUID], tuple[int, int, Decimal]] = {}
+    for payload, terms, bank_code, loan_id in await repo.applied_repayments(
         session=session, applied_since=first - timedelta(days=REPORTED_LATE_DAYS)
     ):
         data = payload.get("data", {})
         paid_on = date.fromisoformat(str(data.get("paid_on")))
         if not first <= paid_on <= last:
             continue
-        interest = Decimal(str(data.get("interest", "0")))
         share = Decimal(str((terms or {}).get("interest_subsidy_share", "0")))
-        key = (paid_on.strftime("%Y-%m"), bank_code)
-        n, paid, subsidy = totals.get(key, (0, 0, 0))
-        totals[key] = (
-            n + 1,
-            paid + to_fen(interest),
-            subsidy + to_fen(round_to_fen(interest * share)),
+        key = (paid_on.strftime("%Y-%m"), bank_code, loan_id)
+        n, paid, _ = per_loan.get(key, (0, 0, share))
+        per_loan[key] = (n + 1, paid + to_fen(Decimal(str(data.get("interest", "0")))), share)
+    totals: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for (month, bank_code, _), (n, paid, share) in per_loan.items():
+        count, interest, subsidy = totals.get((month, bank_code), (0, 0, 0))
+        totals[(month, bank_code)] = (
+            count + n,
+            interest + paid,
+            subsidy + to_fen(round_to_fen(from_fen(paid) * share)),
         )
     return totals
 

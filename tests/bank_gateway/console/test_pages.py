@@ -218,3 +218,29 @@ async def test_the_exposure_pages_show_the_firm_across_its_guarantees(desk: Desk
         assert "上海青浦测试制造有限公司" in page.text and "¥3,700,000.00" in page.text
         assert "¥1,700,000.00" in page.text and "2022-12-27 还款后" in page.text
         assert (await carol.get("/console/reports/exposure/not-a-uscc")).status_code == 422
+
+
+async def test_interest_subsidy_is_rounded_once_per_loan_and_month(desk: Desk) -> None:
+    """Three repayments of 0.05 interest in one month at a 30 % share: 贴息 0.05 (0.15 ×
+    30 % = 0.045), not three roundings of 0.015 (0.06)."""
+    code = await desk.register_bank()
+    [application] = await desk.eligible_applications(1, enterprise__flags={"specialized_new": True})
+    await open_batch_with(desk, code, [application])
+    await desk.deliver()
+    bank = Bank(desk, code)
+    await bank.sign_in()
+    [loan] = desk.bank.of_type("batch.opened")[-1]["data"]["loans"]
+    assert loan["terms"]["interest_subsidy_share"] == "0.3000"
+    await bank.send(event("loan.approved", loan["loan_id"], **APPROVED))
+    await bank.send(event("loan.disbursed", loan["loan_id"], **DISBURSED))
+    for day in ("2022-12-05", "2022-12-15", "2022-12-25"):
+        paid = {"principal": "0.00", "interest": "0.05", "paid_on": day}
+        response = await bank.send(event("loan.repayment", loan["loan_id"], **paid))
+        assert response.status_code == 200, response.text
+    async with signed_in(desk, "carol") as carol:
+        exported = await carol.get(
+            "/console/reports/subsidies?month_from=2022-12&month_to=2022-12&format=csv"
+        )
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    [mine] = [line for line in lines if line[1] == f"测试银行{code}"]
+    assert mine[4:7] == ["3", "0.15", "0.05"]
