@@ -147,6 +147,13 @@ async def firm_exposure(session: AsyncSession, uscc: str) -> FirmExposure:
     )
 
 
+async def _lock_firms(session: AsyncSession, usccs: set[str]) -> None:
+    """Every firm of a batch locked up front, in one order: two batches sharing firms then
+    wait for each other instead of deadlocking (the locks are re-entrant)."""
+    for uscc in sorted(usccs):
+        await repo.lock_firm(session=session, uscc=uscc)
+
+
 async def record_lapses(*, session: AsyncSession, application_ids: Sequence[uuid.UUID]) -> int:
     """Applications that will never be lent: their amounts stop counting against their
     firms' caps. Told again: nothing changes."""
@@ -180,6 +187,7 @@ async def _assess_all(
     new_rows: list[dict[str, Any]] = []
     versions = _Policies(session)
     firms: dict[str, FirmExposure] = {}
+    await _lock_firms(session, {r.enterprise.uscc for r, _ in requests})
     results: list[tuple[AssessmentBatchOutcome, bool]] = []
     for request, request_id in requests:
         fp = fingerprint(request)
