@@ -29,27 +29,22 @@ class GuaranteeClient:
         headers = {}
         if len(items) == 1 and items[0].request_id:
             headers["X-Request-ID"] = items[0].request_id
-        try:
-            response = await self._http.post(
-                "/v1/assessments/batch",
-                content=AssessmentBatch(items=items).model_dump_json(),
-                headers={"Content-Type": "application/json", **headers},
-            )
-        except httpx.HTTPError as exc:
-            raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
-        if response.status_code >= 400:
-            raise GuaranteeRefused(f"HTTP {response.status_code}: {response.text[:1000]}")
+        body = AssessmentBatch(items=items).model_dump_json()
+        response = await self._post("/v1/assessments/batch", body, headers)
         return AssessmentBatchResult.model_validate_json(response.content).outcomes
 
     async def report_lapses(self, application_ids: list[uuid.UUID]) -> None:
         """Applications that will never be lent: their firms' room under the cap returns."""
+        body = ApplicationsLapsed(application_ids=application_ids).model_dump_json()
+        await self._post("/v1/assessments/lapses", body)
+
+    async def _post(
+        self, path: str, body: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """Unavailable (transport, 5xx, 408, 429: try again later) or refused (other 4xx)."""
         try:
             response = await self._http.post(
-                "/v1/assessments/lapses",
-                content=ApplicationsLapsed(application_ids=application_ids).model_dump_json(),
-                headers={"Content-Type": "application/json"},
+                path, content=body, headers={"Content-Type": "application/json", **(headers or {})}
             )
         except httpx.HTTPError as exc:
             raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -57,6 +52,7 @@ class GuaranteeClient:
             raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
         if response.status_code >= 400:
             raise GuaranteeRefused(f"HTTP {response.status_code}: {response.text[:1000]}")
+        return response
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -68,18 +68,21 @@ class HandoffWorker(Worker):
         lapsed = await self._lapses()
         return lapsed + await self._assessments()
 
+    async def _lease(self, session: AsyncSession, topic: str) -> Sequence[OutboxMessage]:
+        """A batch of the topic's due messages, leased to this worker."""
+        now = utcnow()
+        return await repo.claim_due_outbox(
+            session=session,
+            topic=topic,
+            now=now,
+            lease_until=now + timedelta(seconds=self._settings.outbox_lease_seconds),
+            limit=self._settings.outbox_batch_size,
+        )
+
     async def _lapses(self) -> int:
         """Applications that will never be lent, told to the guarantee service in one call."""
-        settings = self._settings
-        now = utcnow()
         async with self._sessionmaker() as session, session.begin():
-            messages = await repo.claim_due_outbox(
-                session=session,
-                topic=repo.LAPSE_TOPIC,
-                now=now,
-                lease_until=now + timedelta(seconds=settings.outbox_lease_seconds),
-                limit=settings.outbox_batch_size,
-            )
+            messages = await self._lease(session, repo.LAPSE_TOPIC)
         if not messages:
             return 0
         try:
@@ -97,16 +100,8 @@ class HandoffWorker(Worker):
 
     async def _assessments(self) -> int:
         """Send one batch of due applications; return how many were taken."""
-        settings = self._settings
-        now = utcnow()
         async with self._sessionmaker() as session, session.begin():
-            messages = await repo.claim_due_outbox(
-                session=session,
-                topic=repo.ASSESSMENT_TOPIC,
-                now=now,
-                lease_until=now + timedelta(seconds=settings.outbox_lease_seconds),
-                limit=settings.outbox_batch_size,
-            )
+            messages = await self._lease(session, repo.ASSESSMENT_TOPIC)
             backlog = await repo.outbox_backlog(session=session)
         BACKLOG.set(backlog)
         if not messages:
