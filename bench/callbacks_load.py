@@ -110,7 +110,7 @@ async def open_batch(
                 "bank_code": code,
                 "name": "基准批次",
                 "quota": "100000000000.00",
-                "valid_from": today.isoformat(),
+                "valid_from": (today - timedelta(days=365)).isoformat(),  # lives began 120 d ago
                 "valid_to": (today + timedelta(days=365)).isoformat(),
                 "policy_version_id": policy["id"],
             },

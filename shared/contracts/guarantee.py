@@ -6,10 +6,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.money import Money
+from shared.money import Money, Rate
 
 
 class GuaranteeFiling(BaseModel):
+    """备案: what the gateway's ledger knows of a disbursed loan and its batch. The guarantee
+    service checks it against the batch and the terms frozen at assessment before it stands
+    behind the loan (guarantees/filing.py). The batch and approval facts are optional only so
+    that filings queued before they were sent still parse; what is absent is not checked."""
+
     model_config = ConfigDict(extra="forbid")
 
     loan_id: uuid.UUID = Field(description="The gateway's loan id; one guarantee per loan")
@@ -19,6 +24,13 @@ class GuaranteeFiling(BaseModel):
     principal: Money = Field(description="Disbursed principal")
     disbursed_on: date
     maturity_on: date
+    term_months: int | None = Field(None, ge=1, description="The loan's term, as applied for")
+    annual_interest_rate: Rate | None = Field(None, description="The bank's contract rate")
+    approved_amount: Money | None = None
+    approved_on: date | None = None
+    allocated_amount: Money | None = Field(None, description="Allocated in the batch")
+    batch_valid_from: date | None = Field(None, description="The batch's window: loans")
+    batch_valid_to: date | None = Field(None, description="disbursed inside it only")
 
 
 class ReleaseReason(StrEnum):

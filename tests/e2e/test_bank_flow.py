@@ -145,7 +145,8 @@ def open_batch(
             "bank_code": bank["code"],
             "name": "端到端批次",
             "quota": "10000000.00",
-            "valid_from": today.isoformat(),
+            # Open for a year already: the lives below began up to 199 days ago.
+            "valid_from": (today - timedelta(days=365)).isoformat(),
             "valid_to": (today + timedelta(days=90)).isoformat(),
             "policy_version_id": policy["id"],
         },

@@ -58,6 +58,15 @@ def of_event(
             principal=data.amount,
             disbursed_on=data.disbursed_on,
             maturity_on=data.maturity_on,
+            term_months=loan.term_months,
+            annual_interest_rate=Decimal(loan.annual_interest_rate)
+            if loan.annual_interest_rate
+            else None,
+            approved_amount=from_fen(loan.approved_fen),
+            approved_on=loan.approved_on,
+            allocated_amount=from_fen(loan.amount_fen),
+            batch_valid_from=batch.valid_from,
+            batch_valid_to=batch.valid_to,
         )
         rows.append(_to_guarantee(loan, "guarantee.filing", filing))
     if isinstance(data, events.ClaimSubmitted):

@@ -32,3 +32,10 @@ class OutstandingInvalid(ValidationFailed):
 class ExposureCapExceeded(Conflict):
     slug = "exposure-cap-exceeded"
     title = "超过单户在保余额上限 (over the per-firm cap on guaranteed outstanding)"
+
+
+class FilingRefused(ValidationFailed):
+    """备案 refused: the loan does not fit its batch or the terms it was assessed for."""
+
+    slug = "filing-refused"
+    title = "备案不符合批次或政策条件 (filing does not fit the batch or the policy)"

@@ -10,6 +10,7 @@ from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
 from services.guarantee.guarantees import service
 from services.guarantee.guarantees.exceptions import (
     ExposureCapExceeded,
+    FilingRefused,
     GuaranteeConflict,
     GuaranteeNotFound,
     GuaranteeReleaseConflict,
@@ -51,6 +52,7 @@ guarantees = APIRouter(prefix="/v1/guarantees", tags=["guarantees"])
             GuaranteeConflict,
             NotAssessedEligible,
             ExposureCapExceeded,
+            FilingRefused,
         ),
     },
 )

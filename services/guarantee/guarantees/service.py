@@ -18,6 +18,7 @@ from services.guarantee.assessments import service as assessments
 from services.guarantee.guarantees import repository as repo
 from services.guarantee.guarantees.exceptions import (
     ExposureCapExceeded,
+    FilingRefused,
     GuaranteeConflict,
     GuaranteeNotFound,
     GuaranteeReleaseConflict,
@@ -25,6 +26,7 @@ from services.guarantee.guarantees.exceptions import (
     OutstandingInvalid,
     ReleaseInvalid,
 )
+from services.guarantee.guarantees.filing import FilingTerms, findings
 from services.guarantee.guarantees.schedule import fee_schedule, released_schedule
 from services.guarantee.guarantees.schemas import (
     EnterpriseExposure,
@@ -34,11 +36,12 @@ from services.guarantee.guarantees.schemas import (
     FeePeriod,
     GuaranteePublic,
 )
-from services.guarantee.models import Assessment, AuditEntry, Guarantee
+from services.guarantee.models import Assessment, AuditEntry, Guarantee, PolicyVersion
 from services.guarantee.policies import service as policies
+from services.guarantee.policies.documents import compiled_policy
 from services.guarantee.policies.fees import add_months
 from shared import audit
-from shared.clock import utcnow
+from shared.clock import shanghai_today, utcnow
 from shared.contracts.guarantee import (
     FeeSubsidyReport,
     FeeSubsidyRow,
@@ -137,12 +140,33 @@ async def _within_firm_cap(
         )
 
 
+# What makes a filing the same loan again (a repeat answered with the guarantee issued); the
+# batch and approval facts sent with it are checked once, when it is issued.
+_THE_LOAN = ("application_id", "batch_id", "bank_code", "principal", "disbursed_on", "maturity_on")
+
+
+def _filing_terms(policy: PolicyVersion, assessment: Assessment) -> FilingTerms:
+    """What the assessment's segment of its policy version allows the loan."""
+    compiled = compiled_policy(policy)
+    segment = (assessment.terms or {}).get("segment")
+    terms = next(
+        (s.terms for s in compiled.segments if s.spec.code == segment),
+        compiled.document.terms.default,
+    )
+    return FilingTerms(
+        max_term_months=terms.max_term_months,
+        max_annual_rate=terms.max_annual_rate,
+        maturity_grace_days=compiled.document.bank_figures.maturity_grace_days,
+        assessed_amount=Decimal(assessment.request["loan"]["amount"]),
+    )
+
+
 async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[GuaranteePublic, bool]:
     """The guarantee for this loan, issued now or before; (guarantee, issued now)."""
     facts = filing.model_dump(mode="json")
     existing = await repo.guarantee_for_loan(session=session, loan_id=filing.loan_id)
     if existing is not None:
-        if existing.filing != facts:
+        if any(existing.filing.get(key) != facts[key] for key in _THE_LOAN):
             raise GuaranteeConflict(f"贷款 {filing.loan_id} 已按不同内容备案")
         return public(existing), False
     assessment = await repo.assessment_for_application(
@@ -150,8 +174,11 @@ async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[Guar
     )
     if assessment is None or assessment.decision == "ineligible" or not assessment.terms:
         raise NotAssessedEligible(f"申请 {filing.application_id} 没有可担保的评估")
-    await _within_firm_cap(session, filing, assessment)
     policy = await policies.get_version(session=session, policy_id=assessment.policy_version_id)
+    refused = findings(filing, _filing_terms(policy, assessment), today=shanghai_today())
+    if refused:
+        raise FilingRefused("；".join(refused))
+    await _within_firm_cap(session, filing, assessment)
     basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
     guarantee = _frozen(filing, assessment, basis)
     try:

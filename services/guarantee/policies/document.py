@@ -101,6 +101,8 @@ class TermSet(_Strict):
     interest_subsidy_share: Rate
     max_amount: Money = Field(gt=0)
     max_term_months: int = Field(ge=1, le=120)
+    # The highest contract rate a guaranteed loan may carry (checked at 备案); none: any.
+    max_annual_rate: Rate | None = None
 
 
 class TermOverrides(_Strict):
@@ -110,6 +112,7 @@ class TermOverrides(_Strict):
     interest_subsidy_share: Rate | None = None
     max_amount: Money | None = Field(None, gt=0)
     max_term_months: int | None = Field(None, ge=1, le=120)
+    max_annual_rate: Rate | None = None
 
 
 class Segment(_Strict):

@@ -231,3 +231,42 @@ async def test_a_refused_filing_leaves_the_loan_unguaranteed_and_says_why(
             f"/v1/guarantees/{loan_id}", headers=desk.tokens.header(desk.tokens.bureau())
         )
     assert missing.status_code == 404
+
+
+async def test_the_fund_refuses_a_loan_lent_outside_its_batch_or_dearer_than_the_policy(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    """备案 is checked against the batch's window and the policy's terms, not only the
+    cap: a loan disbursed before the batch opened, and one at 7 % where the policy allows
+    6 %, are not guaranteed, each with the fund's finding."""
+    bank, [early, dear] = await bank_with_loans(desk, 2)
+    await bank.send(
+        event("loan.approved", early["loan_id"], **{**APPROVED, "approved_on": "2021-12-20"})
+    )
+    before_window = {**DISBURSED, "disbursed_on": "2021-12-30", "maturity_on": "2022-12-30"}
+    assert (
+        await bank.send(event("loan.disbursed", early["loan_id"], **before_window))
+    ).status_code == 200
+    await bank.send(
+        event("loan.approved", dear["loan_id"], **{**APPROVED, "annual_interest_rate": "0.07"})
+    )
+    assert (
+        await bank.send(event("loan.disbursed", dear["loan_id"], **DISBURSED))
+    ).status_code == 200
+    await desk.deliver()
+
+    refused = {n["data"]["loan_id"]: n["data"] for n in desk.bank.of_type("filing.refused")}
+    assert refused[early["loan_id"]]["problem_type"] == "/problems/filing-refused"
+    assert (
+        "放款日 2021-12-30 不在批次有效期 2022-01-01 至" in refused[early["loan_id"]]["reason_zh"]
+    )
+    assert refused[dear["loan_id"]]["reason_zh"] == "贷款年利率 7 % 超过政策上限 6 %"
+    for loan in (early, dear):
+        status = await application_status(desk, loan["application_id"])
+        assert status["status"] == "unguaranteed"
+        async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
+            missing = await guarantee.get(
+                f"/v1/guarantees/{loan['loan_id']}",
+                headers=desk.tokens.header(desk.tokens.bureau()),
+            )
+        assert missing.status_code == 404
