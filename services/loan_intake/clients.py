@@ -1,6 +1,7 @@
 """Typed client for the guarantee service."""
 
 import uuid
+from typing import Any
 
 import httpx
 
@@ -37,6 +38,20 @@ class GuaranteeClient:
         """Applications that will never be lent: their firms' room under the cap returns."""
         body = ApplicationsLapsed(application_ids=application_ids).model_dump_json()
         await self._post("/v1/assessments/lapses", body)
+
+    async def guarantee_of(self, application_id: uuid.UUID) -> dict[str, Any] | None:
+        """The guarantee issued for the application's loan (its billed fee schedule), or
+        None when there is none (not filed yet, or refused)."""
+        try:
+            response = await self._http.get(f"/v1/guarantees/of-application/{application_id}")
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        found: dict[str, Any] = response.json()
+        return found
 
     async def _post(
         self, path: str, body: str, headers: dict[str, str] | None = None

@@ -44,6 +44,7 @@ async def guarantee_handoff(
     http = make_service_client(base_url=settings.guarantee_url, token=token, transport=transport)
     guarantee = GuaranteeClient(http)
     app.state.dependencies = {"guarantee": http}
+    app.state.guarantee = guarantee  # the SME's page reads its billed fee schedule
     dispatcher = HandoffWorker(
         sessionmaker=app.state.sessionmaker, client=guarantee, settings=settings
     )

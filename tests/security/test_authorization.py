@@ -319,6 +319,13 @@ def cases(w: World) -> list[Case]:
         Case(
             guarantee,
             "GET",
+            "/v1/guarantees/of-application/{application_id}",
+            f"/v1/guarantees/of-application/{w.application}",
+            only(200, *staff_or_services),
+        ),
+        Case(
+            guarantee,
+            "GET",
             "/v1/guarantees/exposure",
             "/v1/guarantees/exposure?group=bank",
             only(200, *staff_or_services),

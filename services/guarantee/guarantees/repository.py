@@ -23,6 +23,13 @@ async def guarantee_for_loan(
     return result.scalar_one_or_none()
 
 
+async def guarantee_for_application(
+    *, session: AsyncSession, application_id: uuid.UUID
+) -> Guarantee | None:
+    query = select(Guarantee).where(Guarantee.application_id == application_id)
+    return (await session.execute(query)).scalars().first()
+
+
 async def guarantees_with_periods_between(
     *, session: AsyncSession, first_day: date, last_day: date
 ) -> Sequence[Guarantee]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
-from services.guarantee.guarantees import service
+from services.guarantee.guarantees import reports, service
 from services.guarantee.guarantees.exceptions import (
     ExposureCapExceeded,
     FilingRefused,
@@ -93,7 +93,7 @@ async def fee_subsidies(
                 )
             ],
         )
-    return await service.fee_subsidies(session=session, month_from=month_from, month_to=month_to)
+    return await reports.fee_subsidies(session=session, month_from=month_from, month_to=month_to)
 
 
 @guarantees.get(
@@ -110,7 +110,7 @@ async def exposure(
 ) -> ExposureReport:
     """在保余额 (guaranteed outstanding) per firm (USCC, across batches and banks), batch,
     bank or policy version: guarantees in force, the largest first."""
-    return await service.exposure(session=session, group=group, offset=offset, limit=limit)
+    return await reports.exposure(session=session, group=group, offset=offset, limit=limit)
 
 
 @guarantees.get(
@@ -124,7 +124,19 @@ async def enterprise_exposure(
     principal: StaffDep,
 ) -> EnterpriseExposure:
     """One firm's 在保余额 across batches and banks, and each guarantee behind it."""
-    return await service.enterprise_exposure(session=session, uscc=uscc)
+    return await reports.enterprise_exposure(session=session, uscc=uscc)
+
+
+@guarantees.get(
+    "/of-application/{application_id}",
+    response_model=GuaranteePublic,
+    responses=problem_responses(*AUTH_PROBLEMS, GuaranteeNotFound, ValidationFailed),
+)
+async def guarantee_of_application(
+    application_id: uuid.UUID, session: SessionDep, principal: StaffDep
+) -> GuaranteePublic:
+    """The guarantee of an application's loan: what the SME's page shows as billed."""
+    return await service.of_application(session=session, application_id=application_id)
 
 
 @guarantees.get(

@@ -6,17 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.guarantee.policies.fees import FeePeriod
 from shared.contracts.guarantee import ReleaseReason
 from shared.money import Money
-
-
-class FeePeriod(BaseModel):
-    period_from: date
-    period_to: date
-    days: int
-    fee: Money
-    subsidy: Money
-    payable: Money
 
 
 class GuaranteePublic(BaseModel):

@@ -8,7 +8,7 @@ fee is billed and no subsidy paid after it.
 """
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -27,24 +27,22 @@ from services.guarantee.guarantees.exceptions import (
     ReleaseInvalid,
 )
 from services.guarantee.guarantees.filing import FilingTerms, findings
-from services.guarantee.guarantees.schedule import fee_schedule, released_schedule
 from services.guarantee.guarantees.schemas import (
-    EnterpriseExposure,
-    ExposureGroup,
-    ExposureReport,
-    ExposureRow,
-    FeePeriod,
     GuaranteePublic,
 )
 from services.guarantee.models import Assessment, AuditEntry, Guarantee, PolicyVersion
 from services.guarantee.policies import service as policies
 from services.guarantee.policies.documents import compiled_policy
-from services.guarantee.policies.fees import add_months
+from services.guarantee.policies.fees import (
+    FeePeriod,
+    FeeRules,
+    fee_rules,
+    fee_schedule,
+    released_schedule,
+)
 from shared import audit
 from shared.clock import shanghai_today, utcnow
 from shared.contracts.guarantee import (
-    FeeSubsidyReport,
-    FeeSubsidyRow,
     GuaranteeFiling,
     GuaranteeOutstanding,
     GuaranteeRelease,
@@ -86,7 +84,11 @@ def public(guarantee: Guarantee) -> GuaranteePublic:
     )
 
 
-def _frozen(filing: GuaranteeFiling, assessment: Assessment, basis: int) -> Guarantee:
+def _fee_rules(policy: PolicyVersion, rate: str, share: str) -> FeeRules:
+    return fee_rules(compiled_policy(policy).document.terms, Decimal(rate), Decimal(share))
+
+
+def _frozen(filing: GuaranteeFiling, assessment: Assessment, policy: PolicyVersion) -> Guarantee:
     """The guarantee of a filing, its terms frozen from the assessment, its fee schedule."""
     terms = assessment.terms or {}
     coverage = Decimal(terms["coverage_ratio"])
@@ -94,9 +96,7 @@ def _frozen(filing: GuaranteeFiling, assessment: Assessment, basis: int) -> Guar
         principal=filing.principal,
         disbursed_on=filing.disbursed_on,
         maturity_on=filing.maturity_on,
-        rate=Decimal(terms["annual_fee_rate"]),
-        subsidy_share=Decimal(terms["fee_subsidy_share"]),
-        basis=basis,
+        rules=_fee_rules(policy, terms["annual_fee_rate"], terms["fee_subsidy_share"]),
     )
     return Guarantee(
         loan_id=filing.loan_id,
@@ -179,8 +179,7 @@ async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[Guar
     if refused:
         raise FilingRefused("；".join(refused))
     await _within_firm_cap(session, filing, assessment)
-    basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
-    guarantee = _frozen(filing, assessment, basis)
+    guarantee = _frozen(filing, assessment, policy)
     try:
         async with session.begin_nested():
             repo.add(session, guarantee)
@@ -208,40 +207,43 @@ async def get(*, session: AsyncSession, loan_id: uuid.UUID) -> GuaranteePublic:
     return public(guarantee)
 
 
-async def fee_subsidies(
-    *, session: AsyncSession, month_from: str, month_to: str
-) -> FeeSubsidyReport:
-    """Fees and their subsidies falling due per month and bank (a period is due on its
-    first day), from the schedules frozen when each guarantee was issued."""
-    first_day = date.fromisoformat(f"{month_from}-01")
-    year, month = (int(x) for x in month_to.split("-"))
-    last_day = add_months(date(year, month, 1), 1) - timedelta(days=1)
-    totals: dict[tuple[str, str], list[int]] = {}
-    for guarantee in await repo.guarantees_with_periods_between(
-        session=session, first_day=first_day, last_day=last_day
-    ):
-        for period in guarantee.schedule:
-            due = date.fromisoformat(period["period_from"])
-            if not first_day <= due <= last_day:
-                continue
-            row = totals.setdefault((due.strftime("%Y-%m"), guarantee.bank_code), [0, 0, 0])
-            row[0] += 1
-            row[1] += to_fen(Decimal(period["fee"]))
-            row[2] += to_fen(Decimal(period["subsidy"]))
-    return FeeSubsidyReport(
-        month_from=month_from,
-        month_to=month_to,
-        rows=[
-            FeeSubsidyRow(
-                month=month_key,
-                bank_code=bank,
-                periods=n,
-                fee=from_fen(fee),
-                fee_subsidy=from_fen(subsidy),
-            )
-            for (month_key, bank), (n, fee, subsidy) in sorted(totals.items())
-        ],
+async def of_application(*, session: AsyncSession, application_id: uuid.UUID) -> GuaranteePublic:
+    guarantee = await repo.guarantee_for_application(session=session, application_id=application_id)
+    if guarantee is None:
+        raise GuaranteeNotFound(f"申请 {application_id} 没有担保")
+    return public(guarantee)
+
+
+async def _rules_of(session: AsyncSession, guarantee: Guarantee) -> FeeRules:
+    policy = await policies.get_version(session=session, policy_id=guarantee.policy_version_id)
+    return _fee_rules(policy, guarantee.annual_fee_rate, guarantee.fee_subsidy_share)
+
+
+def _bill(guarantee: Guarantee, schedule: list[FeePeriod]) -> None:
+    guarantee.schedule = [p.model_dump(mode="json") for p in schedule]
+    guarantee.fee_fen = sum(to_fen(p.fee) for p in schedule)
+    guarantee.fee_subsidy_fen = sum(to_fen(p.subsidy) for p in schedule)
+
+
+async def _rebill(session: AsyncSession, guarantee: Guarantee) -> None:
+    """Fee on each period's outstanding: the schedule again, each period on what was
+    outstanding on its first day as the repayments known now say."""
+    rules = await _rules_of(session, guarantee)
+    if rules.base != "outstanding":
+        return
+    paid = sorted((date.fromisoformat(on), fen) for on, fen in guarantee.repayments)
+
+    def outstanding_on(day: date) -> Decimal:
+        return from_fen(guarantee.principal_fen - sum(fen for on, fen in paid if on <= day))
+
+    schedule = fee_schedule(
+        principal=from_fen(guarantee.principal_fen),
+        disbursed_on=guarantee.disbursed_on,
+        maturity_on=guarantee.maturity_on,
+        rules=rules,
+        outstanding_on=outstanding_on,
     )
+    _bill(guarantee, schedule)
 
 
 async def release(
@@ -264,20 +266,14 @@ async def release(
         return public(guarantee)
     if release.released_on < guarantee.disbursed_on:
         raise ReleaseInvalid(f"解保日 {release.released_on} 早于放款日 {guarantee.disbursed_on}")
-    policy = await policies.get_version(session=session, policy_id=guarantee.policy_version_id)
-    terms = policy.document.get("terms", {})
     schedule = released_schedule(
         [FeePeriod.model_validate(p) for p in guarantee.schedule],
         released_on=release.released_on,
-        refund=str(terms.get("release_refund", "pro_rata")),
+        disbursed_on=guarantee.disbursed_on,
         principal=from_fen(guarantee.principal_fen),
-        rate=Decimal(guarantee.annual_fee_rate),
-        subsidy_share=Decimal(guarantee.fee_subsidy_share),
-        basis=int(terms.get("day_count_basis", 360)),
+        rules=await _rules_of(session, guarantee),
     )
-    guarantee.schedule = [p.model_dump(mode="json") for p in schedule]
-    guarantee.fee_fen = sum(to_fen(p.fee) for p in schedule)
-    guarantee.fee_subsidy_fen = sum(to_fen(p.subsidy) for p in schedule)
+    _bill(guarantee, schedule)
     guarantee.released_on = release.released_on
     guarantee.release_reason = release.reason.value
     guarantee.outstanding_fen, guarantee.outstanding_on = 0, release.released_on
@@ -320,6 +316,12 @@ async def report_outstanding(
     before = guarantee.outstanding_fen
     guarantee.outstanding_fen = outstanding
     guarantee.outstanding_on = max(report.on, guarantee.outstanding_on or report.on)
+    if outstanding < before:  # the gateway reports in the order it applied: the fall is paid
+        guarantee.repayments = [
+            *guarantee.repayments,
+            [report.on.isoformat(), before - outstanding],
+        ]
+        await _rebill(session, guarantee)
     audit.append(
         session,
         AuditEntry,
@@ -335,32 +337,6 @@ async def report_outstanding(
         entity=guarantee,
     )
     return public(guarantee)
-
-
-async def exposure(
-    *, session: AsyncSession, group: ExposureGroup, offset: int, limit: int
-) -> ExposureReport:
-    """在保余额 per firm, batch, bank or policy version: the largest first."""
-    rows, (keys, count, total) = await repo.exposure(
-        session=session, group=group, offset=offset, limit=limit
-    )
-    return ExposureReport(
-        group=group,
-        total_guarantees=count,
-        total_outstanding=from_fen(total),
-        groups=keys,
-        rows=[ExposureRow(key=k, guarantees=n, outstanding=from_fen(fen)) for k, n, fen in rows],
-    )
-
-
-async def enterprise_exposure(*, session: AsyncSession, uscc: str) -> EnterpriseExposure:
-    """A firm's 在保余额 across batches and banks, with every guarantee it has had."""
-    found = await repo.guarantees_of_enterprise(session=session, uscc=uscc)
-    return EnterpriseExposure(
-        uscc=uscc,
-        outstanding=from_fen(sum(g.outstanding_fen for g in found)),
-        guarantees=[public(g) for g in found],
-    )
 
 
 # --- what claims need of a guarantee --------------------------------------------------------

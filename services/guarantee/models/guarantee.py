@@ -42,6 +42,10 @@ class Guarantee(GuaranteeModel, table=True):
     # each repayment's balance as the bank reports it, 0 once released.
     outstanding_fen: int = Field(sa_type=sa.BigInteger)
     outstanding_on: date | None = None
+    # The principal of each repayment as [day, fen] (the fall of each report, which the
+    # gateway sends in the order it applied them): what was outstanding on any day, for a
+    # fee on each period's outstanding whatever order the repayments were reported in.
+    repayments: list[list[Any]] = Field(default_factory=list, sa_type=JSONType)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # 解保: the guarantee ended (settled, paid out, written off); no fee after this day.
     released_on: date | None = None

@@ -129,6 +129,14 @@ class Terms(_Strict):
     # 解保 before maturity: the fee of the period it falls in is cut to the days guaranteed
     # ("pro_rata": the unused part is not billed, or is refunded) or kept whole ("none").
     release_refund: Literal["pro_rata", "none"] = "pro_rata"
+    # What the fee is on: the original principal, or what is outstanding on each period's
+    # first day (an amortising loan is not billed on what it has repaid).
+    fee_base: Literal["principal", "outstanding"] = "principal"
+    # The fee falls due per period of this many months from disbursal.
+    fee_period_months: Literal[1, 3, 6, 12] = 12
+    # The published ceiling (fee below 1 % of principal a year), honoured whatever the day
+    # count; none: no ceiling beyond the rate.
+    annual_fee_cap: Rate | None = Decimal("0.0100")
 
 
 class BatchRisk(_Strict):

@@ -7,9 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from services.guarantee.policies.compiler import CompiledPolicy, limits
-from services.guarantee.policies.document import Bands, TermSet
+from services.guarantee.policies.document import Bands, Terms, TermSet
 from services.guarantee.policies.expressions import render
-from services.guarantee.policies.fees import add_months, guarantee_fee
+from services.guarantee.policies.fees import add_months, fee_rules, fee_schedule
 from services.guarantee.policies.fields import FirmExposure, application_fields
 from shared.contracts.assessment import AssessmentRequest, Decision, ProposedTerms, Reason
 from shared.money import round_to_fen
@@ -142,7 +142,7 @@ def evaluate(
     proposed = (
         None
         if decision is Decision.INELIGIBLE
-        else _terms(terms, segment_code, request, document.terms.day_count_basis)
+        else _terms(terms, segment_code, request, document.terms)
     )
     trace = {
         "segment": segment_code,
@@ -156,13 +156,24 @@ def evaluate(
     return Evaluation(decision=decision, score=score, reasons=reasons, terms=proposed, trace=trace)
 
 
-def _terms(terms: TermSet, segment: str, request: AssessmentRequest, basis: int) -> ProposedTerms:
+def _terms(
+    terms: TermSet, segment: str, request: AssessmentRequest, policy: Terms
+) -> ProposedTerms:
+    """The terms proposed, the fee estimated by the very function that bills it after
+    disbursal (fees.py): lent in full on the as-of day for the term, nothing repaid early."""
     amount = request.loan.amount
-    days = (add_months(request.as_of, request.loan.term_months) - request.as_of).days
+    maturity = add_months(request.as_of, request.loan.term_months)
+    days = (maturity - request.as_of).days
     annual_fee = round_to_fen(amount * terms.annual_fee_rate)
     annual_subsidy = round_to_fen(annual_fee * terms.fee_subsidy_share)
-    fee = guarantee_fee(amount, terms.annual_fee_rate, days, basis)
-    subsidy = round_to_fen(fee * terms.fee_subsidy_share)
+    periods = fee_schedule(
+        principal=amount,
+        disbursed_on=request.as_of,
+        maturity_on=maturity,
+        rules=fee_rules(policy, terms.annual_fee_rate, terms.fee_subsidy_share),
+    )
+    fee = sum((p.fee for p in periods), Decimal(0))
+    subsidy = sum((p.subsidy for p in periods), Decimal(0))
     return ProposedTerms(
         guaranteed_amount=round_to_fen(amount * terms.coverage_ratio),
         coverage_ratio=terms.coverage_ratio,
@@ -176,7 +187,7 @@ def _terms(terms: TermSet, segment: str, request: AssessmentRequest, basis: int)
         segment=segment,
         max_amount=terms.max_amount,
         fee_days=days,
-        day_count_basis=basis,
+        day_count_basis=policy.day_count_basis,
         guarantee_fee=fee,
         guarantee_fee_subsidy=subsidy,
         guarantee_fee_payable=fee - subsidy,

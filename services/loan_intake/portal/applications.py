@@ -12,6 +12,7 @@ from services.loan_intake.applications import service, submission
 from services.loan_intake.applications.exceptions import ApplicationNotFound
 from services.loan_intake.applications.rules import TRANSITIONS
 from services.loan_intake.applications.schemas import SUBMISSION_STATUS, ApplicationCreate
+from services.loan_intake.clients import GuaranteeUnavailable
 from services.loan_intake.models import ApplicationStatus
 from services.loan_intake.portal.forms import FLAGS, SECTOR_CHOICES, application_body, size_label
 from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, to_login
@@ -21,6 +22,23 @@ from shared.errors import AppError, ValidationFailed
 from shared.web import form_data, problem_text, signed_in
 
 application_pages = APIRouter(prefix="/portal", include_in_schema=False)
+
+# Lent: the fund has (or had) a guarantee with its billed fee schedule, read from the
+# guarantee service — before, the page shows the assessment's estimate.
+LENT = frozenset(
+    {
+        ApplicationStatus.DISBURSED,
+        ApplicationStatus.REPAYING,
+        ApplicationStatus.SETTLED,
+        ApplicationStatus.OVERDUE,
+        ApplicationStatus.DEFAULTED,
+        ApplicationStatus.CLAIMED,
+        ApplicationStatus.COMPENSATED,
+        ApplicationStatus.RECOVERING,
+        ApplicationStatus.CLOSED,
+        ApplicationStatus.WRITTEN_OFF,
+    }
+)
 
 
 @application_pages.get("/applications")
@@ -122,11 +140,19 @@ async def application_page(
             request, "not_found.html", principal, message=problem_text(error), status_code=404
         )
     status = ApplicationStatus(application.status)
+    billed, billed_unavailable = None, False
+    if status in LENT:
+        try:
+            billed = await request.app.state.guarantee.guarantee_of(application_id)
+        except GuaranteeUnavailable:
+            billed_unavailable = True
     return render_page(
         request,
         "application.html",
         principal,
         application=application,
+        billed=billed,
+        billed_unavailable=billed_unavailable,
         failed_rules=[r for r in application.reasons or [] if not r.passed],
         can_withdraw=ApplicationStatus.WITHDRAWN in TRANSITIONS[status],
         submitted=bool(submitted),

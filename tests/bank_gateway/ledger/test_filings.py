@@ -270,3 +270,42 @@ async def test_the_fund_refuses_a_loan_lent_outside_its_batch_or_dearer_than_the
                 headers=desk.tokens.header(desk.tokens.bureau()),
             )
         assert missing.status_code == 404
+
+
+async def test_the_sme_sees_the_fee_billed_on_what_it_still_owes(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    """Fee on each period's outstanding (the shipped policy): half the principal repaid in
+    the first year, the second year is billed on the rest; the SME's page shows the billed
+    schedule read from the fund, not the estimate made at assessment."""
+    firm = make_uscc()
+    bank, [loan] = await bank_with_loans(desk, 1, uscc=firm, loan__term_months=24)
+    loan_id = loan["loan_id"]
+    await bank.send(event("loan.approved", loan_id, **APPROVED))
+    lent = {**DISBURSED, "maturity_on": "2024-11-27"}
+    await bank.send(event("loan.disbursed", loan_id, **lent))
+    paid = await bank.send(
+        event("loan.repayment", loan_id, **repayment("1000000.00", paid_on="2023-06-27"))
+    )
+    assert paid.status_code == 200, paid.text
+    await desk.deliver()
+
+    issued = await guarantee_of(desk, guarantee_app, loan_id)
+    periods = [(p["period_from"], p["base"], p["fee"]) for p in issued["schedule"]]
+    # 2,000,000 × 0.5 % × 365 / 360 ; 1,000,000 × 0.5 % × 366 / 360 (2024-02-29)
+    assert periods == [
+        ("2022-11-27", "2000000.00", "10138.89"),
+        ("2023-11-27", "1000000.00", "5083.33"),
+    ]
+    assert (issued["fee"], issued["fee_subsidy"], issued["fee_payable"]) == (
+        "15222.22",
+        "7611.12",
+        "7611.10",
+    )
+    desk.intake.client.cookies.set("picidai_session", desk.tokens.sme(firm))
+    page = await desk.intake.client.get(f"/portal/applications/{loan['application_id']}")
+    assert page.status_code == 200
+    assert "担保费（已备案）" in page.text and "预计担保费" not in page.text
+    table = page.text[page.text.index('id="fee-schedule"') :]
+    for figure in ("¥1,000,000.00", "¥5,083.33", "¥15,222.22", "¥7,611.10"):
+        assert figure in table

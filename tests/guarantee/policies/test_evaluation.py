@@ -12,7 +12,7 @@ from services.guarantee.policies.compiler import compile_policy
 from services.guarantee.policies.default_policy import default_policy
 from services.guarantee.policies.document import PolicyDocument, content_hash
 from services.guarantee.policies.evaluation import evaluate
-from services.guarantee.policies.fees import add_months, guarantee_fee
+from services.guarantee.policies.fees import add_months, fee_rules, fee_schedule
 from services.guarantee.policies.fields import years_between
 from shared.contracts.assessment import AssessmentRequest, Decision
 from tests.guarantee.factories import make_request, requests
@@ -246,7 +246,17 @@ def test_evaluation_is_deterministic_and_exact(req: AssessmentRequest) -> None:
         assert t.guaranteed_amount <= req.loan.amount
         for amount in (t.guarantee_fee, t.guarantee_fee_subsidy, t.guaranteed_amount):
             assert amount == amount.quantize(Decimal("0.01"))
+        # The estimate is the schedule billed for a loan lent in full that day: one
+        # rounding per period, so within half a fen a period of the exact figure.
+        maturity = add_months(req.as_of, req.loan.term_months)
+        billed = fee_schedule(
+            principal=req.loan.amount,
+            disbursed_on=req.as_of,
+            maturity_on=maturity,
+            rules=fee_rules(POLICY.document.terms, t.annual_fee_rate, t.fee_subsidy_share),
+        )
+        assert t.guarantee_fee == sum(p.fee for p in billed)
+        assert t.guarantee_fee_subsidy == sum(p.subsidy for p in billed)
         exact = req.loan.amount * t.annual_fee_rate * t.fee_days / 360
-        assert abs(t.guarantee_fee - exact) <= Decimal("0.005")
-        assert t.guarantee_fee == guarantee_fee(req.loan.amount, t.annual_fee_rate, t.fee_days)
+        assert abs(t.guarantee_fee - exact) <= Decimal("0.005") * len(billed)
         assert t.fee_days == (add_months(req.as_of, req.loan.term_months) - req.as_of).days
