@@ -7,7 +7,12 @@ from pydantic import BaseModel
 
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationList
 from shared.contracts.claims import ClaimRequest, RecoveryReport
-from shared.contracts.guarantee import GuaranteeFiling, GuaranteeOutstanding, GuaranteeRelease
+from shared.contracts.guarantee import (
+    GuaranteeFiling,
+    GuaranteeOutstanding,
+    GuaranteeOverdue,
+    GuaranteeRelease,
+)
 from shared.contracts.loan_status import LoanStatusUpdateBatch
 from shared.contracts.policy import PolicyVersionSummary
 
@@ -108,6 +113,10 @@ class GuaranteeClient:
     ) -> tuple[int, str]:
         """在保余额 after a repayment."""
         return await self._post(f"/v1/guarantees/{loan_id}/outstanding", report)
+
+    async def report_overdue(self, loan_id: uuid.UUID, report: GuaranteeOverdue) -> tuple[int, str]:
+        """The loan fell overdue: no fee subsidy for periods due until it is cured."""
+        return await self._post(f"/v1/guarantees/{loan_id}/overdue", report)
 
     async def file_claim(self, claim: ClaimRequest) -> tuple[int, str]:
         """代偿: the decision comes back in the body (a ClaimDecision)."""

@@ -91,6 +91,13 @@ class ProposedTerms(BaseModel):
     guarantee_fee: Money = Field(description="Guarantee fee over the whole term")
     guarantee_fee_subsidy: Money = Field(description="The district's share of that fee")
     guarantee_fee_payable: Money = Field(description="What the SME pays over the term")
+    interest_subsidy_points: Rate | None = Field(
+        None, description="贴息 as points a year on the outstanding (instead of the share)"
+    )
+    interest_subsidy_months: int | None = Field(None, description="贴息 for so many months")
+    interest_subsidy_firm_annual_cap: Money | None = Field(
+        None, description="贴息 at most this much per firm and calendar year"
+    )
 
 
 class AssessmentResult(BaseModel):

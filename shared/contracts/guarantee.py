@@ -59,6 +59,15 @@ class GuaranteeOutstanding(BaseModel):
     on: date = Field(description="The repayment's day")
 
 
+class GuaranteeOverdue(BaseModel):
+    """bank_gateway → guarantee: the loan fell overdue on ``since``. A fee period falling
+    due while it is overdue (until the repayment that cures it) gets no fee subsidy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: date
+
+
 class FeeSubsidyRow(BaseModel):
     """Guarantee fees billed in one month by one bank's loans (a period's fee falls due on
     its first day), and the district's subsidy of them."""

@@ -348,6 +348,14 @@ def cases(w: World) -> list[Case]:
         Case(
             guarantee,
             "POST",
+            "/v1/guarantees/{loan_id}/overdue",
+            f"/v1/guarantees/{w.loan}/overdue",
+            only(422, "gateway"),
+            PROBE,
+        ),
+        Case(
+            guarantee,
+            "POST",
             "/v1/guarantees/{loan_id}/release",
             f"/v1/guarantees/{w.loan}/release",
             only(422, "gateway"),

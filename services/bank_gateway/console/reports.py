@@ -30,6 +30,7 @@ COLUMNS = [
     ("fee_subsidy", "担保费补贴"),
     ("repayments", "还款笔数"),
     ("interest", "利息"),
+    ("interest_unsubsidised", "其中不贴息利息"),
     ("interest_subsidy", "贴息"),
     ("subsidy_total", "补贴合计"),
 ]
@@ -76,9 +77,9 @@ async def subsidies(
         return _xlsx(rows, name)
     totals = {
         key: sum((getattr(r, key) for r in rows), start=0)
-        for key in ("fee", "fee_subsidy", "repayments", "interest", "interest_subsidy")
+        for key, _ in COLUMNS
+        if key not in ("month", "bank_name")
     }
-    totals["subsidy_total"] = sum((r.subsidy_total for r in rows), start=0)
     return render_page(
         request,
         "subsidies.html",
@@ -120,10 +121,10 @@ def _xlsx(rows: list[reports.SubsidyRow], name: str) -> Response:
     for row in rows:
         # Decimals are written as their exact text; Excel reads them as numbers.
         sheet.append([getattr(row, key) for key, _ in COLUMNS])
-    for column in ("C", "D", "F", "G", "H"):
+    for column in ("C", "D", "F", "G", "H", "I"):
         for cell in sheet[column][1:]:
             cell.number_format = "#,##0.00"
-    for column, width in zip("ABCDEFGH", (10, 20, 16, 16, 10, 16, 16, 16), strict=True):
+    for column, width in zip("ABCDEFGHI", (10, 20, 16, 16, 10, 16, 16, 16, 16), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     book.save(buffer)

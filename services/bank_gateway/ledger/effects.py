@@ -15,6 +15,7 @@ from shared.contracts.claims import ClaimRequest, RecoveryReport
 from shared.contracts.guarantee import (
     GuaranteeFiling,
     GuaranteeOutstanding,
+    GuaranteeOverdue,
     GuaranteeRelease,
     ReleaseReason,
 )
@@ -50,25 +51,7 @@ def of_event(
     rows = []
     if isinstance(data, events.Disbursed):
         # 备案: the guarantee service issues the guarantee for the disbursed loan.
-        filing = GuaranteeFiling(
-            loan_id=loan.id,
-            application_id=loan.application_id,
-            batch_id=loan.batch_id,
-            bank_code=bank_code,
-            principal=data.amount,
-            disbursed_on=data.disbursed_on,
-            maturity_on=data.maturity_on,
-            term_months=loan.term_months,
-            annual_interest_rate=Decimal(loan.annual_interest_rate)
-            if loan.annual_interest_rate
-            else None,
-            approved_amount=from_fen(loan.approved_fen),
-            approved_on=loan.approved_on,
-            allocated_amount=from_fen(loan.amount_fen),
-            batch_valid_from=batch.valid_from,
-            batch_valid_to=batch.valid_to,
-        )
-        rows.append(_to_guarantee(loan, "guarantee.filing", filing))
+        rows.append(_to_guarantee(loan, "guarantee.filing", _filing(bank_code, batch, loan, data)))
     if isinstance(data, events.ClaimSubmitted):
         claim = ClaimRequest(
             loan_id=loan.id,
@@ -86,6 +69,9 @@ def of_event(
         # 在保余额: the fund's exposure falls with the loan's outstanding principal.
         report = GuaranteeOutstanding(outstanding=from_fen(loan.outstanding_fen), on=data.paid_on)
         rows.append(_to_guarantee(loan, "guarantee.outstanding", report))
+    if isinstance(data, events.Overdue):
+        # No fee subsidy for a fee period falling due while the loan is overdue.
+        rows.append(_to_guarantee(loan, "guarantee.overdue", GuaranteeOverdue(since=data.since)))
     if isinstance(data, events.Settled):
         # 解保: repaid in full, the fund no longer stands behind it; no fee after this day.
         rows.append(release(loan, data.settled_on, ReleaseReason.SETTLED))
@@ -98,6 +84,30 @@ def of_event(
     reason, details = _update_text(data, loan)
     rows.append(to_intake(loan, bank_code, event_type, reason, details))
     return rows
+
+
+def _filing(
+    bank_code: str, batch: Batch, loan: BatchLoan, data: events.Disbursed
+) -> GuaranteeFiling:
+    """备案 with what the fund checks it against: the batch's window, the amounts allocated
+    and approved, the approval day, the term and the contract rate."""
+    rate = loan.annual_interest_rate
+    return GuaranteeFiling(
+        loan_id=loan.id,
+        application_id=loan.application_id,
+        batch_id=loan.batch_id,
+        bank_code=bank_code,
+        principal=data.amount,
+        disbursed_on=data.disbursed_on,
+        maturity_on=data.maturity_on,
+        term_months=loan.term_months,
+        annual_interest_rate=Decimal(rate) if rate else None,
+        approved_amount=from_fen(loan.approved_fen),
+        approved_on=loan.approved_on,
+        allocated_amount=from_fen(loan.amount_fen),
+        batch_valid_from=batch.valid_from,
+        batch_valid_to=batch.valid_to,
+    )
 
 
 def release(loan: BatchLoan, released_on: date, reason: ReleaseReason) -> Row:

@@ -2,8 +2,8 @@
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
-from typing import Any, NamedTuple
+from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -194,22 +194,41 @@ async def held_counts(*, session: AsyncSession, bank_id: uuid.UUID) -> dict[uuid
     return {loan_id: int(n) for loan_id, n in result.all() if loan_id is not None}
 
 
-async def applied_repayments(
-    *, session: AsyncSession, applied_since: date
-) -> list[tuple[dict[str, Any], dict[str, Any] | None, str, uuid.UUID]]:
-    """(event payload, loan terms, bank code, loan id) of repayments applied since the day."""
+async def lent_loans(*, session: AsyncSession, disbursed_by: date) -> list[tuple[BatchLoan, str]]:
+    """(loan, bank code) of every loan disbursed by the day that the fund stood behind (a
+    refused 备案 is outside the programme): what 贴息 is computed from."""
     result = await session.execute(
-        sa.select(ReceivedEvent.payload, BatchLoan.terms, PartnerBank.code, BatchLoan.id)
-        .join(BatchLoan, col(BatchLoan.id) == col(ReceivedEvent.loan_id))
+        sa.select(BatchLoan, PartnerBank.code)
         .join(Batch, col(Batch.id) == col(BatchLoan.batch_id))
         .join(PartnerBank, col(PartnerBank.id) == col(Batch.bank_id))
         .where(
-            ReceivedEvent.event_type == "loan.repayment",
-            ReceivedEvent.status == "applied",
-            col(ReceivedEvent.applied_at) >= datetime.combine(applied_since, time(), UTC),
+            col(BatchLoan.disbursed_on).is_not(None),
+            col(BatchLoan.disbursed_on) <= disbursed_by,
+            BatchLoan.state != "unguaranteed",
         )
     )
-    return [(payload, terms, code, loan_id) for payload, terms, code, loan_id in result.all()]
+    return [(loan, code) for loan, code in result.all()]
+
+
+async def overdue_days(
+    *, session: AsyncSession, loan_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[date]]:
+    """Each loan's days it fell overdue, as its applied ``loan.overdue`` events say."""
+    found: dict[uuid.UUID, list[date]] = {}
+    if not loan_ids:
+        return found
+    result = await session.execute(
+        sa.select(ReceivedEvent.loan_id, ReceivedEvent.payload).where(
+            ReceivedEvent.event_type == "loan.overdue",
+            ReceivedEvent.status == "applied",
+            col(ReceivedEvent.loan_id).in_(loan_ids),
+        )
+    )
+    for loan_id, payload in result.all():
+        since = (payload.get("data") or {}).get("since")
+        if loan_id is not None and since:
+            found.setdefault(loan_id, []).append(date.fromisoformat(str(since)))
+    return found
 
 
 async def return_quota(*, session: AsyncSession, batch_id: uuid.UUID, amount_fen: int) -> None:

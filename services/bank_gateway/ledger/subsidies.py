@@ -1,12 +1,12 @@
 """The subsidy report: what the district owes per month and bank. Never commits.
 
 Fee subsidies come from the guarantee service (the fee schedules frozen in each
-guarantee); interest subsidies (贴息) from this ledger: a loan's interest paid in a month ×
-its interest subsidy share, rounded half-up to the fen once per loan and month (three
-payments of 0.05 at 30 % are 0.05 of 贴息, not 3 × 0.02).
+guarantee); interest subsidies (贴息) from this ledger, loan by loan and month by month as
+each loan's frozen terms say (interest_subsidy.py: a share of the interest or points on the
+outstanding, one rounding per loan and month, none while overdue, within the duration and
+the firm's annual cap).
 """
 
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,11 +15,13 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.ledger import repository as repo
-from shared.money import Money, from_fen, round_to_fen, to_fen
-
-# Repayments are looked for among events applied from this long before the first month:
-# a bank reporting later than that is a reconciliation matter, not this report's.
-REPORTED_LATE_DAYS = 92
+from services.bank_gateway.ledger.interest_subsidy import (
+    LoanLife,
+    SubsidyTerms,
+    capped_per_firm,
+    months_of,
+)
+from shared.money import Money, from_fen
 
 
 class SubsidyRow(BaseModel):
@@ -30,6 +32,8 @@ class SubsidyRow(BaseModel):
     fee_subsidy: Money
     repayments: int
     interest: Money
+    # Interest with no 贴息: paid while the loan was overdue, or after the subsidy's term.
+    interest_unsubsidised: Money = Decimal(0)
     interest_subsidy: Money
     subsidy_total: Money
 
@@ -43,43 +47,53 @@ def month_days(month_from: str, month_to: str) -> tuple[date, date]:
 
 async def interest_subsidies(
     *, session: AsyncSession, month_from: str, month_to: str
-) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """(month, bank code) → (repayments, interest fen, interest subsidy fen)."""
+) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+    """(month, bank code) → (repayments, interest fen, of it without 贴息, 贴息 fen)."""
     first, last = month_days(month_from, month_to)
-    # (month, bank, loan) → (repayments, interest fen, the loan's share)
-    per_loan: dict[tuple[str, str, uuid.UUID], tuple[int, int, Decimal]] = {}
-    for payload, terms, bank_code, loan_id in await repo.applied_repayments(
-        session=session, applied_since=first - timedelta(days=REPORTED_LATE_DAYS)
-    ):
-        data = payload.get("data", {})
-        paid_on = date.fromisoformat(str(data.get("paid_on")))
-        if not first <= paid_on <= last:
+    # From January: a firm's annual cap counts what it was granted earlier in the year.
+    january = date(first.year, 1, 1)
+    loans = await repo.lent_loans(session=session, disbursed_by=last)
+    overdue = await repo.overdue_days(session=session, loan_ids={loan.id for loan, _ in loans})
+    lives = []
+    for loan, bank_code in loans:
+        assert loan.disbursed_on is not None
+        life = LoanLife(
+            loan_id=loan.id,
+            bank_code=bank_code,
+            uscc=loan.enterprise_uscc,
+            disbursed_on=loan.disbursed_on,
+            disbursed_fen=loan.disbursed_fen,
+            payments=tuple((date.fromisoformat(d), p, i) for d, p, i in loan.payments or []),
+            overdue_since=tuple(overdue.get(loan.id, [])),
+            terms=SubsidyTerms.of(loan.terms),
+        )
+        lives.append((life, months_of(life, january, last)))
+    banks = {life.loan_id: life.bank_code for life, _ in lives}
+    totals: dict[tuple[str, str], tuple[int, int, int, int]] = {}
+    for (loan_id, month), m in capped_per_firm(lives).items():
+        if month < month_from:
             continue
-        share = Decimal(str((terms or {}).get("interest_subsidy_share", "0")))
-        key = (paid_on.strftime("%Y-%m"), bank_code, loan_id)
-        n, paid, _ = per_loan.get(key, (0, 0, share))
-        per_loan[key] = (n + 1, paid + to_fen(Decimal(str(data.get("interest", "0")))), share)
-    totals: dict[tuple[str, str], tuple[int, int, int]] = {}
-    for (month, bank_code, _), (n, paid, share) in per_loan.items():
-        count, interest, subsidy = totals.get((month, bank_code), (0, 0, 0))
-        totals[(month, bank_code)] = (
-            count + n,
-            interest + paid,
-            subsidy + to_fen(round_to_fen(from_fen(paid) * share)),
+        key = (month, banks[loan_id])
+        n, interest, unsubsidised, subsidy = totals.get(key, (0, 0, 0, 0))
+        totals[key] = (
+            n + m.repayments,
+            interest + m.interest_fen,
+            unsubsidised + m.unsubsidised_fen,
+            subsidy + m.subsidy_fen,
         )
     return totals
 
 
 def merge(
     fee_rows: list[dict[str, Any]],
-    interest: dict[tuple[str, str], tuple[int, int, int]],
+    interest: dict[tuple[str, str], tuple[int, int, int, int]],
     bank_names: dict[str, str],
 ) -> list[SubsidyRow]:
     fees = {(r["month"], r["bank_code"]): r for r in fee_rows}
     rows = []
     for month, bank in sorted(set(fees) | set(interest)):
         fee = fees.get((month, bank), {})
-        n, paid, subsidy = interest.get((month, bank), (0, 0, 0))
+        n, paid, unsubsidised, subsidy = interest.get((month, bank), (0, 0, 0, 0))
         fee_subsidy = Decimal(fee.get("fee_subsidy", "0"))
         rows.append(
             SubsidyRow(
@@ -90,6 +104,7 @@ def merge(
                 fee_subsidy=fee_subsidy,
                 repayments=n,
                 interest=from_fen(paid),
+                interest_unsubsidised=from_fen(unsubsidised),
                 interest_subsidy=from_fen(subsidy),
                 subsidy_total=fee_subsidy + from_fen(subsidy),
             )

@@ -26,7 +26,12 @@ from services.bank_gateway.notifications.outcomes import Backoff, Outcomes, Valu
 from services.bank_gateway.notifications.senders import call_service, post_webhook
 from shared.clock import utcnow
 from shared.contracts.claims import ClaimRequest, RecoveryReport
-from shared.contracts.guarantee import GuaranteeFiling, GuaranteeOutstanding, GuaranteeRelease
+from shared.contracts.guarantee import (
+    GuaranteeFiling,
+    GuaranteeOutstanding,
+    GuaranteeOverdue,
+    GuaranteeRelease,
+)
 from shared.contracts.loan_status import (
     APPLICATION_NOT_FOUND,
     LoanStatusUpdateBatch,
@@ -151,6 +156,9 @@ class DeliveryWorker(Worker):
             loan_id = uuid.UUID(payload.pop("loan_id"))
             report = GuaranteeOutstanding.model_validate(payload)
             return self._guarantee.report_outstanding(loan_id, report)
+        if row.event_type == "guarantee.overdue":
+            loan_id = uuid.UUID(payload.pop("loan_id"))
+            return self._guarantee.report_overdue(loan_id, GuaranteeOverdue.model_validate(payload))
         if row.event_type == "guarantee.release":
             loan_id = uuid.UUID(payload.pop("loan_id"))
             return self._guarantee.release(loan_id, GuaranteeRelease.model_validate(payload))

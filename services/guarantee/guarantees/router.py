@@ -29,6 +29,7 @@ from shared.contracts.guarantee import (
     FeeSubsidyReport,
     GuaranteeFiling,
     GuaranteeOutstanding,
+    GuaranteeOverdue,
     GuaranteeRelease,
 )
 from shared.errors import (
@@ -167,6 +168,24 @@ async def report_outstanding(
     """在保余额 after a repayment: the bank gateway reports the loan's outstanding principal.
     An older report than the one held changes nothing."""
     return await service.report_outstanding(session=session, loan_id=loan_id, report=report)
+
+
+@guarantees.post(
+    "/{loan_id}/overdue",
+    response_model=GuaranteePublic,
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *BODY_PROBLEMS, GuaranteeNotFound, OutstandingInvalid
+    ),
+)
+async def report_overdue(
+    loan_id: uuid.UUID,
+    report: GuaranteeOverdue,
+    session: SessionDep,
+    principal: GatewayCallerDep,
+) -> GuaranteePublic:
+    """The loan fell overdue (the bank gateway reports it): a fee period falling due from
+    then until the repayment that cures it gets no fee subsidy."""
+    return await service.report_overdue(session=session, loan_id=loan_id, report=report)
 
 
 @guarantees.post(

@@ -45,6 +45,7 @@ from shared.clock import shanghai_today, utcnow
 from shared.contracts.guarantee import (
     GuaranteeFiling,
     GuaranteeOutstanding,
+    GuaranteeOverdue,
     GuaranteeRelease,
     ReleaseReason,
 )
@@ -225,16 +226,28 @@ def _bill(guarantee: Guarantee, schedule: list[FeePeriod]) -> None:
     guarantee.fee_subsidy_fen = sum(to_fen(p.subsidy) for p in schedule)
 
 
+def overdue_spells(guarantee: Guarantee) -> list[tuple[date, date | None]]:
+    """(fell overdue, cured by the first repayment from that day on — or None)."""
+    paid = sorted(date.fromisoformat(on) for on, _ in guarantee.repayments)
+    return [
+        (since, next((d for d in paid if d >= since), None))
+        for since in sorted({date.fromisoformat(s) for s in guarantee.overdue_since})
+    ]
+
+
 async def _rebill(session: AsyncSession, guarantee: Guarantee) -> None:
-    """Fee on each period's outstanding: the schedule again, each period on what was
-    outstanding on its first day as the repayments known now say."""
+    """The schedule again, as what is known now says: each period on what was outstanding
+    on its first day (``fee_base: outstanding``), and no subsidy for a period falling due
+    while the loan was overdue. A repayment or an overdue reported late lands right."""
     rules = await _rules_of(session, guarantee)
-    if rules.base != "outstanding":
-        return
     paid = sorted((date.fromisoformat(on), fen) for on, fen in guarantee.repayments)
+    spells = overdue_spells(guarantee)
 
     def outstanding_on(day: date) -> Decimal:
         return from_fen(guarantee.principal_fen - sum(fen for on, fen in paid if on <= day))
+
+    def overdue_on(day: date) -> bool:
+        return any(since <= day and (cure is None or day < cure) for since, cure in spells)
 
     schedule = fee_schedule(
         principal=from_fen(guarantee.principal_fen),
@@ -242,6 +255,7 @@ async def _rebill(session: AsyncSession, guarantee: Guarantee) -> None:
         maturity_on=guarantee.maturity_on,
         rules=rules,
         outstanding_on=outstanding_on,
+        overdue_on=overdue_on,
     )
     _bill(guarantee, schedule)
 
@@ -311,17 +325,18 @@ async def report_outstanding(
         )
     if report.on < guarantee.disbursed_on:
         raise OutstandingInvalid(f"还款日 {report.on} 早于放款日 {guarantee.disbursed_on}")
-    if guarantee.released_on is not None or outstanding == guarantee.outstanding_fen:
+    if guarantee.released_on is not None:
         return public(guarantee)
     before = guarantee.outstanding_fen
+    # Each report is a repayment (interest only: a fall of 0), which may cure an overdue;
+    # the gateway reports in the order it applied them, so the fall is what it paid.
+    repayment = [report.on.isoformat(), max(0, before - outstanding)]
+    if outstanding == before and repayment in guarantee.repayments:
+        return public(guarantee)  # the same report again
+    guarantee.repayments = [*guarantee.repayments, repayment]
     guarantee.outstanding_fen = outstanding
     guarantee.outstanding_on = max(report.on, guarantee.outstanding_on or report.on)
-    if outstanding < before:  # the gateway reports in the order it applied: the fall is paid
-        guarantee.repayments = [
-            *guarantee.repayments,
-            [report.on.isoformat(), before - outstanding],
-        ]
-        await _rebill(session, guarantee)
+    await _rebill(session, guarantee)
     audit.append(
         session,
         AuditEntry,
@@ -334,6 +349,34 @@ async def report_outstanding(
             "before": str(from_fen(before)),
             **report.model_dump(mode="json"),
         },
+        entity=guarantee,
+    )
+    return public(guarantee)
+
+
+async def report_overdue(
+    *, session: AsyncSession, loan_id: uuid.UUID, report: GuaranteeOverdue
+) -> GuaranteePublic:
+    """The loan fell overdue: fee periods due from then until it is cured get no subsidy.
+    The same day again changes nothing; a released guarantee is past billing."""
+    guarantee = await repo.guarantee_for_loan(session=session, loan_id=loan_id, for_update=True)
+    if guarantee is None:
+        raise GuaranteeNotFound(f"贷款 {loan_id} 没有担保")
+    if report.since < guarantee.disbursed_on:
+        raise OutstandingInvalid(f"逾期日 {report.since} 早于放款日 {guarantee.disbursed_on}")
+    since = report.since.isoformat()
+    if guarantee.released_on is not None or since in guarantee.overdue_since:
+        return public(guarantee)
+    guarantee.overdue_since = [*guarantee.overdue_since, since]
+    await _rebill(session, guarantee)
+    audit.append(
+        session,
+        AuditEntry,
+        actor="service:bank_gateway",
+        action="guarantee.overdue",
+        entity_type="guarantee",
+        entity_id=str(guarantee.id),
+        detail={"loan_id": str(loan_id), "since": since},
         entity=guarantee,
     )
     return public(guarantee)

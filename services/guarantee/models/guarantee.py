@@ -46,6 +46,9 @@ class Guarantee(GuaranteeModel, table=True):
     # gateway sends in the order it applied them): what was outstanding on any day, for a
     # fee on each period's outstanding whatever order the repayments were reported in.
     repayments: list[list[Any]] = Field(default_factory=list, sa_type=JSONType)
+    # Each day the loan fell overdue (ISO dates): a fee period due from then until the next
+    # repayment (the cure) gets no fee subsidy.
+    overdue_since: list[str] = Field(default_factory=list, sa_type=JSONType)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # 解保: the guarantee ended (settled, paid out, written off); no fee after this day.
     released_on: date | None = None

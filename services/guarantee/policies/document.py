@@ -103,6 +103,12 @@ class TermSet(_Strict):
     max_term_months: int = Field(ge=1, le=120)
     # The highest contract rate a guaranteed loan may carry (checked at 备案); none: any.
     max_annual_rate: Rate | None = None
+    # 贴息 as percentage points a year on the outstanding instead of a share of the interest
+    # (the 2026 national scheme: 0.0150); for so many months from disbursal; and at most so
+    # much a firm in a calendar year. None: no such limit.
+    interest_subsidy_points: Rate | None = None
+    interest_subsidy_months: int | None = Field(None, ge=1, le=120)
+    interest_subsidy_firm_annual_cap: Money | None = Field(None, ge=0)
 
 
 class TermOverrides(_Strict):
@@ -113,6 +119,9 @@ class TermOverrides(_Strict):
     max_amount: Money | None = Field(None, gt=0)
     max_term_months: int | None = Field(None, ge=1, le=120)
     max_annual_rate: Rate | None = None
+    interest_subsidy_points: Rate | None = None
+    interest_subsidy_months: int | None = Field(None, ge=1, le=120)
+    interest_subsidy_firm_annual_cap: Money | None = Field(None, ge=0)
 
 
 class Segment(_Strict):

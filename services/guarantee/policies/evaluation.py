@@ -191,4 +191,7 @@ def _terms(
         guarantee_fee=fee,
         guarantee_fee_subsidy=subsidy,
         guarantee_fee_payable=fee - subsidy,
+        interest_subsidy_points=terms.interest_subsidy_points,
+        interest_subsidy_months=terms.interest_subsidy_months,
+        interest_subsidy_firm_annual_cap=terms.interest_subsidy_firm_annual_cap,
     )

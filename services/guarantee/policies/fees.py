@@ -86,13 +86,21 @@ def _loan_year_days(disbursed_on: date, day: date) -> int:
     return (add_months(disbursed_on, 12 * (years + 1)) - add_months(disbursed_on, 12 * years)).days
 
 
-def _period(start: date, end: date, base: Decimal, year_days: int, rules: FeeRules) -> FeePeriod:
+def _period(
+    start: date,
+    end: date,
+    base: Decimal,
+    year_days: int,
+    rules: FeeRules,
+    *,
+    subsidised: bool = True,
+) -> FeePeriod:
     days = (end - start).days
     fee = guarantee_fee(base, rules.rate, days, rules.basis)
     if rules.annual_cap is not None:
         cap = (base * rules.annual_cap * days / year_days).quantize(Decimal("0.01"), ROUND_FLOOR)
         fee = min(fee, cap)
-    subsidy = round_to_fen(fee * rules.subsidy_share)
+    subsidy = round_to_fen(fee * rules.subsidy_share) if subsidised else Decimal("0.00")
     return FeePeriod(
         period_from=start,
         period_to=end,
@@ -111,10 +119,12 @@ def fee_schedule(
     maturity_on: date,
     rules: FeeRules,
     outstanding_on: Callable[[date], Decimal] | None = None,
+    overdue_on: Callable[[date], bool] | None = None,
 ) -> list[FeePeriod]:
     """The periods from disbursal to maturity. ``outstanding_on(day)`` gives the principal
     outstanding on a day (after its repayments); without it, or with the principal as the
-    policy's base, every period is on ``principal``."""
+    policy's base, every period is on ``principal``. A period falling due on a day
+    ``overdue_on`` says the loan was overdue gets no subsidy: the SME pays it whole."""
     periods = []
     start, n = disbursed_on, 1
     while start < maturity_on:
@@ -123,7 +133,8 @@ def fee_schedule(
         if rules.base == "outstanding" and outstanding_on is not None:
             base = min(principal, outstanding_on(start))
         year_days = _loan_year_days(disbursed_on, start)
-        periods.append(_period(start, end, base, year_days, rules))
+        subsidised = overdue_on is None or not overdue_on(start)
+        periods.append(_period(start, end, base, year_days, rules, subsidised=subsidised))
         start, n = end, n + 1
     return periods
 
@@ -146,6 +157,9 @@ def released_schedule(
         if period.period_to > released_on and rules.release_refund == "pro_rata":
             base = period.base if period.base is not None else principal
             year_days = _loan_year_days(disbursed_on, period.period_from)
-            period = _period(period.period_from, released_on, base, year_days, rules)
+            subsidised = period.subsidy > 0 or period.fee == 0 or rules.subsidy_share == 0
+            period = _period(
+                period.period_from, released_on, base, year_days, rules, subsidised=subsidised
+            )
         kept.append(period)
     return kept

@@ -146,6 +146,7 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
             "担保费补贴",
             "还款笔数",
             "利息",
+            "其中不贴息利息",
             "贴息",
             "补贴合计",
         ]
@@ -160,6 +161,7 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
             "0",
             "0.00",
             "0.00",
+            "0.00",
             "10138.90",
         ]
         # December: both loans repaid 6,400 interest; only the 专精特新 one has a 30 % 贴息.
@@ -170,6 +172,7 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
             "0.00",
             "2",
             "12800.00",
+            "0.00",
             "1920.00",
             "1920.00",
         ]
@@ -180,7 +183,7 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
         values = [[cell.value for cell in row] for row in sheet.iter_rows()]
         assert values[0][0] == "月份"
         december = next(v for v in values if v[0] == "2022-12" and v[1] == f"测试银行{code}")
-        assert Decimal(str(december[6])) == Decimal("1920.00")
+        assert Decimal(str(december[7])) == Decimal("1920.00")
         reversed_months = await carol.get(
             "/console/reports/subsidies?month_from=2022-12&month_to=2022-01"
         )
@@ -243,4 +246,4 @@ async def test_interest_subsidy_is_rounded_once_per_loan_and_month(desk: Desk) -
         )
     lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     [mine] = [line for line in lines if line[1] == f"测试银行{code}"]
-    assert mine[4:7] == ["3", "0.15", "0.05"]
+    assert mine[4:8] == ["3", "0.15", "0.00", "0.05"]

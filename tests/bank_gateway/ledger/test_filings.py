@@ -1,5 +1,7 @@
 """备案: a disbursal makes the guarantee service issue the guarantee, terms frozen."""
 
+import csv
+import io
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -8,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from tests.bank_gateway.batches.test_opening import application_status, staff
 from tests.bank_gateway.conftest import Desk
+from tests.bank_gateway.console.test_pages import signed_in
 from tests.bank_gateway.ledger.test_claims import claim, default, disbursed_loans
 from tests.bank_gateway.ledger.test_events import (
     APPROVED,
@@ -309,3 +312,35 @@ async def test_the_sme_sees_the_fee_billed_on_what_it_still_owes(
     table = page.text[page.text.index('id="fee-schedule"') :]
     for figure in ("¥1,000,000.00", "¥5,083.33", "¥15,222.22", "¥7,611.10"):
         assert figure in table
+
+
+async def test_no_fee_subsidy_nor_interest_subsidy_while_overdue(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    """A 专精特新 loan overdue from 2023-11-01 until a repayment on 2023-12-10: the fee
+    period due 2023-11-27 gets no fee subsidy (the SME pays it whole), and the interest paid
+    by the curing repayment gets no 贴息 (the subsidy report lists it as not subsidised)."""
+    bank, [loan] = await bank_with_loans(
+        desk, 1, loan__term_months=24, enterprise__flags={"specialized_new": True}
+    )
+    loan_id = loan["loan_id"]
+    await bank.send(event("loan.approved", loan_id, **APPROVED))
+    await bank.send(event("loan.disbursed", loan_id, **{**DISBURSED, "maturity_on": "2024-11-27"}))
+    overdue = {"overdue_principal": "2000000.00", "since": "2023-11-01"}
+    assert (await bank.send(event("loan.overdue", loan_id, **overdue))).status_code == 200
+    cure = repayment("0.00", interest="50000.00", paid_on="2023-12-10")
+    assert (await bank.send(event("loan.repayment", loan_id, **cure))).status_code == 200
+    await desk.deliver()
+
+    issued = await guarantee_of(desk, guarantee_app, loan_id)
+    first, second = issued["schedule"]
+    assert (first["subsidy"], first["payable"]) == ("5069.45", "5069.44")
+    assert second["period_from"] == "2023-11-27"
+    assert (second["subsidy"], second["payable"]) == ("0.00", second["fee"])
+    async with signed_in(desk, "carol") as carol:
+        exported = await carol.get(
+            "/console/reports/subsidies?month_from=2023-12&month_to=2023-12&format=csv"
+        )
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    [mine] = [line for line in lines if line[1] == f"测试银行{bank.code}"]
+    assert mine[4:8] == ["1", "50000.00", "50000.00", "0.00"]

@@ -1,4 +1,5 @@
-"""Fee on each period's outstanding: each guarantee's repayments
+"""Fee on each period's outstanding, no fee subsidy while overdue: each guarantee's
+repayments and the days it fell overdue
 
 Revision ID: 0009
 Revises: 0008
@@ -22,6 +23,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column('repayments', shared.db.JSONType, nullable=True)
         )
+        batch_op.add_column(
+            sa.Column('overdue_since', shared.db.JSONType, nullable=True)
+        )
     # Earlier repayments are known only as the outstanding they left: one repayment of the
     # difference on the day of the last report.
     bind = op.get_bind()
@@ -33,15 +37,20 @@ def upgrade() -> None:
             [str(on), principal - outstanding]
         ]
         bind.execute(
-            sa.text("UPDATE guarantees SET repayments = :paid WHERE id = :id").bindparams(
-                sa.bindparam("paid", type_=shared.db.JSONType)
+            sa.text(
+                "UPDATE guarantees SET repayments = :paid, overdue_since = :none WHERE id = :id"
+            ).bindparams(
+                sa.bindparam("paid", type_=shared.db.JSONType),
+                sa.bindparam("none", type_=shared.db.JSONType),
             ),
-            {"paid": paid, "id": gid},
+            {"paid": paid, "none": [], "id": gid},
         )
     with op.batch_alter_table('guarantees', schema=None) as batch_op:
         batch_op.alter_column('repayments', existing_type=shared.db.JSONType, nullable=False)
+        batch_op.alter_column('overdue_since', existing_type=shared.db.JSONType, nullable=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('guarantees', schema=None) as batch_op:
+        batch_op.drop_column('overdue_since')
         batch_op.drop_column('repayments')
