@@ -6,7 +6,7 @@ import httpx
 from pydantic import BaseModel
 
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationList
-from shared.contracts.claims import ClaimRequest, RecoveryReport
+from shared.contracts.claims import ClaimRequest, ClaimTopUpRequest, RecoveryReport
 from shared.contracts.guarantee import (
     GuaranteeFiling,
     GuaranteeOutstanding,
@@ -121,6 +121,10 @@ class GuaranteeClient:
     async def file_claim(self, claim: ClaimRequest) -> tuple[int, str]:
         """代偿: the decision comes back in the body (a ClaimDecision)."""
         return await self._post("/v1/claims", claim)
+
+    async def top_up(self, request: ClaimTopUpRequest) -> tuple[int, str]:
+        """The batch grew: claims its ceiling cut are paid what the room allows now."""
+        return await self._post("/v1/claims/top-ups", request)
 
     async def report_recovery(self, loan_id: uuid.UUID, report: RecoveryReport) -> tuple[int, str]:
         """A recovery after a payout; the split comes back in the body (a RecoveryShare)."""

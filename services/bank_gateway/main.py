@@ -15,7 +15,7 @@ from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
-from services.bank_gateway.ledger import decisions
+from services.bank_gateway.ledger import decisions, top_ups
 from services.bank_gateway.ledger.router import EVENT_COMPONENTS, callbacks, reconciliations
 from services.bank_gateway.models import AuditEntry
 from services.bank_gateway.notifications import notices
@@ -69,6 +69,9 @@ def _delivery_worker(
         answers={
             "guarantee.claim": decisions.record_claim_decision,
             "guarantee.recovery": decisions.record_recovery_share,
+            # A filing raises the batch's ceiling: claims it cut may be topped up.
+            "guarantee.filing": top_ups.after_filing,
+            "guarantee.topups": top_ups.record_top_ups,
         },
         # … and its refusals that are decisions: a 备案 refused leaves the loan unguaranteed.
         refusals={"guarantee.filing": decisions.record_filing_refusal},

@@ -61,6 +61,24 @@ class ClaimDecision(BaseModel):
     decided_at: datetime
 
 
+class ClaimTopUpRequest(BaseModel):
+    """bank_gateway → guarantee: the batch's guaranteed volume grew (a loan was filed): pay
+    what its ceiling now allows of the claims it cut."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: uuid.UUID
+
+
+class ClaimTopUps(BaseModel):
+    """Every claim of the batch the ceiling ever cut, as it stands now: ``payout`` is all
+    paid on it so far, ``refused`` what is still open. The gateway records any increase."""
+
+    batch_id: uuid.UUID
+    topped_up: Money = Field(description="Paid by this request, over all its claims")
+    decisions: list[ClaimDecision]
+
+
 class RecoveryReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -362,6 +362,14 @@ def cases(w: World) -> list[Case]:
             PROBE,
         ),
         Case(guarantee, "POST", "/v1/claims", "/v1/claims", only(422, "gateway"), PROBE),
+        Case(
+            guarantee,
+            "POST",
+            "/v1/claims/top-ups",
+            "/v1/claims/top-ups",
+            only(422, "gateway"),
+            PROBE,
+        ),
         Case(guarantee, "GET", "/v1/claims", "/v1/claims", only(200, *staff_or_services)),
         Case(
             guarantee,

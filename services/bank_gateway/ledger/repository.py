@@ -1,5 +1,6 @@
 """Every query of the loan ledger: loans, the events banks sent, figures per batch and bank."""
 
+import typing
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -176,6 +177,21 @@ async def loan_figures(*, session: AsyncSession, batch_id: uuid.UUID) -> list[Lo
     return [LoanFigures(state, claim, *(int(v) for v in rest)) for state, claim, *rest in result]
 
 
+async def undecided_defaults(
+    *, session: AsyncSession, batch_id: uuid.UUID, states: set[str]
+) -> list[tuple[int, dict[str, typing.Any] | None]]:
+    """(outstanding fen, frozen terms) of the batch's loans in default whose claim is not
+    decided yet: the fund's exposure is its coverage of them."""
+    result = await session.execute(
+        sa.select(_loans.c.outstanding_fen, _loans.c.terms).where(
+            _loans.c.batch_id == batch_id,
+            _loans.c.state.in_(states),
+            sa.or_(_loans.c.claim_status.is_(None), _loans.c.claim_status == "pending"),
+        )
+    )
+    return [(int(fen), terms) for fen, terms in result.all()]
+
+
 async def loans_of_bank(*, session: AsyncSession, bank_id: uuid.UUID) -> Sequence[BatchLoan]:
     result = await session.execute(
         select(BatchLoan)
@@ -192,6 +208,18 @@ async def held_counts(*, session: AsyncSession, bank_id: uuid.UUID) -> dict[uuid
         .group_by(ReceivedEvent.loan_id)
     )
     return {loan_id: int(n) for loan_id, n in result.all() if loan_id is not None}
+
+
+async def has_claims_in(
+    *, session: AsyncSession, batch_id: uuid.UUID, outcomes: tuple[str, ...]
+) -> bool:
+    """Whether a loan of the batch has a claim decided with one of ``outcomes``."""
+    found = await session.scalar(
+        sa.select(BatchLoan.id)
+        .where(BatchLoan.batch_id == batch_id, col(BatchLoan.claim_status).in_(outcomes))
+        .limit(1)
+    )
+    return found is not None
 
 
 async def lent_loans(*, session: AsyncSession, disbursed_by: date) -> list[tuple[BatchLoan, str]]:

@@ -1,8 +1,11 @@
 """Batch risk, live from the loan ledger; suspension when losses reach the policy's line.
 
-Net loss = outstanding principal of loans in default whose claim is not decided yet (the
-exposure the fund faces) + compensation paid on decided claims − the fund's share of
-recoveries since; loss rate = net loss ÷ principal disbursed in the batch. The thresholds
+Net loss = the fund's coverage (80 %) of the outstanding principal of loans in default whose
+claim is not decided yet (the exposure the fund faces, measured as a payout would be) +
+compensation paid on decided claims − the fund's share of recoveries since; loss rate =
+net loss ÷ principal disbursed (filed) in the batch. Before and after a payout the same
+loss counts about the same (coverage × principal, then coverage × (principal + interest
+recognised)), where counting 100 % before made the rate drop when the fund paid. The thresholds
 are the policy version's `batch_risk`, copied into the batch when it was drafted. An open
 batch whose loss rate reaches the suspension line is suspended in the same transaction as
 the event or claim decision that pushed it there, the bank is told (`batch.suspended`),
@@ -34,8 +37,11 @@ LIVE = {
     "recovering",
 }
 IN_DEFAULT = {"defaulted", "claimed", "compensated", "recovering"}
-UNDECIDED = {None, "pending"}
 _RATE = Decimal("0.0001")
+
+
+def _fen(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 async def figures(session: AsyncSession, batch: Batch) -> BatchRisk:
@@ -44,8 +50,14 @@ async def figures(session: AsyncSession, batch: Batch) -> BatchRisk:
     disbursed = sum(r.disbursed_fen for r in rows if r.state != "unguaranteed")
     outstanding = sum(r.outstanding_fen for r in rows if r.state in LIVE)
     overdue = sum(r.outstanding_fen for r in rows if r.state == "overdue")
+    # The fund's exposure: its coverage of what is in default and not yet decided — the
+    # same measure as a payout (coverage × the loss), so the rate does not fall when a
+    # claim is paid.
+    undecided = await repo.undecided_defaults(session=session, batch_id=batch.id, states=IN_DEFAULT)
+    in_default = sum(fen for fen, _ in undecided)
     exposure = sum(
-        r.outstanding_fen for r in rows if r.state in IN_DEFAULT and r.claim_status in UNDECIDED
+        _fen(Decimal(fen) * Decimal(str((terms or {}).get("coverage_ratio", "0.8000"))))
+        for fen, terms in undecided
     )
     compensation = sum(r.compensation_fen for r in rows)
     to_fund = sum(r.fund_recovered_fen for r in rows)
@@ -75,7 +87,8 @@ async def figures(session: AsyncSession, batch: Batch) -> BatchRisk:
         disbursed=from_fen(disbursed),
         outstanding=from_fen(outstanding),
         overdue=from_fen(overdue),
-        defaulted=from_fen(exposure),
+        defaulted=from_fen(in_default),
+        fund_exposure=from_fen(exposure),
         compensation_paid=from_fen(compensation),
         recovered_to_fund=from_fen(to_fund),
         net_loss=from_fen(net_loss),

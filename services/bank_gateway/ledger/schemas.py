@@ -78,7 +78,10 @@ class BatchRisk(BaseModel):
     )
     compensation_paid: Money = Field(description="Paid by the fund on decided claims")
     recovered_to_fund: Money = Field(description="The fund's share of recoveries since")
-    net_loss: Money = Field(description="defaulted + compensation paid − recovered to the fund")
+    fund_exposure: Money = Field(
+        Decimal("0.00"), description="The fund's coverage of defaulted: what a payout would be"
+    )
+    net_loss: Money = Field(description="fund exposure + compensation paid − recovered to the fund")
     loss_rate: Decimal = Field(description="net loss ÷ disbursed")
     warning_loss_rate: Decimal
     suspension_loss_rate: Decimal

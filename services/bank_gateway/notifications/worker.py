@@ -25,7 +25,7 @@ from services.bank_gateway.notifications import repository as repo
 from services.bank_gateway.notifications.outcomes import Backoff, Outcomes, Values
 from services.bank_gateway.notifications.senders import call_service, post_webhook
 from shared.clock import utcnow
-from shared.contracts.claims import ClaimRequest, RecoveryReport
+from shared.contracts.claims import ClaimRequest, ClaimTopUpRequest, RecoveryReport
 from shared.contracts.guarantee import (
     GuaranteeFiling,
     GuaranteeOutstanding,
@@ -156,6 +156,9 @@ class DeliveryWorker(Worker):
             loan_id = uuid.UUID(payload.pop("loan_id"))
             report = GuaranteeOutstanding.model_validate(payload)
             return self._guarantee.report_outstanding(loan_id, report)
+        if row.event_type == "guarantee.topups":
+            payload.pop("loan_id")  # the filing that raised the ceiling: for ordering only
+            return self._guarantee.top_up(ClaimTopUpRequest.model_validate(payload))
         if row.event_type == "guarantee.overdue":
             loan_id = uuid.UUID(payload.pop("loan_id"))
             return self._guarantee.report_overdue(loan_id, GuaranteeOverdue.model_validate(payload))

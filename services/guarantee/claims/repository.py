@@ -44,6 +44,19 @@ async def claim_for_loan(
     return result.scalar_one_or_none()
 
 
+async def cut_claims(*, session: AsyncSession, batch_id: uuid.UUID) -> Sequence[Claim]:
+    """The batch's claims the ceiling ever cut (open or since topped up), oldest first,
+    locked: decided one after another like new claims."""
+    result = await session.execute(
+        select(Claim)
+        .where(Claim.batch_id == batch_id, col(Claim.ceiling_cut).is_(True))
+        .order_by(col(Claim.decided_at), col(Claim.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().all()
+
+
 async def list_claims(
     *,
     session: AsyncSession,

@@ -19,6 +19,8 @@ from shared.contracts.claims import (
     ClaimDecision,
     ClaimOutcome,
     ClaimRequest,
+    ClaimTopUpRequest,
+    ClaimTopUps,
     RecoveryReport,
     RecoveryShare,
 )
@@ -50,6 +52,20 @@ async def file_claim(
     if not created:
         response.status_code = 200
     return decision
+
+
+@claims.post(
+    "/top-ups",
+    response_model=ClaimTopUps,
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
+)
+async def top_up_claims(
+    request: ClaimTopUpRequest, session: SessionDep, principal: GatewayCallerDep
+) -> ClaimTopUps:
+    """The batch's guaranteed volume grew: pay what its ceiling now allows of the claims it
+    cut, oldest first (their remainders stay open until then). Answers with every claim the
+    ceiling ever cut in the batch, as it stands; asking again pays nothing more."""
+    return await service.top_up(session=session, batch_id=request.batch_id)
 
 
 @claims.post(

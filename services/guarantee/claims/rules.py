@@ -11,6 +11,10 @@ each amount rounded half-up to the fen. What the ceiling does not allow is refus
 the reason. Claims of one batch are decided one at a time under a lock on the batch's
 compensation account, so concurrent claims never pass the ceiling together.
 
+A claim the ceiling cut keeps its remainder open: when the batch's guaranteed volume grows
+(a later loan filed), the room the ceiling gains pays the open remainders, oldest claim
+first (:func:`top_ups`).
+
 Recoveries after a payout are shared pro rata: the fund's part of all recovered so far is
 ``recovered × payout ÷ (outstanding + interest recognised)``, never more than the payout;
 each recovery's share is the growth of that running figure, so the shares always add up
@@ -64,7 +68,7 @@ def claim_figures(
     interest_cap = _fen(Decimal(outstanding_fen) * annual_rate * cap_days / basis)
     recognised = min(interest_due_fen, interest_cap)
     claimable = _fen(coverage * (outstanding_fen + recognised))
-    ceiling = _fen(Decimal(volume_fen) * ceiling_rate)
+    ceiling = ceiling_of(volume_fen, ceiling_rate)
     room = max(ceiling - paid_before_fen, 0)
     return ClaimFigures(
         interest_cap_fen=interest_cap,
@@ -73,6 +77,23 @@ def claim_figures(
         ceiling_fen=ceiling,
         payout_fen=min(claimable, room),
     )
+
+
+def ceiling_of(volume_fen: int, ceiling_rate: Decimal) -> int:
+    """The batch's compensation ceiling: its guaranteed volume × the policy's rate."""
+    return _fen(Decimal(volume_fen) * ceiling_rate)
+
+
+def top_ups(remainders: list[int], room_fen: int) -> list[int]:
+    """What the room pays of each open remainder, oldest claim first: a claim cut by the
+    ceiling keeps its remainder open and is paid as the room grows, so what each claim
+    gets in the end does not depend on the order the claims came in."""
+    paid = []
+    for remainder in remainders:
+        now = max(0, min(remainder, room_fen))
+        paid.append(now)
+        room_fen -= now
+    return paid
 
 
 def fund_share_of(*, recovered_fen: int, payout_fen: int, base_fen: int) -> int:

@@ -17,7 +17,14 @@ from services.guarantee.claims.exceptions import (
     ClaimNotFound,
     RecoveryConflict,
 )
-from services.guarantee.claims.rules import ClaimFigures, claim_figures, fund_share_of, reasons
+from services.guarantee.claims.rules import (
+    ClaimFigures,
+    ceiling_of,
+    claim_figures,
+    fund_share_of,
+    reasons,
+    top_ups,
+)
 from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
 from services.guarantee.guarantees import service as guarantees
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
@@ -30,6 +37,7 @@ from shared.contracts.claims import (
     ClaimOutcome,
     ClaimReason,
     ClaimRequest,
+    ClaimTopUps,
     RecoveryReport,
     RecoveryShare,
 )
@@ -170,6 +178,7 @@ def _claim(
         ceiling_fen=figures.ceiling_fen,
         batch_paid_after_fen=batch_paid_after_fen,
         reasons=[r.model_dump() for r in why],
+        ceiling_cut=figures.refused_fen > 0,
     )
 
 
@@ -190,6 +199,75 @@ def _audit_decision(session: AsyncSession, claim: Claim, request: ClaimRequest) 
         },
         entity=claim,
         created=True,
+    )
+
+
+async def top_up(*, session: AsyncSession, batch_id: uuid.UUID) -> ClaimTopUps:
+    """Pay what the batch's ceiling now allows of the claims it cut, oldest first, and
+    answer with every claim it ever cut as it stands. Under the batch's lock, like a new
+    claim; asked again, it pays nothing more until the room grows."""
+    account = await repo.lock_batch_compensation(session=session, batch_id=batch_id)
+    cut = list(await repo.cut_claims(session=session, batch_id=batch_id))
+    volume = await guarantees.guaranteed_volume(session=session, batch_id=batch_id)
+    open_ = [c for c in cut if c.payout_fen < c.claimable_fen]
+    topped = 0
+    if open_:
+        ceiling = ceiling_of(volume, Decimal(open_[0].ceiling_rate))
+        room = max(0, ceiling - account.paid_fen)
+        remainders = [c.claimable_fen - c.payout_fen for c in open_]
+        for claim, paid in zip(open_, top_ups(remainders, room), strict=True):
+            if paid:
+                _topped_up(session, claim, paid, ceiling=ceiling, volume=volume)
+                account.paid_fen += paid
+                claim.batch_paid_after_fen = account.paid_fen
+                topped += paid
+        account.updated_at = utcnow()
+    return ClaimTopUps(
+        batch_id=batch_id, topped_up=from_fen(topped), decisions=[_decision(c) for c in cut]
+    )
+
+
+def _topped_up(
+    session: AsyncSession, claim: Claim, paid_fen: int, *, ceiling: int, volume: int
+) -> None:
+    claim.payout_fen += paid_fen
+    claim.ceiling_fen = ceiling
+    claim.outcome = (
+        ClaimOutcome.PAID
+        if claim.payout_fen == claim.claimable_fen
+        else ClaimOutcome.PARTIALLY_PAID
+    ).value
+    left = claim.claimable_fen - claim.payout_fen
+    claim.reasons = [
+        *claim.reasons,
+        ClaimReason(
+            code="topped_up",
+            message_zh=(
+                f"批次担保总额增至 {from_fen(volume):,} 元，代偿上限增至 {from_fen(ceiling):,} 元："
+                f"追加代偿 {from_fen(paid_fen):,} 元，累计代偿 {from_fen(claim.payout_fen):,} 元"
+                + (f"，尚有 {from_fen(left):,} 元待上限增加后代偿" if left else "")
+            ),
+            message_en=(
+                f"the batch's volume grew to {from_fen(volume)}, its ceiling to "
+                f"{from_fen(ceiling)}: {from_fen(paid_fen)} more paid, {from_fen(claim.payout_fen)}"
+                f" in all, {from_fen(left)} still open"
+            ),
+        ).model_dump(),
+    ]
+    audit.append(
+        session,
+        AuditEntry,
+        actor="service:bank_gateway",
+        action="claim.topped_up",
+        entity_type="claim",
+        entity_id=str(claim.id),
+        detail={
+            "loan_id": str(claim.loan_id),
+            "topped_up": str(from_fen(paid_fen)),
+            "payout": str(from_fen(claim.payout_fen)),
+            "ceiling": str(from_fen(ceiling)),
+        },
+        entity=claim,
     )
 
 

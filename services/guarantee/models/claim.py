@@ -44,6 +44,9 @@ class Claim(GuaranteeModel, table=True):
     ceiling_fen: int = Field(sa_type=sa.BigInteger)
     batch_paid_after_fen: int = Field(sa_type=sa.BigInteger)
     reasons: list[dict[str, Any]] = Field(sa_type=JSONType)
+    # Cut by the batch's ceiling when decided: its remainder stays open and is topped up as
+    # the batch's room grows (payout_fen is all paid so far; the reasons say when).
+    ceiling_cut: bool = Field(default=False, index=True)
     # Recoveries after the payout, as running totals (each recovery's split is its own row).
     recovered_fen: int = Field(default=0, sa_type=sa.BigInteger)
     fund_recovered_fen: int = Field(default=0, sa_type=sa.BigInteger)

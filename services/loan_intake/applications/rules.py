@@ -69,15 +69,27 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
             ApplicationStatus.UNGUARANTEED,
         }
     ),
+    # To compensated when a claim the ceiling refused is topped up as the batch grows.
     ApplicationStatus.DEFAULTED: frozenset(
-        {ApplicationStatus.CLAIMED, ApplicationStatus.RECOVERING, ApplicationStatus.WRITTEN_OFF}
+        {
+            ApplicationStatus.CLAIMED,
+            ApplicationStatus.COMPENSATED,
+            ApplicationStatus.RECOVERING,
+            ApplicationStatus.WRITTEN_OFF,
+        }
     ),
     # Back to defaulted when the fund pays nothing (the batch's ceiling is used up).
     ApplicationStatus.CLAIMED: frozenset(
         {ApplicationStatus.COMPENSATED, ApplicationStatus.DEFAULTED}
     ),
+    # Compensated again: a claim the ceiling cut, topped up.
     ApplicationStatus.COMPENSATED: frozenset(
-        {ApplicationStatus.RECOVERING, ApplicationStatus.CLOSED, ApplicationStatus.WRITTEN_OFF}
+        {
+            ApplicationStatus.COMPENSATED,
+            ApplicationStatus.RECOVERING,
+            ApplicationStatus.CLOSED,
+            ApplicationStatus.WRITTEN_OFF,
+        }
     ),
     ApplicationStatus.RECOVERING: frozenset(
         {ApplicationStatus.RECOVERING, ApplicationStatus.CLOSED, ApplicationStatus.WRITTEN_OFF}

@@ -306,3 +306,56 @@ async def test_concurrent_claims_never_pass_the_ceiling(desk: Desk, guarantee_ap
     assert sum(payouts) == Decimal("600000.00")
     assert payouts[-1] == Decimal("600000.00")
     assert sorted(d["outcome"] for d in decisions) == ["partially_paid"] + ["refused"] * 5
+
+
+async def test_a_claim_cut_by_the_ceiling_is_topped_up_as_the_batch_grows(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    """Two of four approved loans lent (volume 4,000,000, ceiling 5 % = 200,000) default: the
+    first claim gets the 200,000 the ceiling allows, the second nothing; both remainders
+    stay open. Once the other two loans are lent and filed (ceiling 400,000) the room pays
+    the oldest open claim: 200,000 more, the bank and the SME told, the batch's figures too."""
+    bank, loans = await bank_with_loans(desk, 4)
+    a, b, c, d = (loan["loan_id"] for loan in loans)
+    for loan_id in (a, b, c, d):  # approved before the losses suspend the batch
+        await bank.send(event("loan.approved", loan_id, **APPROVED))
+    for loan_id in (a, b):
+        await bank.send(event("loan.disbursed", loan_id, **DISBURSED))
+    await desk.deliver()
+    for loan_id in (a, b):
+        await default(bank, loan_id, "2000000.00")
+        await bank.send(claim(loan_id, "2000000.00", "0.00"))
+        await desk.deliver()
+    first, second = (n["data"] for n in desk.bank.of_type("claim.decided")[-2:])
+    assert (first["loan_id"], first["payout"], first["refused"]) == (a, "200000.00", "1400000.00")
+    assert (second["loan_id"], second["outcome"], second["payout"]) == (b, "refused", "0.00")
+
+    for loan_id in (c, d):
+        lent = await bank.send(event("loan.disbursed", loan_id, **DISBURSED))
+        assert lent.status_code == 200, lent.text
+    await desk.deliver()
+    topped = desk.bank.of_type("claim.decided")[-1]["data"]
+    assert (topped["loan_id"], topped["outcome"]) == (a, "partially_paid")
+    assert (topped["payout"], topped["refused"]) == ("400000.00", "1200000.00")
+    assert topped["ceiling_amount"] == "400000.00"
+    assert topped["reasons"][-1]["code"] == "topped_up"
+    assert "追加代偿 200,000.00 元" in topped["reasons"][-1]["message_zh"]
+    assert len(desk.bank.of_type("claim.decided")) == 3  # b: the room is used up again
+    batch_id = desk.bank.of_type("batch.opened")[-1]["data"]["batch_id"]
+    figures = await risk(desk, batch_id)
+    assert (figures["compensation_paid"], figures["compensation_room"]) == ("400000.00", "0.00")
+    application = await application_status(desk, loans[0]["application_id"])
+    assert application["history"][-1]["reason"].startswith("担保基金追加代偿 200000.00 元")
+    # Asked again (as the next filing would ask), the fund pays nothing more.
+    async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
+        again = await guarantee.post(
+            "/v1/claims/top-ups",
+            json={"batch_id": batch_id},
+            headers=desk.tokens.header(desk.tokens.service("bank_gateway")),
+        )
+    assert again.status_code == 200, again.text
+    assert again.json()["topped_up"] == "0.00"
+    assert [(x["loan_id"], x["payout"]) for x in again.json()["decisions"]] == [
+        (a, "400000.00"),
+        (b, "0.00"),
+    ]

@@ -40,16 +40,17 @@ async def test_a_default_past_the_line_suspends_the_batch_until_reopened(desk: D
     assert (risk["status"], risk["level"], risk["loss_rate"], risk["defaulted"]) == (
         "suspended",
         "suspension",
-        "0.5000",
+        "0.4000",  # the fund's 80 % of 2,000,000 in default over 4,000,000 lent
         "2000000.00",
     )
+    assert risk["fund_exposure"] == "1600000.00"
 
     refused = await bank.send(event("loan.approved", c, **APPROVED))
     assert refused.status_code == 409
     assert refused.json()["type"] == "/problems/batch-suspended"
     await desk.deliver()
     [notice] = desk.bank.of_type("batch.suspended")
-    assert notice["data"]["loss_rate"] == "0.5000"
+    assert notice["data"]["loss_rate"] == "0.4000"
 
     base = f"/v1/batches/{batch['id']}"
     plain = await desk.gateway.post(f"{base}/reopening", headers=staff(desk, "bob"))

@@ -6,7 +6,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.guarantee.claims.rules import claim_figures, fund_share_of
+from services.guarantee.claims.rules import claim_figures, fund_share_of, top_ups
 from shared.contracts.claims import ClaimOutcome
 
 fen = st.integers(0, 10_000_000_000)  # up to ¥100 m
@@ -141,3 +141,14 @@ def test_recovery_shares_add_up_whatever_the_cuts(
     other = data.draw(st.permutations(recoveries))
     assert sum(shares(list(other))) == sum(split)
     assert sum(shares([sum(recoveries)])) == sum(split)
+
+
+@given(st.lists(st.integers(0, 10**9), max_size=8), st.integers(-(10**9), 10**10))
+def test_top_ups_pay_the_room_to_the_oldest_open_claims(remainders: list[int], room: int) -> None:
+    paid = top_ups(remainders, room)
+    assert all(0 <= p <= r for p, r in zip(paid, remainders, strict=True))
+    assert sum(paid) == min(sum(remainders), max(room, 0))
+    # Oldest first: a claim gets something only once every older one is paid in full.
+    for i, p in enumerate(paid):
+        if p:
+            assert all(paid[j] == remainders[j] for j in range(i))
