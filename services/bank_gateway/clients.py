@@ -1,12 +1,14 @@
 """Typed client for loan_intake."""
 
 import uuid
+from typing import Any
 
 import httpx
 from pydantic import BaseModel
 
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationList
 from shared.contracts.claims import ClaimRequest, ClaimTopUpRequest, RecoveryReport
+from shared.contracts.filing import BankFiledApplication
 from shared.contracts.guarantee import (
     GuaranteeFiling,
     GuaranteeOutstanding,
@@ -21,9 +23,37 @@ class IntakeUnavailable(Exception):
     """loan_intake could not be reached or answered 5xx."""
 
 
+class IntakeRefused(Exception):
+    """loan_intake refused the request (4xx): its problem document."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(str(problem.get("detail") or problem.get("title") or problem))
+        self.problem = problem
+
+
 class IntakeClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
+
+    async def file_application(self, filing: BankFiledApplication) -> ApplicationForAllocation:
+        """A bank's own loan's application (见贷即保), recorded and assessed by intake."""
+        try:
+            response = await self._http.post(
+                "/v1/applications/bank-filed",
+                content=filing.model_dump_json(),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise IntakeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500 or response.status_code in (401, 403, 408, 429):
+            raise IntakeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"detail": response.text[:500]}
+            raise IntakeRefused(problem if isinstance(problem, dict) else {"detail": problem})
+        return ApplicationForAllocation.model_validate_json(response.content)
 
     @property
     def http(self) -> httpx.AsyncClient:

@@ -15,6 +15,7 @@ from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
+from services.bank_gateway.filings.router import filings
 from services.bank_gateway.ledger import decisions, top_ups
 from services.bank_gateway.ledger.router import EVENT_COMPONENTS, callbacks, reconciliations
 from services.bank_gateway.models import AuditEntry
@@ -125,7 +126,16 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[banks, batches, callbacks, reconciliations, deliveries, oauth, console],
+        routers=[
+            banks,
+            batches,
+            callbacks,
+            filings,
+            reconciliations,
+            deliveries,
+            oauth,
+            console,
+        ],
         components=EVENT_COMPONENTS,
     )
     notices.document(app)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from shared.contracts.assessment import ProposedTerms
+from shared.contracts.assessment import ProposedTerms, Reason
 from shared.money import Money
 
 
@@ -31,6 +31,7 @@ class ApplicationForAllocation(BaseModel):
     loan: AllocationLoan
     terms: ProposedTerms | None = None
     policy_version_id: uuid.UUID | None = None
+    reasons: list[Reason] | None = None
 
 
 class ApplicationListed(BaseModel):

@@ -200,6 +200,14 @@ def cases(w: World) -> list[Case]:
         Case(
             intake,
             "POST",
+            "/v1/applications/bank-filed",
+            "/v1/applications/bank-filed",
+            only(422, "gateway"),
+            PROBE,
+        ),
+        Case(
+            intake,
+            "POST",
             "/v1/applications/loan-updates",
             "/v1/applications/loan-updates",
             only(422, "gateway"),
@@ -466,6 +474,7 @@ def cases(w: World) -> list[Case]:
             Case(gateway, "POST", path, path, only(401, *BANKS), PROBE, raw=True)
             for path in ("/v1/bank/events", "/v1/bank/events/bulk")
         ),
+        Case(gateway, "POST", "/v1/bank/filings", "/v1/bank/filings", only(422, *BANKS), PROBE),
         Case(
             gateway,
             "POST",

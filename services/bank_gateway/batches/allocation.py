@@ -156,6 +156,26 @@ async def _tell_of_new_loans(
     await outbox.send(session=session, rows=[*rows, *allocated_updates(batch, bank, loans)])
 
 
+async def allocate_filed(
+    session: AsyncSession,
+    principal: Principal,
+    batch: Batch,
+    application: ApplicationForAllocation,
+) -> BatchLoan | None:
+    """A bank's own loan (见贷即保) into its open batch, against the quota like any
+    allocation; loan_intake told. None when the quota has no room for it."""
+    outcome = (await _within_quota(session, principal, batch, [application]))[application.id]
+    if not outcome.allocated:
+        return None
+    [loan] = await repo.loans_of_batch(
+        session=session, batch_id=batch.id, application_ids=[application.id]
+    )
+    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
+    await outbox.send(session=session, rows=allocated_updates(batch, bank, [loan]))
+    audit_change(session, principal, "batch.filed", batch, applications=[str(application.id)])
+    return loan
+
+
 def prefers(preferred_bank: str | None, bank: PartnerBank) -> str:
     """this_bank, no_preference or other_bank: what the SME wrote against this bank.
 

@@ -5,10 +5,10 @@ import uuid
 from typing import Annotated, Literal
 
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.loan_intake.applications import service, submission, updates
+from services.loan_intake.applications import bank_filings, service, submission, updates
 from services.loan_intake.applications.exceptions import (
     ApplicationNotFound,
     IdempotencyKeyReused,
@@ -33,6 +33,7 @@ from services.loan_intake.deps import (
 )
 from services.loan_intake.models import ApplicationStatus
 from shared.api import AUTH_PROBLEMS
+from shared.contracts.filing import BankFiledApplication
 from shared.contracts.loan_status import (
     LoanStatusUpdate,
     LoanStatusUpdateBatch,
@@ -178,6 +179,28 @@ async def review_application(
         application_id=application_id,
         decision=ApplicationStatus(body.decision),
         note=body.note,
+    )
+
+
+@router.post(
+    "/bank-filed",
+    response_model=ApplicationPublic,
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed, IdempotencyKeyReused),
+)
+async def bank_filed(
+    filing: BankFiledApplication, request: Request, principal: GatewayDep
+) -> ApplicationPublic:
+    """见贷即保: the bank gateway files, for a bank, the application of a loan the bank
+    approved and lent itself. Recorded and assessed at once (status eligible, ineligible or
+    referred with the reasons; still assessing if the guarantee service did not answer in
+    time). The same bank and reference again answer with the application as it stands;
+    another body under them is refused."""
+    return await bank_filings.file(
+        sessionmaker=request.app.state.sessionmaker,
+        principal=principal,
+        filing=filing,
+        handoff=request.app.state.dispatcher,
+        request_id=correlation_id.get(),
     )
 
 

@@ -126,7 +126,7 @@ def _rows(
             None,
             ApplicationStatus.SUBMITTED,
             principal.actor,
-            "企业在线提交申请 (submitted online)",
+            _submitted_by_text(principal, payload),
             now,
         ),
         event_row(
@@ -141,6 +141,12 @@ def _rows(
     return _Rows(
         application, events, _outbox_row(payload, snapshot, application_id, request_id, now)
     )
+
+
+def _submitted_by_text(principal: Principal, payload: ApplicationCreate) -> str:
+    if principal.role is Role.SERVICE:  # the bank gateway, for a bank's own loan
+        return f"合作银行（{payload.loan.preferred_bank or '—'}）已审批放款，见贷即保代为提交申请"
+    return "企业在线提交申请 (submitted online)"
 
 
 def _outbox_row(

@@ -1,0 +1,99 @@
+"""见贷即保: a bank files a loan it approved and lent itself, for a firm that never used the
+portal; intake records and the fund assesses it; it is booked and guaranteed, or refused
+with the findings."""
+
+from decimal import Decimal
+from typing import Any
+
+from tests.bank_gateway.batches.test_opening import application_status, staff
+from tests.bank_gateway.conftest import Desk
+from tests.bank_gateway.ledger.test_events import bank_with_loans
+from tests.conftest import application_body, asgi_client, make_uscc
+
+
+def filing(batch_id: str, uscc: str, reference: str, **loan: Any) -> dict[str, Any]:
+    return {
+        "reference": reference,
+        "batch_id": batch_id,
+        "enterprise": application_body(uscc)["enterprise"],
+        "loan": {
+            "amount": "3000000.00",
+            "term_months": 12,
+            "purpose": "补充流动资金",
+            "annual_interest_rate": "0.0385",
+            "approved_on": "2022-11-20",
+            "disbursed_on": "2022-11-21",
+            "maturity_on": "2023-11-21",
+            **loan,
+        },
+    }
+
+
+async def batch_of(desk: Desk, batch_id: str) -> dict[str, Any]:
+    response = await desk.gateway.get(f"/v1/batches/{batch_id}", headers=staff(desk, "bob"))
+    return response.json()
+
+
+async def test_a_bank_files_its_own_loan_and_the_fund_guarantees_it(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    bank, _ = await bank_with_loans(desk, 1)
+    batch_id = desk.bank.of_type("batch.opened")[-1]["data"]["batch_id"]
+    before = await batch_of(desk, batch_id)
+    firm = make_uscc()
+    body = filing(batch_id, firm, "SRCB-2022-0001")
+
+    filed = await bank.send(body, path="/v1/bank/filings")
+    assert filed.status_code == 201, filed.text
+    accepted = filed.json()
+    assert (accepted["loan_state"], accepted["decision"]) == ("disbursed", "eligible")
+    assert accepted["terms"]["guaranteed_amount"] == "2400000.00"
+    again = await bank.send(body, path="/v1/bank/filings")
+    assert again.status_code == 200 and again.json()["loan_id"] == accepted["loan_id"]
+    await desk.deliver()
+
+    async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
+        issued = await guarantee.get(
+            f"/v1/guarantees/{accepted['loan_id']}",
+            headers=desk.tokens.header(desk.tokens.bureau()),
+        )
+    assert issued.status_code == 200, issued.text
+    assert (issued.json()["principal"], issued.json()["enterprise_uscc"]) == ("3000000.00", firm)
+    after = await batch_of(desk, batch_id)
+    assert Decimal(after["allocated"]) - Decimal(before["allocated"]) == Decimal("3000000.00")
+    # The firm never used the portal: intake holds it now, with the bank's story.
+    status = await application_status(desk, accepted["application_id"])
+    assert status["status"] == "disbursed"
+    assert status["enterprise"]["uscc"] == firm
+    assert status["history"][0]["reason"].startswith(f"合作银行（{bank.code}）已审批放款")
+
+
+async def test_a_filing_the_fund_finds_ineligible_books_nothing(desk: Desk) -> None:
+    bank, _ = await bank_with_loans(desk, 1)
+    batch_id = desk.bank.of_type("batch.opened")[-1]["data"]["batch_id"]
+    before = await batch_of(desk, batch_id)
+    body = filing(batch_id, make_uscc(), "SRCB-2022-0002")
+    body["enterprise"]["registered_district"] = "松江区"
+
+    refused = await bank.send(body, path="/v1/bank/filings")
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["type"] == "/problems/filing-ineligible"
+    assert problem["detail"].startswith("担保评估结论：不符合条件。原因：")
+    assert "注册地须在青浦区（本企业：松江区）" in problem["detail"]
+    assert (await batch_of(desk, batch_id))["allocated"] == before["allocated"]
+
+    # Outside the batch's window, or a maturity past the term: refused before anything.
+    early = filing(batch_id, make_uscc(), "SRCB-2021-0003", disbursed_on="2021-12-01")
+    answer = await bank.send(early, path="/v1/bank/filings")
+    assert answer.status_code == 409
+    assert "不在批次有效期" in answer.json()["detail"]
+    late = filing(batch_id, make_uscc(), "SRCB-2022-0004", maturity_on="2099-12-31")
+    answer = await bank.send(late, path="/v1/bank/filings")
+    assert (answer.status_code, answer.json()["type"]) == (409, "/problems/filing-not-accepted")
+    assert "到期日 2099-12-31" in answer.json()["detail"]
+    assert (await batch_of(desk, batch_id))["allocated"] == before["allocated"]
+    unsigned = await desk.gateway.post(
+        "/v1/bank/filings", json=body, headers={"Authorization": f"Bearer {bank.token}"}
+    )
+    assert unsigned.status_code == 401
