@@ -474,7 +474,10 @@ def cases(w: World) -> list[Case]:
             Case(gateway, "POST", path, path, only(401, *BANKS), PROBE, raw=True)
             for path in ("/v1/bank/events", "/v1/bank/events/bulk")
         ),
-        Case(gateway, "POST", "/v1/bank/filings", "/v1/bank/filings", only(422, *BANKS), PROBE),
+        *(
+            Case(gateway, "POST", path, path, only(422, *BANKS), PROBE)
+            for path in ("/v1/bank/filings", "/v1/bank/filings/bulk")
+        ),
         Case(
             gateway,
             "POST",

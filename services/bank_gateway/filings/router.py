@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.bank_gateway.banks.exceptions import SignatureInvalid
-from services.bank_gateway.banks.signatures import verify_signature
+from services.bank_gateway.banks.signatures import CallerBank, verify_signature
 from services.bank_gateway.batches.exceptions import BatchNotFound, IntakeUnavailableProblem
 from services.bank_gateway.deps import BankDep, IntakeDep, SessionDep
 from services.bank_gateway.filings import service
@@ -15,7 +15,12 @@ from services.bank_gateway.filings.exceptions import (
     FilingNotAccepted,
     FilingPending,
 )
-from services.bank_gateway.filings.schemas import BankFiling, FilingAccepted
+from services.bank_gateway.filings.schemas import (
+    BankFiling,
+    BankFilings,
+    BulkFilingResult,
+    FilingAccepted,
+)
 from shared.api import AUTH_PROBLEMS
 from shared.errors import (
     InvalidRequest,
@@ -26,6 +31,17 @@ from shared.errors import (
 )
 
 filings = APIRouter(prefix="/v1/bank/filings", tags=["bank filings"])
+
+
+async def _signed_by(request: Request, session: SessionDep, principal: BankDep) -> CallerBank:
+    """The bank, if it signed the body as it signs its callbacks."""
+    return await verify_signature(
+        session=session,
+        banks=request.app.state.caller_banks,
+        code=principal.tenant or "",
+        body=await request.body(),  # the bytes signed (kept by Starlette once read)
+        headers=request.headers,
+    )
 
 
 @filings.post(
@@ -72,14 +88,39 @@ async def file_loan(
     `filing-not-accepted` (batch not open, outside its window, no quota left, figures that
     do not check), 503 `filing-pending` (assessment not finished: file the same reference
     again). The same reference again answers with the loan as it stands (200)."""
-    caller = await verify_signature(
-        session=session,
-        banks=request.app.state.caller_banks,
-        code=principal.tenant or "",
-        body=await request.body(),  # the bytes signed (kept by Starlette once read)
-        headers=request.headers,
-    )
+    caller = await _signed_by(request, session, principal)
     accepted, created = await service.file(
         session=session, caller=caller, principal=principal, intake=intake, filing=filing
     )
     return JSONResponse(accepted.model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@filings.post(
+    "/bulk",
+    response_model=BulkFilingResult,
+    responses=problem_responses(
+        *AUTH_PROBLEMS,
+        SignatureInvalid,
+        InvalidRequest,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+    ),
+)
+async def file_loans(
+    filings_in: BankFilings,
+    request: Request,
+    session: SessionDep,
+    principal: BankDep,
+    intake: IntakeDep,
+) -> BulkFilingResult:
+    """Up to 100 filings in one signed request, each accepted or refused on its own (the
+    answer lists each with its loan or its problem, in order)."""
+    caller = await _signed_by(request, session, principal)
+    return await service.file_many(
+        session=session,
+        caller=caller,
+        principal=principal,
+        intake=intake,
+        filings=filings_in.filings,
+    )

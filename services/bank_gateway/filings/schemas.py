@@ -51,3 +51,25 @@ class FilingAccepted(BaseModel):
     decision: Decision
     reasons: list[Reason]
     terms: ProposedTerms | None
+
+
+class BankFilings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filings: list[BankFiling] = Field(min_length=1, max_length=100)
+
+
+class FilingResult(BaseModel):
+    """One filing of a bulk: ``accepted`` (booked now), ``repeat`` (booked before under its
+    reference), or ``refused`` with its problem (RFC 9457 fields)."""
+
+    reference: str
+    status: str
+    accepted: FilingAccepted | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BulkFilingResult(BaseModel):
+    results: list[FilingResult]
+    accepted: int
+    refused: int

@@ -24,14 +24,19 @@ from services.bank_gateway.filings.exceptions import (
     FilingNotAccepted,
     FilingPending,
 )
-from services.bank_gateway.filings.schemas import BankFiling, FilingAccepted
+from services.bank_gateway.filings.schemas import (
+    BankFiling,
+    BulkFilingResult,
+    FilingAccepted,
+    FilingResult,
+)
 from services.bank_gateway.ledger import service as ledger
 from services.bank_gateway.models import BATCH_STATUS_ZH, Batch, BatchLoan, BatchStatus
 from shared.auth import Principal
 from shared.contracts.allocation import ApplicationForAllocation
 from shared.contracts.assessment import Decision
 from shared.contracts.filing import BankFiledApplication
-from shared.errors import FieldError, ValidationFailed
+from shared.errors import AppError, FieldError, ValidationFailed
 
 DECISION_ZH = {"ineligible": "不符合条件", "referred": "需财政局人工审核"}
 
@@ -161,3 +166,36 @@ async def file(
             )
     await session.refresh(loan)
     return _accepted(filing, application, loan), True
+
+
+async def file_many(
+    *,
+    session: AsyncSession,
+    caller: CallerBank,
+    principal: Principal,
+    intake: IntakeClient,
+    filings: list[BankFiling],
+) -> BulkFilingResult:
+    """Each filing on its own, in order: one refused leaves the others as they are."""
+    results = []
+    for filing in filings:
+        try:
+            async with session.begin_nested():
+                accepted, created = await file(
+                    session=session,
+                    caller=caller,
+                    principal=principal,
+                    intake=intake,
+                    filing=filing,
+                )
+        except AppError as error:
+            results.append(
+                FilingResult(
+                    reference=filing.reference, status="refused", problem=error.to_problem()
+                )
+            )
+            continue
+        status = "accepted" if created else "repeat"
+        results.append(FilingResult(reference=filing.reference, status=status, accepted=accepted))
+    refused = sum(r.status == "refused" for r in results)
+    return BulkFilingResult(results=results, accepted=len(results) - refused, refused=refused)

@@ -97,3 +97,24 @@ async def test_a_filing_the_fund_finds_ineligible_books_nothing(desk: Desk) -> N
         "/v1/bank/filings", json=body, headers={"Authorization": f"Bearer {bank.token}"}
     )
     assert unsigned.status_code == 401
+
+
+async def test_filings_in_bulk_each_on_its_own(desk: Desk) -> None:
+    bank, _ = await bank_with_loans(desk, 1)
+    batch_id = desk.bank.of_type("batch.opened")[-1]["data"]["batch_id"]
+    good = filing(batch_id, make_uscc(), "SRCB-BULK-1")
+    outside = filing(batch_id, make_uscc(), "SRCB-BULK-2")
+    outside["enterprise"]["registered_district"] = "松江区"
+    other = filing(batch_id, make_uscc(), "SRCB-BULK-3", amount="1000000.00")
+    answer = await bank.send({"filings": [good, outside, other]}, path="/v1/bank/filings/bulk")
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert [r["status"] for r in result["results"]] == ["accepted", "refused", "accepted"]
+    assert result["results"][1]["problem"]["type"] == "/problems/filing-ineligible"
+    assert (result["accepted"], result["refused"]) == (2, 1)
+    again = await bank.send({"filings": [good]}, path="/v1/bank/filings/bulk")
+    assert again.json()["results"][0]["status"] == "repeat"
+    booked = await desk.gateway.get(
+        f"/v1/batches/{batch_id}/loans?limit=200", headers=staff(desk, "bob")
+    )
+    assert sum(loan["state"] == "disbursed" for loan in booked.json()["items"]) == 2
