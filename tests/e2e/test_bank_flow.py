@@ -369,3 +369,95 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
     assert until(lambda: sme_status(stack, stack_tokens, uscc, application_id) == "compensated")
     time.sleep(1)  # a second delivery, if there were one, would have arrived by now
     assert len(receiver.events("claim.decided")) == 1
+
+
+def test_a_banks_own_loan_guaranteed_checked_and_released_early(
+    stack: LocalStack, stack_tokens: Tokens, bank: dict[str, Any]
+) -> None:
+    """见贷即保 over real HTTP: the bank files a loan for a firm that never used the portal
+    (guaranteed) and one the fund finds ineligible (refused with its findings); implausible
+    interest on the guaranteed loan is refused; settled 28 days after disbursal, the loan's
+    guarantee is released and billed 28 days of fee, nothing after."""
+    gateway, fund = stack.url("bank_gateway"), stack.url("guarantee")
+    batch_id, _ = open_batch(stack, stack_tokens, bank, eligible(stack, stack_tokens, 1))
+    token, secret = bank_token(stack, bank), bank["signing_secret"]
+    bureau = stack_tokens.header(stack_tokens.bureau("alice"))
+    lent_on = shanghai_today() - timedelta(days=60)
+    firm = make_uscc()
+
+    def filing(uscc: str, reference: str, district: str = "青浦区") -> dict[str, Any]:
+        return {
+            "reference": reference,
+            "batch_id": batch_id,
+            "enterprise": {
+                "name": "上海青浦见贷即保测试有限公司",
+                "uscc": uscc,
+                "registered_district": district,
+                "sector": "C39",
+                "employees": 60,
+                "annual_revenue": "15000000.00",
+                "total_assets": "9000000.00",
+                "established_on": "2017-05-01",
+                "flags": {},
+            },
+            "loan": {
+                "amount": "2000000.00",
+                "term_months": 12,
+                "purpose": "补充流动资金",
+                "annual_interest_rate": "0.0385",
+                "approved_on": lent_on.isoformat(),
+                "disbursed_on": lent_on.isoformat(),
+                "maturity_on": (lent_on + timedelta(days=365)).isoformat(),
+            },
+        }
+
+    filed = signed_post(gateway + "/v1/bank/filings", token, secret, filing(firm, f"E2E-{firm}"))
+    assert filed.status_code == 201, filed.text
+    loan_id = filed.json()["loan_id"]
+
+    def guarantee() -> dict[str, Any] | None:
+        found = httpx.get(f"{fund}/v1/guarantees/{loan_id}", headers=bureau, timeout=5)
+        return found.json() if found.status_code == 200 else None
+
+    issued = until(guarantee)
+    assert issued and issued["enterprise_uscc"] == firm and issued["principal"] == "2000000.00"
+
+    elsewhere = filing(make_uscc(), "E2E-SONGJIANG", district="松江区")
+    refused = signed_post(gateway + "/v1/bank/filings", token, secret, elsewhere)
+    assert (refused.status_code, refused.json()["type"]) == (422, "/problems/filing-ineligible")
+    assert "注册地须在青浦区" in refused.json()["detail"]
+
+    settled_on = lent_on + timedelta(days=28)
+    greedy = {
+        "loan_id": loan_id,
+        "principal": "2000000.00",
+        "interest": "50000000.00",
+        "paid_on": settled_on.isoformat(),
+    }
+    implausible = signed_post(
+        gateway + "/v1/bank/events", token, secret, {"type": "loan.repayment", "data": greedy}
+    )
+    assert (implausible.status_code, implausible.json()["type"]) == (
+        422,
+        "/problems/interest-implausible",
+    )
+    assert "超过按合同利率可计的上限" in implausible.json()["detail"]
+    settled = {
+        "loan_id": loan_id,
+        "settled_on": settled_on.isoformat(),
+        "interest_paid_total": "5000.00",
+    }
+    for kind, data in (
+        ("loan.repayment", {**greedy, "interest": "5000.00"}),
+        ("loan.settled", settled),
+    ):
+        answer = signed_post(
+            gateway + "/v1/bank/events", token, secret, {"type": kind, "data": data}
+        )
+        assert answer.status_code == 200, answer.text
+    released = until(lambda: (g := guarantee()) and g["released_on"] and g)
+    assert released["released_on"] == settled_on.isoformat()
+    [only] = released["schedule"]
+    # 2,000,000 × 0.5 % × 28 / 360 = 777.78: nothing billed for the rest of the year
+    assert (only["days"], only["fee"], released["fee"]) == (28, "777.78", "777.78")
+    assert released["outstanding"] == "0.00"
