@@ -30,6 +30,11 @@ class ClaimRequest(BaseModel):
     compensation_ceiling: Rate = Field(
         description="The batch's ceiling: compensation never passes this share of its volume"
     )
+    ceiling_base_amount: Money | None = Field(
+        None,
+        description="What the ceiling is a share of when the policy fixes it (the batch's "
+        "quota); absent: the principal filed in the batch, as it grows",
+    )
 
 
 class ClaimOutcome(StrEnum):

@@ -5,6 +5,7 @@ A subset of the guarantee service's ``GET /v1/policies/{id}``; the rest is ignor
 
 import uuid
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -13,6 +14,8 @@ class BatchRiskParameters(BaseModel):
     warning_loss_rate: Decimal
     suspension_loss_rate: Decimal
     compensation_ceiling: Decimal
+    ceiling_base: Literal["filed_principal", "batch_quota"] = "filed_principal"
+    auto_resume: bool = False
 
 
 class BankFigureLimits(BaseModel):

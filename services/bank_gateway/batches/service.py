@@ -166,6 +166,8 @@ async def create_batch(
         warning_loss_rate=str(limits.warning_loss_rate),
         suspension_loss_rate=str(limits.suspension_loss_rate),
         compensation_ceiling=str(limits.compensation_ceiling),
+        ceiling_base=limits.ceiling_base,
+        auto_resume=limits.auto_resume,
         penalty_interest_markup=str(policy.document.bank_figures.penalty_interest_markup),
         maturity_grace_days=policy.document.bank_figures.maturity_grace_days,
         quota_fen=to_fen(payload.quota),

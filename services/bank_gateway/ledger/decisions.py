@@ -165,6 +165,8 @@ async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -
     await outbox.send(
         session=session, rows=[outbox.to_bank(batch.bank_id, "recovery.shared", share)]
     )
+    await session.flush()
+    await risk.suspend_if_over(session, {batch.id})  # a recovery may bring the rate back
 
 
 async def decline_unapproved(

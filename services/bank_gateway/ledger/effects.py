@@ -63,6 +63,9 @@ def of_event(
             annual_interest_rate=Decimal(loan.annual_interest_rate or "0"),
             submitted_on=data.submitted_on,
             compensation_ceiling=Decimal(batch.compensation_ceiling),
+            ceiling_base_amount=from_fen(batch.quota_fen)
+            if batch.ceiling_base == "batch_quota"
+            else None,
         )
         rows.append(_to_guarantee(loan, "guarantee.claim", claim))
     if isinstance(data, events.Repayment):

@@ -70,7 +70,9 @@ async def figures(session: AsyncSession, batch: Batch) -> BatchRisk:
     warning = Decimal(batch.warning_loss_rate)
     suspension = Decimal(batch.suspension_loss_rate)
     ceiling = Decimal(batch.compensation_ceiling)
-    ceiling_amount = round_to_fen(from_fen(disbursed) * ceiling)
+    # The policy's base: the principal filed (grows with each 备案) or the batch's quota.
+    base = batch.quota_fen if batch.ceiling_base == "batch_quota" else disbursed
+    ceiling_amount = round_to_fen(from_fen(base) * ceiling)
     level = (
         "suspension" if loss_rate >= suspension else "warning" if loss_rate >= warning else "normal"
     )
@@ -103,8 +105,12 @@ async def figures(session: AsyncSession, batch: Batch) -> BatchRisk:
 
 
 async def suspend_if_over(session: AsyncSession, batch_ids: set[uuid.UUID]) -> None:
-    """Suspend each open batch of ``batch_ids`` whose loss rate reached the suspension line."""
+    """Suspend each open batch of ``batch_ids`` whose loss rate reached the suspension line;
+    reopen a suspended one whose rate is back under it if its policy says so (auto_resume)."""
     for batch in (await repo.batches_by_id(session=session, batch_ids=batch_ids)).values():
+        if batch.status == BatchStatus.SUSPENDED and batch.auto_resume:
+            await _resume_if_under(session, batch)
+            continue
         if batch.status != BatchStatus.OPEN:
             continue
         risk = await figures(session, batch)
@@ -133,6 +139,28 @@ async def suspend_if_over(session: AsyncSession, batch_ids: set[uuid.UUID]) -> N
             detail={"loss_rate": str(risk.loss_rate), "line": str(risk.suspension_loss_rate)},
             entity=batch,
         )
+
+
+async def _resume_if_under(session: AsyncSession, batch: Batch) -> None:
+    risk = await figures(session, batch)
+    if risk.level == "suspension":
+        return
+    batch.status = BatchStatus.OPEN
+    batch.updated_at = utcnow()
+    reopened = notices.BatchReopened(batch_id=batch.id, loss_rate=risk.loss_rate)
+    await outbox.send(
+        session=session, rows=[outbox.to_bank(batch.bank_id, "batch.reopened", reopened)]
+    )
+    audit.append(
+        session,
+        AuditEntry,
+        actor="system:risk",
+        action="batch.reopened",
+        entity_type="batch",
+        entity_id=str(batch.id),
+        detail={"loss_rate": str(risk.loss_rate), "line": str(risk.suspension_loss_rate)},
+        entity=batch,
+    )
 
 
 async def utilisation(

@@ -49,6 +49,8 @@ class Batch(GatewayModel, table=True):
     warning_loss_rate: str = Field(default="0.0300", max_length=12)
     suspension_loss_rate: str = Field(default="0.0400", max_length=12)
     compensation_ceiling: str = Field(default="0.0500", max_length=12)
+    ceiling_base: str = Field(default="filed_principal", max_length=20)
+    auto_resume: bool = False
     # And its limits on a bank's figures (ledger/rules.py: Bounds).
     penalty_interest_markup: str = Field(default="0.50", max_length=12)
     maturity_grace_days: int = 31

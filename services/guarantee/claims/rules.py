@@ -116,6 +116,7 @@ def reasons(
     coverage: Decimal,
     paid_before_fen: int,
     volume_fen: int,
+    base_zh: str = "担保总额",
 ) -> list[ClaimReason]:
     reasons = []
     interest_due = to_fen(claim.interest_due)
@@ -151,7 +152,7 @@ def reasons(
             ClaimReason(
                 code="compensation_ceiling",
                 message_zh=(
-                    f"批次代偿上限为 {ceiling} 元（担保总额 {_yuan(volume_fen)} 元 ×"
+                    f"批次代偿上限为 {ceiling} 元（{base_zh} {_yuan(volume_fen)} 元 ×"
                     f" {ceiling_pct}%），此前已代偿 {paid} 元：本次代偿 {payout} 元，"
                     f"其余 {refused} 元不予代偿"
                 ),

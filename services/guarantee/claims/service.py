@@ -104,6 +104,14 @@ async def _claimed_guarantee(session: AsyncSession, request: ClaimRequest) -> Gu
     return guarantee
 
 
+async def _ceiling_base(session: AsyncSession, request: ClaimRequest) -> int:
+    """What the batch's ceiling is a share of: its quota when the policy fixes it, else the
+    principal filed in it so far."""
+    if request.ceiling_base_amount is not None:
+        return to_fen(request.ceiling_base_amount)
+    return await guarantees.guaranteed_volume(session=session, batch_id=request.batch_id)
+
+
 async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[ClaimDecision, bool]:
     """The decision on this loan's claim, made now or before; (decision, made now)."""
     facts = request.model_dump(mode="json")
@@ -121,7 +129,7 @@ async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[Claim
     cap_days = int(policy.document.get("claims", {}).get("interest_cap_days", 90))
     basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
     coverage = Decimal(guarantee.coverage_ratio)
-    volume = await guarantees.guaranteed_volume(session=session, batch_id=request.batch_id)
+    volume = await _ceiling_base(session, request)
     paid_before = account.paid_fen
     figures = claim_figures(
         outstanding_fen=to_fen(request.outstanding_principal),
@@ -141,6 +149,7 @@ async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[Claim
         coverage=coverage,
         paid_before_fen=paid_before,
         volume_fen=volume,
+        base_zh="批次额度" if request.ceiling_base_amount is not None else "担保总额",
     )
     now = utcnow()
     account.paid_fen = paid_before + figures.payout_fen
@@ -208,8 +217,10 @@ async def top_up(*, session: AsyncSession, batch_id: uuid.UUID) -> ClaimTopUps:
     claim; asked again, it pays nothing more until the room grows."""
     account = await repo.lock_batch_compensation(session=session, batch_id=batch_id)
     cut = list(await repo.cut_claims(session=session, batch_id=batch_id))
-    volume = await guarantees.guaranteed_volume(session=session, batch_id=batch_id)
     open_ = [c for c in cut if c.payout_fen < c.claimable_fen]
+    volume = (
+        await _ceiling_base(session, ClaimRequest.model_validate(open_[0].request)) if open_ else 0
+    )
     topped = 0
     if open_:
         ceiling = ceiling_of(volume, Decimal(open_[0].ceiling_rate))

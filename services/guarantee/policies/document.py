@@ -152,6 +152,12 @@ class BatchRisk(_Strict):
     warning_loss_rate: Rate
     suspension_loss_rate: Rate
     compensation_ceiling: Rate
+    # What the ceiling is a share of: the principal filed in the batch (grows with each
+    # 备案; cut claims are topped up), or the batch's quota (fixed from the start).
+    ceiling_base: Literal["filed_principal", "batch_quota"] = "filed_principal"
+    # A suspended batch reopens by itself once its loss rate is back under the suspension
+    # line (True), or only when a bureau approver reopens it (False).
+    auto_resume: bool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> "BatchRisk":
