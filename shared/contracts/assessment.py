@@ -98,6 +98,9 @@ class ProposedTerms(BaseModel):
     interest_subsidy_firm_annual_cap: Money | None = Field(
         None, description="贴息 at most this much per firm and calendar year"
     )
+    fee_subsidy_firm_annual_cap: Money | None = Field(
+        None, description="Fee subsidy at most this much per firm and calendar year"
+    )
 
 
 class AssessmentResult(BaseModel):

@@ -1,7 +1,9 @@
 """What the guarantees add up to: fees and fee subsidies per month and bank, 在保余额 per
 firm, batch, bank or policy version. Reads only; never commits."""
 
-from datetime import date, timedelta
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,26 +21,73 @@ from shared.contracts.guarantee import FeeSubsidyReport, FeeSubsidyRow
 from shared.money import from_fen, to_fen
 
 
+@dataclass(frozen=True)
+class DuePeriod:
+    """A fee period falling due: its guarantee's firm, bank and order, fee and subsidy."""
+
+    due: date
+    issued_at: datetime
+    guarantee_id: uuid.UUID
+    uscc: str
+    bank_code: str
+    fee_fen: int
+    subsidy_fen: int
+    firm_annual_cap_fen: int | None
+
+
+def capped_per_firm(periods: list[DuePeriod]) -> list[tuple[DuePeriod, int]]:
+    """Each period with the fee subsidy paid on it: a firm's subsidies of a calendar year
+    are paid in due order (then by guarantee) until its cap for the year is reached. The
+    periods must start in January of each year they cover."""
+    used: dict[tuple[str, int], int] = {}
+    paid = []
+    for p in sorted(periods, key=lambda p: (p.due, p.issued_at, p.guarantee_id)):
+        granted = p.subsidy_fen
+        if p.firm_annual_cap_fen is not None:
+            key = (p.uscc, p.due.year)
+            granted = max(0, min(granted, p.firm_annual_cap_fen - used.get(key, 0)))
+            used[key] = used.get(key, 0) + granted
+        paid.append((p, granted))
+    return paid
+
+
 async def fee_subsidies(
     *, session: AsyncSession, month_from: str, month_to: str
 ) -> FeeSubsidyReport:
     """Fees and their subsidies falling due per month and bank (a period is due on its
-    first day), from the schedules frozen when each guarantee was issued."""
+    first day), from each guarantee's schedule, the firm's annual cap applied."""
     first_day = date.fromisoformat(f"{month_from}-01")
     year, month = (int(x) for x in month_to.split("-"))
     last_day = add_months(date(year, month, 1), 1) - timedelta(days=1)
-    totals: dict[tuple[str, str], list[int]] = {}
+    january = date(first_day.year, 1, 1)  # the cap counts the year's earlier months
+    periods = []
     for guarantee in await repo.guarantees_with_periods_between(
-        session=session, first_day=first_day, last_day=last_day
+        session=session, first_day=january, last_day=last_day
     ):
+        cap = guarantee.fee_subsidy_firm_annual_cap
         for period in guarantee.schedule:
             due = date.fromisoformat(period["period_from"])
-            if not first_day <= due <= last_day:
-                continue
-            row = totals.setdefault((due.strftime("%Y-%m"), guarantee.bank_code), [0, 0, 0])
-            row[0] += 1
-            row[1] += to_fen(Decimal(period["fee"]))
-            row[2] += to_fen(Decimal(period["subsidy"]))
+            if january <= due <= last_day:
+                periods.append(
+                    DuePeriod(
+                        due=due,
+                        issued_at=guarantee.issued_at,
+                        guarantee_id=guarantee.id,
+                        uscc=guarantee.enterprise_uscc,
+                        bank_code=guarantee.bank_code,
+                        fee_fen=to_fen(Decimal(period["fee"])),
+                        subsidy_fen=to_fen(Decimal(period["subsidy"])),
+                        firm_annual_cap_fen=to_fen(Decimal(cap)) if cap is not None else None,
+                    )
+                )
+    totals: dict[tuple[str, str], list[int]] = {}
+    for p, granted in capped_per_firm(periods):
+        if p.due < first_day:
+            continue
+        row = totals.setdefault((p.due.strftime("%Y-%m"), p.bank_code), [0, 0, 0])
+        row[0] += 1
+        row[1] += p.fee_fen
+        row[2] += granted
     return FeeSubsidyReport(
         month_from=month_from,
         month_to=month_to,

@@ -122,6 +122,7 @@ def _frozen(filing: GuaranteeFiling, assessment: Assessment, policy: PolicyVersi
         enterprise_uscc=assessment.request["enterprise"]["uscc"],
         outstanding_fen=to_fen(filing.principal),
         outstanding_on=filing.disbursed_on,
+        fee_subsidy_firm_annual_cap=terms.get("fee_subsidy_firm_annual_cap"),
     )
 
 

@@ -49,6 +49,9 @@ class Guarantee(GuaranteeModel, table=True):
     # Each day the loan fell overdue (ISO dates): a fee period due from then until the next
     # repayment (the cure) gets no fee subsidy.
     overdue_since: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # The policy's cap on a firm's fee subsidy in a calendar year (frozen from the
+    # assessment; None: no cap), applied over the firm's guarantees in the subsidy report.
+    fee_subsidy_firm_annual_cap: str | None = Field(default=None, max_length=20)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # 解保: the guarantee ended (settled, paid out, written off); no fee after this day.
     released_on: date | None = None

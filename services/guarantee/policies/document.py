@@ -109,6 +109,8 @@ class TermSet(_Strict):
     interest_subsidy_points: Rate | None = None
     interest_subsidy_months: int | None = Field(None, ge=1, le=120)
     interest_subsidy_firm_annual_cap: Money | None = Field(None, ge=0)
+    # The fee subsidy a firm gets in a calendar year, over all its guarantees; None: no cap.
+    fee_subsidy_firm_annual_cap: Money | None = Field(None, ge=0)
 
 
 class TermOverrides(_Strict):
@@ -122,6 +124,7 @@ class TermOverrides(_Strict):
     interest_subsidy_points: Rate | None = None
     interest_subsidy_months: int | None = Field(None, ge=1, le=120)
     interest_subsidy_firm_annual_cap: Money | None = Field(None, ge=0)
+    fee_subsidy_firm_annual_cap: Money | None = Field(None, ge=0)
 
 
 class Segment(_Strict):

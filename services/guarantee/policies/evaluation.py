@@ -194,4 +194,5 @@ def _terms(
         interest_subsidy_points=terms.interest_subsidy_points,
         interest_subsidy_months=terms.interest_subsidy_months,
         interest_subsidy_firm_annual_cap=terms.interest_subsidy_firm_annual_cap,
+        fee_subsidy_firm_annual_cap=terms.fee_subsidy_firm_annual_cap,
     )

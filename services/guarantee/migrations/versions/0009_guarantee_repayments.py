@@ -8,6 +8,7 @@ Create Date: 2026-12-03 14:00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 import shared.db
@@ -25,6 +26,9 @@ def upgrade() -> None:
         )
         batch_op.add_column(
             sa.Column('overdue_since', shared.db.JSONType, nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column('fee_subsidy_firm_annual_cap', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True)
         )
     # Earlier repayments are known only as the outstanding they left: one repayment of the
     # difference on the day of the last report.
@@ -52,5 +56,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('guarantees', schema=None) as batch_op:
+        batch_op.drop_column('fee_subsidy_firm_annual_cap')
         batch_op.drop_column('overdue_since')
         batch_op.drop_column('repayments')
