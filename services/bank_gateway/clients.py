@@ -10,6 +10,8 @@ from shared.contracts.allocation import ApplicationForAllocation, ApplicationLis
 from shared.contracts.claims import ClaimRequest, ClaimTopUpRequest, RecoveryReport
 from shared.contracts.filing import BankFiledApplication
 from shared.contracts.guarantee import (
+    FirmsExposure,
+    FirmsExposureRequest,
     GuaranteeFiling,
     GuaranteeOutstanding,
     GuaranteeOverdue,
@@ -17,6 +19,7 @@ from shared.contracts.guarantee import (
 )
 from shared.contracts.loan_status import LoanStatusUpdateBatch
 from shared.contracts.policy import PolicyVersionSummary
+from shared.money import to_fen
 
 
 class IntakeUnavailable(Exception):
@@ -118,6 +121,19 @@ class GuaranteeClient:
     def http(self) -> httpx.AsyncClient:
         """The client itself, for calls made on a signed-in person's behalf (their token)."""
         return self._http
+
+    async def firms_outstanding(self, usccs: list[str]) -> dict[str, int]:
+        """在保余额 of each firm, in fen."""
+        body = FirmsExposureRequest(usccs=usccs)
+        try:
+            status, text = await self._post("/v1/guarantees/exposure/firms", body)
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if status != 200:
+            raise GuaranteeUnavailable(f"HTTP {status}: {text[:500]}")
+        return {
+            f.uscc: to_fen(f.outstanding) for f in FirmsExposure.model_validate_json(text).items
+        }
 
     async def policy_version(self, policy_id: uuid.UUID) -> PolicyVersionSummary | None:
         try:

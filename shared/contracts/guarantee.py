@@ -68,6 +68,23 @@ class GuaranteeOverdue(BaseModel):
     since: date
 
 
+class FirmsExposureRequest(BaseModel):
+    """bank_gateway → guarantee: the 在保余额 of these firms (at allocation)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    usccs: list[str] = Field(min_length=1, max_length=1000)
+
+
+class FirmExposure(BaseModel):
+    uscc: str
+    outstanding: Money = Field(description="在保余额: outstanding of its guarantees in force")
+
+
+class FirmsExposure(BaseModel):
+    items: list[FirmExposure]
+
+
 class FeeSubsidyRow(BaseModel):
     """Guarantee fees billed in one month by one bank's loans (a period's fee falls due on
     its first day), and the district's subsidy of them."""

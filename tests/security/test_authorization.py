@@ -340,6 +340,14 @@ def cases(w: World) -> list[Case]:
         ),
         Case(
             guarantee,
+            "POST",
+            "/v1/guarantees/exposure/firms",
+            "/v1/guarantees/exposure/firms",
+            only(422, *staff_or_services),
+            PROBE,
+        ),
+        Case(
+            guarantee,
             "GET",
             "/v1/guarantees/exposure/{uscc}",
             "/v1/guarantees/exposure/91310118MA1JL0000X",

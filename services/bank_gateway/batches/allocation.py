@@ -18,6 +18,7 @@ from services.bank_gateway.batches.exceptions import (
     BatchStateConflict,
     IntakeUnavailableProblem,
 )
+from services.bank_gateway.batches.firm_caps import over_the_cap
 from services.bank_gateway.batches.schemas import (
     AllocationOutcome,
     AllocationResult,
@@ -31,7 +32,7 @@ from services.bank_gateway.batches.service import (
     loan_notice,
     present,
 )
-from services.bank_gateway.clients import IntakeClient, IntakeUnavailable
+from services.bank_gateway.clients import GuaranteeClient, IntakeClient, IntakeUnavailable
 from services.bank_gateway.models import (
     BATCH_STATUS_ZH,
     Batch,
@@ -68,6 +69,7 @@ async def allocate(
     session: AsyncSession,
     principal: Principal,
     intake: IntakeClient,
+    guarantee: GuaranteeClient,
     batch_id: uuid.UUID,
     application_ids: list[uuid.UUID],
 ) -> AllocationResult:
@@ -83,6 +85,9 @@ async def allocate(
             decided[application_id] = found
         else:
             readable.append(found)
+    over = await over_the_cap(session, guarantee, readable)
+    decided |= {a.id: over[str(a.id)] for a in readable if str(a.id) in over}
+    readable = [a for a in readable if str(a.id) not in over]
     decided |= await _within_quota(session, principal, batch, readable)
     outcomes = [decided[application_id] for application_id in wanted]
     allocated = [o.application_id for o in outcomes if o.allocated]
@@ -227,6 +232,7 @@ async def auto_allocate(
     session: AsyncSession,
     principal: Principal,
     intake: IntakeClient,
+    guarantee: GuaranteeClient,
     batch_id: uuid.UUID,
     request: AutoAllocationRequest,
 ) -> AutoAllocationResult:
@@ -258,6 +264,7 @@ async def auto_allocate(
         session=session,
         principal=principal,
         intake=intake,
+        guarantee=guarantee,
         batch_id=batch_id,
         application_ids=chosen,
     )

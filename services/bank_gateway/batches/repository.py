@@ -96,6 +96,18 @@ async def allocated_among(
     return set(result.scalars().all())
 
 
+async def firms_in_flight(
+    *, session: AsyncSession, usccs: list[str], states: tuple[str, ...]
+) -> dict[str, int]:
+    """Per firm, the amount (fen) of its loans in any batch in one of ``states``."""
+    result = await session.execute(
+        sa.select(BatchLoan.enterprise_uscc, sa.func.sum(BatchLoan.amount_fen))
+        .where(col(BatchLoan.enterprise_uscc).in_(usccs), col(BatchLoan.state).in_(states))
+        .group_by(BatchLoan.enterprise_uscc)
+    )
+    return {uscc: int(fen or 0) for uscc, fen in result.all()}
+
+
 async def loans_of_batch(
     *, session: AsyncSession, batch_id: uuid.UUID, application_ids: Sequence[uuid.UUID] = ()
 ) -> Sequence[BatchLoan]:

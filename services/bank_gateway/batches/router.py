@@ -112,7 +112,12 @@ async def get_batch(
     "/{batch_id}/allocations",
     response_model=AllocationResult,
     responses=problem_responses(
-        *AUTH_PROBLEMS, *BODY_PROBLEMS, BatchNotFound, BatchStateConflict, IntakeUnavailableProblem
+        *AUTH_PROBLEMS,
+        *BODY_PROBLEMS,
+        BatchNotFound,
+        BatchStateConflict,
+        IntakeUnavailableProblem,
+        GuaranteeUnavailableProblem,
     ),
 )
 async def allocate(
@@ -121,12 +126,14 @@ async def allocate(
     session: SessionDep,
     principal: BureauDep,
     intake: IntakeDep,
+    guarantee: GuaranteeDep,
 ) -> AllocationResult:
     """Allocate eligible applications; each is allocated or refused on its own, with why."""
     return await allocation.allocate(
         session=session,
         principal=principal,
         intake=intake,
+        guarantee=guarantee,
         batch_id=batch_id,
         application_ids=payload.application_ids,
     )
@@ -145,11 +152,17 @@ async def auto_allocate(
     session: SessionDep,
     principal: BureauDep,
     intake: IntakeDep,
+    guarantee: GuaranteeDep,
 ) -> AutoAllocationResult:
     """Fill the batch from the eligible applications, oldest first, preferring those whose
     SME chose this bank; up to the quota and `max_applications`."""
     return await allocation.auto_allocate(
-        session=session, principal=principal, intake=intake, batch_id=batch_id, request=payload
+        session=session,
+        principal=principal,
+        intake=intake,
+        guarantee=guarantee,
+        batch_id=batch_id,
+        request=payload,
     )
 
 

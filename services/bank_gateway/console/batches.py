@@ -5,7 +5,6 @@ reopening), each through the batches domain's own service as the signed-in perso
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -15,6 +14,7 @@ from services.bank_gateway.batches import allocation
 from services.bank_gateway.batches import service as batches
 from services.bank_gateway.batches.exceptions import BatchStateConflict
 from services.bank_gateway.batches.schemas import AutoAllocationRequest, BatchCreate, BatchPage
+from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.console import charts
 from services.bank_gateway.console import repository as repo
 from services.bank_gateway.console.calls import OnBehalf
@@ -225,13 +225,14 @@ async def batch_action(
     action: str,
     session: SessionDep,
     intake: IntakeDep,
+    guarantee: GuaranteeDep,
 ) -> Response:
     principal = staff_member(request)
     if principal is None:
         return to_login(request)
     form = await form_data(request)
     try:
-        done = await _act(session, principal, intake, batch_id, action, form)
+        done = await _act(session, principal, (intake, guarantee), batch_id, action, form)
     except (AppError, ValidationError) as failure:
         message = (
             problem_text(failure)
@@ -245,11 +246,12 @@ async def batch_action(
 async def _act(
     session: SessionDep,
     principal: Principal,
-    intake: Any,
+    clients: tuple[IntakeClient, GuaranteeClient],
     batch_id: uuid.UUID,
     action: str,
     form: dict[str, str],
 ) -> str:
+    intake, guarantee = clients
     if action in ACTIONS:
         label, run = ACTIONS[action]
         await run(session=session, principal=principal, batch_id=batch_id)
@@ -276,7 +278,12 @@ async def _act(
             }
         )
         result = await allocation.auto_allocate(
-            session=session, principal=principal, intake=intake, batch_id=batch_id, request=request
+            session=session,
+            principal=principal,
+            intake=intake,
+            guarantee=guarantee,
+            batch_id=batch_id,
+            request=request,
         )
         allocated = sum(o.allocated for o in result.outcomes)
         return f"已自动分配 {allocated} 笔申请（查看了 {result.scanned} 笔合格申请）"

@@ -17,7 +17,12 @@ from services.guarantee.guarantees.schemas import (
 )
 from services.guarantee.guarantees.service import public
 from services.guarantee.policies.fees import add_months
-from shared.contracts.guarantee import FeeSubsidyReport, FeeSubsidyRow
+from shared.contracts.guarantee import (
+    FeeSubsidyReport,
+    FeeSubsidyRow,
+    FirmExposure,
+    FirmsExposure,
+)
 from shared.money import from_fen, to_fen
 
 
@@ -117,6 +122,15 @@ async def exposure(
         total_outstanding=from_fen(total),
         groups=keys,
         rows=[ExposureRow(key=k, guarantees=n, outstanding=from_fen(fen)) for k, n, fen in rows],
+    )
+
+
+async def firms_exposure(*, session: AsyncSession, usccs: list[str]) -> FirmsExposure:
+    """在保余额 of each firm asked for (0 for a firm the fund has never guaranteed)."""
+    wanted = list(dict.fromkeys(usccs))
+    found = await repo.outstanding_of_firms(session=session, usccs=wanted)
+    return FirmsExposure(
+        items=[FirmExposure(uscc=u, outstanding=from_fen(found.get(u, 0))) for u in wanted]
     )
 
 

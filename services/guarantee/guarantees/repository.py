@@ -100,6 +100,16 @@ async def exposure(
     )
 
 
+async def outstanding_of_firms(*, session: AsyncSession, usccs: list[str]) -> dict[str, int]:
+    """在保余额 (fen) of each firm that has any."""
+    result = await session.execute(
+        sa.select(_guarantees.c.enterprise_uscc, sa.func.sum(_guarantees.c.outstanding_fen))
+        .where(_guarantees.c.enterprise_uscc.in_(usccs))
+        .group_by(_guarantees.c.enterprise_uscc)
+    )
+    return {uscc: int(fen or 0) for uscc, fen in result.all()}
+
+
 async def guarantees_of_enterprise(*, session: AsyncSession, uscc: str) -> Sequence[Guarantee]:
     """Every guarantee of the firm, in force first, newest first."""
     result = await session.execute(

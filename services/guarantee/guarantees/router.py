@@ -27,6 +27,8 @@ from services.guarantee.guarantees.schemas import (
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.contracts.guarantee import (
     FeeSubsidyReport,
+    FirmsExposure,
+    FirmsExposureRequest,
     GuaranteeFiling,
     GuaranteeOutstanding,
     GuaranteeOverdue,
@@ -112,6 +114,19 @@ async def exposure(
     """在保余额 (guaranteed outstanding) per firm (USCC, across batches and banks), batch,
     bank or policy version: guarantees in force, the largest first."""
     return await reports.exposure(session=session, group=group, offset=offset, limit=limit)
+
+
+@guarantees.post(
+    "/exposure/firms",
+    response_model=FirmsExposure,
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
+)
+async def firms_exposure(
+    request: FirmsExposureRequest, session: SessionDep, principal: StaffDep
+) -> FirmsExposure:
+    """在保余额 of up to 1,000 firms at once (the bank gateway checks the per-firm cap when it
+    allocates applications into a batch)."""
+    return await reports.firms_exposure(session=session, usccs=request.usccs)
 
 
 @guarantees.get(

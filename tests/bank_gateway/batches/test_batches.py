@@ -8,7 +8,8 @@ from typing import Any
 
 from shared.clock import shanghai_today
 from tests.bank_gateway.conftest import Desk
-from tests.conftest import Tokens
+from tests.conftest import Tokens, asgi_client, make_uscc
+from tests.guarantee.factories import make_request
 
 
 def bureau(tokens: Tokens, who: str, *, approver: bool = False) -> dict[str, str]:
@@ -252,3 +253,62 @@ def test_what_an_sme_wrote_names_a_bank_only_when_it_clearly_does() -> None:
     assert prefers("银行", srcb) == "other_bank"
     assert prefers("上海银行", srcb) == "other_bank"
     assert prefers("  ", srcb) == prefers(None, srcb) == "no_preference"
+
+
+async def test_allocation_refuses_what_would_take_a_firm_over_its_cap(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    """Since the firm's ¥4,000,000 application was assessed, ¥8,000,000 of its was lent and
+    guaranteed elsewhere (an application whose lapse the fund had heard of): allocating the
+    application would make 12,000,000 against the ¥10,000,000 cap — refused, with the
+    figures; another firm's goes in."""
+    firm = make_uscc()
+    intake = desk.tokens.header(desk.tokens.service("loan_intake"))
+    gateway = desk.tokens.header(desk.tokens.service("bank_gateway"))
+    elsewhere = make_request(
+        enterprise__uscc=firm,
+        enterprise__annual_revenue="80000000.00",
+        loan__amount="8000000.00",
+    )
+    async with asgi_client(guarantee_app, "http://guarantee") as fund:
+        assessed = await fund.post(
+            "/v1/assessments", json=elsewhere.model_dump(mode="json"), headers=intake
+        )
+        assert assessed.json()["decision"] == "eligible"
+        lapse = {"application_ids": [str(elsewhere.application_id)]}
+        await fund.post("/v1/assessments/lapses", json=lapse, headers=intake)
+        [mine] = await desk.eligible_applications(
+            1,
+            uscc=firm,
+            loan__amount="4000000.00",
+            enterprise__annual_revenue="80000000.00",
+        )
+        filed = await fund.post(
+            "/v1/guarantees",
+            json={
+                "loan_id": str(uuid.uuid4()),
+                "application_id": str(elsewhere.application_id),
+                "batch_id": str(uuid.uuid4()),
+                "bank_code": "other",
+                "principal": "8000000.00",
+                "disbursed_on": "2022-11-20",
+                "maturity_on": "2023-11-20",
+            },
+            headers=gateway,
+        )
+        assert filed.status_code == 201, filed.text
+    [other] = await desk.eligible_applications(1)
+    batch = await draft(desk, "50000000.00")
+    response = await desk.gateway.post(
+        f"/v1/batches/{batch['id']}/allocations",
+        json={"application_ids": [mine, other]},
+        headers=bureau(desk.tokens, "alice"),
+    )
+    assert response.status_code == 200, response.text
+    refused, allocated = response.json()["outcomes"]
+    assert (refused["allocated"], refused["code"]) == (False, "exposure_cap")
+    assert refused["message"] == (
+        "企业在保余额 8,000,000.00 元 + 已分配未放款 0.00 元 + 本笔 4,000,000.00 元 = "
+        "12,000,000.00 元，超过单户在保余额上限 10,000,000.00 元"
+    )
+    assert allocated["allocated"] is True
