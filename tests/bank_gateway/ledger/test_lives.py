@@ -1,7 +1,9 @@
 """Random loan lives through the real gateway and guarantee service: approval, disbursal,
 partial repayments, early settlement or default and claim, with implausible figures mixed
-in. After every event: the fund's 在保余额 is the ledger's outstanding (0 once released),
-no fee period starts after a release, and a refused event changed nothing."""
+in. After every event: the fund's 在保余额 is the ledger's outstanding (0 once released)
+and the batch's sum of it, no fee period starts after a release, every period is within
+the 1 %-a-year ceiling and its subsidy within the fee, and a refused event changed
+nothing."""
 
 from datetime import date, timedelta
 from typing import Any
@@ -136,6 +138,17 @@ async def test_a_loan_s_figures_hold_together_after_every_event(
             continue
         async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
             held = (await guarantee.get(f"/v1/guarantees/{loan_id}", headers=bureau)).json()
+            by_batch = await guarantee.get(
+                "/v1/guarantees/exposure?group=batch&limit=200", headers=bureau
+            )
+        # The batch's 在保余额 (its only loan here) is the loan's, as the fund sums it.
+        batch_row = [r["outstanding"] for r in by_batch.json()["rows"] if r["key"] == batch_id]
+        assert batch_row == ([held["outstanding"]] if fen(held["outstanding"]) else [])
+        # Every period within the published ceiling (1 % of its base a year) and its subsidy
+        # within the share.
+        for p in held["schedule"]:
+            assert fen(p["fee"]) * 365 <= fen(p["base"]) * p["days"] // 100 + 365
+            assert fen(p["subsidy"]) <= fen(p["fee"]) and fen(p["payable"]) >= 0
         if held["released_on"] is None:
             assert held["outstanding"] == after["outstanding"], (kind, held, after)
         else:
