@@ -15,6 +15,7 @@ and new approvals are refused until a bureau approver reopens it.
 import uuid
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,54 +109,43 @@ async def suspend_if_over(session: AsyncSession, batch_ids: set[uuid.UUID]) -> N
     """Suspend each open batch of ``batch_ids`` whose loss rate reached the suspension line;
     reopen a suspended one whose rate is back under it if its policy says so (auto_resume)."""
     for batch in (await repo.batches_by_id(session=session, batch_ids=batch_ids)).values():
-        if batch.status == BatchStatus.SUSPENDED and batch.auto_resume:
-            await _resume_if_under(session, batch)
-            continue
-        if batch.status != BatchStatus.OPEN:
+        resumable = batch.status == BatchStatus.SUSPENDED and batch.auto_resume
+        if batch.status != BatchStatus.OPEN and not resumable:
             continue
         risk = await figures(session, batch)
-        if risk.level != "suspension":
-            continue
-        batch.status = BatchStatus.SUSPENDED
-        batch.updated_at = utcnow()
-        notice = notices.BatchSuspended(
-            batch_id=batch.id,
-            loss_rate=risk.loss_rate,
-            suspension_loss_rate=risk.suspension_loss_rate,
-            net_loss=risk.net_loss,
-            disbursed=risk.disbursed,
-            reason_zh="批次损失率达到暂停线，暂停受理新的批准",
-        )
-        await outbox.send(
-            session=session, rows=[outbox.to_bank(batch.bank_id, "batch.suspended", notice)]
-        )
-        audit.append(
-            session,
-            AuditEntry,
-            actor="system:risk",
-            action="batch.suspended",
-            entity_type="batch",
-            entity_id=str(batch.id),
-            detail={"loss_rate": str(risk.loss_rate), "line": str(risk.suspension_loss_rate)},
-            entity=batch,
-        )
+        over = risk.level == "suspension"
+        if batch.status == BatchStatus.OPEN and over:
+            notice: Any = notices.BatchSuspended(
+                batch_id=batch.id,
+                loss_rate=risk.loss_rate,
+                suspension_loss_rate=risk.suspension_loss_rate,
+                net_loss=risk.net_loss,
+                disbursed=risk.disbursed,
+                reason_zh="批次损失率达到暂停线，暂停受理新的批准",
+            )
+            await _turn(session, batch, BatchStatus.SUSPENDED, "batch.suspended", notice, risk)
+        elif resumable and not over:
+            notice = notices.BatchReopened(batch_id=batch.id, loss_rate=risk.loss_rate)
+            await _turn(session, batch, BatchStatus.OPEN, "batch.reopened", notice, risk)
 
 
-async def _resume_if_under(session: AsyncSession, batch: Batch) -> None:
-    risk = await figures(session, batch)
-    if risk.level == "suspension":
-        return
-    batch.status = BatchStatus.OPEN
+async def _turn(
+    session: AsyncSession,
+    batch: Batch,
+    status: BatchStatus,
+    event_type: str,
+    notice: Any,
+    risk: BatchRisk,
+) -> None:
+    """The batch suspended or reopened by its loss rate: the bank told, the change audited."""
+    batch.status = status
     batch.updated_at = utcnow()
-    reopened = notices.BatchReopened(batch_id=batch.id, loss_rate=risk.loss_rate)
-    await outbox.send(
-        session=session, rows=[outbox.to_bank(batch.bank_id, "batch.reopened", reopened)]
-    )
+    await outbox.send(session=session, rows=[outbox.to_bank(batch.bank_id, event_type, notice)])
     audit.append(
         session,
         AuditEntry,
         actor="system:risk",
-        action="batch.reopened",
+        action=event_type,
         entity_type="batch",
         entity_id=str(batch.id),
         detail={"loss_rate": str(risk.loss_rate), "line": str(risk.suspension_loss_rate)},
