@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.bank_gateway.banks import service as banks
 from services.bank_gateway.banks.signatures import CallerBank
 from services.bank_gateway.batches import repository as batches
 from services.bank_gateway.batches.allocation import allocate_filed
@@ -57,7 +58,7 @@ async def _open_batch(session: AsyncSession, caller: CallerBank, filing: BankFil
 
 
 async def _application(
-    intake: IntakeClient, caller: CallerBank, filing: BankFiling
+    intake: IntakeClient, caller: CallerBank, bank_name: str, filing: BankFiling
 ) -> ApplicationForAllocation:
     loan = filing.loan
     body = {
@@ -66,7 +67,7 @@ async def _application(
             "amount": str(loan.amount),
             "term_months": loan.term_months,
             "purpose": loan.purpose,
-            "preferred_bank": caller.code,
+            "preferred_bank": bank_name,  # the SME's page names its bank
         },
     }
     try:
@@ -142,7 +143,8 @@ async def file(
 ) -> tuple[FilingAccepted, bool]:
     """The filing booked (accepted now, or before with this reference); else a problem."""
     batch = await _open_batch(session, caller, filing)
-    application = await _application(intake, caller, filing)
+    bank = await banks.by_id(session=session, bank_id=caller.id)
+    application = await _application(intake, caller, bank.name, filing)
     existing = await batches.loan_for_application(session=session, application_id=application.id)
     if existing is not None:
         return _accepted(filing, application, existing), False

@@ -65,7 +65,7 @@ async def test_a_bank_files_its_own_loan_and_the_fund_guarantees_it(
     status = await application_status(desk, accepted["application_id"])
     assert status["status"] == "disbursed"
     assert status["enterprise"]["uscc"] == firm
-    assert status["history"][0]["reason"].startswith(f"合作银行（{bank.code}）已审批放款")
+    assert status["history"][0]["reason"].startswith(f"合作银行（测试银行{bank.code}）已审批放款")
 
 
 async def test_a_filing_the_fund_finds_ineligible_books_nothing(desk: Desk) -> None:
