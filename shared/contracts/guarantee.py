@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.assessment import Uscc
 from shared.money import Money, Rate
 
 
@@ -73,7 +74,7 @@ class FirmsExposureRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    usccs: list[str] = Field(min_length=1, max_length=1000)
+    usccs: list[Uscc] = Field(min_length=1, max_length=1000)
 
 
 class FirmExposure(BaseModel):

@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from services.loan_intake.models import ApplicationStatus
 from services.loan_intake.uscc import InvalidUSCC, validate_uscc
 from shared.clock import shanghai_today
-from shared.contracts.assessment import Decision, EnterpriseFlags, ProposedTerms, Reason
+from shared.contracts.assessment import Decision, EnterpriseFlags, ProposedTerms, Reason, Text
 from shared.money import Money
 from shared.sme import SmeSize, UnknownSector, resolve_sector
 
@@ -29,9 +29,9 @@ def _custom(code: str, zh: str, en: str) -> PydanticCustomError:
 class EnterpriseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = pydantic.Field(min_length=2, max_length=200, description="企业名称")
+    name: Text = pydantic.Field(min_length=2, max_length=200, description="企业名称")
     uscc: str = pydantic.Field(description="统一社会信用代码 (GB 32100-2015, 18 characters)")
-    registered_district: str = pydantic.Field(
+    registered_district: Text = pydantic.Field(
         min_length=2, max_length=50, description="注册地区，如 青浦区"
     )
     sector: str = pydantic.Field(
@@ -102,8 +102,8 @@ class LoanIn(BaseModel):
 
     amount: Money = pydantic.Field(description='申请金额 (yuan), e.g. "5000000.00"')
     term_months: int = pydantic.Field(description="贷款期限（月），1–120")
-    purpose: str = pydantic.Field(min_length=2, max_length=500, description="贷款用途")
-    preferred_bank: str | None = pydantic.Field(
+    purpose: Text = pydantic.Field(min_length=2, max_length=500, description="贷款用途")
+    preferred_bank: Text | None = pydantic.Field(
         default=None, max_length=100, description="意向银行"
     )
 
