@@ -35,12 +35,16 @@ class Desk:
         for notice in self.bank.events:
             ENVELOPES[notice["type"]].model_validate(notice)
 
-    async def register_bank(self) -> str:
+    async def register_bank(self, name: str | None = None) -> str:
         """A bank whose webhooks reach ``self.bank``; its code."""
         code = f"t{uuid.uuid4().hex[:8]}"
         response = await self.gateway.post(
             "/v1/banks",
-            json={"code": code, "name": f"测试银行{code}", "webhook_url": "http://bank.test/hooks"},
+            json={
+                "code": code,
+                "name": name or f"测试银行{code}",
+                "webhook_url": "http://bank.test/hooks",
+            },
             headers=self.tokens.header(self.tokens.admin()),
         )
         assert response.status_code == 201, response.text

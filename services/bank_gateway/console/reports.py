@@ -18,6 +18,7 @@ from services.bank_gateway.ledger import subsidies as reports
 from shared.clock import shanghai_today
 from shared.db import SessionDep
 from shared.errors import AppError
+from shared.exports import append_row, csv_cell
 from shared.web import problem_text
 
 report_pages = APIRouter(prefix="/console/reports", include_in_schema=False)
@@ -106,7 +107,7 @@ def _csv(rows: list[reports.SubsidyRow], name: str) -> Response:
     writer = csv.writer(out)
     writer.writerow([label for _, label in COLUMNS])
     for row in rows:
-        writer.writerow([str(getattr(row, key)) for key, _ in COLUMNS])
+        writer.writerow([csv_cell(getattr(row, key)) for key, _ in COLUMNS])
     # With a BOM, so Excel opens the Chinese headers as UTF-8.
     return _download(("\ufeff" + out.getvalue()).encode(), f"{name}.csv", "text/csv")
 
@@ -120,7 +121,7 @@ def _xlsx(rows: list[reports.SubsidyRow], name: str) -> Response:
         cell.font = Font(bold=True)
     for row in rows:
         # Decimals are written as their exact text; Excel reads them as numbers.
-        sheet.append([getattr(row, key) for key, _ in COLUMNS])
+        append_row(sheet, [getattr(row, key) for key, _ in COLUMNS])
     for column in ("C", "D", "F", "G", "H", "I"):
         for cell in sheet[column][1:]:
             cell.number_format = "#,##0.00"

