@@ -255,6 +255,21 @@ def require_service(*services: str) -> Any:
 
 
 def require_approve_permission(principal: Principal, what_zh: str) -> None:
-    """403 ``approve-permission-required`` unless ``principal`` may approve ``what_zh``."""
+    """403 ``approve-permission-required`` unless ``principal`` may approve ``what_zh``: a
+    finance-bureau person with the approver permission. An admin token never approves
+    bureau work, whatever permissions it carries (four eyes are two bureau people)."""
+    if principal.role is not Role.BUREAU:
+        raise ApprovePermissionRequired(f"{what_zh}须由财政局审批人批准，管理员账号不能审批")
     if APPROVE_PERMISSION not in principal.permissions:
         raise ApprovePermissionRequired(f"{what_zh}需要审批权限（bureau approver）")
+
+
+def person_of(actor: str) -> str:
+    """The person behind an actor as history and audit record it (``bureau:alice`` →
+    ``alice``): four eyes compare people, not the role they signed in with."""
+    return actor.split(":", 1)[-1]
+
+
+def same_person(principal: Principal, *actors: str | None) -> bool:
+    """Whether ``principal`` is the person behind any of ``actors``."""
+    return any(a is not None and person_of(a) == principal.subject for a in actors)

@@ -35,7 +35,7 @@ from services.bank_gateway.models import (
 from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications import service as outbox
 from shared import audit
-from shared.auth import Principal, Role, require_approve_permission
+from shared.auth import Principal, Role, require_approve_permission, same_person
 from shared.clock import utcnow
 from shared.errors import FieldError, FourEyesRequired
 from shared.money import from_fen, to_fen
@@ -257,7 +257,7 @@ async def approve(
     batch = await load(session, principal, batch_id, lock=True)
     if batch.status != BatchStatus.PENDING_APPROVAL:
         raise BatchStateConflict("只有待审批的批次可以批准")
-    if principal.actor in {batch.created_by, batch.submitted_by}:
+    if same_person(principal, batch.created_by, batch.submitted_by):
         raise FourEyesRequired(
             f"批次由 {batch.created_by} 起草、{batch.submitted_by} 提交，须由另一位审批人批准"
         )

@@ -32,7 +32,7 @@ from services.guarantee.policies.schemas import (
     PolicyVersionSummary,
 )
 from shared import audit
-from shared.auth import Principal, require_approve_permission
+from shared.auth import Principal, require_approve_permission, same_person
 from shared.clock import utcnow
 from shared.errors import FieldError, FourEyesRequired, ValidationFailed
 
@@ -283,7 +283,7 @@ async def approve(
         raise PolicyStateConflict(
             f"只有待审批的版本可以批准（v{version.version} 当前为 {version.status}）"
         )
-    if principal.actor in {version.submitted_by, version.created_by}:
+    if same_person(principal, version.submitted_by, version.created_by):
         raise FourEyesRequired(
             f"v{version.version} 由 {version.submitted_by} 提交、{version.created_by} 起草，"
             "须由另一位有审批权限的人员批准"

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from shared.auth import APPROVE_PERMISSION, Role
 from shared.clock import shanghai_today
 from tests.bank_gateway.conftest import Desk
 from tests.conftest import Tokens, asgi_client, make_uscc
@@ -312,3 +313,43 @@ async def test_allocation_refuses_what_would_take_a_firm_over_its_cap(
         "12,000,000.00 元，超过单户在保余额上限 10,000,000.00 元"
     )
     assert allocated["allocated"] is True
+
+
+async def test_four_eyes_are_two_bureau_people_not_two_roles(desk: Desk) -> None:
+    """Drafted and submitted by bureau:alice: admin:alice (even carrying the approver
+    permission) is refused — an admin never approves bureau work — and so is any admin;
+    drafted by admin:alice, bureau:alice the approver is still the same person."""
+    issuer = desk.tokens._issuers["bank_gateway"]
+
+    def token(role: Role, who: str) -> dict[str, str]:
+        issued = issuer.issue(subject=who, role=role, permissions={APPROVE_PERMISSION})
+        return desk.tokens.header(issued)
+
+    batch = await draft(desk, "10000000.00")
+    base = f"/v1/batches/{batch['id']}"
+    await desk.gateway.post(f"{base}/submission", headers=bureau(desk.tokens, "alice"))
+    for who in ("alice", "root"):
+        refused = await desk.gateway.post(f"{base}/approval", headers=token(Role.ADMIN, who))
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["type"] == "/problems/approve-permission-required"
+        assert "管理员账号不能审批" in refused.json()["detail"]
+
+    drafted_by_admin = await desk.gateway.post(
+        "/v1/batches",
+        json={
+            "bank_code": "srcb",
+            "name": "管理员起草的批次",
+            "quota": "1000000.00",
+            "valid_from": shanghai_today().isoformat(),
+            "valid_to": (shanghai_today() + timedelta(days=30)).isoformat(),
+            "policy_version_id": desk.policy_version_id,
+        },
+        headers=token(Role.ADMIN, "dave"),
+    )
+    assert drafted_by_admin.status_code == 201, drafted_by_admin.text
+    other = f"/v1/batches/{drafted_by_admin.json()['id']}"
+    await desk.gateway.post(f"{other}/submission", headers=token(Role.ADMIN, "dave"))
+    same = await desk.gateway.post(f"{other}/approval", headers=token(Role.BUREAU, "dave"))
+    assert (same.status_code, same.json()["type"]) == (403, "/problems/four-eyes-required")
+    fine = await desk.gateway.post(f"{other}/approval", headers=token(Role.BUREAU, "erin"))
+    assert fine.status_code == 200, fine.text

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import yaml
 
+from shared.auth import APPROVE_PERMISSION, Role
 from shared.clock import shanghai_today
 from tests.conftest import Tokens
 from tests.guarantee.conftest import Bureau
@@ -333,3 +334,29 @@ async def test_concurrent_drafts_get_distinct_version_numbers(
     assert [r.status_code for r in responses] == [201] * 6
     versions = [r.json()["version"] for r in responses]
     assert len(set(versions)) == 6
+
+
+async def test_four_eyes_by_person_for_policies(
+    policy_client: httpx.AsyncClient, bureau: Bureau, tokens: Tokens
+) -> None:
+    """bureau:alice drafts and submits: admin:alice with the approver permission may not
+    approve it (an admin never approves bureau work), nor may bureau:alice as an approver."""
+    issuer = tokens._issuers["bank_gateway"]
+    draft = await draft_from_in_force(policy_client, bureau.alice)
+    url = f"/v1/policies/{draft['id']}"
+    later = (shanghai_today() + timedelta(days=400)).isoformat()
+    submitted = await policy_client.post(
+        f"{url}/submission", json={"effective_from": later}, headers=bureau.alice
+    )
+    assert submitted.status_code == 200, submitted.text
+    for role, expected in (
+        (Role.ADMIN, "/problems/approve-permission-required"),
+        (Role.BUREAU, "/problems/four-eyes-required"),
+    ):
+        alice = issuer.issue(subject="alice", role=role, permissions={APPROVE_PERMISSION})
+        refused = await policy_client.post(f"{url}/approval", json={}, headers=tokens.header(alice))
+        assert (refused.status_code, refused.json()["type"]) == (403, expected)
+    declined = await policy_client.post(
+        f"{url}/rejection", json={"note": "测试结束"}, headers=bureau.carol
+    )
+    assert declined.status_code == 200, declined.text
