@@ -61,6 +61,8 @@ class ServiceCli:
                 log_config=None,
                 access_log=False,
                 timeout_graceful_shutdown=5,
+                server_header=False,  # no "server: uvicorn" for a scanner to read
+                date_header=True,
             )
         elif args.command == "migrate":
             upgrade(self.migrations_dir, settings.database_url)

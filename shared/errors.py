@@ -296,6 +296,16 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_too_deep(request: Request, exc: Exception) -> JSONResponse:
+    # A document nested past Python's recursion limit (a JSON body of 100,000 "[") is bad
+    # input, whichever parser or walker met it first.
+    log.warning("request.too_deep", path=request.url.path)
+    return problem_response(
+        InvalidRequest(detail="请求内容嵌套过深 (the document is nested too deeply)"),
+        instance=request.url.path,
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("request.crashed", path=request.url.path)
     return problem_response(AppError(detail="服务器内部错误，已记录"), instance=request.url.path)
@@ -305,6 +315,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(RecursionError, _on_too_deep)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

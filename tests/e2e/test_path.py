@@ -114,6 +114,8 @@ def test_intake_killed_mid_retry_loses_nothing(stack: LocalStack, stack_tokens: 
 
 def test_every_service_is_ready_and_documented(stack: LocalStack) -> None:
     for name in ("loan_intake", "guarantee", "bank_gateway"):
-        assert httpx.get(stack.url(name) + "/readyz").json()["status"] == "ready"
+        ready = httpx.get(stack.url(name) + "/readyz")
+        assert ready.json()["status"] == "ready"
+        assert "server" not in ready.headers  # nothing for a scanner to read
         assert httpx.get(stack.url(name) + "/openapi.json").json()["info"]["title"]
         assert "http_requests_total" in httpx.get(stack.url(name) + "/metrics").text

@@ -51,7 +51,7 @@ def _json(body: bytes) -> Any:
     """The raw body as JSON (it was verified as bytes first); None if it is not JSON."""
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deeply nested: not an event
         return None
 
 
@@ -155,7 +155,9 @@ async def bank_events_bulk(request: Request, session: SessionDep, principal: Ban
     keyed by its own `id` (required here)."""
     bank, body, _ = await _signed_body(request, session, principal)
     document = _json(body)
-    events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise InvalidRequest("请求体应为 JSON 对象 (body must be a JSON object)")
+    events = document.get("events")
     if not isinstance(events, list) or not 1 <= len(events) <= MAX_BULK:
         raise ValidationFailed(
             f"events 应为 1 至 {MAX_BULK} 个事件的数组",

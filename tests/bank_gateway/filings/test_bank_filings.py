@@ -118,3 +118,13 @@ async def test_filings_in_bulk_each_on_its_own(desk: Desk) -> None:
         f"/v1/batches/{batch_id}/loans?limit=200", headers=staff(desk, "bob")
     )
     assert sum(loan["state"] == "disbursed" for loan in booked.json()["items"]) == 2
+
+
+async def test_a_document_nested_too_deeply_is_bad_input(desk: Desk) -> None:
+    """A signed body of 100,000 nested lists, to a callback and to a filing: 400, not 500."""
+    bank, _ = await bank_with_loans(desk, 1)
+    deep = "[" * 100_000 + "]" * 100_000
+    for path in ("/v1/bank/events", "/v1/bank/events/bulk", "/v1/bank/filings"):
+        answer = await bank.send_raw(deep, path=path)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["type"] == "/problems/malformed-request"

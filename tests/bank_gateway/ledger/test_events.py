@@ -47,6 +47,21 @@ class Bank:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         body = json.dumps(payload, ensure_ascii=False)
+        return await self.send_raw(
+            body, path=path, msg_id=msg_id, when=when, secret=secret, headers=headers
+        )
+
+    async def send_raw(
+        self,
+        body: str,
+        *,
+        path: str = "/v1/bank/events",
+        msg_id: str | None = None,
+        when: datetime | None = None,
+        secret: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """A body signed as it is (any text, JSON or not)."""
         msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
         when = when or datetime.now(UTC)
         signed = {
