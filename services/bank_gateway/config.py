@@ -18,11 +18,20 @@ class Settings(BaseServiceSettings):
     run_outbox_worker: bool = True
     outbox_poll_seconds: float = 1.0
     webhook_timeout_seconds: float = 10.0
+    # Banks' webhook URLs may be plain http and point at loopback or private addresses:
+    # for `make run` and the tests (default: everywhere but production).
+    webhook_private_addresses: bool | None = None
     # A worker that dies mid-delivery holds its rows this long; then another takes them.
     outbox_lease_seconds: float = 60.0
     webhook_retry_hours: float = 24.0
     webhook_backoff_base_seconds: float = 10.0
     webhook_backoff_cap_seconds: float = 3600.0
+
+
+def private_webhooks_allowed(settings: Settings) -> bool:
+    if settings.webhook_private_addresses is not None:
+        return settings.webhook_private_addresses
+    return settings.environment != "production"
 
 
 def get_settings() -> Settings:

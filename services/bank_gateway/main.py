@@ -12,7 +12,7 @@ from services.bank_gateway.banks.router import banks, oauth
 from services.bank_gateway.banks.signatures import CallerBanks
 from services.bank_gateway.batches.router import batches
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
-from services.bank_gateway.config import SERVICE, Settings, get_settings
+from services.bank_gateway.config import SERVICE, Settings, get_settings, private_webhooks_allowed
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
 from services.bank_gateway.filings.router import filings
@@ -83,6 +83,7 @@ def _delivery_worker(
         ),
         poll_seconds=settings.outbox_poll_seconds,
         lease_seconds=settings.outbox_lease_seconds,
+        private_webhooks=private_webhooks_allowed(settings),
     )
 
 

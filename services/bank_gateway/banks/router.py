@@ -23,6 +23,7 @@ from services.bank_gateway.banks.schemas import (
     SigningRotation,
     TokenResponse,
 )
+from services.bank_gateway.config import private_webhooks_allowed
 from services.bank_gateway.deps import AdminDep, BankReaderDep, SessionDep
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.attempts import Attempts, TooManyAttempts
@@ -50,10 +51,20 @@ async def list_banks(session: SessionDep, principal: BankReaderDep) -> list[Part
     responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, BankExists),
 )
 async def register_bank(
-    payload: PartnerBankCreate, session: SessionDep, principal: AdminDep, response: Response
+    payload: PartnerBankCreate,
+    request: Request,
+    session: SessionDep,
+    principal: AdminDep,
+    response: Response,
 ) -> BankCredentials:
-    """Register a bank. Its client secret and signing secret are in this answer only."""
-    created = await service.register_bank(session=session, principal=principal, payload=payload)
+    """Register a bank. Its client secret and signing secret are in this answer only. The
+    webhook URL must be https and public (no user:password, no private or loopback host)."""
+    created = await service.register_bank(
+        session=session,
+        principal=principal,
+        payload=payload,
+        allow_private=private_webhooks_allowed(request.app.state.settings),
+    )
     response.headers["Location"] = f"/v1/banks/{created.bank.code}"
     response.headers["Cache-Control"] = "no-store"
     return created
@@ -75,11 +86,20 @@ async def get_bank(code: str, session: SessionDep, principal: BankReaderDep) -> 
     responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, BankNotFound),
 )
 async def update_bank(
-    code: str, payload: PartnerBankUpdate, session: SessionDep, principal: AdminDep
+    code: str,
+    payload: PartnerBankUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: AdminDep,
 ) -> PartnerBankPublic:
-    """Change a bank's name, webhook URL or whether it may sign in."""
+    """Change a bank's name, webhook URL (checked as at registration) or whether it may
+    sign in."""
     return await service.update_bank(
-        session=session, principal=principal, code=code, payload=payload
+        session=session,
+        principal=principal,
+        code=code,
+        payload=payload,
+        allow_private=private_webhooks_allowed(request.app.state.settings),
     )
 
 

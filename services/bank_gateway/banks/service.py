@@ -17,10 +17,12 @@ from services.bank_gateway.banks.schemas import (
     PartnerBankPublic,
     PartnerBankUpdate,
 )
+from services.bank_gateway.banks.webhook_urls import url_problem
 from services.bank_gateway.models import AuditEntry, PartnerBank, SigningSecret
 from shared import audit
 from shared.auth import Principal, Role
 from shared.clock import utcnow
+from shared.errors import FieldError, ValidationFailed
 from shared.passwords import hash_secret, secret_matches
 
 
@@ -86,10 +88,33 @@ def _audit(
     )
 
 
+def _check_webhook(url: object, allow_private: bool) -> None:
+    if url is None:
+        return
+    problem = url_problem(str(url), allow_private=allow_private)
+    if problem is not None:
+        raise ValidationFailed(
+            problem,
+            errors=[
+                FieldError(
+                    field="webhook_url",
+                    message=problem,
+                    message_en="the gateway does not call this address",
+                    code="webhook_url_refused",
+                )
+            ],
+        )
+
+
 async def register_bank(
-    *, session: AsyncSession, principal: Principal, payload: PartnerBankCreate
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    payload: PartnerBankCreate,
+    allow_private: bool = False,
 ) -> BankCredentials:
     """A new partner bank with its client credentials and signing secret, shown this once."""
+    _check_webhook(payload.webhook_url, allow_private)
     if await repo.get_bank_by_code(session=session, code=payload.code) is not None:
         raise BankExists(f"银行代码 {payload.code} 已登记")
     client_secret = new_client_secret()
@@ -118,8 +143,14 @@ async def register_bank(
 
 
 async def update_bank(
-    *, session: AsyncSession, principal: Principal, code: str, payload: PartnerBankUpdate
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    payload: PartnerBankUpdate,
+    allow_private: bool = False,
 ) -> PartnerBankPublic:
+    _check_webhook(payload.webhook_url, allow_private)
     bank = await _load(session, principal, code, lock=True)
     changes = payload.model_dump(exclude_unset=True, mode="json")
     for name, value in changes.items():

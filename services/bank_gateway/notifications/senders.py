@@ -1,5 +1,6 @@
 """One attempt at one delivery: to a bank's webhook URL, or to one of our own services."""
 
+import asyncio
 import json
 from collections.abc import Coroutine
 from datetime import datetime
@@ -8,6 +9,7 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
+from services.bank_gateway.banks.webhook_urls import resolved_problem
 from services.bank_gateway.models import Delivery
 from services.bank_gateway.notifications.outcomes import Backoff, Outcomes, Values
 from services.bank_gateway.notifications.service import webhook_id
@@ -39,27 +41,39 @@ async def post_webhook(
     target: tuple[str | None, list[str]],
     outcomes: Outcomes,
     backoff: Backoff,
+    *,
+    private_addresses: bool = False,
+    deadline_seconds: float = 15.0,
 ) -> Values:
-    """A notification to a bank: ``target`` is its webhook URL and valid signing secrets."""
+    """A notification to a bank: ``target`` is its webhook URL and valid signing secrets.
+
+    The URL is checked again, resolved, before each attempt (a name may be pointed inward
+    after registration); the answer's body is never read — only its status counts, so a
+    huge or dripping answer costs nothing and nothing from it reaches staff — and the
+    whole attempt has a deadline."""
     url, secrets = target
     if not url:
         return outcomes.retry(row, "该银行没有登记回调地址", None, backoff, window=True)
     if not secrets:
         return outcomes.retry(row, "该银行没有有效的签名密钥", None, backoff, window=True)
+    refused = await resolved_problem(url, allow_private=private_addresses)
+    if refused is not None:
+        return outcomes.retry(row, f"未发送：{refused}", None, backoff, window=True)
     body, headers = signed_request(row, secrets, outcomes.clock())
     try:
-        response = await client.post(url, content=body, headers=headers)
+        async with asyncio.timeout(deadline_seconds):
+            async with client.stream("POST", url, content=body, headers=headers) as response:
+                status = response.status_code
+    except TimeoutError:
+        return outcomes.retry(row, "回调地址超时未应答", None, backoff, window=True)
     except httpx.HTTPError as error:
-        return outcomes.retry(row, f"{type(error).__name__}: {error}", None, backoff, window=True)
-    if 200 <= response.status_code < 300:
-        return outcomes.delivered(row, response.status_code)
-    return outcomes.retry(
-        row,
-        f"HTTP {response.status_code}: {response.text[:300]}",
-        response.status_code,
-        backoff,
-        window=True,
-    )
+        # The kind of failure, not its text: that would tell which ports are open.
+        return outcomes.retry(
+            row, f"无法送达（{type(error).__name__}）", None, backoff, window=True
+        )
+    if 200 <= status < 300:
+        return outcomes.delivered(row, status)
+    return outcomes.retry(row, f"HTTP {status}", status, backoff, window=True)
 
 
 async def call_service(

@@ -70,6 +70,7 @@ class DeliveryWorker(Worker):
         batch_size: int = 50,
         intake_batch_size: int = 500,
         clock: Callable[[], datetime] = utcnow,
+        private_webhooks: bool = False,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._intake = intake
@@ -84,6 +85,7 @@ class DeliveryWorker(Worker):
         self._batch_size = batch_size
         self._intake_batch_size = intake_batch_size
         self._clock = clock
+        self._private_webhooks = private_webhooks
         self.interval = poll_seconds
 
     async def step(self) -> int:
@@ -115,7 +117,12 @@ class DeliveryWorker(Worker):
             if row.kind == DeliveryKind.WEBHOOK:
                 target = targets.get(row.bank_id, (None, [])) if row.bank_id else (None, [])
                 outcome = await post_webhook(
-                    self._webhooks, row, target, self._outcomes, self._webhook_backoff
+                    self._webhooks,
+                    row,
+                    target,
+                    self._outcomes,
+                    self._webhook_backoff,
+                    private_addresses=self._private_webhooks,
                 )
             else:
                 outcome, answer = await call_service(

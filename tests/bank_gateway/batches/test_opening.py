@@ -110,6 +110,7 @@ async def test_a_failing_bank_is_retried_then_dead_lettered_then_redelivered(des
         intake=desk.app.state.intake,
         webhooks=httpx.AsyncClient(transport=httpx.ASGITransport(app=create_receiver(desk.bank))),
         retry_window=timedelta(0),
+        private_webhooks=True,  # the test bank's address (bank.test) is not on the internet
     )
     await impatient.step()
     dead = await desk.gateway.get(
