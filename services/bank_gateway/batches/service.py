@@ -193,6 +193,18 @@ async def create_batch(
     return public(batch, bank, 0)
 
 
+async def batch_by_id(*, session: AsyncSession, batch_id: uuid.UUID) -> Batch | None:
+    """The batch, whoever asks (the caller checks it is theirs)."""
+    return await repo.get_batch(session=session, batch_id=batch_id)
+
+
+async def loan_of_application(
+    *, session: AsyncSession, application_id: uuid.UUID
+) -> BatchLoan | None:
+    """The loan an application became in some batch, if any."""
+    return await repo.loan_for_application(session=session, application_id=application_id)
+
+
 async def get_batch(
     *, session: AsyncSession, principal: Principal, batch_id: uuid.UUID
 ) -> BatchPublic:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.banks.signatures import CallerBank
-from services.bank_gateway.batches import repository as batches
+from services.bank_gateway.batches import service as batches
 from services.bank_gateway.batches.allocation import allocate_filed
 from services.bank_gateway.batches.exceptions import BatchNotFound, IntakeUnavailableProblem
 from services.bank_gateway.clients import IntakeClient, IntakeRefused, IntakeUnavailable
@@ -43,7 +43,7 @@ DECISION_ZH = {"ineligible": "不符合条件", "referred": "需财政局人工�
 
 
 async def _open_batch(session: AsyncSession, caller: CallerBank, filing: BankFiling) -> Batch:
-    batch = await batches.get_batch(session=session, batch_id=filing.batch_id)
+    batch = await batches.batch_by_id(session=session, batch_id=filing.batch_id)
     if batch is None or batch.bank_id != caller.id:
         raise BatchNotFound(f"没有编号为 {filing.batch_id} 的本行批次")
     if batch.status != BatchStatus.OPEN:
@@ -145,7 +145,7 @@ async def file(
     batch = await _open_batch(session, caller, filing)
     bank = await banks.by_id(session=session, bank_id=caller.id)
     application = await _application(intake, caller, bank.name, filing)
-    existing = await batches.loan_for_application(session=session, application_id=application.id)
+    existing = await batches.loan_of_application(session=session, application_id=application.id)
     if existing is not None:
         return _accepted(filing, application, existing), False
     if application.status == "assessing":
