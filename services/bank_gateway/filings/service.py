@@ -120,7 +120,9 @@ def _events(filing: BankFiling, loan: BatchLoan) -> list[tuple[str, dict[str, An
     ]
 
 
-def _accepted(filing: BankFiling, application: ApplicationForAllocation, loan: BatchLoan) -> Any:
+def _accepted(
+    filing: BankFiling, application: ApplicationForAllocation, loan: BatchLoan
+) -> FilingAccepted:
     return FilingAccepted(
         reference=filing.reference,
         application_id=application.id,
