@@ -359,7 +359,8 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
     stack.start("bank_gateway")
     receiver.start()
 
-    [decided] = until(lambda: receiver.events("claim.decided"), timeout=30)
+    # A row the killed worker had leased waits out its lease (60 s), then its backoff.
+    [decided] = until(lambda: receiver.events("claim.decided"), timeout=90)
     # 4,000,000 guaranteed × 5 % = 200,000: the 80 % claim on 2,000,000 + interest (20,000
     # due, counted for at most 90 days at 3.85 %: 19,250) is paid up to the ceiling only.
     assert decided["data"]["loan_id"] == loan
