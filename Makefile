@@ -6,7 +6,7 @@ VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test lint fmt check-lock e2e unit bench bench-quick bench-intake bench-policy bench-callbacks browser wrk clean
+.PHONY: install run test lint fmt check-lock e2e unit bench bench-quick bench-intake bench-policy bench-callbacks browser wrk deploy-env clean
 
 $(UV):
 	$(PY) -m venv .tools
@@ -71,6 +71,11 @@ bench-policy: install
 bench-callbacks: install wrk
 	$(VENV_PY) -m bench.callbacks_load
 	$(VENV_PY) -m bench.callbacks_single
+
+## make deploy-env: deploy/.env for docker compose, with a generated database password
+deploy-env:
+	@test -f deploy/.env && echo "deploy/.env exists: kept" || \
+	  ( umask 077; printf 'POSTGRES_PASSWORD=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" > deploy/.env; echo "deploy/.env written" )
 
 clean:
 	rm -rf var .pytest_cache .hypothesis

@@ -5,10 +5,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shared.attempts import Attempts
 from shared.audit import AuditChain, AuditSealer, chain_key
@@ -86,7 +88,6 @@ def create_service_app(
         dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.state.settings = settings
-    app.state.sign_in_attempts = Attempts()
     install_error_handlers(app)
     install_middleware(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(_health_router(service))
@@ -96,6 +97,10 @@ def create_service_app(
         app, include_in_schema=False
     )
     _document_problems(app, components or {})
+    if settings.trusted_proxies:
+        # Outermost: the client address every handler and counter sees is the one the
+        # configured proxy forwarded; from anyone else X-Forwarded-For is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 
@@ -187,6 +192,7 @@ async def service_resources(
     *,
     issuer: str,
     audit_chains: Callable[[bytes], list[AuditChain]] | None = None,
+    throttle: sa.Table | None = None,
 ) -> AsyncIterator[None]:
     """What every lifespan holds: the database engine (its sessions wake the app's workers
     when work for them commits), the token issuer/verifier, the sealer of the service's
@@ -194,6 +200,8 @@ async def service_resources(
     app.state.wakeups = Wakeups()
     attach_database(app, settings.database_url, wakeups=app.state.wakeups)
     attach_auth(app, settings, issuer=issuer)
+    if throttle is not None:
+        app.state.sign_in_attempts = Attempts(throttle, app.state.sessionmaker)
     if audit_chains is not None:
         app.state.audit_sealer = AuditSealer(
             audit_chains(chain_key(settings.keys_dir, issuer)),

@@ -61,6 +61,9 @@ class ServiceCli:
                 log_config=None,
                 access_log=False,
                 timeout_graceful_shutdown=5,
+                # Forwarded headers are believed only from settings.trusted_proxies, by the
+                # app itself (shared/app.py) — never uvicorn's default of "from loopback".
+                proxy_headers=False,
                 server_header=False,  # no "server: uvicorn" for a scanner to read
                 date_header=True,
             )

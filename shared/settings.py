@@ -33,6 +33,10 @@ class BaseServiceSettings(BaseSettings):
     keys_dir: Path = LOCAL_STATE_DIR / "keys"
     token_ttl_seconds: int = 900
     max_body_bytes: int = 1024 * 1024
+    # Addresses (or networks) of the reverse proxies whose X-Forwarded-For / -Proto we
+    # believe: nginx in compose, the ingress in k8s. Empty: nobody's — the connecting
+    # address is the client, so a forged header buys no fresh sign-in attempts.
+    trusted_proxies: list[str] = []
     # The audit log's sealer (shared/audit.py): how often it chains the new rows.
     run_audit_sealer: bool = True
     audit_seal_interval_seconds: float = 1.0

@@ -197,8 +197,15 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         yield
 
 
+def client_address() -> tuple[str, int]:
+    """A caller address of its own: the sign-in and registration throttles persist in the
+    session's databases, so each test's client is a different person at a different desk."""
+    return (f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}", 50000)
+
+
 def asgi_client(app: Any, base_url: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+    transport = httpx.ASGITransport(app=app, client=client_address())
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
 
 
 # --- the three services, in process ----------------------------------------------------

@@ -119,3 +119,24 @@ def test_compose_runs_migrations_before_the_services_and_proxies_one_origin() ->
     for prefix in ("INTAKE_", "GUARANTEE_", "GATEWAY_"):
         assert f"{prefix}ENVIRONMENT=production" in env
         assert f"{prefix}KEYS_DIR=/keys" in env
+
+
+def test_no_password_is_committed_and_only_the_proxy_is_believed() -> None:
+    """compose reads the database password from deploy/.env (git-ignored, `make
+    deploy-env`); every service believes X-Forwarded-For from the proxy alone."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith(
+        "${POSTGRES_PASSWORD:?"
+    )
+    for url in compose["x-database"].values():
+        assert "${POSTGRES_PASSWORD:?" in url
+    committed = "\n".join(p.read_text() for p in DEPLOY.rglob("*") if p.suffix in {".yaml", ".env"})
+    assert not re.search(r"postgres(ql\+asyncpg)?://\w+:(?!\$\{)[^@\s]+@", committed)
+    proxy = compose["services"]["proxy"]["networks"]["inside"]["ipv4_address"]
+    env = (DEPLOY / "production.env").read_text()
+    for prefix in ("INTAKE", "GUARANTEE", "GATEWAY"):
+        assert f'{prefix}_TRUSTED_PROXIES=["{proxy}"]' in env
+    for _, doc in documents():
+        if doc["kind"] == "Deployment":
+            [container] = doc["spec"]["template"]["spec"]["containers"]
+            assert any(e["name"].endswith("_TRUSTED_PROXIES") for e in container["env"])

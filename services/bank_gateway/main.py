@@ -18,7 +18,7 @@ from services.bank_gateway.console.router import console
 from services.bank_gateway.filings.router import filings
 from services.bank_gateway.ledger import decisions, top_ups
 from services.bank_gateway.ledger.router import EVENT_COMPONENTS, callbacks, reconciliations
-from services.bank_gateway.models import AuditEntry
+from services.bank_gateway.models import AuditEntry, ThrottleEntry
 from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications.router import deliveries
 from services.bank_gateway.notifications.worker import DeliveryWorker
@@ -99,7 +99,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(app, settings, issuer=SERVICE, audit_chains=audit_chains):
+        async with service_resources(
+            app,
+            settings,
+            issuer=SERVICE,
+            audit_chains=audit_chains,
+            throttle=ThrottleEntry.__table__,  # type: ignore[attr-defined]
+        ):
             _clients(app, settings, intake_transport, guarantee_transport)
             webhooks = httpx.AsyncClient(
                 transport=webhook_transport,

@@ -12,7 +12,7 @@ from services.loan_intake.applications.router import router
 from services.loan_intake.applications.worker import HandoffWorker, IdempotencySweeper
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
-from services.loan_intake.models import ApplicationEvent, AuditEntry
+from services.loan_intake.models import ApplicationEvent, AuditEntry, ThrottleEntry
 from services.loan_intake.portal.router import PREFIX as PORTAL_PREFIX
 from services.loan_intake.portal.router import portal
 from shared.app import create_service_app, run_workers, service_resources
@@ -71,7 +71,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
-            service_resources(app, settings, issuer=SERVICE, audit_chains=audit_chains),
+            service_resources(
+                app,
+                settings,
+                issuer=SERVICE,
+                audit_chains=audit_chains,
+                throttle=ThrottleEntry.__table__,  # type: ignore[attr-defined]
+            ),
             guarantee_handoff(app, settings, guarantee_transport),
         ):
             yield

@@ -119,3 +119,17 @@ def test_every_service_is_ready_and_documented(stack: LocalStack) -> None:
         assert "server" not in ready.headers  # nothing for a scanner to read
         assert httpx.get(stack.url(name) + "/openapi.json").json()["info"]["title"]
         assert "http_requests_total" in httpx.get(stack.url(name) + "/metrics").text
+
+
+def test_a_forged_forwarded_address_buys_no_fresh_guesses(stack: LocalStack) -> None:
+    """uvicorn believes X-Forwarded-For from loopback by default; ours only from
+    GATEWAY_TRUSTED_PROXIES (empty here). Last in the module: it leaves 127.0.0.1 throttled
+    at this stack's token endpoint for fifteen minutes."""
+    token_url = stack.url("bank_gateway") + "/oauth/token"
+    form = {"grant_type": "client_credentials", "client_id": "bank-srcb", "client_secret": "x"}
+    for i in range(20):
+        forged = {"X-Forwarded-For": f"198.51.100.{i}"}
+        assert httpx.post(token_url, data=form, headers=forged).status_code == 401
+    right = {**form, "client_secret": "dev-secret-srcb"}
+    blocked = httpx.post(token_url, data=right, headers={"X-Forwarded-For": "198.51.100.99"})
+    assert blocked.status_code == 429

@@ -202,16 +202,16 @@ async def issue_token(
     if not all(credentials):
         raise OAuthError("缺少客户端凭据（client_id / client_secret）")
     attempts: Attempts = request.app.state.sign_in_attempts
-    who = {"account": credentials[0], "address": client_address(request)}
-    attempts.check(**who)
+    address = client_address(request)
+    await attempts.check_client(address=address)
     try:
         bank = await service.authenticate_client(
             session=session, client_id=credentials[0], client_secret=credentials[1]
         )
     except OAuthError:
-        attempts.failed(**who)
+        await session.rollback()  # nothing of a failure is kept; free the database
+        await attempts.failed_client(address=address)
         raise
-    attempts.succeeded(account=who["account"])
     issuer: TokenIssuer = request.app.state.token_issuer
     token = issuer.issue(subject=bank.client_id or bank.code, role=Role.BANK, tenant=bank.code)
     response.headers["Cache-Control"] = "no-store"

@@ -26,13 +26,14 @@ async def login(request: Request, session: SessionDep) -> Response:
     attempts: Attempts = request.app.state.sign_in_attempts
     who = {"account": form.get("username", ""), "address": client_address(request)}
     try:
-        attempts.check(**who)
+        await attempts.check_sign_in(**who)
         account = await staff.sign_in(
             session=session, username=form.get("username", ""), password=form.get("password", "")
         )
     except (StaffSignInFailed, TooManyAttempts) as error:
         if isinstance(error, StaffSignInFailed):
-            attempts.failed(**who)
+            await session.rollback()  # nothing of a failure is kept; free the database
+            await attempts.failed_sign_in(**who)
         return render_page(
             request,
             "login.html",
@@ -42,7 +43,7 @@ async def login(request: Request, session: SessionDep) -> Response:
             next=target,
             status_code=error.status,
         )
-    attempts.succeeded(account=who["account"])
+    await attempts.succeeded_sign_in(session, **who)
     response = RedirectResponse(target, status_code=303)
     start_session(
         request,

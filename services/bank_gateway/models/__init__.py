@@ -10,6 +10,7 @@ from services.bank_gateway.models.partner_bank import PartnerBank
 from services.bank_gateway.models.received_event import ReceivedEvent
 from services.bank_gateway.models.signing_secret import SigningSecret
 from services.bank_gateway.models.staff_account import StaffAccount
+from services.bank_gateway.models.throttle import ThrottleEntry
 
 __all__ = [
     "BATCH_STATUS_ZH",
@@ -25,4 +26,5 @@ __all__ = [
     "ReceivedEvent",
     "SigningSecret",
     "StaffAccount",
+    "ThrottleEntry",
 ]

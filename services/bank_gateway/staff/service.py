@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bank_gateway.models import StaffAccount
 from services.bank_gateway.staff import repository as repo
 from services.bank_gateway.staff.exceptions import StaffSignInFailed
+from shared.attempts import account_key
 from shared.clock import utcnow
 from shared.passwords import hash_secret, secret_matches
 
 
 async def sign_in(*, session: AsyncSession, username: str, password: str) -> StaffAccount:
-    account = await repo.get_account(session=session, username=username.strip().lower())
+    # The throttle's key rule (shared/attempts.py), so the counter and the login agree.
+    account = await repo.get_account(session=session, username=account_key(username))
     stored = account.password_hash if account is not None and account.active else None
     if not await secret_matches(password, stored):
         raise StaffSignInFailed("用户名或密码不正确，或账号已停用")

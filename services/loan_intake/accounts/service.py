@@ -13,6 +13,7 @@ from services.loan_intake.accounts.exceptions import AccountExists, SignInFailed
 from services.loan_intake.accounts.schemas import Registration
 from services.loan_intake.models import AuditEntry, EnterpriseAccount
 from shared import audit
+from shared.attempts import account_key
 from shared.clock import utcnow
 from shared.passwords import hash_secret, secret_matches
 
@@ -56,7 +57,8 @@ async def register(*, session: AsyncSession, registration: Registration) -> Ente
 
 
 async def sign_in(*, session: AsyncSession, uscc: str, password: str) -> EnterpriseAccount:
-    account = await repo.get_account(session=session, uscc=uscc.strip().upper())
+    # The throttle's key rule (shared/attempts.py), so the counter and the login agree.
+    account = await repo.get_account(session=session, uscc=account_key(uscc).upper())
     if not await secret_matches(password, account.password_hash if account else None):
         raise SignInFailed("统一社会信用代码或密码不正确")
     assert account is not None

@@ -14,6 +14,7 @@ from services.loan_intake.models.enterprise import Enterprise
 from services.loan_intake.models.enterprise_account import EnterpriseAccount
 from services.loan_intake.models.idempotency_record import IdempotencyRecord
 from services.loan_intake.models.outbox_message import OutboxMessage
+from services.loan_intake.models.throttle import ThrottleEntry
 
 __all__ = [
     "STATUS_LABELS_ZH",
@@ -26,4 +27,5 @@ __all__ = [
     "IdempotencyRecord",
     "IntakeModel",
     "OutboxMessage",
+    "ThrottleEntry",
 ]

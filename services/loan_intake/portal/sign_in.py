@@ -45,13 +45,14 @@ async def login(request: Request, session: SessionDep) -> Response:
     attempts: Attempts = request.app.state.sign_in_attempts
     who = {"account": form.get("uscc", ""), "address": client_address(request)}
     try:
-        attempts.check(**who)
+        await attempts.check_sign_in(**who)
         account = await accounts.sign_in(
             session=session, uscc=form.get("uscc", ""), password=form.get("password", "")
         )
     except (SignInFailed, TooManyAttempts) as error:
         if isinstance(error, SignInFailed):
-            attempts.failed(**who)
+            await session.rollback()  # nothing of a failure is kept; free the database
+            await attempts.failed_sign_in(**who)
         return render_page(
             request,
             "login.html",
@@ -61,7 +62,7 @@ async def login(request: Request, session: SessionDep) -> Response:
             next=target,
             status_code=error.status,
         )
-    attempts.succeeded(account=who["account"])
+    await attempts.succeeded_sign_in(session, **who)
     response = RedirectResponse(target, status_code=303)
     return _signed_in_as(request, response, account)
 
@@ -75,18 +76,29 @@ async def register_page(request: Request) -> Response:
 async def register(request: Request, session: SessionDep) -> Response:
     form = await form_data(request)
     values = {k: v for k, v in form.items() if not k.startswith("password")}
+    attempts: Attempts = request.app.state.sign_in_attempts
+    address = client_address(request)
     try:
+        await attempts.check_registration(address=address)
         registration = Registration.model_validate(
             {k: form.get(k, "") for k in Registration.model_fields}
         )
         account = await accounts.register(session=session, registration=registration)
-    except (ValidationError, AccountExists) as error:
-        errors = form_errors(error)
-        if isinstance(error, AccountExists):
+    except (ValidationError, AccountExists, TooManyAttempts) as error:
+        errors = {"_form": problem_text(error)}
+        if isinstance(error, ValidationError):
+            errors = form_errors(error)
+        elif isinstance(error, AccountExists):
             errors = {"uscc": problem_text(error)}
         return render_page(
-            request, "register.html", None, values=values, errors=errors, status_code=400
+            request,
+            "register.html",
+            None,
+            values=values,
+            errors=errors,
+            status_code=error.status if isinstance(error, TooManyAttempts) else 400,
         )
+    await attempts.registered(session, address=address)
     response = RedirectResponse(f"{PREFIX}applications/new", status_code=303)
     return _signed_in_as(request, response, account)
 

@@ -16,7 +16,7 @@ from shared.clock import shanghai_today
 from tests.bank_gateway.batches.test_opening import open_batch_with
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_events import APPROVED, DISBURSED, Bank, event
-from tests.conftest import make_uscc
+from tests.conftest import asgi_client, make_uscc
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -28,9 +28,7 @@ def csrf_of(page: httpx.Response) -> str:
 @asynccontextmanager
 async def signed_in(desk: Desk, username: str) -> AsyncIterator[httpx.AsyncClient]:
     """A browser of its own (its own cookies), signed in to the console as ``username``."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=desk.app), base_url="http://gateway"
-    ) as browser:
+    async with asgi_client(desk.app, "http://gateway") as browser:
         login = await browser.get("/console/login")
         form = {
             "_csrf": csrf_of(login),

@@ -151,4 +151,4 @@ async def test_guessing_a_password_is_stopped(intake: IntakeHarness) -> None:
         for _ in range(5):
             assert (await post_form(guesser, "/portal/login", form)).status_code == 401
         stopped = await post_form(guesser, "/portal/login", {**form, "password": PASSWORD})
-        assert stopped.status_code == 429 and "登录失败次数过多" in stopped.text
+        assert stopped.status_code == 429 and "尝试次数过多" in stopped.text
