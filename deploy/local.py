@@ -84,6 +84,8 @@ class LocalStack:
                 f"{p}PORT": str(self.ports[spec.name]),
                 f"{p}KEYS_DIR": str(self.keys_dir),
                 "INTAKE_GUARANTEE_URL": self.url("guarantee"),
+                "INTAKE_GATEWAY_URL": self.url("bank_gateway"),
+                "GUARANTEE_GATEWAY_URL": self.url("bank_gateway"),
                 "GATEWAY_INTAKE_URL": self.url("loan_intake"),
                 "GATEWAY_GUARANTEE_URL": self.url("guarantee"),
                 "PYTHONUNBUFFERED": "1",

@@ -1,6 +1,6 @@
 """What every service's ``create_app`` has in common: errors, middleware, health, metrics."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -10,11 +10,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shared.attempts import Attempts
 from shared.audit import AuditChain, AuditSealer, chain_key
 from shared.auth import TokenIssuer, TokenVerifier
+from shared.contracts.sessions import SessionQuery, SessionState
 from shared.db import database_is_ready, make_engine, make_sessionmaker
 from shared.errors import (
     FieldError,
@@ -27,8 +29,10 @@ from shared.errors import (
     install_error_handlers,
     problem_responses,
 )
+from shared.http import CachedServiceToken, make_service_client
 from shared.jobs import Wakeups, Worker, Workers
 from shared.middleware import install_middleware
+from shared.sessions import SessionGuard, local_status
 from shared.settings import BaseServiceSettings
 
 
@@ -229,6 +233,40 @@ async def run_workers(
         yield
     finally:
         await runner.stop()
+
+
+@asynccontextmanager
+async def session_checks(
+    app: FastAPI,
+    settings: BaseServiceSettings,
+    *,
+    issuer: str,
+    local: Callable[[AsyncSession, SessionQuery], Awaitable[SessionState]] | None = None,
+    issuers: dict[str, tuple[str, httpx.AsyncBaseTransport | None]] | None = None,
+) -> AsyncIterator[None]:
+    """Every human token is confirmed with its issuer (shared/sessions.py): this service's
+    own sessions by ``local`` (a read of its database), another issuer's over HTTP at
+    ``issuers[name] = (base URL, transport for tests)``."""
+    token = CachedServiceToken(
+        app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
+    )
+    clients = {
+        name: make_service_client(
+            base_url=url, token=token, transport=transport, timeout=httpx.Timeout(3.0)
+        )
+        for name, (url, transport) in (issuers or {}).items()
+    }
+    app.state.session_guard = SessionGuard(
+        issuer=issuer,
+        local=local_status(app.state.sessionmaker, local) if local is not None else None,
+        issuers=clients,
+        cache_seconds=settings.session_cache_seconds,
+    )
+    try:
+        yield
+    finally:
+        for client in clients.values():
+            await client.aclose()
 
 
 def attach_database(app: FastAPI, url: str, *, wakeups: Wakeups | None = None) -> None:

@@ -27,15 +27,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
 
 from shared.clock import utcnow
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, dialect_insert
 from shared.errors import AppError
 
 
@@ -158,7 +156,7 @@ class Attempts:
         now = self._clock()
         t = self._table
         stale = t.c.window_start < now - rule.window
-        upsert = _insert(session, t).values(key=key, count=1, window_start=now)
+        upsert = dialect_insert(session, t).values(key=key, count=1, window_start=now)
         upsert = upsert.on_conflict_do_update(
             index_elements=[t.c.key],
             set_={
@@ -189,8 +187,3 @@ class Attempts:
 def _key(rule: Rule, *parts: str) -> str:
     # Bounded: a key is at most the column's length whatever a client sends.
     return "|".join([rule.name, *(p[:120] for p in parts)])
-
-
-def _insert(session: AsyncSession, table: sa.Table) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -61,6 +61,9 @@ class Principal:
     tenant: str | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
     name: str | None = None
+    # The sign-in this token belongs to (``sid``; renewed cookies share it), else the
+    # token's own id: what signing out revokes (shared/sessions.py).
+    session: str | None = None
 
     @property
     def actor(self) -> str:
@@ -113,6 +116,7 @@ class TokenIssuer:
         permissions: frozenset[str] | set[str] = frozenset(),
         name: str | None = None,
         ttl: timedelta | None = None,
+        session: str | None = None,
     ) -> str:
         if role is not Role.SERVICE and ROLE_ISSUER[role] != self.issuer:
             raise ValueError(f"{self.issuer} does not issue {role} tokens")
@@ -133,6 +137,8 @@ class TokenIssuer:
             claims["perms"] = sorted(permissions)
         if name:
             claims["name"] = name
+        if session:
+            claims["sid"] = session
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.issuer})
 
     def service_token(self) -> str:
@@ -213,6 +219,7 @@ class TokenVerifier:
             tenant=tenant,
             permissions=frozenset(claims.get("perms", [])),
             name=claims.get("name"),
+            session=str(claims.get("sid") or claims.get("jti") or "")[:64] or None,
         )
         return principal, int(claims["exp"])
 
@@ -237,13 +244,16 @@ def require_roles(*roles: Role, services: tuple[str, ...] = ()) -> Any:
     callers = frozenset(services)
 
     async def dependency(
-        principal: Annotated[Principal, Depends(current_principal)],
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
     ) -> Principal:
         is_other_service = principal.role is Role.SERVICE and principal.subject not in callers
         if principal.role not in allowed or (callers and is_other_service):
             names = "、".join([r.value for r in roles] + sorted(callers))
             raise Forbidden(f"此操作需要角色：{names} (requires role: {names})")
-        return principal
+        # Then ask whether the session still stands (shared/sessions.py): signed out or
+        # deactivated → 401; permissions as the account has them now.
+        guard = getattr(request.app.state, "session_guard", None)
+        return principal if guard is None else await guard.confirm(principal)
 
     return Depends(dependency)
 

@@ -43,6 +43,14 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
+    """An INSERT with ``on_conflict_do_update`` / ``_do_nothing``, in the session's dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     if is_sqlite(url):
         _ensure_sqlite_directory(url)

@@ -32,6 +32,9 @@ class BaseServiceSettings(BaseSettings):
     # public keys of every issuer it trusts (``<issuer>.pub.pem``). See shared/auth.py.
     keys_dir: Path = LOCAL_STATE_DIR / "keys"
     token_ttl_seconds: int = 900
+    # How long an issuer's answer about a session (signed out? deactivated? permissions?)
+    # is believed before it is asked again (shared/sessions.py).
+    session_cache_seconds: float = 5.0
     max_body_bytes: int = 1024 * 1024
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For / -Proto we
     # believe: nginx in compose, the ingress in k8s. Empty: nobody's — the connecting

@@ -13,6 +13,7 @@ Everything a page needs is served by the service itself: no CDN.
 """
 
 import secrets
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,11 +22,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import sessions
 from shared.auth import Principal, Role, TokenIssuer
 from shared.errors import AppError, Forbidden, Unauthenticated
 
@@ -90,16 +94,20 @@ def _secure(request: Request) -> bool:
     return getattr(request.app.state.settings, "environment", "") == "production"
 
 
-def signed_in(request: Request, *, role: Role) -> Principal | None:
-    """Who the session cookie says this is, if it is valid and of ``role``."""
+async def signed_in(request: Request, *, role: Role) -> Principal | None:
+    """Who the session cookie says this is, if it is valid, of ``role`` and its session
+    still stands with the issuer (not signed out, the account not deactivated)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
         principal = request.app.state.token_verifier.verify(token)
+        if principal.role is not role:
+            return None
+        guard = getattr(request.app.state, "session_guard", None)
+        return principal if guard is None else await guard.confirm(principal)
     except Unauthenticated:
         return None
-    return principal if principal.role is role else None
 
 
 def client_address(request: Request) -> str:
@@ -121,7 +129,9 @@ def start_session(
     tenant: str | None = None,
     permissions: frozenset[str] = frozenset(),
     name: str | None = None,
+    session: str | None = None,
 ) -> None:
+    """Sign in (a new session) or, with ``session``, renew that session's cookie."""
     issuer: TokenIssuer = request.app.state.token_issuer
     token = issuer.issue(
         subject=subject,
@@ -130,6 +140,7 @@ def start_session(
         permissions=permissions,
         name=name,
         ttl=timedelta(minutes=SESSION_MINUTES),
+        session=session or uuid.uuid4().hex,
     )
     response.set_cookie(
         SESSION_COOKIE,
@@ -152,10 +163,26 @@ def renew_session(request: Request, response: Response, principal: Principal) ->
         tenant=principal.tenant,
         permissions=principal.permissions,
         name=principal.name,
+        session=principal.session,
     )
 
 
-def end_session(response: Response) -> None:
+async def end_session(
+    request: Request, response: Response, revoked: sa.Table, db: AsyncSession
+) -> None:
+    """Sign out: the session is revoked with its issuer (this service), so every cookie and
+    bearer copy of it stops working at once, and the cookie is dropped."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        try:
+            principal = request.app.state.token_verifier.verify(token)
+        except Unauthenticated:
+            principal = None
+        if principal is not None:
+            await sessions.revoke(db, revoked, principal)
+            guard = getattr(request.app.state, "session_guard", None)
+            if guard is not None:
+                guard.forget(principal)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

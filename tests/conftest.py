@@ -252,18 +252,45 @@ def gateway_db(databases: Databases) -> str:
 
 
 @pytest.fixture
-async def guarantee_app(guarantee_db: str, keys_dir: Path) -> AsyncIterator[Any]:
+async def session_issuer(gateway_db: str, keys_dir: Path) -> AsyncIterator[Any]:
+    """The gateway as the issuer of clerks' and banks' tokens, which the guarantee service
+    and intake ask whether a session still stands (shared/sessions.py). No workers."""
+    from services.bank_gateway.config import Settings
+    from services.bank_gateway.main import create_app
+
+    app = create_app(
+        Settings(
+            database_url=gateway_db,
+            keys_dir=keys_dir,
+            environment="test",
+            run_outbox_worker=False,
+            run_audit_sealer=False,
+            session_cache_seconds=0,
+        )
+    )
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def guarantee_app(
+    guarantee_db: str, keys_dir: Path, session_issuer: Any
+) -> AsyncIterator[Any]:
     from services.guarantee.config import Settings
     from services.guarantee.main import create_app
 
-    # The what-if worker polls the database; a test that needs it steps it by hand.
+    # The what-if worker polls the database; a test that needs it steps it by hand. Every
+    # session is confirmed with the gateway on every request (no cache): tests see at once.
     app = create_app(
         Settings(
             database_url=guarantee_db,
             keys_dir=keys_dir,
             environment="test",
             run_whatif_worker=False,
-        )
+            gateway_url="http://gateway",
+            session_cache_seconds=0,
+        ),
+        gateway_transport=httpx.ASGITransport(app=session_issuer),
     )
     async with app.router.lifespan_context(app):
         yield app
@@ -300,6 +327,8 @@ def intake_settings(intake_db: str, keys_dir: Path, **overrides: Any) -> Any:
         "keys_dir": keys_dir,
         "environment": "test",
         "guarantee_url": "http://guarantee",
+        "gateway_url": "http://gateway",
+        "session_cache_seconds": 0,
         "run_outbox_worker": False,
         "outbox_backoff_base_seconds": 0.0,
         "outbox_backoff_cap_seconds": 0.0,
@@ -310,12 +339,16 @@ def intake_settings(intake_db: str, keys_dir: Path, **overrides: Any) -> Any:
 
 @pytest.fixture
 async def intake(
-    intake_db: str, keys_dir: Path, guarantee_app: Any
+    intake_db: str, keys_dir: Path, guarantee_app: Any, session_issuer: Any
 ) -> AsyncIterator[IntakeHarness]:
     from services.loan_intake.main import create_app
 
     link = SwitchableTransport(httpx.ASGITransport(app=guarantee_app))
-    app = create_app(intake_settings(intake_db, keys_dir), guarantee_transport=link)
+    app = create_app(
+        intake_settings(intake_db, keys_dir),
+        guarantee_transport=link,
+        gateway_transport=httpx.ASGITransport(app=session_issuer),
+    )
     async with app.router.lifespan_context(app), asgi_client(app, "http://intake") as client:
         yield IntakeHarness(app, client, link)
 
@@ -325,6 +358,10 @@ async def gateway_client(gateway_db: str, keys_dir: Path) -> AsyncIterator[httpx
     from services.bank_gateway.config import Settings
     from services.bank_gateway.main import create_app
 
-    app = create_app(Settings(database_url=gateway_db, keys_dir=keys_dir, environment="test"))
+    app = create_app(
+        Settings(
+            database_url=gateway_db, keys_dir=keys_dir, environment="test", session_cache_seconds=0
+        )
+    )
     async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
         yield client

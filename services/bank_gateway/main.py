@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.banks.router import banks, oauth
 from services.bank_gateway.banks.signatures import CallerBanks
@@ -22,8 +23,12 @@ from services.bank_gateway.models import AuditEntry, ThrottleEntry
 from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications.router import deliveries
 from services.bank_gateway.notifications.worker import DeliveryWorker
-from shared.app import create_service_app, run_workers, service_resources
+from services.bank_gateway.sessions.router import sessions
+from services.bank_gateway.sessions.service import state as session_state
+from services.bank_gateway.staff.router import staff
+from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
+from shared.contracts.sessions import SessionQuery, SessionState
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
 from shared.web import mount_assets
@@ -87,6 +92,24 @@ def _delivery_worker(
     )
 
 
+async def _session_state(db: AsyncSession, query: SessionQuery) -> SessionState:
+    return await session_state(session=db, query=query)
+
+
+ROUTERS = [
+    banks,
+    staff,
+    sessions,
+    batches,
+    callbacks,
+    filings,
+    reconciliations,
+    deliveries,
+    oauth,
+    console,
+]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -99,12 +122,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(
-            app,
-            settings,
-            issuer=SERVICE,
-            audit_chains=audit_chains,
-            throttle=ThrottleEntry.__table__,  # type: ignore[attr-defined]
+        async with (
+            service_resources(
+                app,
+                settings,
+                issuer=SERVICE,
+                audit_chains=audit_chains,
+                throttle=ThrottleEntry.__table__,  # type: ignore[attr-defined]
+            ),
+            session_checks(app, settings, issuer=SERVICE, local=_session_state),
         ):
             _clients(app, settings, intake_transport, guarantee_transport)
             webhooks = httpx.AsyncClient(
@@ -133,16 +159,7 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[
-            banks,
-            batches,
-            callbacks,
-            filings,
-            reconciliations,
-            deliveries,
-            oauth,
-            console,
-        ],
+        routers=ROUTERS,
         components=EVENT_COMPONENTS,
     )
     notices.document(app)

@@ -10,6 +10,8 @@ class Settings(BaseServiceSettings):
 
     port: int = 8002
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/guarantee.db"
+    # The issuer of clerks' and banks' tokens, asked whether their sessions still stand.
+    gateway_url: str = "http://127.0.0.1:8003"
     # Tests run the what-if worker by hand; a deployment may run it in fewer replicas.
     run_whatif_worker: bool = True
     whatif_chunk_size: int = 1000

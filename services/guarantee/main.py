@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from services.guarantee.assessments.router import assessments
@@ -14,7 +15,7 @@ from services.guarantee.models import AuditEntry
 from services.guarantee.policies.router import policies
 from services.guarantee.whatif.router import whatif_requests, whatifs
 from services.guarantee.whatif.worker import WhatIfRunner
-from shared.app import create_service_app, run_workers, service_resources
+from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
 from shared.logging import configure_logging
 
@@ -23,12 +24,23 @@ def audit_chains(key: bytes) -> list[AuditChain]:
     return [audit_log_chain(AuditEntry, key)]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, gateway_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the app. ``gateway_transport`` lets tests mount the gateway in-process."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(app, settings, issuer=SERVICE, audit_chains=audit_chains):
+        async with (
+            service_resources(app, settings, issuer=SERVICE, audit_chains=audit_chains),
+            session_checks(
+                app,
+                settings,
+                issuer=SERVICE,
+                issuers={"bank_gateway": (settings.gateway_url, gateway_transport)},
+            ),
+        ):
             runner = WhatIfRunner(
                 sessionmaker=app.state.sessionmaker,
                 chunk_size=settings.whatif_chunk_size,

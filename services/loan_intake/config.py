@@ -10,6 +10,8 @@ class Settings(BaseServiceSettings):
 
     port: int = 8001
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/loan_intake.db"
+    # The issuer of clerks' and banks' tokens, asked whether their sessions still stand.
+    gateway_url: str = "http://127.0.0.1:8003"
     guarantee_url: str = "http://127.0.0.1:8002"
     # Outbox hand-off to the guarantee service.
     outbox_batch_size: int = 250

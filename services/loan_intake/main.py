@@ -7,18 +7,21 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.loan_intake.applications.router import router
 from services.loan_intake.applications.worker import HandoffWorker, IdempotencySweeper
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
-from services.loan_intake.models import ApplicationEvent, AuditEntry, ThrottleEntry
+from services.loan_intake.models import ApplicationEvent, AuditEntry, RevokedSession, ThrottleEntry
 from services.loan_intake.portal.router import PREFIX as PORTAL_PREFIX
 from services.loan_intake.portal.router import portal
-from shared.app import create_service_app, run_workers, service_resources
+from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
+from shared.contracts.sessions import SessionQuery, SessionState
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
+from shared.sessions import is_revoked
 from shared.web import mount_assets
 
 
@@ -31,6 +34,12 @@ def audit_chains(key: bytes) -> list[AuditChain]:
         AuditChain(history, order_by="id", content=(*content, "update_id", "details"), key=key),
         audit_log_chain(AuditEntry, key),
     ]
+
+
+async def _session_state(db: AsyncSession, query: SessionQuery) -> SessionState:
+    """An SME's session stands until it signs out (accounts are not deactivated)."""
+    revoked = await is_revoked(db, RevokedSession.__table__, query.session)  # type: ignore[attr-defined]
+    return SessionState(active=not revoked)
 
 
 @asynccontextmanager
@@ -64,8 +73,10 @@ def create_app(
     settings: Settings | None = None,
     *,
     guarantee_transport: httpx.AsyncBaseTransport | None = None,
+    gateway_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """Build the app. ``guarantee_transport`` lets tests mount the guarantee app in-process."""
+    """Build the app. The transports let tests mount the guarantee service and the gateway
+    in-process."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -77,6 +88,13 @@ def create_app(
                 issuer=SERVICE,
                 audit_chains=audit_chains,
                 throttle=ThrottleEntry.__table__,  # type: ignore[attr-defined]
+            ),
+            session_checks(
+                app,
+                settings,
+                issuer=SERVICE,
+                local=_session_state,
+                issuers={"bank_gateway": (settings.gateway_url, gateway_transport)},
             ),
             guarantee_handoff(app, settings, guarantee_transport),
         ):

@@ -91,6 +91,7 @@ async def desk(
         run_outbox_worker=False,
         webhook_backoff_base_seconds=0.0,
         webhook_backoff_cap_seconds=0.0,
+        session_cache_seconds=0,
     )
     inbox = BankInbox()
     app = create_app(

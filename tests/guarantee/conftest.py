@@ -26,7 +26,7 @@ def policy_db(databases: Databases) -> str:
 
 
 @pytest.fixture
-async def policy_app(policy_db: str, keys_dir: Path) -> AsyncIterator[Any]:
+async def policy_app(policy_db: str, keys_dir: Path, session_issuer: Any) -> AsyncIterator[Any]:
     from services.guarantee.config import Settings
     from services.guarantee.main import create_app
 
@@ -37,8 +37,10 @@ async def policy_app(policy_db: str, keys_dir: Path) -> AsyncIterator[Any]:
         run_whatif_worker=False,
         whatif_chunk_size=7,
         whatif_processes=0,
+        gateway_url="http://gateway",
+        session_cache_seconds=0,
     )
-    app = create_app(settings)
+    app = create_app(settings, gateway_transport=httpx.ASGITransport(app=session_issuer))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -50,10 +52,13 @@ async def policy_client(policy_app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 class Bureau:
-    """Three bureau people: Alice drafts, Bob has no approver permission, Carol approves."""
+    """Three bureau people: Alice drafts, Bob has no approver permission, Carol approves.
+    "Alice" here is the approver ``dora``, who has no console account (so her token's
+    permissions stand): the console's own alice is no approver, and permissions are re-read
+    per request (shared/sessions.py)."""
 
     def __init__(self, tokens: Tokens) -> None:
-        self.alice = tokens.header(tokens.bureau("alice", approver=True))
+        self.alice = tokens.header(tokens.bureau("dora", approver=True))
         self.bob = tokens.header(tokens.bureau("bob"))
         self.carol = tokens.header(tokens.bureau("carol", approver=True))
 

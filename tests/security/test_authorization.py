@@ -422,6 +422,18 @@ def cases(w: World) -> list[Case]:
             f"/v1/banks/{w.bank_b}/client-secret",
             only(200, "admin"),
         ),
+        Case(gateway, "GET", "/v1/staff", "/v1/staff", only(200, "admin")),
+        Case(
+            gateway, "PATCH", "/v1/staff/{username}", "/v1/staff/alice", only(422, "admin"), PROBE
+        ),
+        Case(
+            gateway,
+            "POST",
+            "/v1/sessions/status",
+            "/v1/sessions/status",
+            only(422, "intake", "guarantee"),
+            PROBE,
+        ),
         Case(gateway, "POST", "/v1/batches", "/v1/batches", only(422, *STAFF), PROBE),
         Case(gateway, "GET", "/v1/batches", "/v1/batches", only(200, *STAFF, *BANKS)),
         Case(gateway, "GET", "/v1/batches/{batch_id}", batch, bank_reader),

@@ -54,7 +54,7 @@ async def batches_page(
     bank: str = "",
     page: int = Query(1, ge=1, le=10_000),
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     chosen = BatchStatus(status) if status in BatchStatus.__members__.values() else None
@@ -89,7 +89,7 @@ async def batches_page(
 
 @batch_pages.get("/batches/new")
 async def new_batch(request: Request, session: SessionDep) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     today = shanghai_today()
@@ -129,7 +129,7 @@ async def _batch_form(
 
 @batch_pages.post("/batches/new")
 async def create_batch(request: Request, session: SessionDep, guarantee: GuaranteeDep) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     form = await form_data(request)
@@ -168,7 +168,7 @@ async def batch_page(
     done: str = "",
     error: str = "",
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     try:
@@ -227,7 +227,7 @@ async def batch_action(
     intake: IntakeDep,
     guarantee: GuaranteeDep,
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     form = await form_data(request)

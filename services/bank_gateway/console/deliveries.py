@@ -24,7 +24,7 @@ async def deliveries_page(
     done: str = "",
     error: str = "",
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     chosen = DeliveryStatus(status) if status in DeliveryStatus.__members__.values() else None
@@ -45,7 +45,7 @@ async def deliveries_page(
 
 @delivery_pages.post("/deliveries/{delivery_id}/redelivery")
 async def redeliver(request: Request, delivery_id: uuid.UUID, session: SessionDep) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     await form_data(request)

@@ -35,7 +35,7 @@ async def exposure_page(
     group: Group = "enterprise",
     page: int = Query(1, ge=1, le=10_000),
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     calls = OnBehalf(request)
@@ -70,7 +70,7 @@ async def enterprise_page(
     session: SessionDep,
     uscc: str = Path(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     calls = OnBehalf(request)

@@ -22,7 +22,7 @@ inbox_pages = APIRouter(prefix="/console", include_in_schema=False)
 @inbox_pages.get("")
 @inbox_pages.get("/")
 async def inbox(request: Request, session: SessionDep) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     calls = OnBehalf(request)
@@ -66,7 +66,7 @@ async def inbox(request: Request, session: SessionDep) -> Response:
 async def application_page(
     request: Request, application_id: uuid.UUID, error: str = ""
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     calls = OnBehalf(request)
@@ -96,7 +96,7 @@ async def application_page(
 
 @inbox_pages.post("/applications/{application_id}/review")
 async def review(request: Request, application_id: uuid.UUID) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     form = await form_data(request)

@@ -50,8 +50,8 @@ def render_page(
     )
 
 
-def staff_member(request: Request) -> Principal | None:
-    return signed_in(request, role=Role.BUREAU)
+async def staff_member(request: Request) -> Principal | None:
+    return await signed_in(request, role=Role.BUREAU)
 
 
 def to_login(request: Request) -> RedirectResponse:

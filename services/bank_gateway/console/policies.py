@@ -26,7 +26,7 @@ CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "修改"}
 
 @policy_pages.get("")
 async def versions(request: Request, page: int = Query(1, ge=1, le=1000)) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     calls = OnBehalf(request)
@@ -42,7 +42,7 @@ async def version(
     done: str = "",
     error: str = "",
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     calls = OnBehalf(request)
@@ -117,7 +117,7 @@ def _whatif_charts(summary: dict[str, Any]) -> dict[str, Any]:
 
 @policy_pages.post("/{policy_id}/{action}")
 async def act(request: Request, policy_id: uuid.UUID, action: str) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     form = await form_data(request)

@@ -45,7 +45,7 @@ async def subsidies(
     month_to: str = Query("", pattern=f"({MONTH})|^$"),
     format: Literal["html", "csv", "xlsx"] = "html",
 ) -> Response:
-    principal = staff_member(request)
+    principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     today = shanghai_today()

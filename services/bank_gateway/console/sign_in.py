@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.bank_gateway.console.pages import PREFIX, render_page, safe_next
+from services.bank_gateway.models import RevokedSession
 from services.bank_gateway.staff import service as staff
 from services.bank_gateway.staff.exceptions import StaffSignInFailed
 from shared.attempts import Attempts, TooManyAttempts
@@ -57,8 +58,8 @@ async def login(request: Request, session: SessionDep) -> Response:
 
 
 @sign_in_pages.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, session: SessionDep) -> Response:
     await form_data(request)
     response = RedirectResponse(f"{PREFIX}login", status_code=303)
-    end_session(response)
+    await end_session(request, response, RevokedSession.__table__, session)  # type: ignore[attr-defined]
     return response

@@ -8,6 +8,7 @@ from services.bank_gateway.models.batch_loan import BatchLoan
 from services.bank_gateway.models.delivery import Delivery, DeliveryKind, DeliveryStatus
 from services.bank_gateway.models.partner_bank import PartnerBank
 from services.bank_gateway.models.received_event import ReceivedEvent
+from services.bank_gateway.models.revoked_session import RevokedSession
 from services.bank_gateway.models.signing_secret import SigningSecret
 from services.bank_gateway.models.staff_account import StaffAccount
 from services.bank_gateway.models.throttle import ThrottleEntry
@@ -24,6 +25,7 @@ __all__ = [
     "GatewayModel",
     "PartnerBank",
     "ReceivedEvent",
+    "RevokedSession",
     "SigningSecret",
     "StaffAccount",
     "ThrottleEntry",

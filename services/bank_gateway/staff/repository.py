@@ -13,3 +13,8 @@ async def get_account(*, session: AsyncSession, username: str) -> StaffAccount |
 
 def add(session: AsyncSession, account: StaffAccount) -> None:
     session.add(account)
+
+
+async def list_accounts(*, session: AsyncSession) -> list[StaffAccount]:
+    result = await session.execute(select(StaffAccount).order_by(StaffAccount.username))
+    return list(result.scalars())

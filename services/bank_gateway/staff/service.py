@@ -8,11 +8,15 @@ name is unknown or the password wrong, and takes as long.
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.bank_gateway.models import StaffAccount
+from services.bank_gateway.models import AuditEntry, StaffAccount
 from services.bank_gateway.staff import repository as repo
-from services.bank_gateway.staff.exceptions import StaffSignInFailed
+from services.bank_gateway.staff.exceptions import StaffNotFound, StaffSignInFailed
+from services.bank_gateway.staff.schemas import StaffPublic, StaffUpdate
+from shared import audit
 from shared.attempts import account_key
+from shared.auth import APPROVE_PERMISSION, Principal
 from shared.clock import utcnow
+from shared.contracts.sessions import SessionState
 from shared.passwords import hash_secret, secret_matches
 
 
@@ -42,3 +46,48 @@ async def ensure(
         repo.add(session, account)
         await session.flush()
     return account
+
+
+def _public(account: StaffAccount) -> StaffPublic:
+    return StaffPublic.model_validate(account, from_attributes=True)
+
+
+async def list_staff(*, session: AsyncSession) -> list[StaffPublic]:
+    return [_public(a) for a in await repo.list_accounts(session=session)]
+
+
+async def update_staff(
+    *, session: AsyncSession, principal: Principal, username: str, payload: StaffUpdate
+) -> StaffPublic:
+    """An administrator deactivates a clerk or changes the approver right (audited)."""
+    account = await repo.get_account(session=session, username=account_key(username))
+    if account is None:
+        raise StaffNotFound(f"没有用户名为 {username} 的工作人员")
+    changes = payload.model_dump(exclude_none=True)
+    for name, value in changes.items():
+        setattr(account, name, value)
+    audit.append(
+        session,
+        AuditEntry,
+        actor=principal.actor,
+        action="staff.updated",
+        entity_type="staff_account",
+        entity_id=account.username,
+        detail={},
+        entity=account,
+    )
+    await session.flush()
+    return _public(account)
+
+
+async def session_state(*, session: AsyncSession, username: str) -> SessionState | None:
+    """What a bureau token of ``username`` may do now; None when no account has that name
+    (a token minted with the operator's key, ``python -m services.bank_gateway token``)."""
+    account = await repo.get_account(session=session, username=account_key(username))
+    if account is None:
+        return None
+    return SessionState(
+        active=account.active,
+        permissions=[APPROVE_PERMISSION] if account.approver else [],
+        name=account.display_name,
+    )

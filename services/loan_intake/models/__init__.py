@@ -14,6 +14,7 @@ from services.loan_intake.models.enterprise import Enterprise
 from services.loan_intake.models.enterprise_account import EnterpriseAccount
 from services.loan_intake.models.idempotency_record import IdempotencyRecord
 from services.loan_intake.models.outbox_message import OutboxMessage
+from services.loan_intake.models.revoked_session import RevokedSession
 from services.loan_intake.models.throttle import ThrottleEntry
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "IdempotencyRecord",
     "IntakeModel",
     "OutboxMessage",
+    "RevokedSession",
     "ThrottleEntry",
 ]

@@ -45,7 +45,7 @@ LENT = frozenset(
 async def my_applications(
     request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10_000)
 ) -> Response:
-    principal = signed_in(request, role=Role.SME)
+    principal = await signed_in(request, role=Role.SME)
     if principal is None:
         return to_login(request)
     listed = await service.list_applications(
@@ -56,7 +56,7 @@ async def my_applications(
 
 @application_pages.get("/applications/new")
 async def new_application(request: Request) -> Response:
-    principal = signed_in(request, role=Role.SME)
+    principal = await signed_in(request, role=Role.SME)
     if principal is None:
         return to_login(request)
     return _form(request, principal, values={}, errors={})
@@ -94,7 +94,7 @@ async def submit(
     request: Request,
     session: SessionDep,
 ) -> Response:
-    principal = signed_in(request, role=Role.SME)
+    principal = await signed_in(request, role=Role.SME)
     if principal is None:
         return to_login(request)
     form = await form_data(request)
@@ -128,7 +128,7 @@ async def submit(
 async def application_page(
     request: Request, application_id: uuid.UUID, session: SessionDep, submitted: int = 0
 ) -> Response:
-    principal = signed_in(request, role=Role.SME)
+    principal = await signed_in(request, role=Role.SME)
     if principal is None:
         return to_login(request)
     try:
@@ -162,7 +162,7 @@ async def application_page(
 
 @application_pages.post("/applications/{application_id}/withdrawal")
 async def withdraw(request: Request, application_id: uuid.UUID, session: SessionDep) -> Response:
-    principal = signed_in(request, role=Role.SME)
+    principal = await signed_in(request, role=Role.SME)
     if principal is None:
         return to_login(request)
     form = await form_data(request)

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from services.loan_intake.accounts import service as accounts
 from services.loan_intake.accounts.exceptions import AccountExists, SignInFailed
 from services.loan_intake.accounts.schemas import Registration
-from services.loan_intake.models import EnterpriseAccount
+from services.loan_intake.models import EnterpriseAccount, RevokedSession
 from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, safe_next
 from shared.attempts import Attempts, TooManyAttempts
 from shared.auth import Role
@@ -28,7 +28,7 @@ sign_in_pages = APIRouter(prefix="/portal", include_in_schema=False)
 @sign_in_pages.get("")
 @sign_in_pages.get("/")
 async def home(request: Request) -> Response:
-    if signed_in(request, role=Role.SME) is None:
+    if await signed_in(request, role=Role.SME) is None:
         return RedirectResponse(f"{PREFIX}login", status_code=303)
     return RedirectResponse(f"{PREFIX}applications", status_code=303)
 
@@ -116,8 +116,8 @@ def _signed_in_as(request: Request, response: Response, account: EnterpriseAccou
 
 
 @sign_in_pages.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, session: SessionDep) -> Response:
     await form_data(request)
     response = RedirectResponse(f"{PREFIX}login", status_code=303)
-    end_session(response)
+    await end_session(request, response, RevokedSession.__table__, session)  # type: ignore[attr-defined]
     return response

@@ -77,7 +77,7 @@ async def test_draft_edit_submit_and_four_eyes_approval(
     )
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "pending_approval"
-    assert submitted.json()["submitted_by"] == "bureau:alice"
+    assert submitted.json()["submitted_by"] == "bureau:dora"
 
     frozen = await client.put(
         f"/v1/policies/{draft['id']}/document", json={"document": document}, headers=bureau.alice
@@ -115,9 +115,9 @@ async def test_draft_edit_submit_and_four_eyes_approval(
     assert audit.status_code == 200
     trail = [(e["action"], e["actor"]) for e in reversed(audit.json()["items"])]
     assert trail == [
-        ("policy.drafted", "bureau:alice"),
-        ("policy.edited", "bureau:alice"),
-        ("policy.submitted", "bureau:alice"),
+        ("policy.drafted", "bureau:dora"),
+        ("policy.edited", "bureau:dora"),
+        ("policy.submitted", "bureau:dora"),
         ("policy.approved", "bureau:carol"),
     ]
     edit = audit.json()["items"][2]
@@ -339,8 +339,8 @@ async def test_concurrent_drafts_get_distinct_version_numbers(
 async def test_four_eyes_by_person_for_policies(
     policy_client: httpx.AsyncClient, bureau: Bureau, tokens: Tokens
 ) -> None:
-    """bureau:alice drafts and submits: admin:alice with the approver permission may not
-    approve it (an admin never approves bureau work), nor may bureau:alice as an approver."""
+    """bureau:dora drafts and submits: admin:dora with the approver permission may not
+    approve it (an admin never approves bureau work), nor may bureau:dora as an approver."""
     issuer = tokens._issuers["bank_gateway"]
     draft = await draft_from_in_force(policy_client, bureau.alice)
     url = f"/v1/policies/{draft['id']}"
@@ -353,7 +353,7 @@ async def test_four_eyes_by_person_for_policies(
         (Role.ADMIN, "/problems/approve-permission-required"),
         (Role.BUREAU, "/problems/four-eyes-required"),
     ):
-        alice = issuer.issue(subject="alice", role=role, permissions={APPROVE_PERMISSION})
+        alice = issuer.issue(subject="dora", role=role, permissions={APPROVE_PERMISSION})
         refused = await policy_client.post(f"{url}/approval", json={}, headers=tokens.header(alice))
         assert (refused.status_code, refused.json()["type"]) == (403, expected)
     declined = await policy_client.post(
