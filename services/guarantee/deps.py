@@ -10,6 +10,8 @@ __all__ = [
     "IntakeCallerDep",
     "SessionDep",
     "StaffDep",
+    "StaffOrGatewayDep",
+    "StaffOrIntakeDep",
 ]
 
 # Assessments are requested by loan_intake (service token) or by staff by hand.
@@ -20,6 +22,16 @@ AssessorDep = Annotated[
 # recoveries from the bank gateway, which hears them from the banks.
 IntakeCallerDep = Annotated[Principal, require_service("loan_intake")]
 GatewayCallerDep = Annotated[Principal, require_service("bank_gateway")]
-StaffDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN, Role.SERVICE)]
+# Reading policies, assessments, guarantees and claims is staff work; a service token reads
+# only what that service needs (least privilege: a leaked intake key lists no claims).
+StaffDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
+# The gateway reads a policy version (a batch's terms) and firms' 在保余额 (the per-firm cap
+# at allocation); intake reads the guarantee of an application (the SME's billed fees).
+StaffOrGatewayDep = Annotated[
+    Principal, require_roles(Role.BUREAU, Role.ADMIN, services=("bank_gateway",))
+]
+StaffOrIntakeDep = Annotated[
+    Principal, require_roles(Role.BUREAU, Role.ADMIN, services=("loan_intake",))
+]
 # Policy changes and what-if runs are people's work: the finance bureau and admins.
 BureauDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]

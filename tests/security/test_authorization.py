@@ -149,7 +149,6 @@ def cases(w: World) -> list[Case]:
     guarantee = "guarantee"
     gateway = "bank_gateway"
     staff_or_gateway = (*STAFF, "gateway")
-    staff_or_services = (*STAFF, *SERVICES)
     health = [
         Case(service, "GET", path, path, everyone(200))
         for service in (intake, guarantee, gateway)
@@ -251,28 +250,28 @@ def cases(w: World) -> list[Case]:
             "GET",
             "/v1/assessments/{assessment_id}",
             f"/v1/assessments/{w.assessment}",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
         Case(
             guarantee,
             "GET",
             "/v1/assessments/{assessment_id}/replay",
             f"/v1/assessments/{w.assessment}/replay",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
-        Case(guarantee, "GET", "/v1/policies", "/v1/policies", only(200, *staff_or_services)),
+        Case(guarantee, "GET", "/v1/policies", "/v1/policies", only(200, *STAFF)),
         Case(guarantee, "POST", "/v1/policies", "/v1/policies", only(422, *STAFF), PROBE),
         Case(
             guarantee,
             "GET",
             "/v1/policies/in-force",
             "/v1/policies/in-force",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
         Case(
             guarantee, "POST", "/v1/policies/check", "/v1/policies/check", only(422, *STAFF), PROBE
         ),
-        Case(guarantee, "GET", "/v1/policies/{policy_id}", policy, only(200, *staff_or_services)),
+        Case(guarantee, "GET", "/v1/policies/{policy_id}", policy, only(200, *STAFF, "gateway")),
         *(
             Case(
                 guarantee,
@@ -296,7 +295,7 @@ def cases(w: World) -> list[Case]:
                 "GET",
                 f"/v1/policies/{{policy_id}}/{view}",
                 f"{policy}/{view}",
-                only(200, *staff_or_services),
+                only(200, *STAFF),
             )
             for view in ("export", "diff")
         ),
@@ -315,35 +314,35 @@ def cases(w: World) -> list[Case]:
             "GET",
             "/v1/guarantees/subsidies",
             "/v1/guarantees/subsidies?month_from=2026-01&month_to=2026-12",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
         Case(
             guarantee,
             "GET",
             "/v1/guarantees/{loan_id}",
             f"/v1/guarantees/{w.loan}",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
         Case(
             guarantee,
             "GET",
             "/v1/guarantees/of-application/{application_id}",
             f"/v1/guarantees/of-application/{w.application}",
-            only(200, *staff_or_services),
+            only(200, *STAFF, "intake"),
         ),
         Case(
             guarantee,
             "GET",
             "/v1/guarantees/exposure",
             "/v1/guarantees/exposure?group=bank",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
         Case(
             guarantee,
             "POST",
             "/v1/guarantees/exposure/firms",
             "/v1/guarantees/exposure/firms",
-            only(422, *staff_or_services),
+            only(422, *STAFF, "gateway"),
             PROBE,
         ),
         Case(
@@ -351,7 +350,7 @@ def cases(w: World) -> list[Case]:
             "GET",
             "/v1/guarantees/exposure/{uscc}",
             "/v1/guarantees/exposure/91310118MA1JL0000X",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
         Case(
             guarantee,
@@ -386,7 +385,7 @@ def cases(w: World) -> list[Case]:
             only(422, "gateway"),
             PROBE,
         ),
-        Case(guarantee, "GET", "/v1/claims", "/v1/claims", only(200, *staff_or_services)),
+        Case(guarantee, "GET", "/v1/claims", "/v1/claims", only(200, *STAFF)),
         Case(
             guarantee,
             "POST",
@@ -400,7 +399,7 @@ def cases(w: World) -> list[Case]:
             "GET",
             "/v1/claims/{loan_id}",
             f"/v1/claims/{w.loan}",
-            only(200, *staff_or_services),
+            only(200, *STAFF),
         ),
         # --- bank_gateway ----------------------------------------------------------------
         Case(gateway, "GET", "/v1/banks", "/v1/banks", only(200, *STAFF, *BANKS)),

@@ -6,7 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
+from services.guarantee.deps import (
+    GatewayCallerDep,
+    SessionDep,
+    StaffDep,
+    StaffOrGatewayDep,
+    StaffOrIntakeDep,
+)
 from services.guarantee.guarantees import reports, service
 from services.guarantee.guarantees.exceptions import (
     ExposureCapExceeded,
@@ -122,7 +128,7 @@ async def exposure(
     responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
 )
 async def firms_exposure(
-    request: FirmsExposureRequest, session: SessionDep, principal: StaffDep
+    request: FirmsExposureRequest, session: SessionDep, principal: StaffOrGatewayDep
 ) -> FirmsExposure:
     """在保余额 of up to 1,000 firms at once (the bank gateway checks the per-firm cap when it
     allocates applications into a batch)."""
@@ -149,7 +155,7 @@ async def enterprise_exposure(
     responses=problem_responses(*AUTH_PROBLEMS, GuaranteeNotFound, ValidationFailed),
 )
 async def guarantee_of_application(
-    application_id: uuid.UUID, session: SessionDep, principal: StaffDep
+    application_id: uuid.UUID, session: SessionDep, principal: StaffOrIntakeDep
 ) -> GuaranteePublic:
     """The guarantee of an application's loan: what the SME's page shows as billed."""
     return await service.of_application(session=session, application_id=application_id)

@@ -9,6 +9,7 @@ fee < 1 %, warning ≤ suspension ≤ ceiling); :mod:`compiler` checks the expre
 
 import hashlib
 import json
+from collections import Counter
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -62,7 +63,7 @@ class Bands(_Strict):
 
 class Scoring(_Strict):
     base: int = Field(ge=0, le=100)
-    factors: list[ScoringFactor]
+    factors: list[ScoringFactor] = Field(max_length=100)
     bands: Bands
 
 
@@ -136,7 +137,7 @@ class Segment(_Strict):
 
 class Terms(_Strict):
     default: TermSet
-    segments: list[Segment] = []
+    segments: list[Segment] = Field(default=[], max_length=50)
     day_count_basis: Literal[360, 365] = 360
     # 解保 before maturity: the fee of the period it falls in is cut to the days guaranteed
     # ("pro_rata": the unused part is not billed, or is refunded) or kept whole ("none").
@@ -208,7 +209,7 @@ class PolicyDocument(_Strict):
             ("scoring.factors", [f.code for f in self.scoring.factors]),
             ("terms.segments", [s.code for s in self.terms.segments]),
         ):
-            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            duplicates = sorted(c for c, n in Counter(codes).items() if n > 1)
             if duplicates:
                 raise ValueError(f"{kind}: duplicate code {', '.join(duplicates)}")
         return self

@@ -2,6 +2,7 @@
 (every problem with where and why), exported; compiled policies kept by content hash."""
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 import yaml
@@ -14,8 +15,11 @@ from services.guarantee.policies.exceptions import PolicyInvalid
 from services.guarantee.policies.schemas import PolicyCheckResult
 from shared.errors import FieldError, ValidationFailed, field_errors_from_pydantic
 
-# Versions never change once submitted, so a compiled policy is kept by content hash.
-_compiled: dict[str, CompiledPolicy] = {}
+# Versions never change once submitted, so a compiled policy is kept by content hash — the
+# stored versions assessments use, the most recently used first, at most COMPILED_KEPT of
+# them: a document merely checked is never kept (15 checks took 50 MB when it was).
+COMPILED_KEPT = 32
+_compiled: OrderedDict[str, CompiledPolicy] = OrderedDict()
 
 
 def compiled_policy(version: PolicyVersion) -> CompiledPolicy:
@@ -23,7 +27,24 @@ def compiled_policy(version: PolicyVersion) -> CompiledPolicy:
     if policy is None:
         policy = compile_policy(PolicyDocument.model_validate(version.document))
         _compiled[version.content_hash] = policy
+        while len(_compiled) > COMPILED_KEPT:
+            _compiled.popitem(last=False)
+    else:
+        _compiled.move_to_end(version.content_hash)
     return policy
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a policy has no use for them, and 27,000 aliases
+    of aliases took the service 4.5 s to expand (the "billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML 别名（*alias）不可用", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def read_document(document: dict[str, Any] | None, yaml_text: str | None) -> dict[str, Any]:
@@ -44,7 +65,7 @@ def read_document(document: dict[str, Any] | None, yaml_text: str | None) -> dic
         return document
     assert yaml_text is not None
     try:
-        loaded = yaml.safe_load(yaml_text)
+        loaded = yaml.load(yaml_text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
@@ -90,9 +111,7 @@ def check_document(raw: dict[str, Any]) -> tuple[dict[str, Any], CompiledPolicy]
         raise PolicyInvalid(
             f"政策中有 {len(error.errors)} 个表达式或消息无法使用", errors=error.errors
         ) from None
-    canonical = document.model_dump(mode="json")
-    _compiled.setdefault(content_hash(canonical), compiled)
-    return canonical, compiled
+    return document.model_dump(mode="json"), compiled
 
 
 def check(document: dict[str, Any] | None, yaml_text: str | None) -> PolicyCheckResult:

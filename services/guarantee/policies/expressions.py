@@ -17,6 +17,7 @@ with the field that made it fail.
 """
 
 import difflib
+import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -241,14 +242,56 @@ def _parse(text: str, known: Mapping[str, FieldSpec]) -> Any:
         raise _refuse("invalid_expression", f"表达式无效：{error}", f"invalid: {error}") from None
 
 
+# How deep an expression may nest: the parser and every walk over its tree recurse, so a
+# document of 500 nested ``not`` would otherwise exhaust the stack. No real rule comes near.
+MAX_NESTING = 24
+
+
+def nesting(text: str) -> int:
+    """An upper bound of the parse tree's depth, read from the text alone: the deepest
+    bracket, plus the unary ``not`` and ``-`` chained before an operand."""
+    depth = deepest = chain = 0
+    quote: str | None = None
+    for token in _TOKEN.findall(text):
+        if quote is not None:
+            quote = None if token == quote else quote
+        elif token in ("'", '"'):
+            quote = token
+        elif token in ("(", "["):
+            depth += 1
+        elif token in (")", "]"):
+            depth -= 1
+        elif token in ("not", "-"):
+            chain += 1
+            deepest = max(deepest, depth + chain)
+            continue
+        chain = 0 if token not in ("(", "[") else chain
+        deepest = max(deepest, depth + chain)
+    return deepest
+
+
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[()\[\]'\"-]|\S")
+
+
 def compile_expression(
     text: str, *, result: Any, known: Mapping[str, FieldSpec] = FIELDS
 ) -> CompiledExpression:
     """Compile ``text``; :class:`ExpressionRefused` says where and why it cannot be used."""
     if not text.strip():
         raise _refuse("empty_expression", "表达式不能为空", "the expression is empty")
-    expression = _parse(text, known).statement.expression
-    _check_safe(expression)
+    if nesting(text) > MAX_NESTING:
+        raise _refuse(
+            "too_deep",
+            f"表达式嵌套过深（括号与 not 合计最多 {MAX_NESTING} 层），请拆分为多条规则",
+            f"the expression nests too deeply (at most {MAX_NESTING} levels): split it",
+        )
+    try:
+        expression = _parse(text, known).statement.expression
+        _check_safe(expression)
+    except RecursionError:  # a shape the bound above did not foresee: still refused
+        raise _refuse(
+            "too_deep", "表达式嵌套过深，请拆分为多条规则", "the expression nests too deeply"
+        ) from None
     actual = expression.result_type
     if actual is not DataType.UNDEFINED and not (
         actual is result or getattr(actual, "name", None) == result.name

@@ -1,6 +1,7 @@
 """Policy versions: read, drafted (copy, JSON or YAML), checked, edited, diffed, exported,
 submitted with a start date, and approved or sent back by a second person."""
 
+import asyncio
 import uuid
 from datetime import date
 from typing import Annotated, Literal
@@ -8,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from services.guarantee.deps import BureauDep, SessionDep, StaffDep
+from services.guarantee.deps import BureauDep, SessionDep, StaffDep, StaffOrGatewayDep
 from services.guarantee.models import PolicyStatus
 from services.guarantee.policies import documents, service
 from services.guarantee.policies.exceptions import (
@@ -102,7 +103,8 @@ async def create_policy(
 )
 async def check_policy(payload: PolicyCheck, principal: BureauDep) -> PolicyCheckResult:
     """Validate and compile a document without saving it: every problem, with positions."""
-    return documents.check(payload.document, payload.yaml)
+    # CPU work (every expression compiled and probed): in a thread, off the event loop.
+    return await asyncio.to_thread(documents.check, payload.document, payload.yaml)
 
 
 @policies.get(
@@ -111,7 +113,7 @@ async def check_policy(payload: PolicyCheck, principal: BureauDep) -> PolicyChec
     responses=problem_responses(*AUTH_PROBLEMS, PolicyNotFound, ValidationFailed),
 )
 async def get_policy(
-    policy_id: uuid.UUID, session: SessionDep, principal: StaffDep
+    policy_id: uuid.UUID, session: SessionDep, principal: StaffOrGatewayDep
 ) -> PolicyVersionPublic:
     """One version with its document."""
     return await service.get(session=session, policy_id=policy_id, today=shanghai_today())

@@ -4,6 +4,7 @@ Never commits, never HTTP. Every change is written to the audit log in the same
 transaction as the change itself.
 """
 
+import asyncio
 import uuid
 from datetime import date
 from typing import Any
@@ -143,9 +144,10 @@ async def create_draft(
         based_on = await _load(session, payload.from_version_id)
         raw, source = based_on.document, "copy"
     else:
-        raw = read_document(payload.document, payload.yaml)
+        raw = await asyncio.to_thread(read_document, payload.document, payload.yaml)
         source = "json" if payload.document is not None else "yaml"
-    canonical, _ = check_document(raw)
+    # Checking compiles every expression (CPU): in a thread, so requests keep being served.
+    canonical, _ = await asyncio.to_thread(check_document, raw)
     version = PolicyVersion(
         name=canonical["name"],
         version=0,
@@ -200,7 +202,8 @@ async def update_draft(
             f"v{version.version} 状态为“{POLICY_STATUS_ZH[PolicyStatus(version.status)]}”，"
             "不能修改；请以它为基础新建草稿"
         )
-    canonical, _ = check_document(read_document(payload.document, payload.yaml))
+    raw = await asyncio.to_thread(read_document, payload.document, payload.yaml)
+    canonical, _ = await asyncio.to_thread(check_document, raw)
     changes = diff_documents(version.document, canonical)
     before = version.content_hash
     version.document = canonical

@@ -85,11 +85,12 @@ async def register(request: Request, session: SessionDep) -> Response:
         )
         account = await accounts.register(session=session, registration=registration)
     except (ValidationError, AccountExists, TooManyAttempts) as error:
-        errors = {"_form": problem_text(error)}
         if isinstance(error, ValidationError):
             errors = form_errors(error)
         elif isinstance(error, AccountExists):
             errors = {"uscc": problem_text(error)}
+        else:
+            errors = {"_form": problem_text(error)}
         return render_page(
             request,
             "register.html",

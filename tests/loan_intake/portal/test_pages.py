@@ -152,3 +152,18 @@ async def test_guessing_a_password_is_stopped(intake: IntakeHarness) -> None:
             assert (await post_form(guesser, "/portal/login", form)).status_code == 401
         stopped = await post_form(guesser, "/portal/login", {**form, "password": PASSWORD})
         assert stopped.status_code == 429 and "尝试次数过多" in stopped.text
+
+
+async def test_a_weak_password_is_named_on_the_form(intake: IntakeHarness) -> None:
+    page = await intake.client.get("/portal/register")
+    form = {
+        "_csrf": csrf_of(page),
+        "uscc": make_uscc(),
+        "enterprise_name": "上海青浦弱密码测试有限公司",
+        "contact_name": "王经理",
+        "contact_phone": "13800138000",
+        "password": "short1",
+        "password_confirm": "short1",
+    }
+    refused = await post_form(intake.client, "/portal/register", form)
+    assert refused.status_code == 400 and "至少 10 位" in refused.text
