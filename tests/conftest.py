@@ -242,12 +242,13 @@ def intake_db(databases: Databases) -> str:
 
 
 @pytest.fixture(scope="session")
-def gateway_db(databases: Databases) -> str:
+def gateway_db(databases: Databases, keys_dir: Path) -> str:
     from services.bank_gateway.config import Settings
     from services.bank_gateway.demo import seed
 
     url = databases.new("bank_gateway", migrate="bank_gateway")
-    off_loop(asyncio.run, seed(Settings(database_url=url)))
+    # With the suite's keys: the demo banks' signing secrets are sealed with its sealing key.
+    off_loop(asyncio.run, seed(Settings(database_url=url, keys_dir=keys_dir)))
     return url
 
 

@@ -1,12 +1,16 @@
 import argparse
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from services.bank_gateway.banks.service import reseal_signing_secrets
 from services.bank_gateway.config import SERVICE, get_settings
 from services.bank_gateway.demo import seed
 from services.bank_gateway.main import audit_chains, create_app
+from shared import sealed
 from shared.auth import APPROVE_PERMISSION, Role, TokenIssuer
 from shared.cli import ServiceCli
+from shared.db import make_engine, make_sessionmaker
 
 
 def _token_args(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +36,21 @@ def _token(args: Any, settings: Any) -> str:
     )
 
 
+def _reseal(args: Any, settings: Any) -> str:
+    """Seal every bank's signing secret again with the first sealing key (rotation)."""
+    sealed.install(settings.keys_dir, SERVICE, create=settings.environment != "production")
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await reseal_signing_secrets(session=session)
+        finally:
+            await engine.dispose()
+
+    return f"resealed {asyncio.run(run())} signing secrets with the first sealing key"
+
+
 ServiceCli(
     name=SERVICE,
     settings=get_settings,
@@ -39,5 +58,8 @@ ServiceCli(
     migrations_dir=Path(__file__).parent / "migrations",
     audit_chains=audit_chains,
     seed=seed,  # type: ignore[arg-type]
-    commands={"token": (_token_args, _token)},
+    commands={
+        "token": (_token_args, _token),
+        "reseal": (lambda parser: None, _reseal),
+    },
 ).main()

@@ -3,6 +3,7 @@
 from services.bank_gateway.banks.service import ensure_bank
 from services.bank_gateway.config import Settings
 from services.bank_gateway.staff import service as staff
+from shared import sealed
 from shared.db import make_engine, make_sessionmaker
 
 DEMO_BANKS = {"srcb": "上海农商银行", "bosc": "上海银行"}
@@ -24,6 +25,7 @@ def demo_client_secret(code: str) -> str:
 
 
 async def seed(settings: Settings) -> str:
+    sealed.install(settings.keys_dir, "bank_gateway", create=settings.environment != "production")
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():

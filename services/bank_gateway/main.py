@@ -26,6 +26,7 @@ from services.bank_gateway.notifications.worker import DeliveryWorker
 from services.bank_gateway.sessions.router import sessions
 from services.bank_gateway.sessions.service import state as session_state
 from services.bank_gateway.staff.router import staff
+from shared import sealed
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
 from shared.contracts.sessions import SessionQuery, SessionState
@@ -122,6 +123,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The banks' signing secrets are stored sealed with these keys (shared/sealed.py).
+        sealed.install(settings.keys_dir, SERVICE, create=settings.environment != "production")
         async with (
             service_resources(
                 app,

@@ -54,3 +54,14 @@ async def valid_signing_secrets(
         .order_by(col(SigningSecret.created_at).desc())
     )
     return list(result.scalars().all())
+
+
+async def reseal_signing_secrets(*, session: AsyncSession) -> int:
+    """Write every signing secret again: read with any sealing key, written with the first
+    (shared/sealed.py). The number of rows."""
+    rows = (await session.execute(select(SigningSecret.id, SigningSecret.secret))).all()
+    for secret_id, secret in rows:
+        await session.execute(
+            sa.update(SigningSecret).where(col(SigningSecret.id) == secret_id).values(secret=secret)
+        )
+    return len(rows)

@@ -266,3 +266,8 @@ async def webhook_targets(
     for secret in await repo.valid_signing_secrets(session=session, bank_ids=bank_ids, now=now):
         targets[secret.bank_id][1].append(secret.secret)
     return targets
+
+
+async def reseal_signing_secrets(*, session: AsyncSession) -> int:
+    """After a sealing key rotation: every signing secret sealed with the new first key."""
+    return await repo.reseal_signing_secrets(session=session)

@@ -87,10 +87,12 @@ async def test_allocation_respects_eligibility_uniqueness_and_quota(desk: Desk) 
 async def test_four_eyes_approval(desk: Desk) -> None:
     batch = await draft(desk, "10000000.00")
     base = f"/v1/batches/{batch['id']}"
-    submitted = await desk.gateway.post(f"{base}/submission", headers=bureau(desk.tokens, "alice"))
+    # dora: an approver without a console account (her token's permission stands; the
+    # console's alice is no approver, and permissions are re-read per request).
+    submitted = await desk.gateway.post(f"{base}/submission", headers=bureau(desk.tokens, "dora"))
     assert submitted.json()["status"] == "pending_approval"
     own = await desk.gateway.post(
-        f"{base}/approval", headers=bureau(desk.tokens, "alice", approver=True)
+        f"{base}/approval", headers=bureau(desk.tokens, "dora", approver=True)
     )
     assert own.status_code == 403
     assert own.json()["type"] == "/problems/four-eyes-required"
