@@ -1,5 +1,6 @@
 """What every service's ``create_app`` has in common: errors, middleware, health, metrics."""
 
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,6 +25,7 @@ from shared.errors import (
     PayloadTooLarge,
     Problem,
     ServiceUnavailable,
+    Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
     install_error_handlers,
@@ -84,12 +86,16 @@ def create_service_app(
     routers: list[APIRouter],
     components: dict[str, Any] | None = None,
 ) -> FastAPI:
+    docs = settings.docs_served
     app = FastAPI(
         title=title,
         description=description,
         version="1.0.0",
         lifespan=lifespan,
         dependencies=[Depends(refuse_unknown_query_parameters)],
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -97,15 +103,30 @@ def create_service_app(
     app.include_router(_health_router(service))
     for router in routers:
         app.include_router(router)
-    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    _metrics(app, settings)
     _document_problems(app, components or {})
     if settings.trusted_proxies:
         # Outermost: the client address every handler and counter sees is the one the
         # configured proxy forwarded; from anyone else X-Forwarded-For is ignored.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
+
+
+def _metrics(app: FastAPI, settings: BaseServiceSettings) -> None:
+    """Prometheus metrics: open outside production; in production only with the configured
+    bearer token (else not served): request counts and latencies are reconnaissance."""
+    instrumentator = Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"])
+    instrumentator.instrument(app)
+    token = settings.metrics_token
+    if settings.environment == "production" and not token:
+        return
+
+    async def scraper(request: Request) -> None:
+        given = request.headers.get("authorization", "")
+        if token and not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise Unauthenticated("需要指标令牌 (metrics token required)")
+
+    instrumentator.expose(app, include_in_schema=False, dependencies=[Depends(scraper)])
 
 
 def _query_names(dependant: Any) -> frozenset[str]:

@@ -32,6 +32,12 @@ class BaseServiceSettings(BaseSettings):
     # public keys of every issuer it trusts (``<issuer>.pub.pem``). See shared/auth.py.
     keys_dir: Path = LOCAL_STATE_DIR / "keys"
     token_ttl_seconds: int = 900
+    # The API documents (/docs, /redoc, /openapi.json): on outside production; in production
+    # only when the operator publishes them for the banks (the contract is also in docs/).
+    public_docs: bool | None = None
+    # /metrics: open outside production; in production served only with this bearer token
+    # (Prometheus' bearer_token), else not at all.
+    metrics_token: str | None = None
     # How long an issuer's answer about a session (signed out? deactivated? permissions?)
     # is believed before it is asked again (shared/sessions.py).
     session_cache_seconds: float = 5.0
@@ -43,6 +49,12 @@ class BaseServiceSettings(BaseSettings):
     # The audit log's sealer (shared/audit.py): how often it chains the new rows.
     run_audit_sealer: bool = True
     audit_seal_interval_seconds: float = 1.0
+
+    @property
+    def docs_served(self) -> bool:
+        return (
+            self.public_docs if self.public_docs is not None else (self.environment != "production")
+        )
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> "BaseServiceSettings":

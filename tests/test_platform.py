@@ -146,3 +146,31 @@ async def test_cors_is_closed(service_client: tuple[str, httpx.AsyncClient, Any]
     )
     assert preflight.status_code == 405
     assert "access-control-allow-origin" not in preflight.headers
+
+
+@pytest.mark.parametrize("name", ["loan_intake", "guarantee", "bank_gateway"])
+async def test_production_serves_no_docs_and_metrics_only_with_the_token(
+    name: str, keys_dir: Path
+) -> None:
+    """Issue 14, item 8: /docs, /openapi.json and /metrics were open on every service port."""
+    module = __import__(f"services.{name}.main", fromlist=["create_app"])
+    config = __import__(f"services.{name}.config", fromlist=["Settings"])
+    production = {
+        "environment": "production",
+        "database_url": "postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        "keys_dir": keys_dir,
+    }
+    closed = module.create_app(config.Settings(**production))
+    async with asgi_client(closed, f"http://{name}") as client:  # no lifespan: no database
+        for path in ("/docs", "/redoc", "/openapi.json", "/metrics"):
+            assert (await client.get(path)).status_code == 404, path
+    scraped = module.create_app(
+        config.Settings(**production, metrics_token="s3cret-scrape", public_docs=True)
+    )
+    async with asgi_client(scraped, f"http://{name}") as client:
+        assert (await client.get("/metrics")).status_code == 401
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        right = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})
+        assert right.status_code == 200 and "http_request" in right.text
+        assert (await client.get("/openapi.json")).status_code == 200
