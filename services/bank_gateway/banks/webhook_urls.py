@@ -5,14 +5,16 @@ tests), no user:password, and a host that is not a private, loopback, link-local
 multicast, reserved or unspecified address in any spelling (``2130706433``, ``0x7f.1``,
 ``[::1]``) nor ``localhost``. Before each delivery: the host resolved, and every address it
 resolves to checked the same way (a public name pointing at 127.0.0.1 is refused), so a
-URL that was public when registered cannot be turned inward later by its DNS. Pure but for
-the resolver.
+URL that was public when registered cannot be turned inward later by its DNS — and the
+connection goes to the address checked (:func:`pinned`), not to a second lookup. Pure but
+for the resolver.
 """
 
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -63,20 +65,46 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """Where to connect: the checked address itself, with the name kept for the Host
+    header and for TLS (SNI and the certificate check), so DNS cannot answer differently
+    between the check and the connection (DNS rebinding)."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, str]
+
+
 async def resolved_problem(url: str, *, allow_private: bool) -> str | None:
     """``url_problem``, then every address its host resolves to checked (not read: the
     delivery is refused before any connection)."""
+    problem, _ = await pinned(url, allow_private=allow_private)
+    return problem
+
+
+async def pinned(url: str, *, allow_private: bool) -> tuple[str | None, Pinned | None]:
+    """(why not, None) or (None, where to connect). Where private addresses are allowed
+    (development, tests) the URL is called as it is."""
     problem = url_problem(url, allow_private=allow_private)
-    if problem is not None or allow_private:
-        return problem
+    if problem is not None:
+        return problem, None
+    if allow_private:
+        return None, Pinned(url, {}, {})
     parts = urlsplit(url)
+    host = parts.hostname or ""
     try:
         found = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
+            host, parts.port or 443, type=socket.SOCK_STREAM
         )
     except OSError:
-        return "回调地址的主机名无法解析"
-    for *_, sockaddr in found:
-        if _inward(ipaddress.ip_address(sockaddr[0])):
-            return f"回调地址 {parts.hostname} 解析到内网、本机或保留地址"
-    return None
+        return "回调地址的主机名无法解析", None
+    addresses = [ipaddress.ip_address(sockaddr[0]) for *_, sockaddr in found]
+    if not addresses or any(_inward(a) for a in addresses):
+        return f"回调地址 {host} 解析到内网、本机或保留地址", None
+    first = addresses[0]
+    literal = f"[{first}]" if first.version == 6 else str(first)
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    host_header = host + (f":{parts.port}" if parts.port else "")
+    return None, Pinned(target, {"Host": host_header}, {"sni_hostname": host})

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
-from services.bank_gateway.banks.webhook_urls import resolved_problem
+from services.bank_gateway.banks.webhook_urls import pinned
 from services.bank_gateway.models import Delivery
 from services.bank_gateway.notifications.outcomes import Backoff, Outcomes, Values
 from services.bank_gateway.notifications.service import webhook_id
@@ -48,7 +48,7 @@ async def post_webhook(
     """A notification to a bank: ``target`` is its webhook URL and valid signing secrets.
 
     The URL is checked again, resolved, before each attempt (a name may be pointed inward
-    after registration); the answer's body is never read — only its status counts, so a
+    after registration), and the connection made to the address checked; the answer's body is never read — only its status counts, so a
     huge or dripping answer costs nothing and nothing from it reaches staff — and the
     whole attempt has a deadline."""
     url, secrets = target
@@ -56,13 +56,19 @@ async def post_webhook(
         return outcomes.retry(row, "该银行没有登记回调地址", None, backoff, window=True)
     if not secrets:
         return outcomes.retry(row, "该银行没有有效的签名密钥", None, backoff, window=True)
-    refused = await resolved_problem(url, allow_private=private_addresses)
-    if refused is not None:
+    refused, target_address = await pinned(url, allow_private=private_addresses)
+    if refused is not None or target_address is None:
         return outcomes.retry(row, f"未发送：{refused}", None, backoff, window=True)
     body, headers = signed_request(row, secrets, outcomes.clock())
     try:
         async with asyncio.timeout(deadline_seconds):
-            async with client.stream("POST", url, content=body, headers=headers) as response:
+            async with client.stream(
+                "POST",
+                target_address.url,
+                content=body,
+                headers={**headers, **target_address.headers},
+                extensions=target_address.extensions,
+            ) as response:
                 status = response.status_code
     except TimeoutError:
         return outcomes.retry(row, "回调地址超时未应答", None, backoff, window=True)

@@ -2,12 +2,13 @@
 development, checked at registration and, resolved, before each delivery; what the bank's
 server answers never reaches staff beyond its status."""
 
+import asyncio
 import ipaddress
 import socket
 
 import pytest
 
-from services.bank_gateway.banks.webhook_urls import resolved_problem, url_problem
+from services.bank_gateway.banks.webhook_urls import pinned, resolved_problem, url_problem
 from tests.bank_gateway.batches.test_opening import open_batch_with, staff
 from tests.bank_gateway.conftest import Desk
 
@@ -59,6 +60,28 @@ async def test_a_name_that_resolves_inward_is_refused_before_any_connection() ->
     problem = await resolved_problem(url, allow_private=False)
     assert problem is not None and "解析到内网" in problem
     assert await resolved_problem(url, allow_private=True) is None
+
+
+async def test_the_connection_goes_to_the_address_checked_not_to_a_second_lookup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: a name that answers a public address to the check and 127.0.0.1 to
+    the connection. The request is made to the checked address, the name kept for the
+    Host header and TLS — so no second answer is ever asked for."""
+    answers = iter(["8.8.4.4", "127.0.0.1", "127.0.0.1"])
+    loop = asyncio.get_running_loop()
+
+    async def rebinding(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", rebinding)
+    problem, target = await pinned("https://hooks.bank.example:8443/in?x=1", allow_private=False)
+    assert problem is None and target is not None
+    assert target.url == "https://8.8.4.4:8443/in?x=1"
+    assert target.headers == {"Host": "hooks.bank.example:8443"}
+    assert target.extensions == {"sni_hostname": "hooks.bank.example"}
+    problem, target = await pinned("https://hooks.bank.example/in", allow_private=False)
+    assert target is None and problem is not None and "解析到内网" in problem
 
 
 async def test_registration_refuses_an_inward_url_outside_development(desk: Desk) -> None:
