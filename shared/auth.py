@@ -51,6 +51,9 @@ ROLE_ISSUER: dict[Role, str] = {
 
 # A bureau user holding this permission may be the second pair of eyes on approvals.
 APPROVE_PERMISSION = "approve"
+# An SME account whose hold on its firm is proven (the city's identity platform, or a
+# clerk): it sees all of its firm's applications, not only those it submitted.
+VERIFIED_PERMISSION = "verified"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class Principal:
     # The sign-in this token belongs to (``sid``; renewed cookies share it), else the
     # token's own id: what signing out revokes (shared/sessions.py).
     session: str | None = None
+    # An SME portal account (``acct``): several people may hold accounts of one firm; until
+    # the account is verified it sees only what it submitted itself (loan_intake).
+    account: str | None = None
 
     @property
     def actor(self) -> str:
@@ -117,6 +123,7 @@ class TokenIssuer:
         name: str | None = None,
         ttl: timedelta | None = None,
         session: str | None = None,
+        account: str | None = None,
     ) -> str:
         if role is not Role.SERVICE and ROLE_ISSUER[role] != self.issuer:
             raise ValueError(f"{self.issuer} does not issue {role} tokens")
@@ -139,6 +146,8 @@ class TokenIssuer:
             claims["name"] = name
         if session:
             claims["sid"] = session
+        if account:
+            claims["acct"] = account
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.issuer})
 
     def service_token(self) -> str:
@@ -220,6 +229,7 @@ class TokenVerifier:
             permissions=frozenset(claims.get("perms", [])),
             name=claims.get("name"),
             session=str(claims.get("sid") or claims.get("jti") or "")[:64] or None,
+            account=str(claims["acct"])[:40] if claims.get("acct") else None,
         )
         return principal, int(claims["exp"])
 
@@ -272,6 +282,12 @@ def require_approve_permission(principal: Principal, what_zh: str) -> None:
         raise ApprovePermissionRequired(f"{what_zh}须由财政局审批人批准，管理员账号不能审批")
     if APPROVE_PERMISSION not in principal.permissions:
         raise ApprovePermissionRequired(f"{what_zh}需要审批权限（bureau approver）")
+
+
+def account_of(principal: Principal) -> int | None:
+    """The SME portal account behind a token (None: a token not of a portal account)."""
+    account = principal.account
+    return int(account) if account is not None and account.isdigit() else None
 
 
 def person_of(actor: str) -> str:

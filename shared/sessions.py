@@ -75,6 +75,7 @@ def query_of(principal: Principal) -> SessionQuery:
         subject=principal.subject[:100],
         role=principal.role.value,
         tenant=principal.tenant,
+        account=principal.account,
     )
 
 

@@ -130,6 +130,7 @@ def start_session(
     permissions: frozenset[str] = frozenset(),
     name: str | None = None,
     session: str | None = None,
+    account: str | None = None,
 ) -> None:
     """Sign in (a new session) or, with ``session``, renew that session's cookie."""
     issuer: TokenIssuer = request.app.state.token_issuer
@@ -141,6 +142,7 @@ def start_session(
         name=name,
         ttl=timedelta(minutes=SESSION_MINUTES),
         session=session or uuid.uuid4().hex,
+        account=account,
     )
     response.set_cookie(
         SESSION_COOKIE,
@@ -164,6 +166,7 @@ def renew_session(request: Request, response: Response, principal: Principal) ->
         permissions=principal.permissions,
         name=principal.name,
         session=principal.session,
+        account=principal.account,
     )
 
 

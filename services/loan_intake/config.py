@@ -1,3 +1,4 @@
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import LOCAL_STATE_DIR, BaseServiceSettings
@@ -12,6 +13,14 @@ class Settings(BaseServiceSettings):
     database_url: str = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR}/data/loan_intake.db"
     # The issuer of clerks' and banks' tokens, asked whether their sessions still stand.
     gateway_url: str = "http://127.0.0.1:8003"
+    # The city's unified identity platform (一网通办), an OpenID Connect provider: an SME
+    # account is verified when the person signs in there for the firm and the USCC claim
+    # matches. None: verification is not offered (accounts stay unverified).
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "picidai"
+    oidc_client_secret: str | None = None
+    oidc_uscc_claim: str = "uscc"
+    oidc_scope: str = "openid profile"
     guarantee_url: str = "http://127.0.0.1:8002"
     # Outbox hand-off to the guarantee service.
     outbox_batch_size: int = 250
@@ -21,6 +30,13 @@ class Settings(BaseServiceSettings):
     outbox_backoff_cap_seconds: float = 60.0
     run_outbox_worker: bool = True
     idempotency_ttl_hours: int = 24
+
+    @model_validator(mode="after")
+    def _identity_platform_over_https(self) -> "Settings":
+        issuer = self.oidc_issuer or ""
+        if self.environment == "production" and issuer and not issuer.startswith("https://"):
+            raise ValueError("production needs an https oidc_issuer")
+        return self
 
 
 def get_settings() -> Settings:

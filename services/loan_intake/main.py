@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.loan_intake.accounts import service as accounts
+from services.loan_intake.accounts.oidc import IdentityPlatform, PendingCookie
 from services.loan_intake.applications.router import router
 from services.loan_intake.applications.worker import HandoffWorker, IdempotencySweeper
 from services.loan_intake.clients import GuaranteeClient
@@ -18,6 +20,7 @@ from services.loan_intake.portal.router import PREFIX as PORTAL_PREFIX
 from services.loan_intake.portal.router import portal
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
+from shared.auth import VERIFIED_PERMISSION
 from shared.contracts.sessions import SessionQuery, SessionState
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
@@ -37,9 +40,41 @@ def audit_chains(key: bytes) -> list[AuditChain]:
 
 
 async def _session_state(db: AsyncSession, query: SessionQuery) -> SessionState:
-    """An SME's session stands until it signs out (accounts are not deactivated)."""
+    """An SME's session stands until it signs out; a portal account's permissions are read
+    again: verified (all of its firm's applications) or not (only its own)."""
     revoked = await is_revoked(db, RevokedSession.__table__, query.session)  # type: ignore[attr-defined]
-    return SessionState(active=not revoked)
+    if revoked or query.account is None or not query.account.isdigit():
+        return SessionState(active=not revoked)
+    account = await accounts.by_id(session=db, account_id=int(query.account))
+    if account is None:
+        return SessionState(active=False)
+    verified = [VERIFIED_PERMISSION] if accounts.is_verified(account) else []
+    return SessionState(active=True, permissions=verified)
+
+
+@asynccontextmanager
+async def identity_platform(
+    app: FastAPI, settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> AsyncIterator[None]:
+    """The city's identity platform, when configured (accounts/oidc.py), and the key that
+    signs a pending login's cookie (derived from this service's own signing key)."""
+    app.state.oidc_pending = PendingCookie((settings.keys_dir / f"{SERVICE}.pem").read_bytes())
+    platform = None
+    if settings.oidc_issuer:
+        platform = IdentityPlatform(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            uscc_claim=settings.oidc_uscc_claim,
+            scope=settings.oidc_scope,
+            transport=transport,
+        )
+    app.state.identity_platform = platform
+    try:
+        yield
+    finally:
+        if platform is not None:
+            await platform.aclose()
 
 
 @asynccontextmanager
@@ -74,6 +109,7 @@ def create_app(
     *,
     guarantee_transport: httpx.AsyncBaseTransport | None = None,
     gateway_transport: httpx.AsyncBaseTransport | None = None,
+    oidc_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """Build the app. The transports let tests mount the guarantee service and the gateway
     in-process."""
@@ -97,6 +133,7 @@ def create_app(
                 issuers={"bank_gateway": (settings.gateway_url, gateway_transport)},
             ),
             guarantee_handoff(app, settings, guarantee_transport),
+            identity_platform(app, settings, oidc_transport),
         ):
             yield
 

@@ -16,6 +16,7 @@ class SessionQuery(BaseModel):
     subject: str = Field(min_length=1, max_length=100)
     role: str = Field(max_length=20)
     tenant: str | None = Field(default=None, max_length=40)
+    account: str | None = Field(default=None, max_length=40)
 
 
 class SessionState(BaseModel):

@@ -48,9 +48,9 @@ async def post_webhook(
     """A notification to a bank: ``target`` is its webhook URL and valid signing secrets.
 
     The URL is checked again, resolved, before each attempt (a name may be pointed inward
-    after registration), and the connection made to the address checked; the answer's body is never read — only its status counts, so a
-    huge or dripping answer costs nothing and nothing from it reaches staff — and the
-    whole attempt has a deadline."""
+    after registration), and the connection made to the address checked; the answer's
+    body is never read — only its status counts, so a huge or dripping answer costs
+    nothing and nothing from it reaches staff — and the whole attempt has a deadline."""
     url, secrets = target
     if not url:
         return outcomes.retry(row, "该银行没有登记回调地址", None, backoff, window=True)

@@ -132,7 +132,11 @@ class DeliveryWorker(Worker):
                 # The bank's endpoint did not answer this round: the rest of its queue waits
                 # for the next one instead of each waiting out the deadline in turn.
                 outcome = self._outcomes.retry(
-                    row, str(unreachable.get("last_error")), None, self._webhook_backoff, window=True
+                    row,
+                    str(unreachable.get("last_error")),
+                    None,
+                    self._webhook_backoff,
+                    window=True,
                 )
             elif row.kind == DeliveryKind.WEBHOOK:
                 target = targets.get(row.bank_id, (None, [])) if row.bank_id else (None, [])

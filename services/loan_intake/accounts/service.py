@@ -1,15 +1,22 @@
-"""Enterprise accounts for the SME portal: registration and sign-in. Never commits.
+"""Enterprise accounts for the SME portal: registration, sign-in, verification. Never
+commits.
 
-An enterprise signs in with its 统一社会信用代码 and a password; the password is kept only
-as an argon2id hash. A failed sign-in says the same thing whether the code is unknown or
-the password wrong, and takes as long.
+A person signs in with the firm's 统一社会信用代码 and their password (kept only as an
+argon2id hash). Several people may hold accounts of one firm, and registering never says
+whether the firm is known here ("已注册" told strangers which firms exist); an account is
+unverified — it sees only what it submitted — until the city's identity platform (or a
+clerk) proves its hold on the firm. A failed sign-in says the same thing whether the code
+is unknown or the password wrong.
 """
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.loan_intake.accounts import repository as repo
-from services.loan_intake.accounts.exceptions import AccountExists, SignInFailed
+from services.loan_intake.accounts.exceptions import (
+    AccountExists,
+    SignInFailed,
+    VerificationMismatch,
+)
 from services.loan_intake.accounts.schemas import Registration
 from services.loan_intake.models import AuditEntry, EnterpriseAccount
 from shared import audit
@@ -35,9 +42,13 @@ def _audit(
     )
 
 
+# Accounts one firm may have: sign-in tries each (an argon2 check apiece), so bounded.
+ACCOUNTS_PER_FIRM = 5
+
+
 async def register(*, session: AsyncSession, registration: Registration) -> EnterpriseAccount:
-    if await repo.get_account(session=session, uscc=registration.uscc) is not None:
-        raise AccountExists("该统一社会信用代码已注册，请直接登录")
+    if await repo.count_of(session=session, uscc=registration.uscc) >= ACCOUNTS_PER_FIRM:
+        raise AccountExists("该企业在本平台的账号已达上限：请用已有账号登录，或联系区财政局")
     account = EnterpriseAccount(
         uscc=registration.uscc,
         enterprise_name=registration.enterprise_name,
@@ -46,22 +57,53 @@ async def register(*, session: AsyncSession, registration: Registration) -> Ente
         password_hash=await hash_secret(registration.password),
         last_login_at=utcnow(),
     )
-    try:
-        async with session.begin_nested():
-            repo.add(session, account)
-            await session.flush()
-    except IntegrityError:
-        raise AccountExists("该统一社会信用代码已注册，请直接登录") from None
+    repo.add(session, account)
+    await session.flush()
     _audit(session, account, "account.registered", created=True)
     return account
 
 
 async def sign_in(*, session: AsyncSession, uscc: str, password: str) -> EnterpriseAccount:
     # The throttle's key rule (shared/attempts.py), so the counter and the login agree.
-    account = await repo.get_account(session=session, uscc=account_key(uscc).upper())
-    if not await secret_matches(password, account.password_hash if account else None):
+    candidates = await repo.accounts_of(
+        session=session, uscc=account_key(uscc).upper(), limit=ACCOUNTS_PER_FIRM
+    )
+    account = None
+    for candidate in candidates:
+        if await secret_matches(password, candidate.password_hash):
+            account = candidate
+            break
+    if not candidates:
+        await secret_matches(password, None)  # as long as a wrong password takes
+    if account is None:
         raise SignInFailed("统一社会信用代码或密码不正确")
-    assert account is not None
     account.last_login_at = utcnow()
     _audit(session, account, "account.signed_in", created=False)
+    return account
+
+
+def is_verified(account: EnterpriseAccount) -> bool:
+    return account.verified_at is not None
+
+
+async def by_id(*, session: AsyncSession, account_id: int) -> EnterpriseAccount | None:
+    return await repo.get_by_id(session=session, account_id=account_id)
+
+
+async def verify(
+    *, session: AsyncSession, account_id: int, uscc: str, how: str
+) -> EnterpriseAccount:
+    """The account's hold on its firm is proven (``how``: by whom, on what evidence): it sees
+    all of the firm's applications from its next request on."""
+    account = await repo.get_by_id(session=session, account_id=account_id)
+    if account is None:
+        raise SignInFailed("账号不存在")
+    if account.uscc != uscc:
+        raise VerificationMismatch(
+            f"核验结果的统一社会信用代码（{uscc}）与本账号（{account.uscc}）不一致，未核验"
+        )
+    if account.verified_at is None:
+        account.verified_at = utcnow()
+        account.verified_by = how[:300]
+        _audit(session, account, "account.verified", created=False)
     return account

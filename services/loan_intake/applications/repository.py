@@ -1,5 +1,6 @@
 """Every query of applications: submissions (one statement on PostgreSQL), their history,
-idempotency keys, the hand-off outbox, and the decisions and loan changes recorded."""
+idempotency keys, and the decisions and loan changes recorded (the hand-off outbox's own
+queries are in outbox_repository.py)."""
 
 import uuid
 from collections.abc import Sequence
@@ -33,16 +34,23 @@ async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | No
     return result.scalar_one_or_none()
 
 
+def _scope(tenant: str | None, account: int | None) -> list[Any]:
+    """A firm's applications; of those, one portal account's (unverified accounts)."""
+    return [
+        *([Application.enterprise_uscc == tenant] if tenant is not None else []),
+        *([Application.account_id == account] if account is not None else []),
+    ]
+
+
 async def get_application(
     *,
     session: AsyncSession,
     application_id: uuid.UUID,
     tenant: str | None = None,
+    account: int | None = None,
     for_update: bool = False,
 ) -> Application | None:
-    query = select(Application).where(Application.id == application_id)
-    if tenant is not None:
-        query = query.where(Application.enterprise_uscc == tenant)
+    query = select(Application).where(Application.id == application_id, *_scope(tenant, account))
     if for_update:
         query = query.with_for_update()
     result = await session.execute(query)
@@ -91,10 +99,9 @@ async def list_applications(
     offset: int,
     limit: int,
     oldest_first: bool = False,
+    account: int | None = None,
 ) -> tuple[Sequence[Application], int]:
-    conditions = []
-    if tenant is not None:
-        conditions.append(Application.enterprise_uscc == tenant)
+    conditions = _scope(tenant, account)
     if status is not None:
         conditions.append(Application.status == status)
     total = await session.scalar(
@@ -129,78 +136,6 @@ async def delete_idempotency_records_before(*, session: AsyncSession, before: da
         sa.delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < before)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def claim_due_outbox(
-    *, session: AsyncSession, topic: str, now: datetime, lease_until: datetime, limit: int
-) -> Sequence[OutboxMessage]:
-    """Take up to ``limit`` due messages and lease them, skipping rows another worker holds."""
-    due = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.topic == topic,
-            col(OutboxMessage.completed_at).is_(None),
-            col(OutboxMessage.failed_at).is_(None),
-            col(OutboxMessage.next_attempt_at) <= now,
-            sa.or_(
-                col(OutboxMessage.locked_until).is_(None),
-                col(OutboxMessage.locked_until) < now,
-            ),
-        )
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list((await session.execute(due)).scalars().all())
-    if not ids:
-        return []
-    await session.execute(
-        sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .values(locked_until=lease_until, attempts=OutboxMessage.attempts + 1)
-    )
-    result = await session.execute(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .order_by(col(OutboxMessage.id))
-        .execution_options(populate_existing=True)
-    )
-    return result.scalars().all()
-
-
-async def complete_outbox(*, session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    await session.execute(
-        sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .values(completed_at=now, locked_until=None, last_error=None)
-    )
-
-
-async def reschedule_outbox(
-    *, session: AsyncSession, message_id: int, next_attempt_at: datetime, error: str
-) -> None:
-    await session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(next_attempt_at=next_attempt_at, locked_until=None, last_error=error[:2000])
-    )
-
-
-async def fail_outbox(*, session: AsyncSession, message_id: int, now: datetime, error: str) -> None:
-    await session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(failed_at=now, locked_until=None, last_error=error[:2000])
-    )
-
-
-async def outbox_backlog(*, session: AsyncSession) -> int:
-    total = await session.scalar(
-        select(sa.func.count())
-        .select_from(OutboxMessage)
-        .where(col(OutboxMessage.completed_at).is_(None), col(OutboxMessage.failed_at).is_(None))
-    )
-    return int(total or 0)
 
 
 _ENTERPRISE_REFRESHED = (

@@ -28,7 +28,7 @@ from services.loan_intake.models import (
     ApplicationEvent,
     ApplicationStatus,
 )
-from shared.auth import Principal, Role
+from shared.auth import VERIFIED_PERMISSION, Principal, Role, account_of
 from shared.contracts.assessment import (
     Decision,
     EnterpriseSnapshot,
@@ -99,11 +99,22 @@ def _tenant_filter(principal: Principal) -> str | None:
     return principal.tenant if principal.role is Role.SME else None
 
 
+def _account_filter(principal: Principal) -> int | None:
+    """An unverified portal account sees only what it submitted itself (whoever registers
+    a firm's code first must not read the firm's applications)."""
+    if principal.role is not Role.SME or VERIFIED_PERMISSION in principal.permissions:
+        return None
+    return account_of(principal)
+
+
 async def get_application(
     *, session: AsyncSession, principal: Principal, application_id: uuid.UUID
 ) -> ApplicationPublic:
     application = await repo.get_application(
-        session=session, application_id=application_id, tenant=_tenant_filter(principal)
+        session=session,
+        application_id=application_id,
+        tenant=_tenant_filter(principal),
+        account=_account_filter(principal),
     )
     if application is None:
         # Another tenant's application is indistinguishable from a missing one.
@@ -124,6 +135,7 @@ async def list_applications(
     rows, total = await repo.list_applications(
         session=session,
         tenant=_tenant_filter(principal),
+        account=_account_filter(principal),
         status=status.value if status else None,
         offset=(page - 1) * page_size,
         limit=page_size,
@@ -159,6 +171,7 @@ async def withdraw_application(
         session=session,
         application_id=application_id,
         tenant=_tenant_filter(principal),
+        account=_account_filter(principal),
         for_update=True,
     )
     if application is None:

@@ -33,7 +33,7 @@ from services.loan_intake.models import (
     ApplicationStatus,
     IdempotencyRecord,
 )
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, account_of
 from shared.clock import shanghai_date, utcnow
 from shared.contracts.assessment import (
     AssessmentRequest,
@@ -115,6 +115,7 @@ def _rows(
         "policy_version_id": None,
         "policy_name": None,
         "submitted_by": principal.actor,
+        "account_id": account_of(principal),
         "created_at": now,
         "updated_at": now,
         "assessed_at": None,

@@ -20,6 +20,7 @@ from asgi_correlation_id import correlation_id
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.loan_intake.applications import outbox_repository as outbox_repo
 from services.loan_intake.applications import repository as repo
 from services.loan_intake.applications.updates import record_assessments
 from services.loan_intake.clients import GuaranteeClient, GuaranteeRefused, GuaranteeUnavailable
@@ -71,7 +72,7 @@ class HandoffWorker(Worker):
     async def _lease(self, session: AsyncSession, topic: str) -> Sequence[OutboxMessage]:
         """A batch of the topic's due messages, leased to this worker."""
         now = utcnow()
-        return await repo.claim_due_outbox(
+        return await outbox_repo.claim_due_outbox(
             session=session,
             topic=topic,
             now=now,
@@ -95,14 +96,14 @@ class HandoffWorker(Worker):
             return len(messages)
         async with self._sessionmaker() as session, session.begin():
             done = [m.id for m in messages if m.id is not None]
-            await repo.complete_outbox(session=session, ids=done, now=utcnow())
+            await outbox_repo.complete_outbox(session=session, ids=done, now=utcnow())
         return len(messages)
 
     async def _assessments(self) -> int:
         """Send one batch of due applications; return how many were taken."""
         async with self._sessionmaker() as session, session.begin():
             messages = await self._lease(session, repo.ASSESSMENT_TOPIC)
-            backlog = await repo.outbox_backlog(session=session)
+            backlog = await outbox_repo.outbox_backlog(session=session)
         BACKLOG.set(backlog)
         if not messages:
             return 0
@@ -159,7 +160,7 @@ class HandoffWorker(Worker):
         HANDOFFS.labels("assessed").inc(len(decided))
         done = [m.id for m, _ in decided if m.id is not None]
         if done:
-            await repo.complete_outbox(session=session, ids=done, now=utcnow())
+            await outbox_repo.complete_outbox(session=session, ids=done, now=utcnow())
         for message in messages:
             outcome = outcomes.get(message.aggregate_id)
             if outcome is None or outcome.result is None:
@@ -176,7 +177,7 @@ class HandoffWorker(Worker):
         problem = outcome.problem if outcome is not None else None
         error = problem.model_dump_json() if problem else "no outcome returned"
         if problem is not None and 400 <= problem.status < 500:
-            await repo.fail_outbox(
+            await outbox_repo.fail_outbox(
                 session=session, message_id=message.id, now=utcnow(), error=error
             )
             log.error(
@@ -187,7 +188,7 @@ class HandoffWorker(Worker):
             )
             HANDOFFS.labels("refused").inc()
             return
-        await repo.reschedule_outbox(
+        await outbox_repo.reschedule_outbox(
             session=session,
             message_id=message.id,
             next_attempt_at=self._next_attempt(message.attempts),
@@ -207,7 +208,7 @@ class HandoffWorker(Worker):
         async with self._sessionmaker() as session, session.begin():
             for message in messages:
                 assert message.id is not None
-                await repo.reschedule_outbox(
+                await outbox_repo.reschedule_outbox(
                     session=session,
                     message_id=message.id,
                     next_attempt_at=self._next_attempt(message.attempts),
@@ -224,7 +225,7 @@ class HandoffWorker(Worker):
         async with self._sessionmaker() as session, session.begin():
             for message in messages:
                 assert message.id is not None
-                await repo.fail_outbox(
+                await outbox_repo.fail_outbox(
                     session=session, message_id=message.id, now=utcnow(), error=error
                 )
         log.error("outbox.guarantee_refused_batch", count=len(messages), error=error[:500])

@@ -82,6 +82,9 @@ class Application(IntakeModel, table=True):
     policy_version_id: uuid.UUID | None = None
     policy_name: str | None = Field(default=None, max_length=200)
     submitted_by: str = Field(max_length=200)
+    # The portal account that submitted it (None: by API, or by the bank): what an
+    # unverified account may see.
+    account_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     assessed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -16,7 +16,7 @@ from services.loan_intake.clients import GuaranteeUnavailable
 from services.loan_intake.models import ApplicationStatus
 from services.loan_intake.portal.forms import FLAGS, SECTOR_CHOICES, application_body, size_label
 from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, to_login
-from shared.auth import Principal, Role
+from shared.auth import VERIFIED_PERMISSION, Principal, Role
 from shared.db import SessionDep
 from shared.errors import AppError, ValidationFailed
 from shared.web import form_data, problem_text, signed_in
@@ -41,9 +41,23 @@ LENT = frozenset(
 )
 
 
+# What became of a visit to the identity platform (the text is ours, never the URL's).
+VERIFY_OUTCOMES = {
+    "done": ("ok", "企业身份已通过一网通办核验：您现在可以看到本企业的全部申请。"),
+    "mismatch": ("error", "一网通办登录的企业与本账号的统一社会信用代码不一致，未核验。"),
+    "cancelled": ("error", "一网通办登录已取消或未完成，账号仍未核验，可以再试一次。"),
+    "expired": ("error", "核验已超时或不是从本页面发起的，请重新点击“通过一网通办核验”。"),
+    "failed": ("error", "暂时无法完成核验（一网通办未应答或应答无效），请稍后再试。"),
+    "unavailable": ("error", "本平台尚未接入一网通办核验，请携营业执照到区财政局办理。"),
+}
+
+
 @application_pages.get("/applications")
 async def my_applications(
-    request: Request, session: SessionDep, page: int = Query(1, ge=1, le=10_000)
+    request: Request,
+    session: SessionDep,
+    page: int = Query(1, ge=1, le=10_000),
+    verify: str | None = None,
 ) -> Response:
     principal = await signed_in(request, role=Role.SME)
     if principal is None:
@@ -51,7 +65,14 @@ async def my_applications(
     listed = await service.list_applications(
         session=session, principal=principal, status=None, page=page, page_size=20
     )
-    return render_page(request, "applications.html", principal, listed=listed)
+    return render_page(
+        request,
+        "applications.html",
+        principal,
+        listed=listed,
+        verified=VERIFIED_PERMISSION in principal.permissions or principal.account is None,
+        verify_outcome=VERIFY_OUTCOMES.get(verify or ""),
+    )
 
 
 @application_pages.get("/applications/new")

@@ -11,7 +11,7 @@ from services.loan_intake.accounts.schemas import Registration
 from services.loan_intake.models import EnterpriseAccount, RevokedSession
 from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, safe_next
 from shared.attempts import Attempts, TooManyAttempts
-from shared.auth import Role
+from shared.auth import VERIFIED_PERMISSION, Role
 from shared.db import SessionDep
 from shared.web import (
     client_address,
@@ -105,6 +105,7 @@ async def register(request: Request, session: SessionDep) -> Response:
 
 
 def _signed_in_as(request: Request, response: Response, account: EnterpriseAccount) -> Response:
+    verified = accounts.is_verified(account)
     start_session(
         request,
         response,
@@ -112,6 +113,8 @@ def _signed_in_as(request: Request, response: Response, account: EnterpriseAccou
         role=Role.SME,
         tenant=account.uscc,
         name=account.enterprise_name,
+        account=str(account.id),
+        permissions=frozenset({VERIFIED_PERMISSION}) if verified else frozenset(),
     )
     return response
 

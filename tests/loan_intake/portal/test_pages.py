@@ -72,8 +72,9 @@ async def test_register_sign_in_and_only_ones_own_applications(intake: IntakeHar
     assert done.headers["location"] == "/portal/applications/new"
     session = next(c for c in done.headers.get_list("set-cookie") if "picidai_session=" in c)
     assert "HttpOnly" in session and "SameSite=lax" in session
+    # A second person of the firm registers too: nothing tells them the firm was known.
     again = await registered(intake.client, uscc)
-    assert again.status_code == 400 and "已注册" in again.text
+    assert again.status_code == 303 and "已注册" not in again.text
 
     form = await intake.client.get("/portal/applications/new")
     submitted = await post_form(
