@@ -190,6 +190,26 @@ def _demo_tokens(keys_dir: Path) -> tuple[str, str]:
     return sme, bureau
 
 
+# The demo's stand-in for the city's identity platform (deploy/dev_identity.py), with which
+# an SME account is verified in the portal ("通过一网通办核验").
+DEV_IDENTITY_PORT = 8009
+
+
+def _start_dev_identity(stack: LocalStack, port: int) -> None:
+    callback = f"{stack.url('loan_intake')}/portal/verify/callback"
+    assert stack.log_dir is not None
+    stack.log_dir.mkdir(parents=True, exist_ok=True)
+    output = (stack.log_dir / "dev_identity.log").open("ab")
+    command = [sys.executable, "-m", "deploy.dev_identity", "--port", str(port)]
+    stack.processes["dev_identity"] = subprocess.Popen(  # noqa: S603 - our own module
+        [*command, "--redirect-uri", callback],
+        cwd=ROOT,
+        stdout=output,
+        stderr=output,
+        start_new_session=True,
+    )
+
+
 def _stop_on_sigterm(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -200,16 +220,24 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     state_dir = ROOT / "var"
     data_dir = state_dir / "data"
+    ports = _choose_ports()
+    identity_port = DEV_IDENTITY_PORT if port_is_free(DEV_IDENTITY_PORT) else free_port()
     stack = LocalStack(
         state_dir=state_dir,
         database_urls={s.name: f"sqlite+aiosqlite:///{data_dir / s.name}.db" for s in SERVICES},
-        ports=_choose_ports(),
+        ports=ports,
         log_dir=state_dir / "log",
+        extra_env={
+            "INTAKE_OIDC_ISSUER": f"http://127.0.0.1:{identity_port}",
+            "INTAKE_OIDC_CLIENT_ID": "picidai",
+            "INTAKE_OIDC_CLIENT_SECRET": "dev-idp-secret",
+        },
     )
     try:
         print("准备中 (preparing): keys, migrations, demo data …", flush=True)
         for line in stack.prepare():
             print("  " + line)
+        _start_dev_identity(stack, identity_port)
         stack.start_all()
         _print_welcome(stack, DEMO_APPLICATION)
         while True:
@@ -237,6 +265,10 @@ def _print_welcome(stack: LocalStack, application: dict[str, object]) -> None:
     for spec in SERVICES:
         print(f"  {spec.name:<13} {stack.url(spec.name)}   docs: {stack.url(spec.name)}/docs")
     print(f"  logs          {stack.log_dir}/<service>.log")
+    print(
+        f"  模拟一网通办   {stack.extra_env.get('INTAKE_OIDC_ISSUER', '')}   "
+        "(development identity platform: verifies a firm in the portal)"
+    )
     print()
     print("In a browser (Chinese pages):")
     print(f"  企业端 SME portal       {intake}/portal/   (register any valid 统一社会信用代码)")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from deploy.dev_identity import Provider, create_provider
 from tests.conftest import (
     IntakeHarness,
     SwitchableTransport,
@@ -21,7 +22,6 @@ from tests.conftest import (
     make_uscc,
 )
 from tests.loan_intake.portal.test_pages import registered
-from tests.oidc_provider import Provider, create_provider
 
 ISSUER = "http://idp.test"
 CALLBACK = "http://intake/portal/verify/callback"
