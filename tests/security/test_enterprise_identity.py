@@ -51,6 +51,7 @@ async def portal(
         oidc_issuer=ISSUER,
         oidc_client_id="picidai",
         oidc_client_secret="idp-secret",
+        session_cache_seconds=5.0,  # as deployed: verification must not wait for it
     )
     app = create_app(
         settings,

@@ -90,4 +90,7 @@ async def callback(
         return _back("mismatch")
     except VerificationFailed:
         return _back("failed")
+    assert principal is not None
+    # This replica asks afresh on the next page (others within the guard's seconds).
+    request.app.state.session_guard.forget(principal)
     return _back("done")
