@@ -18,7 +18,7 @@ from shared.attempts import Attempts
 from shared.audit import AuditChain, AuditSealer, chain_key
 from shared.auth import TokenIssuer, TokenVerifier
 from shared.contracts.sessions import SessionQuery, SessionState
-from shared.db import database_is_ready, make_engine, make_sessionmaker
+from shared.db import database_is_ready, make_engine, make_sessionmaker, read_only_engine
 from shared.errors import (
     FieldError,
     InvalidRequest,
@@ -279,7 +279,7 @@ async def session_checks(
     }
     app.state.session_guard = SessionGuard(
         issuer=issuer,
-        local=local_status(app.state.sessionmaker, local) if local is not None else None,
+        local=local_status(app.state.read_sessionmaker, local) if local is not None else None,
         issuers=clients,
         cache_seconds=settings.session_cache_seconds,
     )
@@ -296,6 +296,7 @@ def attach_database(app: FastAPI, url: str, *, wakeups: Wakeups | None = None) -
     app.state.sessionmaker = make_sessionmaker(
         engine, info=wakeups.session_info() if wakeups else None
     )
+    app.state.read_sessionmaker = make_sessionmaker(read_only_engine(engine))
 
 
 def attach_auth(app: FastAPI, settings: BaseServiceSettings, *, issuer: str) -> None:

@@ -82,7 +82,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only session (read_only_engine) begins deferred: WAL lets it read while a
+        # writer holds the database, so a read made for someone who is writing (a session
+        # check asked by a service the writer is calling) never waits for that writer.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY_OPTION = "picidai_read_only"
+
+
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for sessions that only read (see ``_on_begin``)."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def make_sessionmaker(
@@ -106,6 +118,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
 
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session that only reads (never committed): on SQLite it waits for no writer."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
+    async with sessionmaker() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 # scope="function": commit before the response is sent, so a client never sees success
 # for a transaction that then fails to commit.

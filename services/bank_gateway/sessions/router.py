@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from services.bank_gateway.deps import SessionDep
 from services.bank_gateway.sessions import service
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.auth import Principal, require_service
 from shared.contracts.sessions import SessionQuery, SessionState
+from shared.db import ReadSessionDep
 from shared.errors import problem_responses
 
 sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -21,7 +21,7 @@ sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 )
 async def session_status(
     query: SessionQuery,
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Annotated[Principal, require_service("loan_intake", "guarantee")],
 ) -> SessionState:
     """Whether a session this gateway issued (a clerk's, an administrator's, a bank's) still
