@@ -119,7 +119,7 @@ class Attempts:
         await self._check([_key(REGISTRATION, address)])
 
     async def registered(self, session: AsyncSession, *, address: str) -> None:
-        """Count a registration, in its own transaction: the count and the account together."""
+        """Count a registration in the registration's transaction: both commit, or neither."""
         await self._count(REGISTRATION, _key(REGISTRATION, address), session=session)
 
     # --- the store ----------------------------------------------------------------------
