@@ -47,7 +47,7 @@ def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
     """An INSERT with ``on_conflict_do_update`` / ``_do_nothing``, in the session's dialect."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.banks.router import banks, oauth
 from services.bank_gateway.banks.signatures import CallerBanks
@@ -29,7 +28,6 @@ from services.bank_gateway.staff.router import staff
 from shared import sealed
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
-from shared.contracts.sessions import SessionQuery, SessionState
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
 from shared.web import mount_assets
@@ -93,10 +91,6 @@ def _delivery_worker(
     )
 
 
-async def _session_state(db: AsyncSession, query: SessionQuery) -> SessionState:
-    return await session_state(session=db, query=query)
-
-
 ROUTERS = [
     banks,
     staff,
@@ -133,7 +127,7 @@ def create_app(
                 audit_chains=audit_chains,
                 throttle=ThrottleEntry.__table__,  # type: ignore[attr-defined]
             ),
-            session_checks(app, settings, issuer=SERVICE, local=_session_state),
+            session_checks(app, settings, issuer=SERVICE, local=session_state),
         ):
             _clients(app, settings, intake_transport, guarantee_transport)
             webhooks = httpx.AsyncClient(

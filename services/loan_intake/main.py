@@ -7,7 +7,6 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.loan_intake.accounts import service as accounts
 from services.loan_intake.accounts.oidc import IdentityPlatform, PendingCookie
@@ -15,16 +14,13 @@ from services.loan_intake.applications.router import router
 from services.loan_intake.applications.worker import HandoffWorker, IdempotencySweeper
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
-from services.loan_intake.models import ApplicationEvent, AuditEntry, RevokedSession, ThrottleEntry
+from services.loan_intake.models import ApplicationEvent, AuditEntry, ThrottleEntry
 from services.loan_intake.portal.router import PREFIX as PORTAL_PREFIX
 from services.loan_intake.portal.router import portal
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
-from shared.auth import VERIFIED_PERMISSION
-from shared.contracts.sessions import SessionQuery, SessionState
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
-from shared.sessions import is_revoked
 from shared.web import mount_assets
 
 
@@ -37,19 +33,6 @@ def audit_chains(key: bytes) -> list[AuditChain]:
         AuditChain(history, order_by="id", content=(*content, "update_id", "details"), key=key),
         audit_log_chain(AuditEntry, key),
     ]
-
-
-async def _session_state(db: AsyncSession, query: SessionQuery) -> SessionState:
-    """An SME's session stands until it signs out; a portal account's permissions are read
-    again: verified (all of its firm's applications) or not (only its own)."""
-    revoked = await is_revoked(db, RevokedSession.__table__, query.session)  # type: ignore[attr-defined]
-    if revoked or query.account is None or not query.account.isdigit():
-        return SessionState(active=not revoked)
-    account = await accounts.by_id(session=db, account_id=int(query.account))
-    if account is None:
-        return SessionState(active=False)
-    verified = [VERIFIED_PERMISSION] if accounts.is_verified(account) else []
-    return SessionState(active=True, permissions=verified)
 
 
 @asynccontextmanager
@@ -129,7 +112,7 @@ def create_app(
                 app,
                 settings,
                 issuer=SERVICE,
-                local=_session_state,
+                local=accounts.session_state,
                 issuers={"bank_gateway": (settings.gateway_url, gateway_transport)},
             ),
             guarantee_handoff(app, settings, guarantee_transport),

@@ -12,7 +12,7 @@ from shared.sessions import is_revoked
 _REVOKED = RevokedSession.__table__  # type: ignore[attr-defined]
 
 
-async def state(*, session: AsyncSession, query: SessionQuery) -> SessionState:
+async def state(session: AsyncSession, query: SessionQuery) -> SessionState:
     """Signed out → inactive; a clerk as their account stands now (deactivated → inactive,
     the approver right as it is now); a bank's token dies with the bank's deactivation."""
     if await is_revoked(session, _REVOKED, query.session):

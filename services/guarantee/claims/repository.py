@@ -4,13 +4,12 @@ import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from services.guarantee.models import BatchCompensation, Claim, Recovery
 from shared.clock import utcnow
+from shared.db import dialect_insert
 
 _compensation: sa.Table = BatchCompensation.__table__  # type: ignore[attr-defined]
 
@@ -20,10 +19,8 @@ async def lock_batch_compensation(
 ) -> BatchCompensation:
     """The batch's compensation account, created if new, locked until the transaction ends:
     claims of one batch are decided one after another."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
     await session.execute(
-        insert(_compensation)
+        dialect_insert(session, _compensation)
         .values(batch_id=batch_id, paid_fen=0, fund_recovered_fen=0, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["batch_id"])
     )

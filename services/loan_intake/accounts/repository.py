@@ -1,5 +1,6 @@
 """Every query about enterprise accounts (the SME portal's sign-in)."""
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -18,8 +19,8 @@ async def accounts_of(*, session: AsyncSession, uscc: str, limit: int) -> list[E
 
 
 async def count_of(*, session: AsyncSession, uscc: str) -> int:
-    found = await accounts_of(session=session, uscc=uscc, limit=1000)
-    return len(found)
+    counted = select(sa.func.count()).where(EnterpriseAccount.uscc == uscc)
+    return int(await session.scalar(counted) or 0)
 
 
 async def get_by_id(*, session: AsyncSession, account_id: int) -> EnterpriseAccount | None:

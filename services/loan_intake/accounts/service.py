@@ -18,11 +18,16 @@ from services.loan_intake.accounts.exceptions import (
     VerificationMismatch,
 )
 from services.loan_intake.accounts.schemas import Registration
-from services.loan_intake.models import AuditEntry, EnterpriseAccount
+from services.loan_intake.models import AuditEntry, EnterpriseAccount, RevokedSession
 from shared import audit
 from shared.attempts import account_key
+from shared.auth import VERIFIED_PERMISSION
 from shared.clock import utcnow
+from shared.contracts.sessions import SessionQuery, SessionState
 from shared.passwords import hash_secret, secret_matches
+from shared.sessions import is_revoked
+
+_REVOKED = RevokedSession.__table__  # type: ignore[attr-defined]
 
 
 def _audit(
@@ -84,6 +89,20 @@ async def sign_in(*, session: AsyncSession, uscc: str, password: str) -> Enterpr
 
 def is_verified(account: EnterpriseAccount) -> bool:
     return account.verified_at is not None
+
+
+async def session_state(session: AsyncSession, query: SessionQuery) -> SessionState:
+    """An SME's session stands until it signs out; a portal account's permissions are read
+    again: verified (all of its firm's applications) or not (only its own)."""
+    revoked = await is_revoked(session, _REVOKED, query.session)
+    if revoked or query.account is None or not query.account.isdigit():
+        return SessionState(active=not revoked)
+    account = await repo.get_by_id(session=session, account_id=int(query.account))
+    if account is None:
+        return SessionState(active=False)
+    return SessionState(
+        active=True, permissions=[VERIFIED_PERMISSION] if is_verified(account) else []
+    )
 
 
 async def by_id(*, session: AsyncSession, account_id: int) -> EnterpriseAccount | None:
