@@ -124,6 +124,7 @@ async def test_the_gateway_documents_every_notification_a_bank_receives(
         "batch.reopened",
         "batch.closed",
         "filing.refused",
+        "claim.refused",
         "claim.decided",
         "recovery.shared",
     }

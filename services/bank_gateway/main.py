@@ -79,7 +79,11 @@ def _delivery_worker(
             "guarantee.topups": top_ups.record_top_ups,
         },
         # … and its refusals that are decisions: a 备案 refused leaves the loan unguaranteed.
-        refusals={"guarantee.filing": decisions.record_filing_refusal},
+        refusals={
+            "guarantee.filing": decisions.record_filing_refusal,
+            # … and a claim filed outside the policy's window is not taken.
+            "guarantee.claim": decisions.record_claim_refusal,
+        },
         retry_window=timedelta(hours=settings.webhook_retry_hours),
         webhook_backoff=(
             settings.webhook_backoff_base_seconds,

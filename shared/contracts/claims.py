@@ -27,6 +27,11 @@ class ClaimRequest(BaseModel):
     interest_due: Money = Field(description="Interest the borrower owes, as the bank reports it")
     annual_interest_rate: Rate = Field(description="The loan's rate, for the interest cap")
     submitted_on: date
+    # When the loan fell overdue and when the bank declared the default, as the ledger
+    # recorded them: the policy's timing rules run from these (absent only on claims stored
+    # before they were sent; a new claim without them is refused).
+    overdue_since: date | None = None
+    defaulted_on: date | None = None
     compensation_ceiling: Rate = Field(
         description="The batch's ceiling: compensation never passes this share of its volume"
     )

@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.ledger import effects, risk
 from services.bank_gateway.ledger import repository as repo
-from services.bank_gateway.ledger.rules import LoanState, decided, unguaranteed
+from services.bank_gateway.ledger.rules import (
+    LoanState,
+    claim_refused,
+    decided,
+    unguaranteed,
+)
 from services.bank_gateway.ledger.service import (
     audit_loans,
     figures_of,
@@ -22,7 +27,7 @@ from services.bank_gateway.ledger.service import (
 )
 from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
 from services.bank_gateway.notifications import service as outbox
-from services.bank_gateway.notifications.notices import FilingRefused
+from services.bank_gateway.notifications.notices import ClaimRefused, FilingRefused
 from shared.clock import shanghai_date, utcnow
 from shared.contracts.claims import ClaimDecision, RecoveryShare
 from shared.contracts.guarantee import ReleaseReason
@@ -99,6 +104,57 @@ async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision
     await risk.suspend_if_over(session, {batch.id})
 
 
+def _problem(answer: str, default_type: str) -> tuple[str, str]:
+    """(type, detail) of the guarantee service's problem document in ``answer``."""
+    try:
+        problem = json.loads(answer)
+    except ValueError:
+        problem = {}
+    if not isinstance(problem, dict):
+        problem = {}
+    detail = str(problem.get("detail") or problem.get("title") or answer)[:1000]
+    return str(problem.get("type") or default_type), detail
+
+
+async def record_claim_refusal(session: AsyncSession, payload: dict[str, Any], answer: str) -> None:
+    """The guarantee service would not take the claim (filed too early or too late, in the
+    policy's words): the loan is back in default, the bank told (``claim.refused``) and the
+    SME's history says why. Too early, the bank may claim again; else it is denied for good,
+    and recoveries held for the decision are the bank's own. A repeat changes nothing."""
+    loan_id = uuid.UUID(payload["loan_id"])
+    kind, detail = _problem(answer, "/problems/claim-refused")
+    early = kind.endswith("/claim-too-early")
+    loans = await repo.lock_loans(session=session, loan_ids={loan_id})
+    loan = loans.get(loan_id)
+    after = claim_refused(figures_of(loan), final=not early) if loan is not None else None
+    if loan is None or after is None:
+        log.warning("claim.refused_not_applied", loan_id=str(loan_id), problem=kind)
+        return
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
+    write_back(loan, after)
+    notice = ClaimRefused(
+        loan_id=loan.id,
+        application_id=loan.application_id,
+        batch_id=batch.id,
+        problem_type=kind,
+        reason_zh=detail,
+        may_resubmit=early,
+    )
+    out = [
+        outbox.to_bank(bank.id, "claim.refused", notice),
+        effects.to_intake(
+            loan, bank.code, "claim.refused", f"担保基金未受理代偿申请：{detail}", {"problem": kind}
+        ),
+    ]
+    waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
+    release_held(out, bank.code, batch, loan, waiting)
+    audit_loans(session, "service:guarantee", [loan], {})
+    await outbox.send(session=session, rows=out)
+    log.info("claim.refused", loan_id=str(loan_id), problem=kind)
+
+
 async def record_filing_refusal(
     session: AsyncSession, payload: dict[str, Any], answer: str
 ) -> None:
@@ -107,12 +163,7 @@ async def record_filing_refusal(
     says why, the loan's allocation returns to the batch's quota, and events held for the
     loan are refused. A repeat changes nothing."""
     loan_id = uuid.UUID(payload["loan_id"])
-    try:
-        problem = json.loads(answer)
-    except ValueError:
-        problem = {}
-    detail = str(problem.get("detail") or problem.get("title") or answer)[:1000]
-    kind = str(problem.get("type") or "/problems/filing-refused")
+    kind, detail = _problem(answer, "/problems/filing-refused")
     loans = await repo.lock_loans(session=session, loan_ids={loan_id})
     loan = loans.get(loan_id)
     after = unguaranteed(figures_of(loan)) if loan is not None else None

@@ -62,6 +62,8 @@ def of_event(
             interest_due=data.interest_due,
             annual_interest_rate=Decimal(loan.annual_interest_rate or "0"),
             submitted_on=data.submitted_on,
+            overdue_since=loan.overdue_since,
+            defaulted_on=loan.defaulted_on,
             compensation_ceiling=Decimal(batch.compensation_ceiling),
             ceiling_base_amount=from_fen(batch.quota_fen)
             if batch.ceiling_base == "batch_quota"

@@ -64,6 +64,7 @@ class Figures:
     # None before a claim; "pending" while the fund decides; then the fund's outcome.
     claim_status: str | None = None
     overdue_since: date | None = None
+    defaulted_on: date | None = None
     approved_on: date | None = None
     annual_rate: Decimal | None = None
     disbursed_on: date | None = None

@@ -146,6 +146,15 @@ def decided(figures: Figures, *, outcome: str, payout_fen: int) -> Figures:
     return replace(figures, state=state, claim_status=outcome)
 
 
+def claim_refused(figures: Figures, *, final: bool) -> Figures | None:
+    """The loan after the fund refused to take its claim (filed too early, too late): back in
+    default. Filed too early, the bank may claim again later (no claim on record); else the
+    claim is ``denied`` for good. None if no claim is waiting (a refusal answered twice)."""
+    if figures.state is not LoanState.CLAIMED or figures.claim_status != "pending":
+        return None
+    return replace(figures, state=LoanState.DEFAULTED, claim_status="denied" if final else None)
+
+
 def _approved(f: Figures, data: Approved, to: LoanState) -> Figures | Refusal:
     amount = to_fen(data.approved_amount)
     if amount > f.allocated_fen:
@@ -227,7 +236,7 @@ def _overdue(f: Figures, data: Overdue, to: LoanState) -> Figures | Refusal:
 def _defaulted(f: Figures, data: Defaulted, to: LoanState, bounds: Bounds) -> Figures | Refusal:
     mismatch = _outstanding_mismatch(f, data.outstanding_principal, "违约时报告的")
     unearned = interest_due_beyond_bound(f, data.interest_due, data.defaulted_on, bounds)
-    return mismatch or unearned or replace(f, state=to)
+    return mismatch or unearned or replace(f, state=to, defaulted_on=data.defaulted_on)
 
 
 def _claim_submitted(

@@ -56,6 +56,7 @@ def figures_of(loan: BatchLoan) -> Figures:
         recovered_fen=loan.recovered_fen,
         claim_status=loan.claim_status,
         overdue_since=loan.overdue_since,
+        defaulted_on=loan.defaulted_on,
         approved_on=loan.approved_on,
         annual_rate=Decimal(loan.annual_interest_rate) if loan.annual_interest_rate else None,
         disbursed_on=loan.disbursed_on,
@@ -85,6 +86,7 @@ def write_back(loan: BatchLoan, figures: Figures) -> None:
     loan.recovered_fen = figures.recovered_fen
     loan.claim_status = figures.claim_status
     loan.overdue_since = figures.overdue_since
+    loan.defaulted_on = figures.defaulted_on
     loan.approved_on = figures.approved_on
     if figures.annual_rate is not None:
         loan.annual_interest_rate = str(figures.annual_rate)

@@ -39,6 +39,8 @@ class BatchLoan(GatewayModel, table=True):
     disbursed_on: date | None = None
     maturity_on: date | None = None
     overdue_since: date | None = None
+    # The day the bank declared the default: a claim's filing deadline runs from it.
+    defaulted_on: date | None = None
     # Each repayment as [paid_on, principal fen, interest fen]: the interest a bank reports
     # is checked against the outstanding day by day (ledger/rules.py).
     payments: list[list[Any]] = Field(default_factory=list, sa_type=JSONType)

@@ -70,6 +70,15 @@ class FilingRefused(BaseModel):
     reason_zh: str = Field(description="Why, with the figures")
 
 
+class ClaimRefused(BaseModel):
+    loan_id: uuid.UUID
+    application_id: uuid.UUID
+    batch_id: uuid.UUID
+    problem_type: str = Field(description="The fund's finding, e.g. claim-too-early")
+    reason_zh: str = Field(description="Why, in the policy's words, with the dates")
+    may_resubmit: bool = Field(description="Filed too early: the bank may claim again later")
+
+
 def _envelope(event_type: str, data: type[BaseModel], doc: str) -> type[BaseModel]:
     name = "".join(part.title() for part in event_type.replace("_", ".").split(".")) + "Notice"
     return create_model(
@@ -93,6 +102,10 @@ NOTICES: dict[str, tuple[type[BaseModel], str]] = {
     "filing.refused": (
         FilingRefused,
         "The guarantee fund refused the loan's 备案: it is not guaranteed (no fee, no claim).",
+    ),
+    "claim.refused": (
+        ClaimRefused,
+        "The guarantee fund did not take the claim: filed too early or after the deadline.",
     ),
     "claim.decided": (ClaimDecision, "The guarantee fund decided a claim (代偿)."),
     "recovery.shared": (

@@ -15,3 +15,11 @@ class ClaimInvalid(ValidationFailed):
 
 class RecoveryConflict(Conflict):
     slug, title = "recovery-conflict", "该追偿已按不同内容登记 (recovery recorded with other facts)"
+
+
+class ClaimTooEarly(ValidationFailed):
+    slug, title = "claim-too-early", "贷款逾期天数未满，暂不能申请代偿 (claim filed too early)"
+
+
+class ClaimTooLate(ValidationFailed):
+    slug, title = "claim-too-late", "已过代偿申请期限，不予受理 (claim filed after the deadline)"

@@ -9,6 +9,8 @@ from services.guarantee.claims.exceptions import (
     ClaimConflict,
     ClaimInvalid,
     ClaimNotFound,
+    ClaimTooEarly,
+    ClaimTooLate,
     RecoveryConflict,
 )
 from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
@@ -39,7 +41,13 @@ claims = APIRouter(prefix="/v1/claims", tags=["claims"])
     responses={
         200: {"description": "Filed before: the decision made then", "model": ClaimDecision},
         **problem_responses(
-            *AUTH_PROBLEMS, *BODY_PROBLEMS, GuaranteeNotFound, ClaimConflict, ClaimInvalid
+            *AUTH_PROBLEMS,
+            *BODY_PROBLEMS,
+            GuaranteeNotFound,
+            ClaimConflict,
+            ClaimInvalid,
+            ClaimTooEarly,
+            ClaimTooLate,
         ),
     },
 )

@@ -22,10 +22,58 @@ to the amounts and do not depend on how the recoveries were cut.
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from shared.contracts.claims import ClaimOutcome, ClaimReason, ClaimRequest
 from shared.money import from_fen, to_fen
+
+
+@dataclass(frozen=True)
+class Untimely:
+    """A claim filed outside the policy's window: ``code`` is ``too_early`` (it may be filed
+    again from ``again_on``) or ``too_late`` or ``undated``; ``message_zh`` quotes the rule."""
+
+    code: str
+    message_zh: str
+    again_on: date | None = None
+
+
+def untimely(
+    *,
+    submitted_on: date,
+    overdue_since: date | None,
+    defaulted_on: date | None,
+    min_days_overdue: int,
+    deadline_days: int,
+    policy_zh: str,
+) -> Untimely | None:
+    """Whether a claim filed on ``submitted_on`` is outside the policy's window: at least
+    ``min_days_overdue`` days after the loan fell overdue, at most ``deadline_days`` after
+    the default. None when it is inside."""
+    if overdue_since is None or defaulted_on is None:
+        return Untimely("undated", "代偿申请缺少逾期日或违约日，无法按政策核对申请时限")
+    if submitted_on < defaulted_on:
+        return Untimely("undated", f"代偿申请日 {submitted_on} 早于违约日 {defaulted_on}")
+    overdue_days = (submitted_on - overdue_since).days
+    if overdue_days < min_days_overdue:
+        again = overdue_since + timedelta(days=min_days_overdue)
+        return Untimely(
+            "too_early",
+            f"{policy_zh}规定贷款逾期满 {min_days_overdue} 天方可申请代偿：本笔贷款自"
+            f" {overdue_since} 起逾期，至申请日 {submitted_on} 仅 {overdue_days} 天，"
+            f"{again} 起可再申请",
+            again_on=again,
+        )
+    last_day = defaulted_on + timedelta(days=deadline_days)
+    if submitted_on > last_day:
+        return Untimely(
+            "too_late",
+            f"{policy_zh}规定代偿申请须在宣布违约之日起 {deadline_days} 天内提出：本笔贷款"
+            f" {defaulted_on} 违约，申请截止日为 {last_day}，"
+            f"申请日 {submitted_on} 已过期限，不予受理",
+        )
+    return None
 
 
 def _fen(amount: Decimal) -> int:

@@ -15,6 +15,8 @@ from services.guarantee.claims.exceptions import (
     ClaimConflict,
     ClaimInvalid,
     ClaimNotFound,
+    ClaimTooEarly,
+    ClaimTooLate,
     RecoveryConflict,
 )
 from services.guarantee.claims.rules import (
@@ -24,12 +26,14 @@ from services.guarantee.claims.rules import (
     fund_share_of,
     reasons,
     top_ups,
+    untimely,
 )
 from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
 from services.guarantee.guarantees import service as guarantees
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
 from services.guarantee.models import AuditEntry, Claim, Guarantee, Recovery
 from services.guarantee.policies import service as policies
+from services.guarantee.policies.document import ClaimTerms
 from shared import audit
 from shared.clock import utcnow
 from shared.contracts.claims import (
@@ -126,7 +130,9 @@ async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[Claim
         return _decision(existing), False
 
     policy = await policies.get_version(session=session, policy_id=guarantee.policy_version_id)
-    cap_days = int(policy.document.get("claims", {}).get("interest_cap_days", 90))
+    terms = ClaimTerms.model_validate(policy.document.get("claims", {}))
+    _check_timing(request, terms, f"《{policy.name}》第 {policy.version} 版")
+    cap_days = terms.interest_cap_days
     basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
     coverage = Decimal(guarantee.coverage_ratio)
     volume = await _ceiling_base(session, request)
@@ -160,6 +166,23 @@ async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[Claim
     await session.flush()
     _audit_decision(session, claim, request)
     return _decision(claim), True
+
+
+def _check_timing(request: ClaimRequest, terms: ClaimTerms, policy_zh: str) -> None:
+    """Refuse a claim filed outside the policy's window, in the policy's words."""
+    finding = untimely(
+        submitted_on=request.submitted_on,
+        overdue_since=request.overdue_since,
+        defaulted_on=request.defaulted_on,
+        min_days_overdue=terms.min_days_overdue,
+        deadline_days=terms.filing_deadline_days,
+        policy_zh=policy_zh,
+    )
+    if finding is None:
+        return
+    raise {"too_early": ClaimTooEarly, "too_late": ClaimTooLate}.get(finding.code, ClaimInvalid)(
+        finding.message_zh
+    )
 
 
 def _claim(

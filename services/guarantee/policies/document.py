@@ -189,6 +189,14 @@ class ClaimTerms(_Strict):
     interest_cap_days: int = Field(
         90, ge=0, le=3650, description="Interest due is compensated for at most this many days"
     )
+    # When a bank may claim: not before the loan has been overdue this long (the bank must
+    # have tried to collect), and not later than this after it declared the default.
+    min_days_overdue: int = Field(
+        90, ge=0, le=3650, description="A claim is accepted once the loan is this many days overdue"
+    )
+    filing_deadline_days: int = Field(
+        180, ge=1, le=3650, description="A claim must be filed within this many days of default"
+    )
 
 
 class PolicyDocument(_Strict):

@@ -244,6 +244,8 @@ async def test_the_guarantee_service_decides_each_claim_once(
         "interest_due": "0.00",
         "annual_interest_rate": "0.0385",
         "submitted_on": "2023-05-10",
+        "overdue_since": "2023-02-01",
+        "defaulted_on": "2023-05-01",
         "compensation_ceiling": "0.0500",
     }
     gateway = desk.tokens.header(desk.tokens.service("bank_gateway"))
@@ -293,6 +295,8 @@ async def test_concurrent_claims_never_pass_the_ceiling(desk: Desk, guarantee_ap
                     "interest_due": "0.00",
                     "annual_interest_rate": "0.0385",
                     "submitted_on": "2023-05-10",
+                    "overdue_since": "2023-02-01",
+                    "defaulted_on": "2023-05-01",
                     "compensation_ceiling": "0.0500",
                 },
                 headers=gateway,

@@ -79,7 +79,7 @@ def lives(draw: Any) -> list[tuple[str, dict[str, Any], bool]]:
                 {
                     "outstanding_principal": owed,
                     "interest_due": "0.00",
-                    "defaulted_on": str(day + timedelta(30)),
+                    "defaulted_on": str(day + timedelta(91)),
                 },
                 True,
             ),
@@ -88,7 +88,7 @@ def lives(draw: Any) -> list[tuple[str, dict[str, Any], bool]]:
                 {
                     "outstanding_principal": owed,
                     "interest_due": "0.00",
-                    "submitted_on": str(day + timedelta(35)),
+                    "submitted_on": str(day + timedelta(95)),
                 },
                 True,
             ),

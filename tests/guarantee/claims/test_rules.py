@@ -152,3 +152,63 @@ def test_top_ups_pay_the_room_to_the_oldest_open_claims(remainders: list[int], r
     for i, p in enumerate(paid):
         if p:
             assert all(paid[j] == remainders[j] for j in range(i))
+
+
+@given(
+    overdue_days=st.integers(0, 400),
+    after_default=st.integers(0, 400),
+    minimum=st.integers(0, 200),
+    deadline=st.integers(1, 400),
+)
+def test_a_claim_is_taken_exactly_inside_the_policys_window(
+    overdue_days: int, after_default: int, minimum: int, deadline: int
+) -> None:
+    """Not before ``minimum`` days overdue, not after ``deadline`` days from the default;
+    too early names the day it may be filed again, which is then inside the window."""
+    from datetime import date, timedelta
+
+    from services.guarantee.claims.rules import untimely
+
+    submitted = date(2024, 6, 30)
+    overdue_since = submitted - timedelta(days=overdue_days)
+    defaulted_on = submitted - timedelta(days=after_default)
+    window = {"min_days_overdue": minimum, "deadline_days": deadline, "policy_zh": "《政策》"}
+    finding = untimely(
+        submitted_on=submitted, overdue_since=overdue_since, defaulted_on=defaulted_on, **window
+    )
+    if overdue_days < minimum:
+        assert finding is not None and finding.code == "too_early"
+        assert f"逾期满 {minimum} 天" in finding.message_zh
+        assert finding.again_on == overdue_since + timedelta(days=minimum)
+        assert finding.again_on is not None
+        later = untimely(
+            submitted_on=finding.again_on,
+            overdue_since=overdue_since,
+            defaulted_on=min(defaulted_on, finding.again_on),
+            **{**window, "deadline_days": 10_000},
+        )
+        assert later is None
+    elif after_default > deadline:
+        assert finding is not None and finding.code == "too_late"
+        assert f"{deadline} 天内" in finding.message_zh
+    else:
+        assert finding is None
+
+
+def test_a_claim_without_its_dates_or_before_its_default_is_not_taken() -> None:
+    from datetime import date
+
+    from services.guarantee.claims.rules import untimely
+
+    window = {"min_days_overdue": 90, "deadline_days": 180, "policy_zh": "《政策》"}
+    undated = untimely(
+        submitted_on=date(2024, 6, 30), overdue_since=None, defaulted_on=None, **window
+    )
+    assert undated is not None and undated.code == "undated"
+    before = untimely(
+        submitted_on=date(2024, 6, 30),
+        overdue_since=date(2024, 1, 1),
+        defaulted_on=date(2024, 7, 1),
+        **window,
+    )
+    assert before is not None and "早于违约日" in before.message_zh
