@@ -37,6 +37,8 @@ class Role(StrEnum):
     BUREAU = "bureau"
     BANK = "bank"
     ADMIN = "admin"
+    # The guarantee fund's staff (担保基金): review claims (代偿) and record their payment.
+    FUND = "fund"
     SERVICE = "service"
 
 
@@ -47,6 +49,7 @@ ROLE_ISSUER: dict[Role, str] = {
     Role.BUREAU: "bank_gateway",
     Role.BANK: "bank_gateway",
     Role.ADMIN: "bank_gateway",
+    Role.FUND: "bank_gateway",
 }
 
 # A bureau user holding this permission may be the second pair of eyes on approvals.

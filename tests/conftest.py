@@ -122,6 +122,14 @@ class Tokens:
             permissions={APPROVE_PERMISSION} if approver else set(),
         )
 
+    def fund(self, subject: str = "fund-dave", *, approver: bool = False) -> str:
+        """A reviewer of the guarantee fund (担保基金): claims."""
+        return self._issuers["bank_gateway"].issue(
+            subject=subject,
+            role=Role.FUND,
+            permissions={APPROVE_PERMISSION} if approver else set(),
+        )
+
     def admin(self) -> str:
         return self._issuers["bank_gateway"].issue(subject="admin", role=Role.ADMIN)
 
@@ -280,7 +288,8 @@ async def guarantee_app(
     from services.guarantee.config import Settings
     from services.guarantee.main import create_app
 
-    # The what-if worker polls the database; a test that needs it steps it by hand. Every
+    # The what-if and claim-notice workers poll the database; a test that needs them steps
+    # them by hand (claim notices reach the gateway that issues sessions). Every
     # session is confirmed with the gateway on every request (no cache): tests see at once.
     app = create_app(
         Settings(
@@ -288,6 +297,7 @@ async def guarantee_app(
             keys_dir=keys_dir,
             environment="test",
             run_whatif_worker=False,
+            run_claim_notice_worker=False,
             gateway_url="http://gateway",
             session_cache_seconds=0,
         ),

@@ -126,6 +126,7 @@ async def test_the_gateway_documents_every_notification_a_bank_receives(
         "filing.refused",
         "claim.refused",
         "claim.decided",
+        "claim.paid",
         "recovery.shared",
     }
     body = schema["webhooks"]["claim.decided"]["post"]["requestBody"]["content"]

@@ -4,14 +4,18 @@ from services.bank_gateway.banks.service import ensure_bank
 from services.bank_gateway.config import Settings
 from services.bank_gateway.staff import service as staff
 from shared import sealed
+from shared.auth import Role
 from shared.db import make_engine, make_sessionmaker
 
 DEMO_BANKS = {"srcb": "上海农商银行", "bosc": "上海银行"}
-# Bureau staff for the console: alice drafts, carol approves (four eyes).
+# Console staff: at the bureau alice drafts, carol approves (four eyes); at the guarantee
+# fund dave reviews claims and erin confirms the large ones.
 DEMO_STAFF = {
-    "alice": ("张丽（经办）", False),
-    "bob": ("王波（经办）", False),
-    "carol": ("陈卡（审批）", True),
+    "alice": ("张丽（经办）", False, Role.BUREAU),
+    "bob": ("王波（经办）", False, Role.BUREAU),
+    "carol": ("陈卡（审批）", True, Role.BUREAU),
+    "dave": ("丁伟（担保基金审核）", False, Role.FUND),
+    "erin": ("鄂琳（担保基金复核）", True, Role.FUND),
 }
 
 
@@ -39,13 +43,14 @@ async def seed(settings: Settings) -> str:
                     ),
                 )
             if settings.environment != "production":
-                for username, (name, approver) in DEMO_STAFF.items():
+                for username, (name, approver, role) in DEMO_STAFF.items():
                     await staff.ensure(
                         session=session,
                         username=username,
                         display_name=name,
                         password=demo_staff_password(username),
                         approver=approver,
+                        role=role,
                     )
     finally:
         await engine.dispose()
@@ -53,7 +58,7 @@ async def seed(settings: Settings) -> str:
         "bank_gateway: demo banks "
         + "、".join(DEMO_BANKS.values())
         + (
-            "; console staff alice, bob, carol (approver)"
+            "; console staff alice, bob, carol (approver); guarantee fund dave, erin (approver)"
             if settings.environment != "production"
             else ""
         )

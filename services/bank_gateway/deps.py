@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Principal, Role, require_roles, require_service
 from shared.db import SessionDep
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "BankDep",
     "BankReaderDep",
     "BureauDep",
+    "GuaranteeCallerDep",
     "GuaranteeDep",
     "IntakeDep",
     "SessionDep",
@@ -24,6 +25,9 @@ AdminDep = Annotated[Principal, require_roles(Role.ADMIN)]
 
 # Batches are the finance bureau's: drafted, approved and watched by bureau staff.
 BureauDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
+
+# The guarantee service tells of claims its fund decided and paid: its own token only.
+GuaranteeCallerDep = Annotated[Principal, require_service("guarantee")]
 
 # Callbacks: a bank's own OAuth token; its signature is checked on top.
 BankDep = Annotated[Principal, require_roles(Role.BANK)]

@@ -17,7 +17,12 @@ from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
 from services.bank_gateway.filings.router import filings
 from services.bank_gateway.ledger import decisions, top_ups
-from services.bank_gateway.ledger.router import EVENT_COMPONENTS, callbacks, reconciliations
+from services.bank_gateway.ledger.router import (
+    EVENT_COMPONENTS,
+    callbacks,
+    claim_notices,
+    reconciliations,
+)
 from services.bank_gateway.models import AuditEntry, ThrottleEntry
 from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications.router import deliveries
@@ -72,7 +77,6 @@ def _delivery_worker(
         # The guarantee service's answers that move the ledger: handed to it from here, so
         # the outbox (notifications) never depends on the ledger.
         answers={
-            "guarantee.claim": decisions.record_claim_decision,
             "guarantee.recovery": decisions.record_recovery_share,
             # A filing raises the batch's ceiling: claims it cut may be topped up.
             "guarantee.filing": top_ups.after_filing,
@@ -103,6 +107,7 @@ ROUTERS = [
     callbacks,
     filings,
     reconciliations,
+    claim_notices,
     deliveries,
     oauth,
     console,

@@ -6,6 +6,8 @@ from shared.db import SessionDep
 __all__ = [
     "AssessorDep",
     "BureauDep",
+    "ClaimReaderDep",
+    "FundDep",
     "GatewayCallerDep",
     "IntakeCallerDep",
     "SessionDep",
@@ -35,3 +37,7 @@ StaffOrIntakeDep = Annotated[
 ]
 # Policy changes and what-if runs are people's work: the finance bureau and admins.
 BureauDep = Annotated[Principal, require_roles(Role.BUREAU, Role.ADMIN)]
+# Claims are reviewed, decided and paid by the guarantee fund's staff (担保基金); the bureau
+# and admins read them.
+FundDep = Annotated[Principal, require_roles(Role.FUND)]
+ClaimReaderDep = Annotated[Principal, require_roles(Role.FUND, Role.BUREAU, Role.ADMIN)]

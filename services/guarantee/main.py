@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.guarantee.assessments.router import assessments
 from services.guarantee.audit.router import audit
+from services.guarantee.claims.notices import ClaimNoticeSender
 from services.guarantee.claims.router import claims
 from services.guarantee.config import SERVICE, Settings, get_settings
 from services.guarantee.guarantees.router import guarantees
@@ -17,6 +18,7 @@ from services.guarantee.whatif.router import whatif_requests, whatifs
 from services.guarantee.whatif.worker import WhatIfRunner
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
+from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
 
 
@@ -41,6 +43,23 @@ def create_app(
                 issuers={"bank_gateway": (settings.gateway_url, gateway_transport)},
             ),
         ):
+            gateway = make_service_client(
+                base_url=settings.gateway_url,
+                token=CachedServiceToken(
+                    app.state.token_issuer.service_token,
+                    lifetime_seconds=settings.token_ttl_seconds,
+                ),
+                transport=gateway_transport,
+                timeout=httpx.Timeout(10.0),
+            )
+            app.state.claim_notices = ClaimNoticeSender(
+                sessionmaker=app.state.sessionmaker,
+                gateway=gateway,
+                backoff=(
+                    settings.claim_notice_backoff_base_seconds,
+                    settings.claim_notice_backoff_cap_seconds,
+                ),
+            )
             runner = WhatIfRunner(
                 sessionmaker=app.state.sessionmaker,
                 chunk_size=settings.whatif_chunk_size,
@@ -48,11 +67,14 @@ def create_app(
             )
             app.state.whatif_runner = runner
             workers = [runner] if settings.run_whatif_worker else []
+            if settings.run_claim_notice_worker:
+                workers.append(app.state.claim_notices)
             try:
                 async with run_workers(app, settings, service=SERVICE, workers=workers):
                     yield
             finally:
                 runner.close()
+                await gateway.aclose()
 
     configure_logging(service=SERVICE, level=settings.log_level, json=settings.log_json)
     return create_service_app(

@@ -1,15 +1,19 @@
 """bank_gateway ⇄ guarantee: a defaulted loan's claim (代偿申请) and the recoveries after it.
 
-The gateway files what the bank reported (``POST /v1/claims``); the guarantee service
-decides at once and answers with the decision, which the gateway records on the loan and
-tells the bank (``claim.decided``). Recoveries after a payout go the same way
-(``POST /v1/claims/{loan_id}/recoveries``) and come back split between fund and bank.
-Both are idempotent: the same request again gets the same answer.
+The gateway files what the bank reported (``POST /v1/claims``); the guarantee service takes
+it for review (a :class:`ClaimReceipt`) or refuses it (outside the policy's window). The
+fund's reviewers decide it and record its payment; each step comes back to the gateway as a
+:class:`ClaimNotice` (the guarantee service's outbox → ``POST /v1/claim-notices``), which
+records it on the loan and tells the bank (``claim.decided``, ``claim.paid``). Recoveries
+after a payout go the gateway → guarantee way (``POST /v1/claims/{loan_id}/recoveries``)
+and come back split between fund and bank. All idempotent: the same again changes nothing.
 """
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,9 +47,32 @@ class ClaimRequest(BaseModel):
 
 
 class ClaimOutcome(StrEnum):
-    PAID = "paid"  # all that the terms allow
-    PARTIALLY_PAID = "partially_paid"  # up to the batch's ceiling; the rest refused
+    PENDING = "pending"  # not decided yet: under review
+    PAID = "paid"  # all that the decision allows
+    PARTIALLY_PAID = "partially_paid"  # up to the batch's ceiling; the rest stays open
     REFUSED = "refused"  # nothing payable: the ceiling is used up
+    DENIED = "denied"  # the fund's reviewers denied it
+
+
+class ClaimStatus(StrEnum):
+    """Where a claim is in the fund's review (DESIGN.md §4a)."""
+
+    SUBMITTED = "submitted"  # filed by the bank, waiting for a reviewer
+    UNDER_REVIEW = "under_review"  # a reviewer has taken it
+    AWAITING_SECOND = "awaiting_second"  # above the policy's amount: a second person confirms
+    APPROVED = "approved"  # coverage × (principal + interest recognised), within the ceiling
+    REDUCED = "reduced"  # less than the formula gives, with the reason (a "repair")
+    DENIED = "denied"  # nothing, with the reason
+    PAID = "paid"  # all decided is paid: date and payment reference
+
+
+class ClaimReceipt(BaseModel):
+    """The guarantee service took the claim for review."""
+
+    loan_id: uuid.UUID
+    claim_id: uuid.UUID
+    status: ClaimStatus
+    submitted_at: datetime
 
 
 class ClaimReason(BaseModel):
@@ -69,6 +96,24 @@ class ClaimDecision(BaseModel):
     batch_compensation_after: Money = Field(description="All paid in the batch, this included")
     reasons: list[ClaimReason]
     decided_at: datetime
+    status: ClaimStatus = Field(
+        ClaimStatus.APPROVED, description="approved, reduced or denied; paid once all is paid"
+    )
+    decision_reason: str | None = Field(None, description="Why reduced or denied")
+    paid: Money = Field(Decimal("0.00"), description="Paid to the bank so far")
+    paid_on: date | None = None
+    payment_reference: str | None = Field(None, description="The fund's payment voucher")
+
+
+class ClaimNotice(BaseModel):
+    """guarantee → bank_gateway: a claim decided (``decided``) or paid (``paid``), with the
+    claim as it stands. ``notice_id`` is unique per notice; a repeat changes nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notice_id: uuid.UUID
+    kind: Literal["decided", "paid"]
+    decision: ClaimDecision
 
 
 class ClaimTopUpRequest(BaseModel):

@@ -23,17 +23,46 @@ class Desk:
     bank: BankInbox
     policy_version_id: str = ""
     credentials: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    guarantee_app: Any = None
 
     async def deliver(self, rounds: int = 10) -> None:
-        """Run the gateway's outbox until nothing is due (what its worker does). Every
-        notification the bank got must match its model in the OpenAPI document's webhooks."""
+        """Run the gateway's outbox and the guarantee service's claim notices until nothing
+        is due (what their workers do). Every notification the bank got must match its
+        model in the OpenAPI document's webhooks."""
         from services.bank_gateway.notifications.notices import ENVELOPES
 
         for _ in range(rounds):
-            if await self.app.state.dispatcher.step() == 0:
+            done = await self.app.state.dispatcher.step()
+            if self.guarantee_app is not None:
+                done += await self.guarantee_app.state.claim_notices.step()
+            if done == 0:
                 break
         for notice in self.bank.events:
             ENVELOPES[notice["type"]].model_validate(notice)
+
+    async def decide_claim(
+        self,
+        loan_id: str,
+        verdict: str = "approve",
+        *,
+        amount: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """The fund's reviewer decides the loan's claim — a second person confirms when the
+        policy asks — and the gateway hears of it; the claim as it stands."""
+        body: dict[str, Any] = {"verdict": verdict, "amount": amount, "reason": reason}
+        reviewer = self.tokens.header(self.tokens.fund("fund-dave"))
+        async with asgi_client(self.guarantee_app, "http://guarantee") as fund:
+            decided = await fund.post(f"/v1/claims/{loan_id}/decision", json=body, headers=reviewer)
+            assert decided.status_code == 200, decided.text
+            if decided.json()["status"] == "awaiting_second":
+                second = self.tokens.header(self.tokens.fund("fund-erin", approver=True))
+                decided = await fund.post(
+                    f"/v1/claims/{loan_id}/second-review", json={"agree": True}, headers=second
+                )
+                assert decided.status_code == 200, decided.text
+        await self.deliver()
+        return decided.json()
 
     async def register_bank(self, name: str | None = None) -> str:
         """A bank whose webhooks reach ``self.bank``; its code."""
@@ -105,4 +134,12 @@ async def desk(
             "/v1/policies/in-force", headers=tokens.header(tokens.bureau())
         )
     async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
-        yield Desk(intake, client, tokens, app, inbox, policy_version_id=in_force.json()["id"])
+        yield Desk(
+            intake,
+            client,
+            tokens,
+            app,
+            inbox,
+            policy_version_id=in_force.json()["id"],
+            guarantee_app=guarantee_app,
+        )

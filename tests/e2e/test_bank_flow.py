@@ -264,6 +264,37 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
     assert "剩余本金 1800000.00 元" in history[-1]["reason"]
 
 
+def fund_decides(
+    stack: LocalStack, tokens: Tokens, loan: str, verdict: str = "approve"
+) -> dict[str, Any]:
+    """Once the claim has reached the guarantee service, the fund's reviewer decides it over
+    HTTP — and a second person confirms it when the policy asks; the claim as it stands."""
+    guarantee = stack.url("guarantee")
+    dave = tokens.header(tokens.fund("dave"))
+    assert until(
+        lambda: (
+            httpx.get(f"{guarantee}/v1/claims/{loan}", headers=dave, timeout=5).status_code == 200
+        )
+    ), "the claim reached the fund"
+    decided = httpx.post(
+        f"{guarantee}/v1/claims/{loan}/decision",
+        json={"verdict": verdict},
+        headers=dave,
+        timeout=10,
+    )
+    assert decided.status_code == 200, decided.text
+    if decided.json()["status"] == "awaiting_second":
+        erin = tokens.header(tokens.fund("erin", approver=True))
+        decided = httpx.post(
+            f"{guarantee}/v1/claims/{loan}/second-review",
+            json={"agree": True},
+            headers=erin,
+            timeout=10,
+        )
+        assert decided.status_code == 200, decided.text
+    return decided.json()
+
+
 def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
     stack: LocalStack, stack_tokens: Tokens, bank: dict[str, Any]
 ) -> None:
@@ -343,6 +374,7 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
         },
     )
     assert claim.status_code == 200, claim.text
+    fund_decides(stack, stack_tokens, loan)
     staff = stack_tokens.header(stack_tokens.bureau("alice"))
 
     def decided_but_not_delivered() -> bool:

@@ -9,7 +9,8 @@ The points (shared/faults.py) are where work is half done across a boundary:
 - batch opening: the gateway committed the opening, the bureau never got the answer;
 - callback ingestion: the gateway committed a bank's event, the bank never got the answer;
 - notification delivery: the bank got the notification, the gateway never marked it;
-- claim: the guarantee service decided and committed the claim, the gateway never heard.
+- claim: the guarantee service took the claim for review, the gateway never heard; then the
+  fund decided it and the gateway recorded the decision, the guarantee service never heard.
 """
 
 import json
@@ -27,7 +28,14 @@ from deploy.local import LocalStack
 from shared.clock import shanghai_today
 from shared.faults import ENV
 from tests.conftest import Tokens, make_uscc
-from tests.e2e.test_bank_flow import bank_token, eligible, open_batch, real_bank, until
+from tests.e2e.test_bank_flow import (
+    bank_token,
+    eligible,
+    fund_decides,
+    open_batch,
+    real_bank,
+    until,
+)
 from tests.e2e.test_path import submit, wait_for_decision
 
 pytestmark = pytest.mark.e2e
@@ -326,13 +334,28 @@ def test_a_claim_decided_but_never_answered(
     filed = signed(url, token, bank["signing_secret"], claim, f"msg_{uuid.uuid4().hex}")
     assert filed.status_code == 200, filed.text
     killed_then_restarted(stack, "guarantee")
+    # The gateway files the claim again and gets the same receipt …
+    assert until(
+        lambda: (
+            httpx.get(f"{guarantee}/v1/claims/{loan_id}", headers=staff, timeout=5).status_code
+            == 200
+        )
+    ), "the gateway filed the claim again"
+    # … its failed attempt while the guarantee service was down counted.
+    metrics = httpx.get(stack.url("bank_gateway") + "/metrics", timeout=5).text
+    assert 'gateway_deliveries_total{kind="guarantee",outcome="retry"}' in metrics
+    # The fund decides it, and the gateway dies right after recording the decision: the
+    # guarantee service sends its notice again.
+    arm(stack, "bank_gateway", "committed POST /v1/claim-notices")
+    fund_decides(stack, stack_tokens, loan_id)
+    killed_then_restarted(stack, "bank_gateway")
 
     def decided() -> list[dict[str, Any]]:
         return [
             e for e in bank["receiver"].events("claim.decided") if e["data"]["loan_id"] == loan_id
         ]
 
-    assert until(decided, timeout=40), "the gateway retried and the bank heard the decision"
+    assert until(decided, timeout=60), "the notice came again and the bank heard the decision"
     time.sleep(1.0)
     [notice] = decided()
     assert notice["data"]["payout"] == "80000.00"  # 80 % coverage of 100,000
@@ -343,6 +366,3 @@ def test_a_claim_decided_but_never_answered(
     assert until(
         lambda: times_reached(history(stack, stack_tokens, application_id), "compensated") == 1
     )
-    # The gateway's failed attempt while the guarantee service was down is counted.
-    metrics = httpx.get(stack.url("bank_gateway") + "/metrics", timeout=5).text
-    assert 'gateway_deliveries_total{kind="guarantee",outcome="retry"}' in metrics

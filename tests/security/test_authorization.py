@@ -3,11 +3,12 @@ kind of caller, against objects of tenant A, with the exact status each must get
 
 Callers: nobody, two enterprises (A owns the objects, B does not), bureau staff with and
 without the approve permission, two banks (A's batch and loans, B a stranger), an
-administrator, and each of the three services' own tokens. Another tenant's object is 404,
-never 403: a stranger must not learn that it exists. Where a caller is allowed, the request
-is built to stop just past authorization (an invalid body → 422, a state that forbids the
-step → 409) so the matrix never changes the world it checks, and a route that let a caller
-through by mistake would show a different status.
+administrator, a reviewer of the guarantee fund, and each of the three services' own
+tokens. Another tenant's object is 404, never 403: a stranger must not learn that it
+exists. Where a caller is allowed, the request is built to stop just past authorization (an
+invalid body → 422, a state that forbids the step → 409) so the matrix never changes the
+world it checks, and a route that let a caller through by mistake would show a different
+status.
 
 A route missing from the table fails the test: a new route must say who may call it.
 """
@@ -37,6 +38,7 @@ CALLERS = (
     "bank_a",
     "bank_b",
     "admin",
+    "fund",
     "intake",
     "guarantee",
     "gateway",
@@ -97,6 +99,7 @@ async def build_world(desk: Desk) -> tuple[World, str, str]:
     filed = await bank.send(claim(loan, "10000.00", "0.00"))
     assert filed.status_code == 200, filed.text
     await desk.deliver()
+    await desk.decide_claim(loan)
 
     loans = await desk.gateway.get(f"/v1/batches/{batch}/loans", headers=staff(desk, "bob"))
     application = next(i for i in loans.json()["items"] if i["id"] == loan)["application_id"]
@@ -385,7 +388,7 @@ def cases(w: World) -> list[Case]:
             only(422, "gateway"),
             PROBE,
         ),
-        Case(guarantee, "GET", "/v1/claims", "/v1/claims", only(200, *STAFF)),
+        Case(guarantee, "GET", "/v1/claims", "/v1/claims", only(200, *STAFF, "fund")),
         Case(
             guarantee,
             "POST",
@@ -399,9 +402,39 @@ def cases(w: World) -> list[Case]:
             "GET",
             "/v1/claims/{loan_id}",
             f"/v1/claims/{w.loan}",
-            only(200, *STAFF),
+            only(200, *STAFF, "fund"),
+        ),
+        Case(
+            guarantee,
+            "GET",
+            "/v1/claims/{loan_id}/room",
+            f"/v1/claims/{w.loan}/room",
+            only(200, *STAFF, "fund"),
+        ),
+        # The fund's review: its reviewers only (the world's claim is decided: taking it is
+        # a 409; a body is refused before its state is looked at).
+        Case(
+            guarantee,
+            "POST",
+            "/v1/claims/{loan_id}/take",
+            f"/v1/claims/{w.loan}/take",
+            only(409, "fund"),
+        ),
+        *(
+            Case(
+                guarantee,
+                "POST",
+                f"/v1/claims/{{loan_id}}/{step}",
+                f"/v1/claims/{w.loan}/{step}",
+                only(422, "fund"),
+                PROBE,
+            )
+            for step in ("decision", "second-review", "payments")
         ),
         # --- bank_gateway ----------------------------------------------------------------
+        Case(
+            gateway, "POST", "/v1/claim-notices", "/v1/claim-notices", only(422, "guarantee"), PROBE
+        ),
         Case(gateway, "GET", "/v1/banks", "/v1/banks", only(200, *STAFF, *BANKS)),
         Case(gateway, "POST", "/v1/banks", "/v1/banks", only(422, "admin"), PROBE),
         Case(gateway, "GET", "/v1/banks/{code}", bank_a, bank_reader),
@@ -522,6 +555,7 @@ class Callers:
             "bank_a": t.bank(world.bank_a),
             "bank_b": t.bank(world.bank_b),
             "admin": t.admin(),
+            "fund": t.fund("matrix-fund"),
             "intake": t.service("loan_intake"),
             "guarantee": t.service("guarantee"),
             "gateway": t.service("bank_gateway"),

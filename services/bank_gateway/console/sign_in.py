@@ -50,7 +50,7 @@ async def login(request: Request, session: SessionDep) -> Response:
         request,
         response,
         subject=account.username,
-        role=Role.BUREAU,
+        role=Role(account.role),
         permissions=frozenset({APPROVE_PERMISSION}) if account.approver else frozenset(),
         name=account.display_name,
     )

@@ -29,23 +29,11 @@ from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
 from services.bank_gateway.notifications import service as outbox
 from services.bank_gateway.notifications.notices import ClaimRefused, FilingRefused
 from shared.clock import shanghai_date, utcnow
-from shared.contracts.claims import ClaimDecision, RecoveryShare
+from shared.contracts.claims import ClaimDecision, ClaimNotice, ClaimStatus, RecoveryShare
 from shared.contracts.guarantee import ReleaseReason
-from shared.money import to_fen
+from shared.money import from_fen, to_fen
 
 log = structlog.get_logger("bank_gateway.ledger")
-
-
-async def record_claim_decision(session: AsyncSession, answer: str) -> None:
-    """The guarantee service's answer to a filed claim (the body of a ClaimDecision)."""
-    decision = ClaimDecision.model_validate_json(answer)
-    await apply_claim_decision(session=session, decision=decision)
-    log.info(
-        "claim.decided",
-        loan_id=str(decision.loan_id),
-        outcome=decision.outcome.value,
-        payout=str(decision.payout),
-    )
 
 
 async def record_recovery_share(session: AsyncSession, answer: str) -> None:
@@ -54,12 +42,58 @@ async def record_recovery_share(session: AsyncSession, answer: str) -> None:
 
 
 def _claim_decided_text(decision: ClaimDecision, payout: int) -> str:
+    if decision.status is ClaimStatus.DENIED:
+        return f"担保基金审核不予代偿：{decision.decision_reason or ''}"
+    reduced = decision.status is ClaimStatus.REDUCED
     if payout > 0:
-        reason = f"担保基金已代偿 {decision.payout} 元"
+        reason = f"担保基金审核{'核减后' if reduced else ''}同意代偿 {decision.payout:,} 元"
+        if reduced:
+            reason += f"（理由：{decision.decision_reason}）"
         if decision.refused:
-            reason += f"（其余 {decision.refused} 元因批次代偿上限未予代偿）"
+            reason += f"，其余 {decision.refused:,} 元因批次代偿上限暂未代偿"
         return reason
     return "担保基金未予代偿：批次代偿已达上限"
+
+
+async def apply_claim_notice(*, session: AsyncSession, notice: ClaimNotice) -> None:
+    """The fund decided or paid a claim (its notice): record it on the loan, tell the bank
+    and the SME. A paid notice arriving before its decided one applies the decision first.
+    A repeat changes nothing."""
+    await apply_claim_decision(session=session, decision=notice.decision)
+    if notice.kind == "paid":
+        await _record_payment(session, notice.decision)
+
+
+async def _record_payment(session: AsyncSession, decision: ClaimDecision) -> None:
+    loans = await repo.lock_loans(session=session, loan_ids={decision.loan_id})
+    loan = loans.get(decision.loan_id)
+    paid = to_fen(decision.paid)
+    if loan is None or paid <= loan.compensation_paid_fen:
+        return  # a repeat, or older than a payment already recorded
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
+    now_paid = paid - loan.compensation_paid_fen
+    loan.compensation_paid_fen = paid
+    loan.compensation_paid_on = decision.paid_on
+    loan.compensation_reference = decision.payment_reference
+    text = (
+        f"担保基金已向银行支付代偿款 {from_fen(now_paid):,} 元"
+        f"（支付日 {decision.paid_on}，凭证号 {decision.payment_reference}）"
+    )
+    out = [
+        outbox.to_bank(bank.id, "claim.paid", decision),
+        effects.to_intake(
+            loan,
+            bank.code,
+            "claim.paid",
+            text,
+            {"paid": str(from_fen(now_paid)), "on": str(decision.paid_on)},
+        ),
+    ]
+    audit_loans(session, "service:guarantee", [loan], {})
+    await outbox.send(session=session, rows=out)
+    log.info("claim.paid", loan_id=str(loan.id), paid=str(decision.paid))
 
 
 async def apply_claim_decision(*, session: AsyncSession, decision: ClaimDecision) -> None:

@@ -4,14 +4,14 @@ statements to reconcile against the ledger."""
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.banks.exceptions import SignatureInvalid
 from services.bank_gateway.banks.signatures import CallerBank, verify_signature
-from services.bank_gateway.deps import BankDep, SessionDep
-from services.bank_gateway.ledger import reconciliation, service
+from services.bank_gateway.deps import BankDep, GuaranteeCallerDep, SessionDep
+from services.bank_gateway.ledger import decisions, reconciliation, service
 from services.bank_gateway.ledger.events import openapi_schemas
 from services.bank_gateway.ledger.exceptions import EVENT_REFUSALS
 from services.bank_gateway.ledger.schemas import (
@@ -21,6 +21,7 @@ from services.bank_gateway.ledger.schemas import (
     Statement,
 )
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
+from shared.contracts.claims import ClaimNotice
 from shared.errors import (
     PROBLEM_MEDIA_TYPE,
     FieldError,
@@ -36,6 +37,7 @@ callbacks = APIRouter(prefix="/v1/bank/events", tags=["bank callbacks"])
 # One schema per event type, a union on ``type``: its models go into the document's components.
 EVENT_SCHEMA, EVENT_COMPONENTS = openapi_schemas()
 reconciliations = APIRouter(prefix="/v1/bank/reconciliations", tags=["bank callbacks"])
+claim_notices = APIRouter(prefix="/v1/claim-notices", tags=["guarantee fund"])
 
 
 MAX_BULK = 1000
@@ -220,3 +222,16 @@ async def reconcile(
         disbursal_days=settings.reconcile_disbursal_days,
         repayment_days=settings.reconcile_repayment_days,
     )
+
+
+@claim_notices.post(
+    "", status_code=204, responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS)
+)
+async def claim_notice(
+    notice: ClaimNotice, session: SessionDep, principal: GuaranteeCallerDep
+) -> Response:
+    """The guarantee service: its fund decided or paid a claim. Recorded on the loan, told to
+    the bank (``claim.decided``, ``claim.paid``) and the SME; the same notice again changes
+    nothing."""
+    await decisions.apply_claim_notice(session=session, notice=notice)
+    return Response(status_code=204)

@@ -32,6 +32,9 @@ class BatchLoanPublic(BaseModel):
     maturity_on: date | None
     claim_status: str | None
     compensation: Money
+    compensation_paid: Money = Field(description="Paid to the bank so far by the fund")
+    compensation_paid_on: date | None
+    compensation_reference: str | None = Field(description="The fund's payment voucher")
     recovered: Money
     recovered_to_fund: Money
     last_event_at: datetime | None

@@ -53,3 +53,7 @@ class BatchLoan(GatewayModel, table=True):
     compensation_fen: int = Field(default=0, sa_type=sa.BigInteger)
     fund_recovered_fen: int = Field(default=0, sa_type=sa.BigInteger)
     claim_decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the fund has paid the bank of its compensation, the last payment's day and voucher.
+    compensation_paid_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    compensation_paid_on: date | None = None
+    compensation_reference: str | None = Field(default=None, max_length=60)

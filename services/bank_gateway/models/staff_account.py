@@ -8,7 +8,8 @@ from shared.db import UTCDateTime
 
 
 class StaffAccount(GatewayModel, table=True):
-    """A finance bureau staff member's sign-in for the console (password as argon2 hash)."""
+    """A console sign-in (password as argon2 hash): finance bureau staff (``bureau``) or the
+    guarantee fund's (``fund``: claims review and payment)."""
 
     __tablename__ = "staff_accounts"
 
@@ -16,7 +17,9 @@ class StaffAccount(GatewayModel, table=True):
     username: str = Field(max_length=40, unique=True)
     display_name: str = Field(max_length=50)
     password_hash: str = Field(max_length=200)
-    # The second pair of eyes: may approve batches and policy versions.
+    role: str = Field(default="bureau", max_length=20)
+    # The second pair of eyes: may approve batches and policy versions (bureau), confirm
+    # large claims (fund).
     approver: bool = False
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -107,7 +107,15 @@ NOTICES: dict[str, tuple[type[BaseModel], str]] = {
         ClaimRefused,
         "The guarantee fund did not take the claim: filed too early or after the deadline.",
     ),
-    "claim.decided": (ClaimDecision, "The guarantee fund decided a claim (代偿)."),
+    "claim.decided": (
+        ClaimDecision,
+        "The guarantee fund's reviewers decided a claim (代偿): approved, reduced (with the"
+        " reason) or denied; the payout fixed within the batch's ceiling.",
+    ),
+    "claim.paid": (
+        ClaimDecision,
+        "The guarantee fund paid the compensation due: paid, paid_on, payment_reference.",
+    ),
     "recovery.shared": (
         RecoveryShare,
         "A recovery after a payout, split pro rata: the fund's share is owed to the fund.",

@@ -17,10 +17,10 @@ async def state(session: AsyncSession, query: SessionQuery) -> SessionState:
     the approver right as it is now); a bank's token dies with the bank's deactivation."""
     if await is_revoked(session, _REVOKED, query.session):
         return SessionState(active=False)
-    if query.role == Role.BUREAU:
-        return await staff.session_state(session=session, username=query.subject) or (
-            SessionState(active=True)
-        )
+    if query.role in (Role.BUREAU, Role.FUND):
+        return await staff.session_state(
+            session=session, username=query.subject, role=query.role
+        ) or SessionState(active=True)
     if query.role == Role.BANK:
         bank = await banks.by_code(session=session, code=query.tenant or "")
         return SessionState(active=bank is None or bank.active)

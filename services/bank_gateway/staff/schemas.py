@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 class StaffPublic(BaseModel):
     username: str
     display_name: str
+    role: str
     approver: bool
     active: bool
     last_login_at: datetime | None

@@ -14,7 +14,7 @@ from services.bank_gateway.staff.exceptions import StaffNotFound, StaffSignInFai
 from services.bank_gateway.staff.schemas import StaffPublic, StaffUpdate
 from shared import audit
 from shared.attempts import account_key
-from shared.auth import APPROVE_PERMISSION, Principal
+from shared.auth import APPROVE_PERMISSION, Principal, Role
 from shared.clock import utcnow
 from shared.contracts.sessions import SessionState
 from shared.passwords import hash_secret, secret_matches
@@ -32,7 +32,13 @@ async def sign_in(*, session: AsyncSession, username: str, password: str) -> Sta
 
 
 async def ensure(
-    *, session: AsyncSession, username: str, display_name: str, password: str, approver: bool
+    *,
+    session: AsyncSession,
+    username: str,
+    display_name: str,
+    password: str,
+    approver: bool,
+    role: Role = Role.BUREAU,
 ) -> StaffAccount:
     """A staff account as given (the demo seed); an existing one is left as it is."""
     account = await repo.get_account(session=session, username=username)
@@ -42,6 +48,7 @@ async def ensure(
             display_name=display_name,
             password_hash=await hash_secret(password),
             approver=approver,
+            role=role.value,
         )
         repo.add(session, account)
         await session.flush()
@@ -80,14 +87,17 @@ async def update_staff(
     return _public(account)
 
 
-async def session_state(*, session: AsyncSession, username: str) -> SessionState | None:
-    """What a bureau token of ``username`` may do now; None when no account has that name
-    (a token minted with the operator's key, ``python -m services.bank_gateway token``)."""
+async def session_state(
+    *, session: AsyncSession, username: str, role: str = Role.BUREAU.value
+) -> SessionState | None:
+    """What a staff token of ``username`` may do now; None when no account has that name
+    (a token minted with the operator's key, ``python -m services.bank_gateway token``). A
+    token of another role than the account's is dead."""
     account = await repo.get_account(session=session, username=account_key(username))
     if account is None:
         return None
     return SessionState(
-        active=account.active,
+        active=account.active and account.role == role,
         permissions=[APPROVE_PERMISSION] if account.approver else [],
         name=account.display_name,
     )

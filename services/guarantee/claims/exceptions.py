@@ -23,3 +23,18 @@ class ClaimTooEarly(ValidationFailed):
 
 class ClaimTooLate(ValidationFailed):
     slug, title = "claim-too-late", "已过代偿申请期限，不予受理 (claim filed after the deadline)"
+
+
+class ClaimNotReviewable(Conflict):
+    slug, title = (
+        "claim-not-reviewable",
+        "该代偿申请当前状态不能进行此操作 (not in a state for this)",
+    )
+
+
+class ClaimReviewInvalid(ValidationFailed):
+    slug, title = "claim-review-invalid", "代偿审核意见不完整或金额不符 (review incomplete)"
+
+
+class ClaimPaymentInvalid(ValidationFailed):
+    slug, title = "claim-payment-invalid", "代偿支付信息与应付金额不符 (payment does not fit)"

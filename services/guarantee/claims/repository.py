@@ -2,14 +2,25 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.guarantee.models import BatchCompensation, Claim, Recovery
+from services.guarantee.models import (
+    BatchCompensation,
+    Claim,
+    ClaimNoticeRow,
+    ClaimPayment,
+    Recovery,
+)
 from shared.clock import utcnow
 from shared.db import dialect_insert
+from shared.jobs import queue_work
+
+# The claim-notice worker's queue (shared/jobs.py wakes it when a notice is committed).
+CLAIM_NOTICE_QUEUE = "guarantee.claim_notices"
 
 _compensation: sa.Table = BatchCompensation.__table__  # type: ignore[attr-defined]
 
@@ -29,6 +40,14 @@ async def lock_batch_compensation(
     )
     assert account is not None
     return account
+
+
+async def batch_compensation(*, session: AsyncSession, batch_id: uuid.UUID) -> int:
+    """Compensation committed in the batch so far (fen), read without a lock."""
+    paid = await session.scalar(
+        sa.select(_compensation.c.paid_fen).where(_compensation.c.batch_id == batch_id)
+    )
+    return int(paid or 0)
 
 
 async def claim_for_loan(
@@ -59,21 +78,23 @@ async def list_claims(
     session: AsyncSession,
     batch_id: uuid.UUID | None,
     outcome: str | None,
+    statuses: Sequence[str] = (),
     offset: int,
     limit: int,
 ) -> tuple[Sequence[Claim], int]:
+    """Claims newest filed first; an inbox (open statuses) oldest first, as they wait."""
     where = []
     if batch_id is not None:
         where.append(Claim.batch_id == batch_id)
     if outcome is not None:
         where.append(Claim.outcome == outcome)
+    if statuses:
+        where.append(col(Claim.status).in_(statuses))
     total = await session.scalar(sa.select(sa.func.count()).select_from(Claim).where(*where))
+    waiting = statuses and set(statuses) <= {"submitted", "under_review", "awaiting_second"}
+    order = col(Claim.submitted_at) if waiting else col(Claim.submitted_at).desc()
     result = await session.execute(
-        select(Claim)
-        .where(*where)
-        .order_by(col(Claim.decided_at).desc(), col(Claim.id))
-        .offset(offset)
-        .limit(limit)
+        select(Claim).where(*where).order_by(order, col(Claim.id)).offset(offset).limit(limit)
     )
     return result.scalars().all(), total or 0
 
@@ -95,5 +116,84 @@ async def get_recovery(*, session: AsyncSession, recovery_id: uuid.UUID) -> Reco
     return await session.get(Recovery, recovery_id)
 
 
-def add(session: AsyncSession, row: Claim | Recovery) -> None:
+def add(session: AsyncSession, row: Claim | Recovery | ClaimPayment) -> None:
     session.add(row)
+
+
+def add_notice(session: AsyncSession, notice: ClaimNoticeRow) -> None:
+    """A claim decided or paid, for the gateway: its worker is woken when this commits."""
+    session.add(notice)
+    queue_work(session, CLAIM_NOTICE_QUEUE)
+
+
+async def payments_of(*, session: AsyncSession, claim_id: uuid.UUID) -> Sequence[ClaimPayment]:
+    result = await session.execute(
+        select(ClaimPayment)
+        .where(ClaimPayment.claim_id == claim_id)
+        .order_by(col(ClaimPayment.recorded_at), col(ClaimPayment.id))
+    )
+    return result.scalars().all()
+
+
+async def claim_due_notices(
+    *, session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> Sequence[ClaimNoticeRow]:
+    """Take up to ``limit`` due notices, oldest first, leased; rows another worker holds are
+    skipped."""
+    due = (
+        select(ClaimNoticeRow.id)
+        .where(
+            col(ClaimNoticeRow.delivered_at).is_(None),
+            col(ClaimNoticeRow.next_attempt_at) <= now,
+            sa.or_(
+                col(ClaimNoticeRow.locked_until).is_(None),
+                col(ClaimNoticeRow.locked_until) < now,
+            ),
+        )
+        .order_by(col(ClaimNoticeRow.created_at), col(ClaimNoticeRow.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(due)).scalars().all())
+    if not ids:
+        return []
+    await session.execute(
+        sa.update(ClaimNoticeRow)
+        .where(col(ClaimNoticeRow.id).in_(ids))
+        .values(locked_until=lease_until, attempts=ClaimNoticeRow.attempts + 1)
+    )
+    result = await session.execute(
+        select(ClaimNoticeRow)
+        .where(col(ClaimNoticeRow.id).in_(ids))
+        .order_by(col(ClaimNoticeRow.created_at), col(ClaimNoticeRow.id))
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().all()
+
+
+async def finish_notice(
+    *,
+    session: AsyncSession,
+    notice_id: uuid.UUID,
+    delivered_at: datetime | None,
+    next_attempt_at: datetime | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, object] = {"locked_until": None, "last_error": error}
+    if delivered_at is not None:
+        values["delivered_at"] = delivered_at
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    await session.execute(
+        sa.update(ClaimNoticeRow).where(ClaimNoticeRow.id == notice_id).values(**values)
+    )
+
+
+async def notices_waiting(*, session: AsyncSession) -> int:
+    """Notices the gateway has not acknowledged yet."""
+    total = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ClaimNoticeRow)
+        .where(col(ClaimNoticeRow.delivered_at).is_(None))
+    )
+    return total or 0

@@ -1,45 +1,61 @@
-"""Claims (代偿) filed by the bank gateway and decided here; recoveries shared pro rata."""
+"""Claims (代偿): filed by the bank gateway, reviewed, decided and paid by the guarantee
+fund's staff; recoveries shared pro rata."""
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
-from services.guarantee.claims import service
+from services.guarantee.claims import review, service
 from services.guarantee.claims.exceptions import (
     ClaimConflict,
     ClaimInvalid,
     ClaimNotFound,
+    ClaimNotReviewable,
+    ClaimPaymentInvalid,
+    ClaimReviewInvalid,
     ClaimTooEarly,
     ClaimTooLate,
     RecoveryConflict,
 )
-from services.guarantee.claims.schemas import ClaimPage, ClaimPublic
-from services.guarantee.deps import GatewayCallerDep, SessionDep, StaffDep
+from services.guarantee.claims.schemas import (
+    ClaimPage,
+    ClaimPaymentIn,
+    ClaimPublic,
+    ClaimReview,
+    ClaimRoom,
+    SecondReview,
+)
+from services.guarantee.deps import ClaimReaderDep, FundDep, GatewayCallerDep, SessionDep
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.contracts.claims import (
-    ClaimDecision,
     ClaimOutcome,
+    ClaimReceipt,
     ClaimRequest,
+    ClaimStatus,
     ClaimTopUpRequest,
     ClaimTopUps,
     RecoveryReport,
     RecoveryShare,
 )
 from shared.errors import (
+    ApprovePermissionRequired,
+    FourEyesRequired,
     ValidationFailed,
     problem_responses,
 )
 
 claims = APIRouter(prefix="/v1/claims", tags=["claims"])
+REVIEW_PROBLEMS = (*AUTH_PROBLEMS, *BODY_PROBLEMS, ClaimNotFound, ClaimNotReviewable)
 
 
 @claims.post(
     "",
     status_code=201,
-    response_model=ClaimDecision,
+    response_model=ClaimReceipt,
     responses={
-        200: {"description": "Filed before: the decision made then", "model": ClaimDecision},
+        200: {"description": "Filed before: the claim as taken then", "model": ClaimReceipt},
         **problem_responses(
             *AUTH_PROBLEMS,
             *BODY_PROBLEMS,
@@ -53,13 +69,14 @@ claims = APIRouter(prefix="/v1/claims", tags=["claims"])
 )
 async def file_claim(
     request: ClaimRequest, session: SessionDep, principal: GatewayCallerDep, response: Response
-) -> ClaimDecision:
-    """代偿: the bank gateway files a defaulted loan's claim; it is decided at once —
-    coverage × (principal + interest, capped by policy), never past the batch's ceiling."""
-    decision, created = await service.decide(session=session, request=request)
+) -> ClaimReceipt:
+    """代偿: the bank gateway files a defaulted loan's claim. Inside the policy's window it is
+    taken for the fund's review (``submitted``); outside it is refused in the policy's
+    words and nothing is stored."""
+    receipt, created = await service.file(session=session, request=request)
     if not created:
         response.status_code = 200
-    return decision
+    return receipt
 
 
 @claims.post(
@@ -104,15 +121,22 @@ async def record_recovery(
 )
 async def list_claims(
     session: SessionDep,
-    principal: StaffDep,
+    principal: ClaimReaderDep,
     batch_id: uuid.UUID | None = None,
     outcome: ClaimOutcome | None = None,
+    status: Annotated[list[ClaimStatus] | None, Query()] = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> ClaimPage:
-    """Claims decided, newest first; by batch or outcome (paid, partially_paid, refused)."""
+    """Claims, newest filed first; by batch, outcome or status (several ``status`` for an
+    inbox: submitted, under_review, awaiting_second — then oldest first, as they wait)."""
     return await service.list_claims(
-        session=session, batch_id=batch_id, outcome=outcome, offset=offset, limit=limit
+        session=session,
+        batch_id=batch_id,
+        outcome=outcome,
+        statuses=status or [],
+        offset=offset,
+        limit=limit,
     )
 
 
@@ -121,6 +145,69 @@ async def list_claims(
     response_model=ClaimPublic,
     responses=problem_responses(*AUTH_PROBLEMS, ClaimNotFound, ValidationFailed),
 )
-async def get_claim(loan_id: uuid.UUID, session: SessionDep, principal: StaffDep) -> ClaimPublic:
-    """A loan's claim: the decision with its reasons, and the recoveries split since."""
+async def get_claim(
+    loan_id: uuid.UUID, session: SessionDep, principal: ClaimReaderDep
+) -> ClaimPublic:
+    """A loan's claim: its review, the decision with its reasons, payment, recoveries."""
     return await service.get(session=session, loan_id=loan_id)
+
+
+@claims.get(
+    "/{loan_id}/room",
+    response_model=ClaimRoom,
+    responses=problem_responses(*AUTH_PROBLEMS, ClaimNotFound, ValidationFailed),
+)
+async def claim_room(
+    loan_id: uuid.UUID, session: SessionDep, principal: ClaimReaderDep
+) -> ClaimRoom:
+    """What the reviewer weighs: the batch's ceiling, committed so far, the room left, and
+    whether a second reviewer must confirm."""
+    return await review.room(session=session, loan_id=loan_id)
+
+
+@claims.post(
+    "/{loan_id}/take", response_model=ClaimPublic, responses=problem_responses(*REVIEW_PROBLEMS)
+)
+async def take_claim(loan_id: uuid.UUID, session: SessionDep, principal: FundDep) -> ClaimPublic:
+    """A reviewer of the fund takes the claim (under_review), or takes it over."""
+    return await review.take(session=session, loan_id=loan_id, principal=principal)
+
+
+@claims.post(
+    "/{loan_id}/decision",
+    response_model=ClaimPublic,
+    responses=problem_responses(*REVIEW_PROBLEMS, ClaimReviewInvalid),
+)
+async def decide_claim(
+    loan_id: uuid.UUID, body: ClaimReview, session: SessionDep, principal: FundDep
+) -> ClaimPublic:
+    """Approve, reduce (amount and reason) or deny (reason). Above the policy's amount it
+    awaits a second reviewer; else it is decided and the bank told (``claim.decided``)."""
+    return await review.decide(session=session, loan_id=loan_id, review=body, principal=principal)
+
+
+@claims.post(
+    "/{loan_id}/second-review",
+    response_model=ClaimPublic,
+    responses=problem_responses(
+        *REVIEW_PROBLEMS, ClaimReviewInvalid, ApprovePermissionRequired, FourEyesRequired
+    ),
+)
+async def second_review(
+    loan_id: uuid.UUID, body: SecondReview, session: SessionDep, principal: FundDep
+) -> ClaimPublic:
+    """A second person of the fund (approver, not the recommender) agrees — the claim is
+    decided — or sends it back to review with a note."""
+    return await review.second(session=session, loan_id=loan_id, answer=body, principal=principal)
+
+
+@claims.post(
+    "/{loan_id}/payments",
+    response_model=ClaimPublic,
+    responses=problem_responses(*REVIEW_PROBLEMS, ClaimPaymentInvalid),
+)
+async def pay_claim(
+    loan_id: uuid.UUID, body: ClaimPaymentIn, session: SessionDep, principal: FundDep
+) -> ClaimPublic:
+    """The fund paid what is due on the decided claim: day and voucher (``claim.paid``)."""
+    return await review.pay(session=session, loan_id=loan_id, payment=body, principal=principal)

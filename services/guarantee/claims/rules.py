@@ -113,9 +113,14 @@ def claim_figures(
     paid_before_fen: int,
 ) -> ClaimFigures:
     """The payout of one claim, all in fen."""
-    interest_cap = _fen(Decimal(outstanding_fen) * annual_rate * cap_days / basis)
-    recognised = min(interest_due_fen, interest_cap)
-    claimable = _fen(coverage * (outstanding_fen + recognised))
+    interest_cap, recognised, claimable = claim_base(
+        outstanding_fen=outstanding_fen,
+        interest_due_fen=interest_due_fen,
+        coverage=coverage,
+        annual_rate=annual_rate,
+        cap_days=cap_days,
+        basis=basis,
+    )
     ceiling = ceiling_of(volume_fen, ceiling_rate)
     room = max(ceiling - paid_before_fen, 0)
     return ClaimFigures(
@@ -125,6 +130,22 @@ def claim_figures(
         ceiling_fen=ceiling,
         payout_fen=min(claimable, room),
     )
+
+
+def claim_base(
+    *,
+    outstanding_fen: int,
+    interest_due_fen: int,
+    coverage: Decimal,
+    annual_rate: Decimal,
+    cap_days: int,
+    basis: int,
+) -> tuple[int, int, int]:
+    """(interest cap, interest recognised, claimable) of a claim, in fen: what the formula
+    gives before the fund's review and the batch's ceiling."""
+    interest_cap = _fen(Decimal(outstanding_fen) * annual_rate * cap_days / basis)
+    recognised = min(interest_due_fen, interest_cap)
+    return interest_cap, recognised, _fen(coverage * (outstanding_fen + recognised))
 
 
 def ceiling_of(volume_fen: int, ceiling_rate: Decimal) -> int:
@@ -166,19 +187,50 @@ def reasons(
     volume_fen: int,
     base_zh: str = "担保总额",
 ) -> list[ClaimReason]:
+    why = formula_reasons(
+        claim,
+        recognised_fen=figures.interest_recognised_fen,
+        claimable_fen=figures.claimable_fen,
+        cap_days=cap_days,
+        coverage=coverage,
+    )
+    if figures.refused_fen:
+        why.append(
+            ceiling_reason(
+                ceiling_fen=figures.ceiling_fen,
+                rate=claim.compensation_ceiling,
+                paid_before_fen=paid_before_fen,
+                payout_fen=figures.payout_fen,
+                refused_fen=figures.refused_fen,
+                volume_fen=volume_fen,
+                base_zh=base_zh,
+            )
+        )
+    return why
+
+
+def formula_reasons(
+    claim: ClaimRequest,
+    *,
+    recognised_fen: int,
+    claimable_fen: int,
+    cap_days: int,
+    coverage: Decimal,
+) -> list[ClaimReason]:
+    """How the formula reached the claimable amount: interest capped, coverage."""
     reasons = []
     interest_due = to_fen(claim.interest_due)
-    if figures.interest_recognised_fen < interest_due:
+    if recognised_fen < interest_due:
         reasons.append(
             ClaimReason(
                 code="interest_capped",
                 message_zh=(
-                    f"利息按不超过 {cap_days} 天计算：认可 {_yuan(figures.interest_recognised_fen)}"
+                    f"利息按不超过 {cap_days} 天计算：认可 {_yuan(recognised_fen)}"
                     f" 元（申报 {_yuan(interest_due)} 元）"
                 ),
                 message_en=(
                     f"interest counted for at most {cap_days} days: "
-                    f"{from_fen(figures.interest_recognised_fen)} of {claim.interest_due}"
+                    f"{from_fen(recognised_fen)} of {claim.interest_due}"
                 ),
             )
         )
@@ -186,29 +238,37 @@ def reasons(
     reasons.append(
         ClaimReason(
             code="coverage",
-            message_zh=(
-                f"按担保比例 {percent:f}% 代偿本金与利息：应代偿 {_yuan(figures.claimable_fen)} 元"
-            ),
-            message_en=f"{percent:f}% of principal and interest: {from_fen(figures.claimable_fen)}",
+            message_zh=f"按担保比例 {percent:f}% 代偿本金与利息：应代偿 {_yuan(claimable_fen)} 元",
+            message_en=f"{percent:f}% of principal and interest: {from_fen(claimable_fen)}",
         )
     )
-    if figures.refused_fen:
-        ceiling_pct = f"{(claim.compensation_ceiling * 100).normalize():f}"
-        ceiling, paid = _yuan(figures.ceiling_fen), _yuan(paid_before_fen)
-        payout, refused = _yuan(figures.payout_fen), _yuan(figures.refused_fen)
-        reasons.append(
-            ClaimReason(
-                code="compensation_ceiling",
-                message_zh=(
-                    f"批次代偿上限为 {ceiling} 元（{base_zh} {_yuan(volume_fen)} 元 ×"
-                    f" {ceiling_pct}%），此前已代偿 {paid} 元：本次代偿 {payout} 元，"
-                    f"其余 {refused} 元不予代偿"
-                ),
-                message_en=(
-                    f"the batch's compensation ceiling is {ceiling} ({ceiling_pct}% of"
-                    f" {_yuan(volume_fen)}) with {paid} already paid: {payout} paid,"
-                    f" {refused} refused"
-                ),
-            )
-        )
     return reasons
+
+
+def ceiling_reason(
+    *,
+    ceiling_fen: int,
+    rate: Decimal,
+    paid_before_fen: int,
+    payout_fen: int,
+    refused_fen: int,
+    volume_fen: int,
+    base_zh: str,
+) -> ClaimReason:
+    """Why the batch's ceiling cut the payout, with its figures."""
+    ceiling_pct = f"{(rate * 100).normalize():f}"
+    ceiling, paid = _yuan(ceiling_fen), _yuan(paid_before_fen)
+    payout, refused = _yuan(payout_fen), _yuan(refused_fen)
+    return ClaimReason(
+        code="compensation_ceiling",
+        message_zh=(
+            f"批次代偿上限为 {ceiling} 元（{base_zh} {_yuan(volume_fen)} 元 ×"
+            f" {ceiling_pct}%），此前已代偿 {paid} 元：本次代偿 {payout} 元，"
+            f"其余 {refused} 元不予代偿"
+        ),
+        message_en=(
+            f"the batch's compensation ceiling is {ceiling} ({ceiling_pct}% of"
+            f" {_yuan(volume_fen)}) with {paid} already paid: {payout} paid,"
+            f" {refused} refused"
+        ),
+    )

@@ -1,8 +1,10 @@
-"""Claims (代偿) on guarantees in force, decided when the gateway files them, and the
-recoveries after a payout (claims/rules.py has the arithmetic). Never commits.
+"""Claims (代偿) on guarantees in force: taken for review when the gateway files them (inside
+the policy's window), topped up as the batch's ceiling grows, and the recoveries after a
+payout (claims/rules.py has the arithmetic; claims/review.py the fund's decision and
+payment). Never commits.
 
-Claims of one batch are decided one at a time under a lock on the batch's compensation
-account, so concurrent claims never pass the ceiling together.
+Claims of one batch are filed and decided one at a time under a lock on the batch's
+compensation account, so concurrent claims never pass the ceiling together.
 """
 
 import uuid
@@ -20,11 +22,10 @@ from services.guarantee.claims.exceptions import (
     RecoveryConflict,
 )
 from services.guarantee.claims.rules import (
-    ClaimFigures,
     ceiling_of,
-    claim_figures,
+    claim_base,
+    formula_reasons,
     fund_share_of,
-    reasons,
     top_ups,
     untimely,
 )
@@ -40,7 +41,9 @@ from shared.contracts.claims import (
     ClaimDecision,
     ClaimOutcome,
     ClaimReason,
+    ClaimReceipt,
     ClaimRequest,
+    ClaimStatus,
     ClaimTopUps,
     RecoveryReport,
     RecoveryShare,
@@ -48,7 +51,13 @@ from shared.contracts.claims import (
 from shared.money import from_fen, to_fen
 
 
-def _decision(claim: Claim) -> ClaimDecision:
+def allowed_of(claim: Claim) -> int:
+    """What the decision allows (before the ceiling): claimable unless reduced or denied."""
+    return claim.claimable_fen if claim.allowed_fen is None else claim.allowed_fen
+
+
+def decision_of(claim: Claim) -> ClaimDecision:
+    """The claim as it stands, in the shape the gateway and the bank receive."""
     request = ClaimRequest.model_validate(claim.request)
     return ClaimDecision(
         loan_id=claim.loan_id,
@@ -60,11 +69,25 @@ def _decision(claim: Claim) -> ClaimDecision:
         interest_recognised=from_fen(claim.interest_recognised_fen),
         claimable=from_fen(claim.claimable_fen),
         payout=from_fen(claim.payout_fen),
-        refused=from_fen(claim.claimable_fen - claim.payout_fen),
+        refused=from_fen(allowed_of(claim) - claim.payout_fen if claim.decided_at else 0),
         ceiling_amount=from_fen(claim.ceiling_fen),
         batch_compensation_after=from_fen(claim.batch_paid_after_fen),
         reasons=[ClaimReason.model_validate(r) for r in claim.reasons],
-        decided_at=claim.decided_at,
+        decided_at=claim.decided_at or claim.submitted_at,
+        status=ClaimStatus(claim.status),
+        decision_reason=claim.decision_reason,
+        paid=from_fen(claim.paid_fen),
+        paid_on=claim.paid_on,
+        payment_reference=claim.payment_reference,
+    )
+
+
+def _receipt(claim: Claim) -> ClaimReceipt:
+    return ClaimReceipt(
+        loan_id=claim.loan_id,
+        claim_id=claim.id,
+        status=ClaimStatus(claim.status),
+        submitted_at=claim.submitted_at,
     )
 
 
@@ -81,11 +104,19 @@ def _share(recovery: Recovery, claim: Claim) -> RecoveryShare:
     )
 
 
-def _public(claim: Claim, recoveries: list[Recovery]) -> ClaimPublic:
+def public(claim: Claim, recoveries: list[Recovery]) -> ClaimPublic:
     return ClaimPublic(
-        **_decision(claim).model_dump(),
+        **decision_of(claim).model_dump(),
         id=claim.id,
         bank_code=claim.bank_code,
+        submitted_at=claim.submitted_at,
+        submitted_on=claim.request.get("submitted_on"),
+        reviewer=claim.reviewer,
+        recommendation=claim.recommendation,
+        recommended_by=claim.recommended_by,
+        reduced_to=from_fen(claim.reduced_to_fen) if claim.reduced_to_fen is not None else None,
+        decided_by=claim.decided_by,
+        paid_by=claim.paid_by,
         recovered=from_fen(claim.recovered_fen),
         fund_recovered=from_fen(claim.fund_recovered_fen),
         bank_recovered=from_fen(claim.recovered_fen - claim.fund_recovered_fen),
@@ -108,7 +139,7 @@ async def _claimed_guarantee(session: AsyncSession, request: ClaimRequest) -> Gu
     return guarantee
 
 
-async def _ceiling_base(session: AsyncSession, request: ClaimRequest) -> int:
+async def ceiling_base(session: AsyncSession, request: ClaimRequest) -> int:
     """What the batch's ceiling is a share of: its quota when the policy fixes it, else the
     principal filed in it so far."""
     if request.ceiling_base_amount is not None:
@@ -116,56 +147,75 @@ async def _ceiling_base(session: AsyncSession, request: ClaimRequest) -> int:
     return await guarantees.guaranteed_volume(session=session, batch_id=request.batch_id)
 
 
-async def decide(*, session: AsyncSession, request: ClaimRequest) -> tuple[ClaimDecision, bool]:
-    """The decision on this loan's claim, made now or before; (decision, made now)."""
+async def claim_terms(
+    session: AsyncSession, guarantee_policy_id: uuid.UUID
+) -> tuple[ClaimTerms, str, int]:
+    """(the guarantee's policy version's claim terms, its name for messages, its basis)."""
+    policy = await policies.get_version(session=session, policy_id=guarantee_policy_id)
+    terms = ClaimTerms.model_validate(policy.document.get("claims", {}))
+    basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
+    return terms, f"《{policy.name}》第 {policy.version} 版", basis
+
+
+async def file(*, session: AsyncSession, request: ClaimRequest) -> tuple[ClaimReceipt, bool]:
+    """Take the loan's claim for the fund's review, once; (receipt, taken now). Refused —
+    nothing stored — when it does not fit the guarantee or the policy's window."""
     facts = request.model_dump(mode="json")
     guarantee = await _claimed_guarantee(session, request)
     # Locked first, looked up second: a second filing of the same claim waits here and then
-    # finds the first one's decision.
-    account = await repo.lock_batch_compensation(session=session, batch_id=request.batch_id)
+    # finds the first one.
+    await repo.lock_batch_compensation(session=session, batch_id=request.batch_id)
     existing = await repo.claim_for_loan(session=session, loan_id=request.loan_id)
     if existing is not None:
         if existing.request != facts:
             raise ClaimConflict(f"贷款 {request.loan_id} 已按不同内容申请代偿")
-        return _decision(existing), False
-
-    policy = await policies.get_version(session=session, policy_id=guarantee.policy_version_id)
-    terms = ClaimTerms.model_validate(policy.document.get("claims", {}))
-    _check_timing(request, terms, f"《{policy.name}》第 {policy.version} 版")
-    cap_days = terms.interest_cap_days
-    basis = int(policy.document.get("terms", {}).get("day_count_basis", 360))
+        return _receipt(existing), False
+    terms, policy_zh, basis = await claim_terms(session, guarantee.policy_version_id)
+    _check_timing(request, terms, policy_zh)
     coverage = Decimal(guarantee.coverage_ratio)
-    volume = await _ceiling_base(session, request)
-    paid_before = account.paid_fen
-    figures = claim_figures(
+    _, recognised, claimable = claim_base(
         outstanding_fen=to_fen(request.outstanding_principal),
         interest_due_fen=to_fen(request.interest_due),
         coverage=coverage,
         annual_rate=request.annual_interest_rate,
-        cap_days=cap_days,
+        cap_days=terms.interest_cap_days,
         basis=basis,
-        volume_fen=volume,
-        ceiling_rate=request.compensation_ceiling,
-        paid_before_fen=paid_before,
     )
-    why = reasons(
-        figures,
+    why = formula_reasons(
         request,
-        cap_days=cap_days,
+        recognised_fen=recognised,
+        claimable_fen=claimable,
+        cap_days=terms.interest_cap_days,
         coverage=coverage,
-        paid_before_fen=paid_before,
-        volume_fen=volume,
-        base_zh="批次额度" if request.ceiling_base_amount is not None else "担保总额",
     )
-    now = utcnow()
-    account.paid_fen = paid_before + figures.payout_fen
-    account.updated_at = now
-    claim = _claim(request, guarantee, figures, why, batch_paid_after_fen=account.paid_fen)
-    claim.decided_at = now
+    claim = Claim(
+        loan_id=request.loan_id,
+        guarantee_id=guarantee.id,
+        batch_id=request.batch_id,
+        bank_code=request.bank_code,
+        request=facts,
+        coverage_ratio=guarantee.coverage_ratio,
+        outstanding_fen=to_fen(request.outstanding_principal),
+        interest_due_fen=to_fen(request.interest_due),
+        interest_recognised_fen=recognised,
+        claimable_fen=claimable,
+        ceiling_rate=str(request.compensation_ceiling),
+        reasons=[r.model_dump() for r in why],
+    )
     repo.add(session, claim)
     await session.flush()
-    _audit_decision(session, claim, request)
-    return _decision(claim), True
+    audit.append(
+        session,
+        AuditEntry,
+        actor="service:bank_gateway",
+        action="claim.submitted",
+        entity_type="claim",
+        entity_id=str(claim.id),
+        detail={"loan_id": str(request.loan_id), "claimable": str(from_fen(claimable))},
+        entity=claim,
+        created=True,
+    )
+    return _receipt(claim), True
 
 
 def _check_timing(request: ClaimRequest, terms: ClaimTerms, policy_zh: str) -> None:
@@ -185,70 +235,21 @@ def _check_timing(request: ClaimRequest, terms: ClaimTerms, policy_zh: str) -> N
     )
 
 
-def _claim(
-    request: ClaimRequest,
-    guarantee: Guarantee,
-    figures: ClaimFigures,
-    why: list[ClaimReason],
-    *,
-    batch_paid_after_fen: int,
-) -> Claim:
-    return Claim(
-        loan_id=request.loan_id,
-        guarantee_id=guarantee.id,
-        batch_id=request.batch_id,
-        bank_code=request.bank_code,
-        request=request.model_dump(mode="json"),
-        outcome=figures.outcome.value,
-        coverage_ratio=guarantee.coverage_ratio,
-        outstanding_fen=to_fen(request.outstanding_principal),
-        interest_due_fen=to_fen(request.interest_due),
-        interest_recognised_fen=figures.interest_recognised_fen,
-        claimable_fen=figures.claimable_fen,
-        payout_fen=figures.payout_fen,
-        ceiling_rate=str(request.compensation_ceiling),
-        ceiling_fen=figures.ceiling_fen,
-        batch_paid_after_fen=batch_paid_after_fen,
-        reasons=[r.model_dump() for r in why],
-        ceiling_cut=figures.refused_fen > 0,
-    )
-
-
-def _audit_decision(session: AsyncSession, claim: Claim, request: ClaimRequest) -> None:
-    audit.append(
-        session,
-        AuditEntry,
-        actor="service:bank_gateway",
-        action=f"claim.{claim.outcome}",
-        entity_type="claim",
-        entity_id=str(claim.id),
-        detail={
-            "loan_id": str(request.loan_id),
-            "batch_id": str(request.batch_id),
-            "claimable": str(from_fen(claim.claimable_fen)),
-            "payout": str(from_fen(claim.payout_fen)),
-            "ceiling": str(from_fen(claim.ceiling_fen)),
-        },
-        entity=claim,
-        created=True,
-    )
-
-
 async def top_up(*, session: AsyncSession, batch_id: uuid.UUID) -> ClaimTopUps:
     """Pay what the batch's ceiling now allows of the claims it cut, oldest first, and
     answer with every claim it ever cut as it stands. Under the batch's lock, like a new
     claim; asked again, it pays nothing more until the room grows."""
     account = await repo.lock_batch_compensation(session=session, batch_id=batch_id)
     cut = list(await repo.cut_claims(session=session, batch_id=batch_id))
-    open_ = [c for c in cut if c.payout_fen < c.claimable_fen]
+    open_ = [c for c in cut if c.payout_fen < allowed_of(c)]
     volume = (
-        await _ceiling_base(session, ClaimRequest.model_validate(open_[0].request)) if open_ else 0
+        await ceiling_base(session, ClaimRequest.model_validate(open_[0].request)) if open_ else 0
     )
     topped = 0
     if open_:
         ceiling = ceiling_of(volume, Decimal(open_[0].ceiling_rate))
         room = max(0, ceiling - account.paid_fen)
-        remainders = [c.claimable_fen - c.payout_fen for c in open_]
+        remainders = [allowed_of(c) - c.payout_fen for c in open_]
         for claim, paid in zip(open_, top_ups(remainders, room), strict=True):
             if paid:
                 _topped_up(session, claim, paid, ceiling=ceiling, volume=volume)
@@ -257,7 +258,7 @@ async def top_up(*, session: AsyncSession, batch_id: uuid.UUID) -> ClaimTopUps:
                 topped += paid
         account.updated_at = utcnow()
     return ClaimTopUps(
-        batch_id=batch_id, topped_up=from_fen(topped), decisions=[_decision(c) for c in cut]
+        batch_id=batch_id, topped_up=from_fen(topped), decisions=[decision_of(c) for c in cut]
     )
 
 
@@ -267,11 +268,14 @@ def _topped_up(
     claim.payout_fen += paid_fen
     claim.ceiling_fen = ceiling
     claim.outcome = (
-        ClaimOutcome.PAID
-        if claim.payout_fen == claim.claimable_fen
-        else ClaimOutcome.PARTIALLY_PAID
+        ClaimOutcome.PAID if claim.payout_fen == allowed_of(claim) else ClaimOutcome.PARTIALLY_PAID
     ).value
-    left = claim.claimable_fen - claim.payout_fen
+    if claim.status == ClaimStatus.PAID:
+        # More is committed than was paid: the fund pays the top-up next.
+        claim.status = (
+            ClaimStatus.REDUCED if claim.recommendation == "reduce" else ClaimStatus.APPROVED
+        ).value
+    left = allowed_of(claim) - claim.payout_fen
     claim.reasons = [
         *claim.reasons,
         ClaimReason(
@@ -361,7 +365,7 @@ async def get(*, session: AsyncSession, loan_id: uuid.UUID) -> ClaimPublic:
     claim = await repo.claim_for_loan(session=session, loan_id=loan_id)
     if claim is None:
         raise ClaimNotFound(f"贷款 {loan_id} 没有代偿记录")
-    return _public(claim, list(await repo.recoveries_of(session=session, claim_ids=[claim.id])))
+    return public(claim, list(await repo.recoveries_of(session=session, claim_ids=[claim.id])))
 
 
 async def list_claims(
@@ -369,6 +373,7 @@ async def list_claims(
     session: AsyncSession,
     batch_id: uuid.UUID | None,
     outcome: ClaimOutcome | None,
+    statuses: list[ClaimStatus],
     offset: int,
     limit: int,
 ) -> ClaimPage:
@@ -376,6 +381,7 @@ async def list_claims(
         session=session,
         batch_id=batch_id,
         outcome=outcome.value if outcome else None,
+        statuses=[s.value for s in statuses],
         offset=offset,
         limit=limit,
     )
@@ -383,5 +389,5 @@ async def list_claims(
     for recovery in await repo.recoveries_of(session=session, claim_ids=list(recoveries)):
         recoveries[recovery.claim_id].append(recovery)
     return ClaimPage(
-        items=[_public(r, recoveries[r.id]) for r in rows], total=total, offset=offset, limit=limit
+        items=[public(r, recoveries[r.id]) for r in rows], total=total, offset=offset, limit=limit
     )

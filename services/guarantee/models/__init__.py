@@ -4,7 +4,13 @@ schemas.py). Importing this package registers every table in the service's metad
 from services.guarantee.models.assessment import Assessment, LapsedApplication
 from services.guarantee.models.audit_entry import AuditEntry
 from services.guarantee.models.base import GuaranteeModel
-from services.guarantee.models.claim import BatchCompensation, Claim, Recovery
+from services.guarantee.models.claim import (
+    BatchCompensation,
+    Claim,
+    ClaimNoticeRow,
+    ClaimPayment,
+    Recovery,
+)
 from services.guarantee.models.guarantee import Guarantee
 from services.guarantee.models.policy_version import POLICY_STATUS_ZH, PolicyStatus, PolicyVersion
 from services.guarantee.models.whatif import WhatIfChange, WhatIfJob, WhatIfStatus
@@ -15,6 +21,8 @@ __all__ = [
     "AuditEntry",
     "BatchCompensation",
     "Claim",
+    "ClaimNoticeRow",
+    "ClaimPayment",
     "Guarantee",
     "GuaranteeModel",
     "LapsedApplication",

@@ -197,6 +197,11 @@ class ClaimTerms(_Strict):
     filing_deadline_days: int = Field(
         180, ge=1, le=3650, description="A claim must be filed within this many days of default"
     )
+    # Four eyes on large claims: above this amount at stake (the claimable amount) a second
+    # person of the fund, with the approver right, confirms the reviewer's decision.
+    second_review_above: Money = Field(
+        Decimal("500000.00"), ge=0, description="Claims above this need a second reviewer"
+    )
 
 
 class PolicyDocument(_Strict):

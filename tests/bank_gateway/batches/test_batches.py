@@ -107,7 +107,7 @@ async def test_four_eyes_approval(desk: Desk) -> None:
         "bureau:carol",
     )
     twice = await desk.gateway.post(
-        f"{base}/approval", headers=bureau(desk.tokens, "dave", approver=True)
+        f"{base}/approval", headers=bureau(desk.tokens, "dan", approver=True)
     )
     assert twice.status_code == 409
 
@@ -346,12 +346,12 @@ async def test_four_eyes_are_two_bureau_people_not_two_roles(desk: Desk) -> None
             "valid_to": (shanghai_today() + timedelta(days=30)).isoformat(),
             "policy_version_id": desk.policy_version_id,
         },
-        headers=token(Role.ADMIN, "dave"),
+        headers=token(Role.ADMIN, "dan"),
     )
     assert drafted_by_admin.status_code == 201, drafted_by_admin.text
     other = f"/v1/batches/{drafted_by_admin.json()['id']}"
-    await desk.gateway.post(f"{other}/submission", headers=token(Role.ADMIN, "dave"))
-    same = await desk.gateway.post(f"{other}/approval", headers=token(Role.BUREAU, "dave"))
+    await desk.gateway.post(f"{other}/submission", headers=token(Role.ADMIN, "dan"))
+    same = await desk.gateway.post(f"{other}/approval", headers=token(Role.BUREAU, "dan"))
     assert (same.status_code, same.json()["type"]) == (403, "/problems/four-eyes-required")
-    fine = await desk.gateway.post(f"{other}/approval", headers=token(Role.BUREAU, "erin"))
+    fine = await desk.gateway.post(f"{other}/approval", headers=token(Role.BUREAU, "eve"))
     assert fine.status_code == 200, fine.text

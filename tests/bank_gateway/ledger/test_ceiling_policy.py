@@ -69,6 +69,7 @@ async def test_a_ceiling_on_the_quota_and_a_suspension_that_lifts_by_itself(
     assert (await risk(desk, batch["id"]))["status"] == "suspended"
     await bank.send(claim(a, "2000000.00", "0.00"))
     await desk.deliver()
+    await desk.decide_claim(a)
     decided = desk.bank.of_type("claim.decided")[-1]["data"]
     assert (decided["outcome"], decided["payout"]) == ("paid", "1600000.00")
     assert decided["ceiling_amount"] == "2500000.00"

@@ -60,6 +60,7 @@ async def test_a_claim_filed_too_early_is_refused_and_may_come_again(desk: Desk)
     # On the day the policy allows, the same loan's claim is taken and decided.
     assert await file(bank, loan_id, "2023-05-02") == 200
     await desk.deliver()
+    await desk.decide_claim(loan_id)
     [decided] = desk.bank.of_type("claim.decided")
     assert (decided["data"]["loan_id"], decided["data"]["payout"]) == (loan_id, "8000.00")
 

@@ -71,6 +71,8 @@ async def test_claims_are_paid_up_to_the_ceiling_and_recoveries_shared(desk: Des
     filed = await bank.send(claim(a, "100000.00", "3000.00"))
     assert (filed.status_code, filed.json()["loan_state"]) == (200, "claimed")
     await desk.deliver()
+    assert not desk.bank.of_type("claim.decided")  # taken for the fund's review
+    await desk.decide_claim(a)
     [decided] = desk.bank.of_type("claim.decided")
     paid = decided["data"]
     # Interest counted for at most 90 days: 100,000 × 3.85 % × 90 / 360 = 962.50 of 3,000.
@@ -89,6 +91,7 @@ async def test_claims_are_paid_up_to_the_ceiling_and_recoveries_shared(desk: Des
     await default(bank, b, "2000000.00", interest="10000.00")
     await bank.send(claim(b, "2000000.00", "10000.00"))
     await desk.deliver()
+    await desk.decide_claim(b)
     capped = desk.bank.of_type("claim.decided")[-1]["data"]
     assert capped["loan_id"] == b
     assert capped["claimable"] == "1608000.00"  # 80 % × 2,010,000
@@ -105,6 +108,7 @@ async def test_claims_are_paid_up_to_the_ceiling_and_recoveries_shared(desk: Des
     await default(bank, c, "2000000.00")
     await bank.send(claim(c, "2000000.00", "0.00"))
     await desk.deliver()
+    await desk.decide_claim(c)
     refused = desk.bank.of_type("claim.decided")[-1]["data"]
     assert (refused["loan_id"], refused["outcome"], refused["payout"]) == (c, "refused", "0.00")
     figures = await risk(desk, batch_id)
@@ -146,7 +150,7 @@ async def test_claims_are_paid_up_to_the_ceiling_and_recoveries_shared(desk: Des
         "recovering",
         "recovering",
     ]
-    assert "担保基金已代偿 219230.00 元" in steps[-3][1]
+    assert "担保基金审核同意代偿 219,230.00 元" in steps[-3][1]
     refused_app = await application_status(
         desk, (await loan_of(desk, batch_id, c))["application_id"]
     )
@@ -179,6 +183,8 @@ async def test_a_recovery_before_the_decision_waits_for_it(desk: Desk) -> None:
     )
     assert held.json()["waiting_events"] == {loan_id: 1}
     await desk.deliver()
+    assert (await loan_of(desk, batch_id, loan_id))["state"] == "claimed"  # under review
+    await desk.decide_claim(loan_id)
     loan = await loan_of(desk, batch_id, loan_id)
     # 80 % of 10,000 paid; the waiting recovery applied, 80 % of it to the fund.
     assert (loan["state"], loan["claim_status"], loan["compensation"]) == (
@@ -226,6 +232,7 @@ async def test_claims_that_do_not_fit_are_refused_or_held(desk: Desk) -> None:
     after = await bank.send(claim(a, "2000000.00", "0.00"))
     assert after.status_code == 409
     await desk.deliver()
+    await desk.decide_claim(b)
     assert desk.bank.of_type("claim.decided")[-1]["data"]["loan_id"] == b
 
 
@@ -252,6 +259,7 @@ async def test_the_guarantee_service_decides_each_claim_once(
     async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
         first = await guarantee.post("/v1/claims", json=body, headers=gateway)
         assert first.status_code == 201, first.text
+        assert first.json()["status"] == "submitted"
         again = await guarantee.post("/v1/claims", json=body, headers=gateway)
         assert (again.status_code, again.json()) == (200, first.json())
         other = await guarantee.post(
@@ -272,7 +280,13 @@ async def test_the_guarantee_service_decides_each_claim_once(
             f"/v1/claims?batch_id={batch_id}", headers=desk.tokens.header(desk.tokens.bureau())
         )
         assert [c["loan_id"] for c in listed.json()["items"]] == [loan_id]
-        assert listed.json()["items"][0]["payout"] == "8000.00"
+        item = listed.json()["items"][0]
+        assert (item["status"], item["outcome"], item["claimable"]) == (
+            "submitted",
+            "pending",
+            "8000.00",
+        )
+    assert (await desk.decide_claim(loan_id))["payout"] == "8000.00"
 
 
 async def test_concurrent_claims_never_pass_the_ceiling(desk: Desk, guarantee_app: Any) -> None:
@@ -304,7 +318,27 @@ async def test_concurrent_claims_never_pass_the_ceiling(desk: Desk, guarantee_ap
             assert response.status_code == 201, response.text
             return response.json()
 
-    decisions = await asyncio.gather(*(file(x) for x in ids))
+    await asyncio.gather(*(file(x) for x in ids))
+
+    async def decide(loan_id: str, reviewer: str) -> dict[str, Any]:
+        """Each claim recommended by one reviewer, confirmed by another (above ¥500,000)."""
+        async with asgi_client(guarantee_app, "http://guarantee") as fund:
+            recommended = await fund.post(
+                f"/v1/claims/{loan_id}/decision",
+                json={"verdict": "approve"},
+                headers=desk.tokens.header(desk.tokens.fund(reviewer)),
+            )
+            assert recommended.json()["status"] == "awaiting_second", recommended.text
+            confirmed = await fund.post(
+                f"/v1/claims/{loan_id}/second-review",
+                json={"agree": True},
+                headers=desk.tokens.header(desk.tokens.fund(f"{reviewer}-2", approver=True)),
+            )
+            assert confirmed.status_code == 200, confirmed.text
+            return confirmed.json()
+
+    decisions = await asyncio.gather(*(decide(x, f"fund-{n}") for n, x in enumerate(ids)))
+    await desk.deliver()
     payouts = sorted(Decimal(d["payout"]) for d in decisions)
     # 12,000,000 × 5 % = 600,000; each claim asks 1,600,000.
     assert sum(payouts) == Decimal("600000.00")
@@ -330,6 +364,7 @@ async def test_a_claim_cut_by_the_ceiling_is_topped_up_as_the_batch_grows(
         await default(bank, loan_id, "2000000.00")
         await bank.send(claim(loan_id, "2000000.00", "0.00"))
         await desk.deliver()
+        await desk.decide_claim(loan_id)
     first, second = (n["data"] for n in desk.bank.of_type("claim.decided")[-2:])
     assert (first["loan_id"], first["payout"], first["refused"]) == (a, "200000.00", "1400000.00")
     assert (second["loan_id"], second["outcome"], second["payout"]) == (b, "refused", "0.00")

@@ -157,6 +157,8 @@ async def test_a_paid_claim_releases_the_guarantee(desk: Desk, guarantee_app: An
     await default(bank, loan_id, "2000000.00")
     await bank.send(claim(loan_id, "2000000.00", "0.00"))
     await desk.deliver()
+    assert (await guarantee_of(desk, guarantee_app, loan_id))["released_on"] is None
+    await desk.decide_claim(loan_id)
     [decided] = desk.bank.of_type("claim.decided")
     assert decided["data"]["payout"] != "0.00"  # paid up to the batch's ceiling
     released = await guarantee_of(desk, guarantee_app, loan_id)
