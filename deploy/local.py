@@ -276,6 +276,10 @@ def _print_welcome(stack: LocalStack, application: dict[str, object]) -> None:
         f"  财政局工作台 console    {stack.url('bank_gateway')}/console/   "
         "(alice / dev-password-alice; approver carol / dev-password-carol)"
     )
+    print(
+        f"  担保基金工作台 claims  {stack.url('bank_gateway')}/console/   "
+        "(reviewer dave / dev-password-dave; second reviewer erin / dev-password-erin)"
+    )
     print()
     print("Demo SME token (24 h) and a ready-to-paste submission:")
     print(f"  export SME_TOKEN={sme_token}")

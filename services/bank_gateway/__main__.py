@@ -14,10 +14,12 @@ from shared.db import make_engine, make_sessionmaker
 
 
 def _token_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--role", choices=["bureau", "bank", "admin"], default="bureau")
+    parser.add_argument("--role", choices=["bureau", "fund", "bank", "admin"], default="bureau")
     parser.add_argument("--subject", default="demo-bureau", help="the staff member or client id")
     parser.add_argument("--bank", default=None, help="bank code, for --role bank")
-    parser.add_argument("--approver", action="store_true", help="bureau user who may approve")
+    parser.add_argument(
+        "--approver", action="store_true", help="bureau or fund user who may approve (four eyes)"
+    )
     parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
 
 

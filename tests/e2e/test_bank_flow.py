@@ -264,42 +264,12 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
     assert "剩余本金 1800000.00 元" in history[-1]["reason"]
 
 
-def fund_decides(
-    stack: LocalStack, tokens: Tokens, loan: str, verdict: str = "approve"
-) -> dict[str, Any]:
-    """Once the claim has reached the guarantee service, the fund's reviewer decides it over
-    HTTP — and a second person confirms it when the policy asks; the claim as it stands."""
-    guarantee = stack.url("guarantee")
-    dave = tokens.header(tokens.fund("dave"))
-    assert until(
-        lambda: (
-            httpx.get(f"{guarantee}/v1/claims/{loan}", headers=dave, timeout=5).status_code == 200
-        )
-    ), "the claim reached the fund"
-    decided = httpx.post(
-        f"{guarantee}/v1/claims/{loan}/decision",
-        json={"verdict": verdict},
-        headers=dave,
-        timeout=10,
-    )
-    assert decided.status_code == 200, decided.text
-    if decided.json()["status"] == "awaiting_second":
-        erin = tokens.header(tokens.fund("erin", approver=True))
-        decided = httpx.post(
-            f"{guarantee}/v1/claims/{loan}/second-review",
-            json={"agree": True},
-            headers=erin,
-            timeout=10,
-        )
-        assert decided.status_code == 200, decided.text
-    return decided.json()
-
-
-def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
+def defaulted_loan(
     stack: LocalStack, stack_tokens: Tokens, bank: dict[str, Any]
-) -> None:
-    """The bank is down when the fund decides its claim; the gateway is SIGKILLed with the
-    notification pending; after both come back the bank gets claim.decided, once, signed."""
+) -> tuple[str, str, str, str]:
+    """Two loans of ¥2,000,000 lent by ``bank`` 199 days ago in a batch of their own, the
+    first overdue since day 60 and defaulted on day 150 (¥20,000 of interest due):
+    (batch id, loan id, its firm's USCC, its application id)."""
     gateway = stack.url("bank_gateway")
     applications = eligible(stack, stack_tokens, 2)
     batch_id, loans = open_batch(stack, stack_tokens, bank, applications)
@@ -357,11 +327,16 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
     )
     assert bulk.json()["applied"] == len(events), bulk.text
 
-    receiver: Receiver = bank["receiver"]
-    receiver.stop()
+    return batch_id, loan, uscc, application_id
+
+
+def file_claim(stack: LocalStack, bank: dict[str, Any], loan: str) -> None:
+    """The bank claims on the defaulted loan, on day 155 (95 days overdue)."""
+    lent_on = shanghai_today() - timedelta(days=199)
+    gateway = stack.url("bank_gateway")
     claim = signed_post(
         gateway + "/v1/bank/events",
-        token,
+        bank_token(stack, bank),
         bank["signing_secret"],
         {
             "type": "claim.submitted",
@@ -374,6 +349,49 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
         },
     )
     assert claim.status_code == 200, claim.text
+
+
+def fund_decides(
+    stack: LocalStack, tokens: Tokens, loan: str, verdict: str = "approve"
+) -> dict[str, Any]:
+    """Once the claim has reached the guarantee service, the fund's reviewer decides it over
+    HTTP — and a second person confirms it when the policy asks; the claim as it stands."""
+    guarantee = stack.url("guarantee")
+    dave = tokens.header(tokens.fund("dave"))
+    assert until(
+        lambda: (
+            httpx.get(f"{guarantee}/v1/claims/{loan}", headers=dave, timeout=5).status_code == 200
+        )
+    ), "the claim reached the fund"
+    decided = httpx.post(
+        f"{guarantee}/v1/claims/{loan}/decision",
+        json={"verdict": verdict},
+        headers=dave,
+        timeout=10,
+    )
+    assert decided.status_code == 200, decided.text
+    if decided.json()["status"] == "awaiting_second":
+        erin = tokens.header(tokens.fund("erin", approver=True))
+        decided = httpx.post(
+            f"{guarantee}/v1/claims/{loan}/second-review",
+            json={"agree": True},
+            headers=erin,
+            timeout=10,
+        )
+        assert decided.status_code == 200, decided.text
+    return decided.json()
+
+
+def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
+    stack: LocalStack, stack_tokens: Tokens, bank: dict[str, Any]
+) -> None:
+    """The bank is down when the fund decides its claim; the gateway is SIGKILLed with the
+    notification pending; after both come back the bank gets claim.decided, once, signed."""
+    gateway = stack.url("bank_gateway")
+    batch_id, loan, uscc, application_id = defaulted_loan(stack, stack_tokens, bank)
+    receiver: Receiver = bank["receiver"]
+    receiver.stop()
+    file_claim(stack, bank, loan)
     fund_decides(stack, stack_tokens, loan)
     staff = stack_tokens.header(stack_tokens.bureau("alice"))
 
@@ -398,7 +416,7 @@ def test_a_claim_at_the_ceiling_reaches_the_bank_across_a_gateway_crash(
     assert decided["data"]["loan_id"] == loan
     assert decided["data"]["outcome"] == "partially_paid"
     assert (decided["data"]["claimable"], decided["data"]["payout"]) == ("1615400.00", "200000.00")
-    assert "不予代偿" in decided["data"]["reasons"][-1]["message_zh"]
+    assert "待批次备案本金增加" in decided["data"]["reasons"][-1]["message_zh"]
     assert until(lambda: sme_status(stack, stack_tokens, uscc, application_id) == "compensated")
     time.sleep(1)  # a second delivery, if there were one, would have arrived by now
     assert len(receiver.events("claim.decided")) == 1

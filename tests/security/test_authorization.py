@@ -716,7 +716,7 @@ async def test_pages_open_only_with_a_session_of_their_own(desk: Desk) -> None:
         assert routes, f"{host} has pages"
         for method, template in routes:
             path = template.replace("{action}", "approval")
-            for name in ("application_id", "batch_id", "delivery_id", "policy_id"):
+            for name in ("application_id", "batch_id", "delivery_id", "policy_id", "loan_id"):
                 path = path.replace(f"{{{name}}}", str(uuid.uuid4()))
             path = path.replace("{uscc}", "91310118MA1JL0000X")
             for headers in ({}, bank_token, staff_token):

@@ -9,12 +9,14 @@ from fastapi.responses import Response
 
 from services.bank_gateway.batches import service as batches
 from services.bank_gateway.console.calls import OnBehalf
+from services.bank_gateway.console.claims import STATUS_ZH as CLAIM_STATUS_ZH
 from services.bank_gateway.console.pages import back, render_page, staff_member, to_login
 from services.bank_gateway.models import BatchStatus, DeliveryStatus
 from services.bank_gateway.notifications import service as notifications
+from shared.auth import Role
 from shared.db import SessionDep
 from shared.errors import AppError
-from shared.web import form_data, problem_text
+from shared.web import form_data, problem_text, signed_in
 
 inbox_pages = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -24,6 +26,8 @@ inbox_pages = APIRouter(prefix="/console", include_in_schema=False)
 async def inbox(request: Request, session: SessionDep) -> Response:
     principal = await staff_member(request)
     if principal is None:
+        if await signed_in(request, role=Role.FUND) is not None:
+            return back("claims")  # the guarantee fund's desk
         return to_login(request)
     calls = OnBehalf(request)
     problems: list[str] = []
@@ -58,6 +62,7 @@ async def inbox(request: Request, session: SessionDep) -> Response:
         claims=claims,
         pending=pending,
         dead=dead,
+        claim_status_zh=CLAIM_STATUS_ZH,
         problems=problems,
     )
 

@@ -2,12 +2,13 @@
 with the signed-in person's own token, loan_intake's and the guarantee service's APIs.
 
 One router per part: sign-in, the inbox (with referred applications), batches,
-notifications, policies, the subsidy report and 在保余额.
+notifications, policies, the subsidy report and 在保余额; and the guarantee fund's claims desk.
 """
 
 from fastapi import APIRouter
 
 from services.bank_gateway.console.batches import batch_pages
+from services.bank_gateway.console.claims import claim_pages
 from services.bank_gateway.console.deliveries import delivery_pages
 from services.bank_gateway.console.exposure import exposure_pages
 from services.bank_gateway.console.inbox import inbox_pages
@@ -23,6 +24,7 @@ for pages in (
     sign_in_pages,
     inbox_pages,
     batch_pages,
+    claim_pages,
     delivery_pages,
     policy_pages,
     report_pages,

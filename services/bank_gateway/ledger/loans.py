@@ -1,10 +1,14 @@
 """The ledger as people read it: a loan with its figures, a batch's loans a page at a time."""
 
+import uuid
+from collections.abc import Sequence
+from typing import NamedTuple
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.ledger import repository as repo
 from services.bank_gateway.ledger.schemas import BatchLoanPage, BatchLoanPublic
-from services.bank_gateway.models import Batch, BatchLoan
+from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
 from shared.money import from_fen
 
 
@@ -53,3 +57,28 @@ async def list_loans(
     return BatchLoanPage(
         items=[loan_public(loan) for loan in loans], total=total, offset=offset, limit=limit
     )
+
+
+class LoanHistory(NamedTuple):
+    loan: BatchLoanPublic
+    batch: Batch
+    events: Sequence[ReceivedEvent]
+
+
+async def loan_history(*, session: AsyncSession, loan_id: uuid.UUID) -> LoanHistory | None:
+    """A loan as the ledger holds it, its batch and every event its bank sent, oldest first
+    (a claim reviewer reads the loan's whole life)."""
+    loan = await repo.get_loan(session=session, loan_id=loan_id)
+    if loan is None:
+        return None
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
+    assert batch is not None
+    events = await repo.events_of_loan(session=session, loan_id=loan_id)
+    return LoanHistory(loan_public(loan), batch, events)
+
+
+async def enterprise_names(
+    *, session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each loan's borrower, for lists that carry only loan ids (the fund's claims)."""
+    return await repo.enterprise_names(session=session, loan_ids=loan_ids)

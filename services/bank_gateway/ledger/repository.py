@@ -32,6 +32,34 @@ async def received_events(
     return {r.event_key: r for r in result.scalars().all()}
 
 
+async def events_of_loan(
+    *, session: AsyncSession, loan_id: uuid.UUID, limit: int = 500
+) -> Sequence[ReceivedEvent]:
+    """The events a bank sent about one loan, in the order they came."""
+    result = await session.execute(
+        select(ReceivedEvent)
+        .where(ReceivedEvent.loan_id == loan_id)
+        .order_by(col(ReceivedEvent.received_at), col(ReceivedEvent.id))
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def enterprise_names(
+    *, session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not loan_ids:
+        return {}
+    result = await session.execute(
+        sa.select(_loans.c.id, _loans.c.enterprise_name).where(_loans.c.id.in_(loan_ids))
+    )
+    return {row.id: row.enterprise_name for row in result}
+
+
+async def get_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> BatchLoan | None:
+    return await session.get(BatchLoan, loan_id)
+
+
 async def lock_loans(
     *, session: AsyncSession, loan_ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, BatchLoan]:

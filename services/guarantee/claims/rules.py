@@ -255,16 +255,19 @@ def ceiling_reason(
     volume_fen: int,
     base_zh: str,
 ) -> ClaimReason:
-    """Why the batch's ceiling cut the payout, with its figures."""
+    """Why the batch's ceiling cut the payout, with its figures. On a fixed base (the
+    batch's quota) the rest is refused; on the principal filed, it waits for the ceiling to
+    grow with the batch's next filings (a top-up)."""
     ceiling_pct = f"{(rate * 100).normalize():f}"
     ceiling, paid = _yuan(ceiling_fen), _yuan(paid_before_fen)
     payout, refused = _yuan(payout_fen), _yuan(refused_fen)
+    rest = "不予代偿" if base_zh == "批次额度" else "暂不予代偿，待批次备案本金增加、上限提高后补足"
     return ClaimReason(
         code="compensation_ceiling",
         message_zh=(
             f"批次代偿上限为 {ceiling} 元（{base_zh} {_yuan(volume_fen)} 元 ×"
             f" {ceiling_pct}%），此前已代偿 {paid} 元：本次代偿 {payout} 元，"
-            f"其余 {refused} 元不予代偿"
+            f"其余 {refused} 元{rest}"
         ),
         message_en=(
             f"the batch's compensation ceiling is {ceiling} ({ceiling_pct}% of"

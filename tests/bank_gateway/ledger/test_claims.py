@@ -102,7 +102,7 @@ async def test_claims_are_paid_up_to_the_ceiling_and_recoveries_shared(desk: Des
     )
     assert capped["batch_compensation_after"] == "300000.00"
     assert capped["reasons"][-1]["code"] == "compensation_ceiling"
-    assert "不予代偿" in capped["reasons"][-1]["message_zh"]
+    assert "待批次备案本金增加、上限提高后补足" in capped["reasons"][-1]["message_zh"]
 
     # Nothing is left under the ceiling: the third claim is refused, the loan stays in default.
     await default(bank, c, "2000000.00")
