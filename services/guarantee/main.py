@@ -26,6 +26,18 @@ def audit_chains(key: bytes) -> list[AuditChain]:
     return [audit_log_chain(AuditEntry, key)]
 
 
+def _gateway_client(
+    app: FastAPI, settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    """The gateway, called with our service token: claim notices go there."""
+    token = CachedServiceToken(
+        app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
+    )
+    return make_service_client(
+        base_url=settings.gateway_url, token=token, transport=transport, timeout=httpx.Timeout(10)
+    )
+
+
 def create_app(
     settings: Settings | None = None, *, gateway_transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
@@ -43,15 +55,7 @@ def create_app(
                 issuers={"bank_gateway": (settings.gateway_url, gateway_transport)},
             ),
         ):
-            gateway = make_service_client(
-                base_url=settings.gateway_url,
-                token=CachedServiceToken(
-                    app.state.token_issuer.service_token,
-                    lifetime_seconds=settings.token_ttl_seconds,
-                ),
-                transport=gateway_transport,
-                timeout=httpx.Timeout(10.0),
-            )
+            gateway = _gateway_client(app, settings, gateway_transport)
             app.state.claim_notices = ClaimNoticeSender(
                 sessionmaker=app.state.sessionmaker,
                 gateway=gateway,

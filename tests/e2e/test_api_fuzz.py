@@ -90,6 +90,7 @@ def token_of(tokens: Tokens, caller: str) -> str | None:
         "approver": tokens.bureau("fuzz-approver", approver=True),
         "bank_a": tokens.bank("srcb"),
         "admin": tokens.admin(),
+        "fund": tokens.fund("fuzz-fund"),
         "intake": tokens.service("loan_intake"),
         "guarantee": tokens.service("guarantee"),
         "gateway": tokens.service("bank_gateway"),

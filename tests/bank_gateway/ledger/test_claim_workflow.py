@@ -26,15 +26,16 @@ THRESHOLD = Decimal("500000.00")  # the shipped policy's second_review_above
 # Two people, so that the one who recommended is often the one asked to confirm.
 PEOPLE = ["fund-ann", "fund-ben"]
 OPEN = {"submitted", "under_review", "awaiting_second"}
+# Steps weighted towards those that move money and those that must be refused.
+WEIGHTED = [
+    *("take", "approve", "approve", "reduce", "deny"),
+    *("agree", "agree", "agree", "back", "pay", "pay", "pay_wrong"),
+]
 
 steps = st.lists(
     st.tuples(
         st.integers(0, 1),  # which claim (two of them: steps meet the same claim often)
-        # Weighted towards the steps that move money and those that must be refused.
-        st.sampled_from(
-            ["take", "approve", "approve", "reduce", "deny"]
-            + ["agree", "agree", "agree", "back", "pay", "pay", "pay_wrong"]
-        ),
+        st.sampled_from(WEIGHTED),
         st.sampled_from(PEOPLE),
         st.sampled_from([True, True, False]),  # the actor holds the approver right
     ),
