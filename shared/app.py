@@ -99,7 +99,9 @@ def create_service_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_middleware(app, max_body_bytes=settings.max_body_bytes)
+    install_middleware(
+        app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
     app.include_router(_health_router(service))
     for router in routers:
         app.include_router(router)

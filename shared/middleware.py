@@ -62,18 +62,29 @@ class AccessLogMiddleware:
                 )
 
 
+# Document uploads (a claim's papers): the body is the file itself, not JSON, and may be
+# larger than a JSON document; every other write stays JSON under the small limit.
+UPLOAD_PATH = re.compile(r"^/v1/[^?]+/(claim-)?documents$")
+
+
+def is_upload(scope: Scope) -> bool:
+    return scope["method"] == "POST" and bool(UPLOAD_PATH.match(scope["path"]))
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int = 0) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.json_max_bytes = max_bytes
+        self.upload_max_bytes = max(max_upload_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_max_bytes if is_upload(scope) else self.json_max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
 
         received = 0
@@ -86,19 +97,18 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(413, detail=self._error().detail)
+                if received > limit:
+                    raise HTTPException(413, detail=self._error(limit).detail)
             return message
 
         await self.app(scope, counting_receive, send)
 
-    def _error(self) -> PayloadTooLarge:
-        return PayloadTooLarge(
-            detail=f"请求体超过 {self.max_bytes} 字节上限 (body over {self.max_bytes} bytes)"
-        )
+    def _error(self, limit: int) -> PayloadTooLarge:
+        return PayloadTooLarge(detail=f"请求体超过 {limit} 字节上限 (body over {limit} bytes)")
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await problem_response(self._error(), instance=scope.get("path"))(scope, receive, send)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = self._error(limit)
+        await problem_response(error, instance=scope.get("path"))(scope, receive, send)
 
 
 class JsonContentTypeMiddleware:
@@ -113,6 +123,7 @@ class JsonContentTypeMiddleware:
             scope["type"] == "http"
             and scope["method"] in ("POST", "PUT", "PATCH")
             and scope["path"].startswith(self.prefix)
+            and not is_upload(scope)  # a document's own type is checked by its route
         ):
             headers = dict(scope["headers"])
             has_body = headers.get(b"content-length", b"0") != b"0" or (
@@ -142,10 +153,12 @@ def _is_json(content_type: str) -> bool:
     return subtype == "json" or subtype.endswith("+json")
 
 
-def install_middleware(app: FastAPI, *, max_body_bytes: int) -> None:
+def install_middleware(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int = 0) -> None:
     """Install the request pipeline: request id outermost, so even a 413 carries one."""
     app.add_middleware(JsonContentTypeMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes
+    )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
         CorrelationIdMiddleware,

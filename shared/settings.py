@@ -42,6 +42,8 @@ class BaseServiceSettings(BaseSettings):
     # is believed before it is asked again (shared/sessions.py).
     session_cache_seconds: float = 5.0
     max_body_bytes: int = 1024 * 1024
+    # A document uploaded with a claim (PDF, JPEG or PNG): scanned court papers run to MBs.
+    max_upload_bytes: int = 10 * 1024 * 1024
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For / -Proto we
     # believe: nginx in compose, the ingress in k8s. Empty: nobody's — the connecting
     # address is the client, so a forged header buys no fresh sign-in attempts.

@@ -165,7 +165,7 @@ class GuaranteeClient:
         return await self._post(f"/v1/guarantees/{loan_id}/overdue", report)
 
     async def file_claim(self, claim: ClaimRequest) -> tuple[int, str]:
-        """代偿: the decision comes back in the body (a ClaimDecision)."""
+        """代偿: taken for the fund's review (a ClaimReceipt), or refused (a problem)."""
         return await self._post("/v1/claims", claim)
 
     async def top_up(self, request: ClaimTopUpRequest) -> tuple[int, str]:
@@ -175,6 +175,21 @@ class GuaranteeClient:
     async def report_recovery(self, loan_id: uuid.UUID, report: RecoveryReport) -> tuple[int, str]:
         """A recovery after a payout; the split comes back in the body (a RecoveryShare)."""
         return await self._post(f"/v1/claims/{loan_id}/recoveries", report)
+
+    async def upload_claim_document(
+        self, loan_id: uuid.UUID, *, kind: str, filename: str, content_type: str, content: bytes
+    ) -> httpx.Response:
+        """A bank's paper for its claim, passed on as it came; the fund checks it."""
+        try:
+            return await self._http.post(
+                f"/v1/claims/{loan_id}/documents",
+                params={"kind": kind, "filename": filename},
+                content=content,
+                headers={"Content-Type": content_type or "application/octet-stream"},
+                timeout=httpx.Timeout(30.0),
+            )
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}") from exc
 
     async def _post(self, path: str, body: BaseModel) -> tuple[int, str]:
         response = await self._http.post(

@@ -20,6 +20,7 @@ from services.bank_gateway.ledger import decisions, top_ups
 from services.bank_gateway.ledger.router import (
     EVENT_COMPONENTS,
     callbacks,
+    claim_documents,
     claim_notices,
     reconciliations,
 )
@@ -108,6 +109,7 @@ ROUTERS = [
     filings,
     reconciliations,
     claim_notices,
+    claim_documents,
     deliveries,
     oauth,
     console,

@@ -105,6 +105,20 @@ class ClaimDecision(BaseModel):
     payment_reference: str | None = Field(None, description="The fund's payment voucher")
 
 
+class ClaimDocumentPublic(BaseModel):
+    """A paper uploaded with a loan's claim (its bytes: ``GET …/documents/{id}``)."""
+
+    id: uuid.UUID
+    loan_id: uuid.UUID
+    kind: str = Field(description="The policy's code, e.g. collection_records")
+    kind_zh: str
+    filename: str = Field(description="As uploaded: a label, never a path")
+    content_type: str = Field(description="Recognised from the content: PDF, JPEG or PNG")
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
 class ClaimNotice(BaseModel):
     """guarantee → bank_gateway: a claim decided (``decided``) or paid (``paid``), with the
     claim as it stands. ``notice_id`` is unique per notice; a repeat changes nothing."""

@@ -10,6 +10,10 @@ import pytest
 from tests.bank_receiver import BankInbox, create_receiver
 from tests.conftest import IntakeHarness, Tokens, application_body, asgi_client, make_uscc
 
+# The shipped policy's required claim papers, and a (tiny) PDF to stand for each.
+REQUIRED_PAPERS = ("accident_report", "collection_records", "loan_contract")
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
 
 @dataclass
 class Desk:
@@ -52,6 +56,8 @@ class Desk:
         policy asks — and the gateway hears of it; the claim as it stands."""
         body: dict[str, Any] = {"verdict": verdict, "amount": amount, "reason": reason}
         reviewer = self.tokens.header(self.tokens.fund("fund-dave"))
+        if verdict != "deny":
+            await self.attach_papers(loan_id)
         async with asgi_client(self.guarantee_app, "http://guarantee") as fund:
             decided = await fund.post(f"/v1/claims/{loan_id}/decision", json=body, headers=reviewer)
             assert decided.status_code == 200, decided.text
@@ -63,6 +69,18 @@ class Desk:
                 assert decided.status_code == 200, decided.text
         await self.deliver()
         return decided.json()
+
+    async def attach_papers(self, loan_id: str) -> None:
+        """The papers the policy requires of a claim, as the gateway passes a bank's on."""
+        gateway = self.tokens.header(self.tokens.service("bank_gateway"))
+        async with asgi_client(self.guarantee_app, "http://guarantee") as fund:
+            for kind in REQUIRED_PAPERS:
+                kept = await fund.post(
+                    f"/v1/claims/{loan_id}/documents?kind={kind}&filename={kind}.pdf",
+                    content=PDF + kind.encode(),
+                    headers={**gateway, "Content-Type": "application/pdf"},
+                )
+                assert kept.status_code in (200, 201), kept.text
 
     async def register_bank(self, name: str | None = None) -> str:
         """A bank whose webhooks reach ``self.bank``; its code."""

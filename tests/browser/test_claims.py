@@ -4,14 +4,16 @@ approver right, confirms it (above ¥500,000); dave records the payment with its
 
 import re
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from deploy.local import LocalStack
 from shared.clock import shanghai_today
+from tests.bank_gateway.conftest import PDF, REQUIRED_PAPERS
 from tests.browser.conftest import shot
 from tests.conftest import Tokens
-from tests.e2e.test_bank_flow import defaulted_loan, file_claim, real_bank, until
+from tests.e2e.test_bank_flow import bank_token, defaulted_loan, file_claim, real_bank, until
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +37,16 @@ async def test_a_claim_reviewed_confirmed_and_paid_in_the_console(
     with real_bank(stack, stack_tokens, "浏览器代偿测试银行") as bank:
         _, loan, _, _ = defaulted_loan(stack, stack_tokens, bank)
         file_claim(stack, bank, loan)
+        token = bank_token(stack, bank)
+        async with httpx.AsyncClient(base_url=stack.url("bank_gateway"), timeout=10) as client:
+            for kind in REQUIRED_PAPERS:  # the bank's papers, through the gateway
+                sent = await client.post(
+                    f"/v1/bank/loans/{loan}/claim-documents",
+                    params={"kind": kind, "filename": f"{kind}.pdf"},
+                    content=PDF,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/pdf"},
+                )
+                assert sent.status_code in (200, 201), sent.text
 
         dave = await fund_page(browser, stack, "dave")
         row = dave.locator(f'#claims tr:has(a[data-loan="{loan}"])')
@@ -49,6 +61,7 @@ async def test_a_claim_reviewed_confirmed_and_paid_in_the_console(
         await expect(dave.locator("#figures")).to_contain_text("¥1,615,400.00")
         await expect(dave.locator("#room")).to_contain_text("须另一位有审批权限的人员复核")
         await expect(dave.locator("#history")).to_contain_text("违约")
+        await expect(dave.locator("#papers")).to_contain_text("借款合同及借据")
         await dave.screenshot(path=shot("fund-claim"), full_page=True)
         await dave.click("#review button:has-text('认领审核')")
         await expect(dave.locator(".flash")).to_have_text("已认领，请审核")

@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 
 from deploy.local import ROOT, LocalStack, free_port
 from shared.clock import shanghai_today
+from tests.bank_gateway.conftest import PDF, REQUIRED_PAPERS
 from tests.conftest import Tokens, make_uscc
 from tests.e2e.test_path import submit, wait_for_decision
 
@@ -363,6 +364,16 @@ def fund_decides(
             httpx.get(f"{guarantee}/v1/claims/{loan}", headers=dave, timeout=5).status_code == 200
         )
     ), "the claim reached the fund"
+    gateway = tokens.header(tokens.service("bank_gateway"))
+    for kind in REQUIRED_PAPERS:  # as the gateway passes the bank's papers on
+        kept = httpx.post(
+            f"{guarantee}/v1/claims/{loan}/documents",
+            params={"kind": kind, "filename": f"{kind}.pdf"},
+            content=PDF,
+            headers={**gateway, "Content-Type": "application/pdf"},
+            timeout=10,
+        )
+        assert kept.status_code in (200, 201), kept.text
     decided = httpx.post(
         f"{guarantee}/v1/claims/{loan}/decision",
         json={"verdict": verdict},

@@ -420,6 +420,29 @@ def cases(w: World) -> list[Case]:
             f"/v1/claims/{w.loan}/take",
             only(409, "fund"),
         ),
+        # A claim's papers: the gateway passes a bank's on; the fund and the bureau read them.
+        Case(
+            guarantee,
+            "POST",
+            "/v1/claims/{loan_id}/documents",
+            f"/v1/claims/{w.loan}/documents",
+            only(422, "gateway"),
+            PROBE,
+        ),
+        Case(
+            guarantee,
+            "GET",
+            "/v1/claims/{loan_id}/documents",
+            f"/v1/claims/{w.loan}/documents",
+            only(200, *STAFF, "fund"),
+        ),
+        Case(
+            guarantee,
+            "GET",
+            "/v1/claims/{loan_id}/documents/{document_id}",
+            f"/v1/claims/{w.loan}/documents/{uuid.uuid4()}",
+            only(404, *STAFF, "fund"),
+        ),
         *(
             Case(
                 guarantee,
@@ -434,6 +457,15 @@ def cases(w: World) -> list[Case]:
         # --- bank_gateway ----------------------------------------------------------------
         Case(
             gateway, "POST", "/v1/claim-notices", "/v1/claim-notices", only(422, "guarantee"), PROBE
+        ),
+        # Before its body is read, a bank's upload names its kind and file (else 422).
+        Case(
+            gateway,
+            "POST",
+            "/v1/bank/loans/{loan_id}/claim-documents",
+            f"/v1/bank/loans/{w.loan}/claim-documents",
+            only(422, *BANKS),
+            PROBE,
         ),
         Case(gateway, "GET", "/v1/banks", "/v1/banks", only(200, *STAFF, *BANKS)),
         Case(gateway, "POST", "/v1/banks", "/v1/banks", only(422, "admin"), PROBE),

@@ -47,6 +47,10 @@ class OnBehalf:
     async def put(self, client: httpx.AsyncClient, path: str, body: Any = None) -> Any:
         return await self._call(client, "PUT", path, json=body)
 
+    async def raw(self, client: httpx.AsyncClient, path: str) -> httpx.Response:
+        """The answer itself (a file to pass on), once it is not an error."""
+        return await self._send(client, "GET", path)
+
     async def text(self, client: httpx.AsyncClient, path: str, **params: Any) -> str:
         response = await self._send(client, "GET", path, params=params or None)
         return response.text

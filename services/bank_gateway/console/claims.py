@@ -153,6 +153,7 @@ async def claim_page(
     try:
         claim = await calls.get(calls.guarantee, f"/v1/claims/{loan_id}")
         room = await calls.get(calls.guarantee, f"/v1/claims/{loan_id}/room")
+        papers = await calls.get(calls.guarantee, f"/v1/claims/{loan_id}/documents")
     except AppError as failure:
         return render_page(
             request, "message.html", principal, message=problem_text(failure), status_code=404
@@ -178,6 +179,7 @@ async def claim_page(
         batch=history.batch if history else None,
         bank_name=bank.name if bank else claim["bank_code"],
         events=events,
+        papers=papers,
         status_zh=STATUS_ZH,
         fund=principal.role is Role.FUND,
         due=_due(claim),
@@ -190,6 +192,26 @@ async def claim_page(
 def _due(claim: dict[str, Any]) -> str:
     """Decided and not yet paid."""
     return str(Decimal(claim["payout"]) - Decimal(claim["paid"]))
+
+
+@claim_pages.get("/{loan_id}/documents/{document_id}")
+async def paper(request: Request, loan_id: uuid.UUID, document_id: uuid.UUID) -> Response:
+    """A claim's paper, passed on from the guarantee service as a download."""
+    principal = await reader(request)
+    if principal is None:
+        return to_login(request)
+    calls = OnBehalf(request)
+    try:
+        answer = await calls.raw(calls.guarantee, f"/v1/claims/{loan_id}/documents/{document_id}")
+    except AppError as failure:
+        return render_page(
+            request, "message.html", principal, message=problem_text(failure), status_code=404
+        )
+    kept = ("content-type", "content-disposition", "x-content-type-options")
+    headers = {k: v for k, v in answer.headers.items() if k.lower() in kept}
+    headers["Content-Security-Policy"] = "sandbox"
+    headers["Cache-Control"] = "private, no-store"
+    return Response(content=answer.content, headers=headers)
 
 
 async def _act(request: Request, loan_id: uuid.UUID, step: str, body: Any, done: str) -> Response:

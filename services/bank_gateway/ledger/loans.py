@@ -7,6 +7,7 @@ from typing import NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.ledger import repository as repo
+from services.bank_gateway.ledger.exceptions import LoanNotFound
 from services.bank_gateway.ledger.schemas import BatchLoanPage, BatchLoanPublic
 from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
 from shared.money import from_fen
@@ -82,3 +83,12 @@ async def enterprise_names(
 ) -> dict[uuid.UUID, str]:
     """Each loan's borrower, for lists that carry only loan ids (the fund's claims)."""
     return await repo.enterprise_names(session=session, loan_ids=loan_ids)
+
+
+async def of_bank(*, session: AsyncSession, loan_id: uuid.UUID, bank_id: uuid.UUID) -> BatchLoan:
+    """The loan, if it is this bank's; another bank's is as unknown as a missing one."""
+    loan = await repo.get_loan(session=session, loan_id=loan_id)
+    batch = await repo.get_batch(session=session, batch_id=loan.batch_id) if loan else None
+    if loan is None or batch is None or batch.bank_id != bank_id:
+        raise LoanNotFound(f"没有编号为 {loan_id} 的贷款")
+    return loan

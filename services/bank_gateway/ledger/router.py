@@ -2,18 +2,20 @@
 statements to reconcile against the ledger."""
 
 import json
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.banks.exceptions import SignatureInvalid
 from services.bank_gateway.banks.signatures import CallerBank, verify_signature
-from services.bank_gateway.deps import BankDep, GuaranteeCallerDep, SessionDep
-from services.bank_gateway.ledger import decisions, reconciliation, service
+from services.bank_gateway.clients import GuaranteeUnavailable
+from services.bank_gateway.deps import BankDep, GuaranteeCallerDep, GuaranteeDep, SessionDep
+from services.bank_gateway.ledger import decisions, loans, reconciliation, service
 from services.bank_gateway.ledger.events import openapi_schemas
-from services.bank_gateway.ledger.exceptions import EVENT_REFUSALS
+from services.bank_gateway.ledger.exceptions import EVENT_REFUSALS, LoanNotFound
 from services.bank_gateway.ledger.schemas import (
     BulkResult,
     EventOutcome,
@@ -21,12 +23,13 @@ from services.bank_gateway.ledger.schemas import (
     Statement,
 )
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
-from shared.contracts.claims import ClaimNotice
+from shared.contracts.claims import ClaimDocumentPublic, ClaimNotice
 from shared.errors import (
     PROBLEM_MEDIA_TYPE,
     FieldError,
     InvalidRequest,
     PayloadTooLarge,
+    ServiceUnavailable,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -38,6 +41,7 @@ callbacks = APIRouter(prefix="/v1/bank/events", tags=["bank callbacks"])
 EVENT_SCHEMA, EVENT_COMPONENTS = openapi_schemas()
 reconciliations = APIRouter(prefix="/v1/bank/reconciliations", tags=["bank callbacks"])
 claim_notices = APIRouter(prefix="/v1/claim-notices", tags=["guarantee fund"])
+claim_documents = APIRouter(prefix="/v1/bank/loans", tags=["bank callbacks"])
 
 
 MAX_BULK = 1000
@@ -235,3 +239,59 @@ async def claim_notice(
     nothing."""
     await decisions.apply_claim_notice(session=session, notice=notice)
     return Response(status_code=204)
+
+
+@claim_documents.post(
+    "/{loan_id}/claim-documents",
+    status_code=201,
+    response_model=ClaimDocumentPublic,
+    responses={
+        200: {"description": "This file was uploaded before", "model": ClaimDocumentPublic},
+        **problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, LoanNotFound, ServiceUnavailable),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("application/pdf", "image/jpeg", "image/png")
+            },
+        }
+    },
+)
+async def upload_claim_document(
+    loan_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: BankDep,
+    guarantee: GuaranteeDep,
+    kind: Annotated[str, Query(min_length=1, max_length=40)],
+    filename: Annotated[str, Query(min_length=1, max_length=255)],
+) -> Response:
+    """A paper for the claim on one of the bank's loans (事故报告书, 催收记录, court papers…):
+    the body is the file — PDF, JPEG or PNG, at most 10 MB — with its ``Content-Type``;
+    ``kind`` is one of the policy's codes (the claim's page lists them). The guarantee fund
+    keeps it, checked by its content; the same file again is a no-op."""
+    bank = await banks.by_code(session=session, code=principal.tenant or "")
+    if bank is None:
+        raise LoanNotFound(f"没有编号为 {loan_id} 的贷款")
+    await loans.of_bank(session=session, loan_id=loan_id, bank_id=bank.id)
+    try:
+        answer = await guarantee.upload_claim_document(
+            loan_id,
+            kind=kind,
+            filename=filename,
+            content_type=request.headers.get("content-type", ""),
+            content=await request.body(),
+        )
+    except GuaranteeUnavailable as error:
+        raise ServiceUnavailable(f"担保基金服务暂不可用，请稍后重新上传（{error}）") from error
+    if answer.status_code >= 500:
+        raise ServiceUnavailable(
+            f"担保基金服务暂不可用，请稍后重新上传（HTTP {answer.status_code}）"
+        )
+    return Response(
+        content=answer.content,
+        status_code=answer.status_code,
+        media_type=answer.headers.get("content-type", "application/json"),
+    )

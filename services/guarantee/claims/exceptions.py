@@ -1,4 +1,4 @@
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound, UnsupportedMediaType, ValidationFailed
 
 
 class ClaimNotFound(NotFound):
@@ -38,3 +38,15 @@ class ClaimReviewInvalid(ValidationFailed):
 
 class ClaimPaymentInvalid(ValidationFailed):
     slug, title = "claim-payment-invalid", "代偿支付信息与应付金额不符 (payment does not fit)"
+
+
+class ClaimDocumentInvalid(ValidationFailed):
+    slug, title = "claim-document-invalid", "代偿材料不符合要求 (claim document refused)"
+
+
+class ClaimDocumentUnsupported(UnsupportedMediaType):
+    slug, title = "claim-document-type", "代偿材料只接受 PDF、JPG 或 PNG (PDF, JPEG or PNG only)"
+
+
+class ClaimDocumentNotFound(NotFound):
+    slug, title = "claim-document-not-found", "代偿材料不存在 (claim document not found)"

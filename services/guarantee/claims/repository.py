@@ -6,11 +6,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from services.guarantee.models import (
     BatchCompensation,
     Claim,
+    ClaimDocument,
     ClaimNoticeRow,
     ClaimPayment,
     Recovery,
@@ -116,8 +118,36 @@ async def get_recovery(*, session: AsyncSession, recovery_id: uuid.UUID) -> Reco
     return await session.get(Recovery, recovery_id)
 
 
-def add(session: AsyncSession, row: Claim | Recovery | ClaimPayment) -> None:
+def add(session: AsyncSession, row: Claim | Recovery | ClaimPayment | ClaimDocument) -> None:
     session.add(row)
+
+
+async def document_by_digest(
+    *, session: AsyncSession, loan_id: uuid.UUID, kind: str, sha256: str
+) -> ClaimDocument | None:
+    result = await session.execute(
+        select(ClaimDocument).where(
+            ClaimDocument.loan_id == loan_id,
+            ClaimDocument.kind == kind,
+            ClaimDocument.sha256 == sha256,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def documents_of(*, session: AsyncSession, loan_id: uuid.UUID) -> Sequence[ClaimDocument]:
+    """The loan's claim papers, oldest first, without their bytes."""
+    result = await session.execute(
+        select(ClaimDocument)
+        .where(ClaimDocument.loan_id == loan_id)
+        .options(defer(ClaimDocument.content))  # type: ignore[arg-type]
+        .order_by(col(ClaimDocument.uploaded_at), col(ClaimDocument.id))
+    )
+    return result.scalars().all()
+
+
+async def get_document(*, session: AsyncSession, document_id: uuid.UUID) -> ClaimDocument | None:
+    return await session.get(ClaimDocument, document_id)
 
 
 def add_notice(session: AsyncSession, notice: ClaimNoticeRow) -> None:

@@ -15,6 +15,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.guarantee.claims import documents
 from services.guarantee.claims import repository as repo
 from services.guarantee.claims import service as claims
 from services.guarantee.claims.exceptions import (
@@ -120,12 +121,17 @@ async def decide(
     claim = await _claim(session, loan_id)
     _in(claim, *OPEN, doing_zh="审核")
     allowed = _checked(review, claim)
+    terms, _, _ = await claims.claim_terms(session, await _policy_of(session, claim))
+    lacking = await documents.missing(session, claim.loan_id, terms)
+    if lacking and review.verdict is not Verdict.DENY:
+        raise ClaimReviewInvalid(
+            f"缺少必需的代偿材料：{'、'.join(lacking)}。材料齐全后方可同意或核减（可不予代偿）"
+        )
     claim.reviewer = claim.reviewer or principal.actor
     claim.recommendation = review.verdict.value
     claim.reduced_to_fen = allowed if review.verdict is Verdict.REDUCE else None
     claim.decision_reason = (review.reason or "").strip() or None
     claim.recommended_by = principal.actor
-    terms, _, _ = await claims.claim_terms(session, await _policy_of(session, claim))
     if claim.claimable_fen > to_fen(terms.second_review_above):
         claim.status = ClaimStatus.AWAITING_SECOND.value
         _audit(session, claim, principal, "claim.recommended", {"verdict": review.verdict.value})
@@ -299,6 +305,8 @@ async def room(*, session: AsyncSession, loan_id: uuid.UUID) -> ClaimRoom:
         needs_second_review=claim.claimable_fen > to_fen(terms.second_review_above),
         min_days_overdue=terms.min_days_overdue,
         filing_deadline_days=terms.filing_deadline_days,
+        required_documents=[d.name_zh for d in terms.required_documents],
+        documents_missing=await documents.missing(session, claim.loan_id, terms),
     )
 
 

@@ -4,11 +4,14 @@ fund's staff; recoveries shared pro rata."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from services.guarantee.claims import review, service
+from services.guarantee.claims import documents, review, service
 from services.guarantee.claims.exceptions import (
     ClaimConflict,
+    ClaimDocumentInvalid,
+    ClaimDocumentNotFound,
+    ClaimDocumentUnsupported,
     ClaimInvalid,
     ClaimNotFound,
     ClaimNotReviewable,
@@ -30,6 +33,7 @@ from services.guarantee.deps import ClaimReaderDep, FundDep, GatewayCallerDep, S
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.contracts.claims import (
+    ClaimDocumentPublic,
     ClaimOutcome,
     ClaimReceipt,
     ClaimRequest,
@@ -211,3 +215,84 @@ async def pay_claim(
 ) -> ClaimPublic:
     """The fund paid what is due on the decided claim: day and voucher (``claim.paid``)."""
     return await review.pay(session=session, loan_id=loan_id, payment=body, principal=principal)
+
+
+@claims.post(
+    "/{loan_id}/documents",
+    status_code=201,
+    response_model=ClaimDocumentPublic,
+    responses={
+        200: {"description": "This file was kept before", "model": ClaimDocumentPublic},
+        **problem_responses(
+            *AUTH_PROBLEMS,
+            *BODY_PROBLEMS,
+            GuaranteeNotFound,
+            ClaimDocumentInvalid,
+            ClaimDocumentUnsupported,
+        ),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("application/pdf", "image/jpeg", "image/png")
+            },
+        }
+    },
+)
+async def upload_document(
+    loan_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: GatewayCallerDep,
+    response: Response,
+    kind: Annotated[str, Query(min_length=1, max_length=40)],
+    filename: Annotated[str, Query(min_length=1, max_length=255)],
+) -> ClaimDocumentPublic:
+    """A paper of the loan's claim, forwarded by the gateway from its bank: the body is the
+    file (PDF, JPEG or PNG, recognised by its content), ``kind`` one of the policy's codes."""
+    document, created = await documents.upload(
+        session=session,
+        loan_id=loan_id,
+        kind=kind,
+        filename=filename,
+        declared_type=request.headers.get("content-type", ""),
+        content=await request.body(),
+        principal=principal,
+    )
+    if not created:
+        response.status_code = 200
+    return document
+
+
+@claims.get(
+    "/{loan_id}/documents",
+    response_model=list[ClaimDocumentPublic],
+    responses=problem_responses(*AUTH_PROBLEMS, GuaranteeNotFound, ValidationFailed),
+)
+async def list_documents(
+    loan_id: uuid.UUID, session: SessionDep, principal: ClaimReaderDep
+) -> list[ClaimDocumentPublic]:
+    """The papers uploaded with the loan's claim, oldest first."""
+    return await documents.list_for_loan(session=session, loan_id=loan_id)
+
+
+@claims.get(
+    "/{loan_id}/documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {t: {} for t in ("application/pdf", "image/jpeg", "image/png")}},
+        **problem_responses(*AUTH_PROBLEMS, ClaimDocumentNotFound, ValidationFailed),
+    },
+)
+async def download_document(
+    loan_id: uuid.UUID, document_id: uuid.UUID, session: SessionDep, principal: ClaimReaderDep
+) -> Response:
+    """The paper itself, as an attachment: never rendered in the service's own origin."""
+    document = await documents.get(session=session, loan_id=loan_id, document_id=document_id)
+    return Response(
+        content=document.content,
+        media_type=document.content_type,
+        headers=documents.download_headers(document),
+    )

@@ -96,3 +96,5 @@ class ClaimRoom(BaseModel):
     needs_second_review: bool
     min_days_overdue: int
     filing_deadline_days: int
+    required_documents: list[str]
+    documents_missing: list[str] = Field(description="Required papers not uploaded yet")

@@ -7,6 +7,7 @@ from services.guarantee.models.base import GuaranteeModel
 from services.guarantee.models.claim import (
     BatchCompensation,
     Claim,
+    ClaimDocument,
     ClaimNoticeRow,
     ClaimPayment,
     Recovery,
@@ -21,6 +22,7 @@ __all__ = [
     "AuditEntry",
     "BatchCompensation",
     "Claim",
+    "ClaimDocument",
     "ClaimNoticeRow",
     "ClaimPayment",
     "Guarantee",

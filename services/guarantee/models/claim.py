@@ -91,6 +91,24 @@ class ClaimPayment(GuaranteeModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ClaimDocument(GuaranteeModel, table=True):
+    """A paper the bank uploaded with a loan's claim: its bytes, checked by content."""
+
+    __tablename__ = "claim_documents"
+    __table_args__ = (sa.UniqueConstraint("loan_id", "kind", "sha256"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    loan_id: uuid.UUID = Field(index=True)
+    kind: str = Field(max_length=40)
+    filename: str = Field(max_length=120)
+    content_type: str = Field(max_length=40)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_type=sa.LargeBinary)
+    uploaded_by: str = Field(max_length=200)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class ClaimNoticeRow(GuaranteeModel, table=True):
     """A claim decided or paid, for the bank gateway: written with the change, sent by the
     claim-notice worker (claims/notices.py) until the gateway has it."""

@@ -182,6 +182,20 @@ class BankFigures(_Strict):
     maturity_grace_days: int = Field(31, ge=0, le=366)
 
 
+class ClaimDocumentKind(_Strict):
+    """A paper a claim must carry, by its code (what a bank uploads it as) and name."""
+
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str = Field(min_length=1, max_length=60)
+
+
+DEFAULT_CLAIM_DOCUMENTS = [
+    ClaimDocumentKind(code="accident_report", name_zh="代偿申请书及事故报告书"),
+    ClaimDocumentKind(code="collection_records", name_zh="催收记录"),
+    ClaimDocumentKind(code="loan_contract", name_zh="借款合同及借据"),
+]
+
+
 class ClaimTerms(_Strict):
     """How a claim (代偿) is computed: coverage × (outstanding principal + interest due),
     the interest counted for at most ``interest_cap_days`` at the loan's rate."""
@@ -202,6 +216,26 @@ class ClaimTerms(_Strict):
     second_review_above: Money = Field(
         Decimal("500000.00"), ge=0, description="Claims above this need a second reviewer"
     )
+    # The papers a claim must carry before the fund approves or reduces it (it may deny
+    # without them); the bank uploads others too (court papers), under any listed code.
+    required_documents: list[ClaimDocumentKind] = Field(
+        default_factory=lambda: list(DEFAULT_CLAIM_DOCUMENTS), max_length=20
+    )
+    optional_documents: list[ClaimDocumentKind] = Field(
+        default_factory=lambda: [ClaimDocumentKind(code="court_papers", name_zh="诉讼或仲裁文书")],
+        max_length=20,
+    )
+
+    @model_validator(mode="after")
+    def _distinct_documents(self) -> "ClaimTerms":
+        codes = [d.code for d in [*self.required_documents, *self.optional_documents]]
+        if len(codes) != len(set(codes)):
+            raise ValueError("document codes must be distinct")
+        return self
+
+    def document_kinds(self) -> dict[str, str]:
+        """Every code a bank may upload under, with its name."""
+        return {d.code: d.name_zh for d in [*self.required_documents, *self.optional_documents]}
 
 
 class PolicyDocument(_Strict):

@@ -3,6 +3,7 @@ the claim in their inbox, read the loan's whole life and the ceiling's room, dec
 second person confirms the large ones — and record the payment; the bureau reads the same
 page without the forms."""
 
+import re
 from urllib.parse import urlencode
 
 import httpx
@@ -41,6 +42,14 @@ async def test_a_reviewer_decides_a_claim_a_second_confirms_and_it_is_paid(desk:
         assert "尚余空间" in page.text and "¥300,000.00" in page.text
         assert "须另一位有审批权限的人员复核" in page.text
         assert "违约" in page.text and "未偿本金 ¥2,000,000.00" in page.text  # its history
+        assert "催收记录 · collection_records.pdf" in page.text and "尚缺必需材料" not in page.text
+        link = re.search(r'href="(/console/claims/[^"]+/documents/[^"]+)"', page.text)
+        assert link is not None
+        paper = await dave.get(link.group(1))
+        assert (
+            paper.content.startswith(b"%PDF-")
+            and "attachment" in paper.headers["content-disposition"]
+        )
         taken = await post(dave, url, step="take")
         assert "已认领" in taken.text and "fund:dave" in taken.text
         missing = await post(dave, url, step="decision", verdict="reduce", amount="1,000,000")

@@ -24,6 +24,7 @@ async def claimed(desk: Desk, outstanding: str) -> tuple[str, str, Bank]:
     await default(bank, loan_id, outstanding)
     await bank.send(claim(loan_id, outstanding, "0.00"))
     await desk.deliver()
+    await desk.attach_papers(loan_id)
     return loan_id, batch_id, bank
 
 

@@ -112,6 +112,7 @@ async def test_the_claim_workflow_holds_its_invariants(
                 headers=gateway,
             )
             assert filed.status_code == 201, filed.text
+            await desk.attach_papers(loan_id)
         for which, action, who, approver in script:
             loan_id = ids[which]
             before = (await fund.get(f"/v1/claims/{loan_id}", headers=gateway_reader(desk))).json()

@@ -319,6 +319,8 @@ async def test_concurrent_claims_never_pass_the_ceiling(desk: Desk, guarantee_ap
             return response.json()
 
     await asyncio.gather(*(file(x) for x in ids))
+    for loan_id in ids:
+        await desk.attach_papers(loan_id)
 
     async def decide(loan_id: str, reviewer: str) -> dict[str, Any]:
         """Each claim recommended by one reviewer, confirmed by another (above ¥500,000)."""
