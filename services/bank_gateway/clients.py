@@ -19,6 +19,12 @@ from shared.contracts.guarantee import (
 )
 from shared.contracts.loan_status import LoanStatusUpdateBatch
 from shared.contracts.policy import PolicyVersionSummary
+from shared.contracts.reconciliation import (
+    ApplicationIds,
+    ApplicationStatusViews,
+    FundLoanViews,
+    LoanIds,
+)
 from shared.money import to_fen
 
 
@@ -57,6 +63,21 @@ class IntakeClient:
                 problem = {"detail": response.text[:500]}
             raise IntakeRefused(problem if isinstance(problem, dict) else {"detail": problem})
         return ApplicationForAllocation.model_validate_json(response.content)
+
+    async def statuses(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Each application's status as the SME sees it (at most 500 at a time)."""
+        try:
+            response = await self._http.post(
+                "/v1/applications/statuses",
+                content=ApplicationIds(ids=ids).model_dump_json(),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise IntakeUnavailable(f"{type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise IntakeUnavailable(f"HTTP {response.status_code}: {response.text[:300]}")
+        views = ApplicationStatusViews.model_validate_json(response.content)
+        return {v.id: v.status for v in views.items}
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -175,6 +196,16 @@ class GuaranteeClient:
     async def report_recovery(self, loan_id: uuid.UUID, report: RecoveryReport) -> tuple[int, str]:
         """A recovery after a payout; the split comes back in the body (a RecoveryShare)."""
         return await self._post(f"/v1/claims/{loan_id}/recoveries", report)
+
+    async def fund_view(self, loan_ids: list[uuid.UUID]) -> FundLoanViews:
+        """The fund's figures of these loans (at most 500), for the three-way reconciliation."""
+        try:
+            status, text = await self._post("/v1/claims/fund-view", LoanIds(loan_ids=loan_ids))
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}") from exc
+        if status != 200:
+            raise GuaranteeUnavailable(f"HTTP {status}: {text[:300]}")
+        return FundLoanViews.model_validate_json(text)
 
     async def upload_claim_document(
         self, loan_id: uuid.UUID, *, kind: str, filename: str, content_type: str, content: bytes

@@ -23,6 +23,7 @@ from services.bank_gateway.ledger.router import (
     claim_documents,
     claim_notices,
     reconciliations,
+    three_way_checks,
 )
 from services.bank_gateway.models import AuditEntry, ThrottleEntry
 from services.bank_gateway.notifications import notices
@@ -110,6 +111,7 @@ ROUTERS = [
     reconciliations,
     claim_notices,
     claim_documents,
+    three_way_checks,
     deliveries,
     oauth,
     console,

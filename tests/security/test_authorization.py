@@ -215,6 +215,15 @@ def cases(w: World) -> list[Case]:
             only(422, "gateway"),
             PROBE,
         ),
+        # The three-way reconciliation asks intake and the fund for their figures.
+        Case(
+            intake,
+            "POST",
+            "/v1/applications/statuses",
+            "/v1/applications/statuses",
+            only(422, "gateway"),
+            PROBE,
+        ),
         Case(
             intake,
             "POST",
@@ -383,6 +392,14 @@ def cases(w: World) -> list[Case]:
         Case(
             guarantee,
             "POST",
+            "/v1/claims/fund-view",
+            "/v1/claims/fund-view",
+            only(422, "gateway"),
+            PROBE,
+        ),
+        Case(
+            guarantee,
+            "POST",
             "/v1/claims/top-ups",
             "/v1/claims/top-ups",
             only(422, "gateway"),
@@ -457,6 +474,13 @@ def cases(w: World) -> list[Case]:
         # --- bank_gateway ----------------------------------------------------------------
         Case(
             gateway, "POST", "/v1/claim-notices", "/v1/claim-notices", only(422, "guarantee"), PROBE
+        ),
+        Case(
+            gateway,
+            "GET",
+            "/v1/reconciliation/three-way",
+            "/v1/reconciliation/three-way",
+            only(200, *STAFF),
         ),
         # Before its body is read, a bank's upload names its kind and file (else 422).
         Case(
@@ -748,7 +772,14 @@ async def test_pages_open_only_with_a_session_of_their_own(desk: Desk) -> None:
         assert routes, f"{host} has pages"
         for method, template in routes:
             path = template.replace("{action}", "approval")
-            for name in ("application_id", "batch_id", "delivery_id", "policy_id", "loan_id"):
+            for name in (
+                "application_id",
+                "batch_id",
+                "delivery_id",
+                "policy_id",
+                "loan_id",
+                "document_id",
+            ):
                 path = path.replace(f"{{{name}}}", str(uuid.uuid4()))
             path = path.replace("{uscc}", "91310118MA1JL0000X")
             for headers in ({}, bank_token, staff_token):

@@ -56,6 +56,19 @@ async def enterprise_names(
     return {row.id: row.enterprise_name for row in result}
 
 
+async def lent_loans_of(
+    *, session: AsyncSession, batch_id: uuid.UUID | None
+) -> Sequence[BatchLoan]:
+    """Every loan the bank lent (of one batch, or all), in a stable order."""
+    query = select(BatchLoan).where(
+        col(BatchLoan.state).not_in(["allocated", "approved", "declined"])
+    )
+    if batch_id is not None:
+        query = query.where(BatchLoan.batch_id == batch_id)
+    result = await session.execute(query.order_by(col(BatchLoan.created_at), col(BatchLoan.id)))
+    return result.scalars().all()
+
+
 async def get_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> BatchLoan | None:
     return await session.get(BatchLoan, loan_id)
 

@@ -11,9 +11,16 @@ from fastapi.responses import JSONResponse
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.banks.exceptions import SignatureInvalid
 from services.bank_gateway.banks.signatures import CallerBank, verify_signature
-from services.bank_gateway.clients import GuaranteeUnavailable
-from services.bank_gateway.deps import BankDep, GuaranteeCallerDep, GuaranteeDep, SessionDep
-from services.bank_gateway.ledger import decisions, loans, reconciliation, service
+from services.bank_gateway.clients import GuaranteeUnavailable, IntakeUnavailable
+from services.bank_gateway.deps import (
+    BankDep,
+    BureauDep,
+    GuaranteeCallerDep,
+    GuaranteeDep,
+    IntakeDep,
+    SessionDep,
+)
+from services.bank_gateway.ledger import decisions, loans, reconciliation, service, three_way
 from services.bank_gateway.ledger.events import openapi_schemas
 from services.bank_gateway.ledger.exceptions import EVENT_REFUSALS, LoanNotFound
 from services.bank_gateway.ledger.schemas import (
@@ -21,6 +28,7 @@ from services.bank_gateway.ledger.schemas import (
     EventOutcome,
     ReconciliationReport,
     Statement,
+    ThreeWayReport,
 )
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
 from shared.contracts.claims import ClaimDocumentPublic, ClaimNotice
@@ -42,6 +50,7 @@ EVENT_SCHEMA, EVENT_COMPONENTS = openapi_schemas()
 reconciliations = APIRouter(prefix="/v1/bank/reconciliations", tags=["bank callbacks"])
 claim_notices = APIRouter(prefix="/v1/claim-notices", tags=["guarantee fund"])
 claim_documents = APIRouter(prefix="/v1/bank/loans", tags=["bank callbacks"])
+three_way_checks = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
 
 
 MAX_BULK = 1000
@@ -295,3 +304,27 @@ async def upload_claim_document(
         status_code=answer.status_code,
         media_type=answer.headers.get("content-type", "application/json"),
     )
+
+
+@three_way_checks.get(
+    "/three-way",
+    response_model=ThreeWayReport,
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed, ServiceUnavailable),
+)
+async def three_way_reconciliation(
+    session: SessionDep,
+    principal: BureauDep,
+    guarantee: GuaranteeDep,
+    intake: IntakeDep,
+    batch_id: uuid.UUID | None = None,
+) -> ThreeWayReport:
+    """三方对账: every lent loan (of a batch, or all) — the ledger against the guarantee
+    fund's guarantee, release, claim, payment and recoveries, and against the SME's
+    application status — each difference listed with its cause (a notice still on its way,
+    or one to look into), and the totals of both sides. Changes nothing."""
+    try:
+        return await three_way.reconcile(
+            session=session, guarantee=guarantee, intake=intake, batch_id=batch_id
+        )
+    except (GuaranteeUnavailable, IntakeUnavailable) as error:
+        raise ServiceUnavailable(f"对账所需的服务暂不可用：{error}") from error

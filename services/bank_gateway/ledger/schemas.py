@@ -138,3 +138,37 @@ class ReconciliationReport(BaseModel):
     waiting_events: dict[str, int] = Field(
         description="Loan id → events held for a predecessor that has not arrived"
     )
+
+
+class ThreeWayDifference(BaseModel):
+    loan_id: uuid.UUID
+    application_id: uuid.UUID
+    enterprise_name: str
+    source: str = Field(description="Who disagrees with the ledger: guarantee or intake")
+    what: str = Field(description="The figure, in Chinese")
+    ledger: str
+    other: str
+    in_flight: bool = Field(description="A notice about the loan is still on its way")
+    cause: str
+
+
+class ThreeWayTotals(BaseModel):
+    """The ledger's and the fund's sums over the loans checked (in force: 在保余额)."""
+
+    ledger_outstanding: Money
+    fund_outstanding: Money
+    ledger_compensation: Money
+    fund_payout: Money
+    ledger_compensation_paid: Money
+    fund_paid: Money
+    ledger_fund_recovered: Money
+    fund_recovered: Money
+
+
+class ThreeWayReport(BaseModel):
+    as_of: datetime
+    batch_id: uuid.UUID | None
+    loans_checked: int
+    differences: list[ThreeWayDifference]
+    in_flight: int = Field(description="Differences a notice on its way will close")
+    totals: ThreeWayTotals

@@ -134,6 +134,17 @@ async def list_deliveries(
     return result.scalars().all(), total or 0
 
 
+async def applications_in_flight(*, session: AsyncSession) -> set[uuid.UUID]:
+    """Applications with a delivery not yet done (pending or retrying): their figures in
+    the other services may still be catching up."""
+    result = await session.execute(
+        sa.select(Delivery.application_id)
+        .where(Delivery.status == DeliveryStatus.PENDING, col(Delivery.application_id).is_not(None))
+        .distinct()
+    )
+    return {i for i in result.scalars().all() if i is not None}
+
+
 async def pending_count(*, session: AsyncSession) -> int:
     total = await session.scalar(
         sa.select(sa.func.count())

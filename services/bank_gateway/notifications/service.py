@@ -205,3 +205,8 @@ async def redeliver(
     )
     by_id = {b.id: b for b in await banks.all_banks(session=session)}
     return _public(delivery, by_id)
+
+
+async def applications_in_flight(*, session: AsyncSession) -> set[uuid.UUID]:
+    """Applications with a notice still on its way to the fund, intake or a bank."""
+    return await repo.applications_in_flight(session=session)

@@ -219,6 +219,24 @@ async def finish_notice(
     )
 
 
+async def claims_for_loans(
+    *, session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> Sequence[Claim]:
+    result = await session.execute(select(Claim).where(col(Claim.loan_id).in_(loan_ids)))
+    return result.scalars().all()
+
+
+async def loans_with_notices_pending(
+    *, session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    result = await session.execute(
+        sa.select(ClaimNoticeRow.loan_id).where(
+            col(ClaimNoticeRow.loan_id).in_(loan_ids), col(ClaimNoticeRow.delivered_at).is_(None)
+        )
+    )
+    return set(result.scalars().all())
+
+
 async def notices_waiting(*, session: AsyncSession) -> int:
     """Notices the gateway has not acknowledged yet."""
     total = await session.scalar(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from services.guarantee.claims import documents, review, service
+from services.guarantee.claims import documents, ledger_view, review, service
 from services.guarantee.claims.exceptions import (
     ClaimConflict,
     ClaimDocumentInvalid,
@@ -43,6 +43,7 @@ from shared.contracts.claims import (
     RecoveryReport,
     RecoveryShare,
 )
+from shared.contracts.reconciliation import FundLoanViews, LoanIds
 from shared.errors import (
     ApprovePermissionRequired,
     FourEyesRequired,
@@ -118,6 +119,19 @@ async def record_recovery(
     if not created:
         response.status_code = 200
     return share
+
+
+@claims.post(
+    "/fund-view",
+    response_model=FundLoanViews,
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
+)
+async def fund_view(
+    request: LoanIds, session: SessionDep, principal: GatewayCallerDep
+) -> FundLoanViews:
+    """The fund's figures per loan — guarantee, release, claim, payment, recoveries — for the
+    gateway's three-way reconciliation. Read-only."""
+    return await ledger_view.fund_view(session=session, request=request)
 
 
 @claims.get(

@@ -6,7 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from services.guarantee.models import Assessment, Guarantee
 
@@ -21,6 +21,13 @@ async def guarantee_for_loan(
         query = query.with_for_update()
     result = await session.execute(query.execution_options(populate_existing=True))
     return result.scalar_one_or_none()
+
+
+async def guarantees_by_loan(
+    *, session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Guarantee]:
+    result = await session.execute(select(Guarantee).where(col(Guarantee.loan_id).in_(loan_ids)))
+    return {g.loan_id: g for g in result.scalars().all()}
 
 
 async def guarantee_for_application(

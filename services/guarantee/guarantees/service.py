@@ -383,14 +383,17 @@ async def report_overdue(
     return public(guarantee)
 
 
-# --- what claims need of a guarantee --------------------------------------------------------
-
-
 async def for_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> Guarantee | None:
+    """What claims (and their reconciliation) need of guarantees: one, several, a batch's."""
     return await repo.guarantee_for_loan(session=session, loan_id=loan_id)
 
 
+async def for_loans(
+    *, session: AsyncSession, loan_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Guarantee]:
+    return await repo.guarantees_by_loan(session=session, loan_ids=loan_ids)
+
+
 async def guaranteed_volume(*, session: AsyncSession, batch_id: uuid.UUID) -> int:
-    """Principal of every guarantee issued in the batch, in fen: what its compensation
-    ceiling is measured against."""
+    """Principal of every guarantee issued in the batch (fen): its ceiling's base."""
     return await repo.guaranteed_volume(session=session, batch_id=batch_id)

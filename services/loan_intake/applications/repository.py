@@ -333,3 +333,10 @@ def add_event(session: AsyncSession, event: ApplicationEvent) -> None:
 def add_lapse(session: AsyncSession, application_id: uuid.UUID) -> None:
     session.add(OutboxMessage(topic=LAPSE_TOPIC, aggregate_id=application_id, payload={}))
     queue_work(session, HANDOFF_QUEUE)
+
+
+async def statuses_of(*, session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    result = await session.execute(
+        sa.select(Application.id, Application.status).where(col(Application.id).in_(ids))
+    )
+    return {row.id: row.status for row in result}

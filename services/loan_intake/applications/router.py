@@ -39,6 +39,7 @@ from shared.contracts.loan_status import (
     LoanStatusUpdateBatch,
     LoanStatusUpdateBatchResult,
 )
+from shared.contracts.reconciliation import ApplicationIds, ApplicationStatusViews
 from shared.errors import (
     InvalidRequest,
     PayloadTooLarge,
@@ -222,6 +223,19 @@ async def loan_updates(
         session=session, principal=principal, updates=batch.updates
     )
     return LoanStatusUpdateBatchResult(results=results)
+
+
+@router.post(
+    "/statuses",
+    response_model=ApplicationStatusViews,
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed, UnsupportedMediaType),
+)
+async def statuses(
+    request: ApplicationIds, session: SessionDep, principal: GatewayDep
+) -> ApplicationStatusViews:
+    """Each application's status as the SME sees it, for the gateway's three-way
+    reconciliation (up to 500; an unknown id is left out). Read-only."""
+    return await updates.statuses(session=session, ids=request.ids)
 
 
 @router.post(

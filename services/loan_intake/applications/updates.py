@@ -30,6 +30,7 @@ from shared.contracts.loan_status import (
     LoanStatusUpdateFor,
     LoanStatusUpdateOutcome,
 )
+from shared.contracts.reconciliation import ApplicationStatusView, ApplicationStatusViews
 
 log = structlog.get_logger("loan_intake")
 
@@ -218,3 +219,11 @@ def _refusal(
     except TransitionNotAllowed as error:
         return refused(TransitionNotAllowed.slug, error.detail)
     return None
+
+
+async def statuses(*, session: AsyncSession, ids: list[uuid.UUID]) -> ApplicationStatusViews:
+    """Each known application's status (the SME's view of its loan), for reconciliation."""
+    found = await repo.statuses_of(session=session, ids=list(dict.fromkeys(ids)))
+    return ApplicationStatusViews(
+        items=[ApplicationStatusView(id=i, status=status) for i, status in found.items()]
+    )

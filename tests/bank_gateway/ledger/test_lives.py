@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from shared.clock import shanghai_today
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_events import APPROVED, bank_with_loans, event
+from tests.bank_gateway.ledger.test_three_way import three_way
 from tests.conftest import asgi_client
 
 LENT_ON = date(2022, 11, 27)
@@ -175,3 +176,5 @@ async def test_a_loan_s_figures_hold_together_after_every_event(
             assert held["fee"] == yuan(
                 sum(int(p["fee"].replace(".", "")) for p in held["schedule"])
             )
+    # Once every notice is through, the fund and the SME's page agree with the ledger.
+    assert (await three_way(desk, batch_id))["differences"] == []
