@@ -16,6 +16,9 @@ class Settings(BaseServiceSettings):
     reconcile_disbursal_days: int = 14
     reconcile_repayment_days: int = 31
     run_outbox_worker: bool = True
+    # The three-way reconciliation (ledger ⇄ fund ⇄ intake) on a schedule: seconds between
+    # runs; 0 turns it off (it is always there on demand: GET /v1/reconciliation/three-way).
+    three_way_interval_seconds: float = 6 * 3600
     outbox_poll_seconds: float = 1.0
     webhook_timeout_seconds: float = 10.0
     # Banks' webhook URLs may be plain http and point at loopback or private addresses:

@@ -25,6 +25,7 @@ from services.bank_gateway.ledger.router import (
     reconciliations,
     three_way_checks,
 )
+from services.bank_gateway.ledger.three_way_worker import ThreeWayReconciler
 from services.bank_gateway.models import AuditEntry, ThrottleEntry
 from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications.router import deliveries
@@ -36,6 +37,7 @@ from shared import sealed
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
 from shared.http import CachedServiceToken, make_service_client
+from shared.jobs import Worker
 from shared.logging import configure_logging
 from shared.web import mount_assets
 
@@ -118,6 +120,21 @@ ROUTERS = [
 ]
 
 
+def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
+    """The outbox, and the three-way reconciliation on its schedule."""
+    workers: list[Worker] = [app.state.dispatcher] if settings.run_outbox_worker else []
+    if settings.three_way_interval_seconds > 0:
+        workers.append(
+            ThreeWayReconciler(
+                sessionmaker=app.state.read_sessionmaker,
+                guarantee=app.state.guarantee,
+                intake=app.state.intake,
+                interval_seconds=settings.three_way_interval_seconds,
+            )
+        )
+    return workers
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -150,9 +167,10 @@ def create_app(
             )
             app.state.dispatcher = _delivery_worker(app, settings, webhooks)
             app.state.caller_banks = CallerBanks()
-            workers = [app.state.dispatcher] if settings.run_outbox_worker else []
             try:
-                async with run_workers(app, settings, service=SERVICE, workers=workers):
+                async with run_workers(
+                    app, settings, service=SERVICE, workers=_workers(app, settings)
+                ):
                     yield
             finally:
                 await webhooks.aclose()

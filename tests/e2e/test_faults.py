@@ -366,3 +366,23 @@ def test_a_claim_decided_but_never_answered(
     assert until(
         lambda: times_reached(history(stack, stack_tokens, application_id), "compensated") == 1
     )
+
+
+def test_after_every_fault_the_three_services_agree(
+    stack: LocalStack, stack_tokens: Tokens
+) -> None:
+    """Last of the suite: once the retries are through, the ledger, the fund and the SMEs'
+    applications agree on every loan the faults touched — not a fen apart."""
+    staff = stack_tokens.header(stack_tokens.bureau("alice"))
+    url = stack.url("bank_gateway") + "/v1/reconciliation/three-way"
+    reports: list[dict[str, Any]] = []
+
+    def agreed() -> bool:
+        reports.append(httpx.get(url, headers=staff, timeout=30).json())
+        return reports[-1]["differences"] == []
+
+    assert until(agreed, timeout=90, every=2.0), reports[-1]["differences"]
+    assert reports[-1]["loans_checked"] > 0
+    totals = reports[-1]["totals"]
+    assert totals["ledger_outstanding"] == totals["fund_outstanding"]
+    assert totals["ledger_compensation"] == totals["fund_payout"]

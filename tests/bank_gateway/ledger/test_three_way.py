@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.bank_gateway.ledger.three_way_worker import DIFFERENCES, ThreeWayReconciler
 from services.guarantee.models import Guarantee
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_claims import claim, default, disbursed_loans
@@ -61,3 +62,26 @@ async def test_three_way_differences_in_flight_and_to_look_into(
     [tampered] = (await three_way(desk, batch_id))["differences"]
     assert (tampered["loan_id"], tampered["what"], tampered["other"]) == (c, "在保余额", "¥0.01")
     assert tampered["in_flight"] is False and "需人工核查" in tampered["cause"]
+
+
+async def test_the_scheduled_run_reports_what_is_to_look_into(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    _, (loan_id,), _ = await disbursed_loans(desk, 1)
+    reconciler = ThreeWayReconciler(
+        sessionmaker=desk.app.state.read_sessionmaker,
+        guarantee=desk.app.state.guarantee,
+        intake=desk.app.state.intake,
+        interval_seconds=3600,
+    )
+    assert await reconciler.step() == 0  # not due yet: a restart costs no reconciliation
+    await reconciler.run()
+    baseline = DIFFERENCES.labels("to_look_into")._value.get()
+    async with guarantee_app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            sa.update(Guarantee)
+            .where(Guarantee.loan_id == uuid.UUID(loan_id))  # type: ignore[arg-type]
+            .values(outstanding_fen=7)
+        )
+    await reconciler.run()
+    assert DIFFERENCES.labels("to_look_into")._value.get() == baseline + 1
