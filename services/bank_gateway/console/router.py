@@ -14,6 +14,7 @@ from services.bank_gateway.console.exposure import exposure_pages
 from services.bank_gateway.console.inbox import inbox_pages
 from services.bank_gateway.console.pages import PREFIX
 from services.bank_gateway.console.policies import policy_pages
+from services.bank_gateway.console.reconciliation import reconciliation_pages
 from services.bank_gateway.console.reports import report_pages
 from services.bank_gateway.console.sign_in import sign_in_pages
 
@@ -28,6 +29,7 @@ for pages in (
     delivery_pages,
     policy_pages,
     report_pages,
+    reconciliation_pages,
     exposure_pages,
 ):
     console.include_router(pages)

@@ -85,3 +85,18 @@ async def test_the_scheduled_run_reports_what_is_to_look_into(
         )
     await reconciler.run()
     assert DIFFERENCES.labels("to_look_into")._value.get() == baseline + 1
+
+
+async def test_the_bureau_reads_the_reconciliation_in_the_console(desk: Desk) -> None:
+    from tests.bank_gateway.console.test_pages import signed_in
+
+    bank, (loan_id,), batch_id = await disbursed_loans(desk, 1)
+    await bank.send(event("loan.repayment", loan_id, **repayment("100000.00")))  # not passed on
+    async with signed_in(desk, "alice") as alice:
+        page = await alice.get(f"/console/reports/three-way?batch_id={batch_id}")
+        assert page.status_code == 200 and "三方对账" in page.text
+        assert "送达后自动一致" in page.text and "在保余额" in page.text
+        assert "¥1,900,000.00" in page.text and "¥2,000,000.00" in page.text
+        await desk.deliver()
+        agreed = await alice.get(f"/console/reports/three-way?batch_id={batch_id}")
+        assert "三方一致：没有差异。" in agreed.text
