@@ -70,6 +70,21 @@ class Desk:
         await self.deliver()
         return decided.json()
 
+    async def guarantee_pay(self, loan_id: str, amount: str) -> dict[str, Any]:
+        """The fund records paying the claim's compensation today; the gateway hears."""
+        from shared.clock import shanghai_today
+
+        body = {"paid_on": shanghai_today().isoformat(), "reference": "PZ-T1", "amount": amount}
+        async with asgi_client(self.guarantee_app, "http://guarantee") as fund:
+            paid = await fund.post(
+                f"/v1/claims/{loan_id}/payments",
+                json=body,
+                headers=self.tokens.header(self.tokens.fund("fund-dave")),
+            )
+        assert paid.status_code == 200, paid.text
+        await self.deliver()
+        return paid.json()
+
     async def attach_papers(self, loan_id: str) -> None:
         """The papers the policy requires of a claim, as the gateway passes a bank's on."""
         gateway = self.tokens.header(self.tokens.service("bank_gateway"))

@@ -1,4 +1,7 @@
-"""A bank's statement against the gateway's ledger: every mismatch, every missing event."""
+"""A bank's statement against the gateway's ledger: every mismatch — of states, of the
+outstanding principal and of each money figure the bank states (principal repaid, interest
+received, compensation received from the fund, recoveries and the fund's share of them) —
+every missing event, and each money figure's totals on both sides."""
 
 import uuid
 from collections.abc import Iterable
@@ -10,8 +13,10 @@ from services.bank_gateway.ledger import repository as repo
 from services.bank_gateway.ledger.schemas import (
     Mismatch,
     MissingEvent,
+    MoneyTotal,
     ReconciliationReport,
     Statement,
+    StatementLine,
 )
 from services.bank_gateway.models import BatchLoan, PartnerBank
 from shared.clock import shanghai_date
@@ -19,10 +24,43 @@ from shared.money import from_fen, to_fen
 
 FINISHED = {"declined", "settled"}
 PAYING = {"disbursed", "repaying", "overdue"}
+# A statement's money figures: (the ledger's column, its name).
+MONEY = {
+    "principal_repaid": ("repaid_fen", "已还本金"),
+    "interest_received": ("interest_paid_fen", "已收利息"),
+    "compensation_received": ("compensation_paid_fen", "收到担保基金代偿"),
+    "recovered": ("recovered_fen", "追回金额"),
+    "recoveries_to_fund": ("fund_recovered_fen", "应归担保基金的追偿分成"),
+}
+
+
+def _money(line: StatementLine, loan: BatchLoan, totals: dict[str, list[int]]) -> list[Mismatch]:
+    """The line's money figures against the ledger's; adds both sides to ``totals``."""
+    found = []
+    for field, (column, label) in MONEY.items():
+        stated = getattr(line, field)
+        if stated is None:
+            continue
+        ours = int(getattr(loan, column))
+        total = totals.setdefault(field, [0, 0, 0])
+        total[0] += 1
+        total[1] += to_fen(stated)
+        total[2] += ours
+        if to_fen(stated) != ours:
+            found.append(
+                Mismatch(
+                    loan_id=loan.id,
+                    field=field,
+                    bank=str(stated),
+                    gateway=str(from_fen(ours)),
+                    message=f"{label}：银行报 ¥{stated:,}，台账 ¥{from_fen(ours):,}",
+                )
+            )
+    return found
 
 
 def _compare(
-    loans: dict[uuid.UUID, BatchLoan], statement: Statement
+    loans: dict[uuid.UUID, BatchLoan], statement: Statement, totals: dict[str, list[int]]
 ) -> tuple[list[Mismatch], list[uuid.UUID], set[uuid.UUID]]:
     """Each statement line against the ledger: (mismatches, unknown loans, loans stated)."""
     mismatches: list[Mismatch] = []
@@ -47,6 +85,7 @@ def _compare(
                     gateway=str(from_fen(loan.outstanding_fen)),
                 )
             )
+        mismatches += _money(line, loan, totals)
     return mismatches, unknown, stated
 
 
@@ -88,7 +127,8 @@ async def reconcile(
     repayment_days: int,
 ) -> ReconciliationReport:
     loans = {loan.id: loan for loan in await repo.loans_of_bank(session=session, bank_id=bank.id)}
-    mismatches, unknown, stated = _compare(loans, statement)
+    totals: dict[str, list[int]] = {}
+    mismatches, unknown, stated = _compare(loans, statement, totals)
     live = {i for i, loan in loans.items() if loan.state not in FINISHED | {"allocated"}}
     held = await repo.held_counts(session=session, bank_id=bank.id)
     return ReconciliationReport(
@@ -102,4 +142,14 @@ async def reconcile(
             loans.values(), statement.as_of, disbursal_days, repayment_days
         ),
         waiting_events={str(k): v for k, v in held.items()},
+        money_totals=[
+            MoneyTotal(
+                field=field,
+                label=MONEY[field][1],
+                lines=lines,
+                bank=from_fen(bank_fen),
+                gateway=from_fen(ours_fen),
+            )
+            for field, (lines, bank_fen, ours_fen) in totals.items()
+        ],
     )

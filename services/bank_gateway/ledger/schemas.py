@@ -95,11 +95,23 @@ class BatchRisk(BaseModel):
 
 
 class StatementLine(BaseModel):
+    """One loan as the bank's books have it. The money figures are optional — a bank that
+    states them has each compared with the ledger, line by line and in total."""
+
     model_config = ConfigDict(extra="forbid")
 
     loan_id: uuid.UUID
     state: str = Field(max_length=20)
     outstanding: Money
+    principal_repaid: Money | None = Field(None, description="All principal repaid so far")
+    interest_received: Money | None = Field(None, description="All interest received so far")
+    compensation_received: Money | None = Field(
+        None, description="Compensation (代偿) the guarantee fund has paid the bank"
+    )
+    recovered: Money | None = Field(None, description="All recovered after the default")
+    recoveries_to_fund: Money | None = Field(
+        None, description="Of what was recovered, the fund's share (owed to the fund)"
+    )
 
 
 class Statement(BaseModel):
@@ -113,9 +125,20 @@ class Statement(BaseModel):
 
 class Mismatch(BaseModel):
     loan_id: uuid.UUID
-    field: str = Field(description="state | outstanding")
+    field: str = Field(description="state | outstanding | a money figure of the statement")
     bank: str
     gateway: str
+    message: str = Field("", description="The difference, in Chinese")
+
+
+class MoneyTotal(BaseModel):
+    """A money figure summed over the statement's lines that state it, both sides."""
+
+    field: str
+    label: str
+    lines: int
+    bank: Money
+    gateway: Money
 
 
 class MissingEvent(BaseModel):
@@ -137,6 +160,9 @@ class ReconciliationReport(BaseModel):
     missing_events: list[MissingEvent]
     waiting_events: dict[str, int] = Field(
         description="Loan id → events held for a predecessor that has not arrived"
+    )
+    money_totals: list[MoneyTotal] = Field(
+        default_factory=list, description="Each money figure the statement gives, in total"
     )
 
 

@@ -63,3 +63,58 @@ async def test_reconciliation_lists_every_difference(desk: Desk) -> None:
         headers=desk.tokens.header(desk.tokens.bureau()),
     )
     assert bureau.status_code == 403
+
+
+async def test_the_banks_money_is_compared_line_by_line_and_in_total(desk: Desk) -> None:
+    """Item 5 of issue 15: principal repaid, interest received, compensation received from
+    the fund, recoveries and the fund's share, each against the ledger."""
+    from tests.bank_gateway.ledger.test_claims import claim, default, disbursed_loans
+
+    bank, (a, b), _ = await disbursed_loans(desk, 2)
+    await bank.send(event("loan.repayment", a, **repayment("1900000.00", "3000.00")))
+    await default(bank, a, "100000.00")
+    await bank.send(claim(a, "100000.00", "0.00"))
+    await desk.deliver()
+    await desk.decide_claim(a)  # 80,000 decided …
+    paid = await desk.guarantee_pay(a, "80000.00")  # … and paid to the bank
+    assert paid["status"] == "paid"
+    await bank.send(event("loan.recovered", a, amount="10000.00", recovered_on="2023-08-01"))
+    await desk.deliver()
+    statement = {
+        "as_of": shanghai_today().isoformat(),
+        "loans": [
+            {
+                "loan_id": a,
+                "state": "recovering",
+                "outstanding": "100000.00",
+                "principal_repaid": "1900000.00",
+                "interest_received": "3000.00",
+                "compensation_received": "80000.00",
+                "recovered": "10000.00",
+                "recoveries_to_fund": "7000.00",  # ours: 80 % of 10,000 = 8,000
+            },
+            {
+                "loan_id": b,
+                "state": "disbursed",
+                "outstanding": "2000000.00",
+                "interest_received": "0.01",  # nothing received yet by the ledger
+            },
+        ],
+    }
+    report = (
+        await desk.gateway.post(
+            "/v1/bank/reconciliations",
+            json=statement,
+            headers={"Authorization": f"Bearer {bank.token}"},
+        )
+    ).json()
+    assert {(m["loan_id"], m["field"], m["bank"], m["gateway"]) for m in report["mismatches"]} == {
+        (a, "recoveries_to_fund", "7000.00", "8000.00"),
+        (b, "interest_received", "0.01", "0.00"),
+    }
+    [share] = [m for m in report["mismatches"] if m["field"] == "recoveries_to_fund"]
+    assert share["message"] == "应归担保基金的追偿分成：银行报 ¥7,000.00，台账 ¥8,000.00"
+    totals = {t["field"]: (t["lines"], t["bank"], t["gateway"]) for t in report["money_totals"]}
+    assert totals["interest_received"] == (2, "3000.01", "3000.00")
+    assert totals["compensation_received"] == (1, "80000.00", "80000.00")
+    assert report["matched"] == 0
