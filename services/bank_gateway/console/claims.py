@@ -15,6 +15,7 @@ from services.bank_gateway.banks import service as banks
 from services.bank_gateway.console.calls import OnBehalf
 from services.bank_gateway.console.pages import back, render_page, to_login
 from services.bank_gateway.ledger import loans as ledger
+from services.bank_gateway.staff import service as staff
 from shared.auth import Principal, Role
 from shared.clock import shanghai_today
 from shared.db import SessionDep
@@ -169,11 +170,16 @@ async def claim_page(
         }
         for e in (history.events if history else [])
     ]
+    people = await staff.names_of(
+        session=session,
+        actors=[claim.get(k) for k in ("reviewer", "recommended_by", "decided_by", "paid_by")],
+    )
     return render_page(
         request,
         "claim.html",
         principal,
         claim=claim,
+        people=people,
         room=room,
         loan=history.loan if history else None,
         batch=history.batch if history else None,

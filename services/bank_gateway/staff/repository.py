@@ -1,7 +1,7 @@
 """Every query about bureau staff accounts."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from services.bank_gateway.models import StaffAccount
 
@@ -18,3 +18,14 @@ def add(session: AsyncSession, account: StaffAccount) -> None:
 async def list_accounts(*, session: AsyncSession) -> list[StaffAccount]:
     result = await session.execute(select(StaffAccount).order_by(StaffAccount.username))
     return list(result.scalars())
+
+
+async def display_names(*, session: AsyncSession, usernames: list[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    result = await session.execute(
+        select(StaffAccount.username, StaffAccount.display_name).where(
+            col(StaffAccount.username).in_(usernames)
+        )
+    )
+    return {row.username: row.display_name for row in result}

@@ -14,7 +14,7 @@ from services.bank_gateway.staff.exceptions import StaffNotFound, StaffSignInFai
 from services.bank_gateway.staff.schemas import StaffPublic, StaffUpdate
 from shared import audit
 from shared.attempts import account_key
-from shared.auth import APPROVE_PERMISSION, Principal, Role
+from shared.auth import APPROVE_PERMISSION, Principal, Role, person_of
 from shared.clock import utcnow
 from shared.contracts.sessions import SessionState
 from shared.passwords import hash_secret, secret_matches
@@ -101,3 +101,11 @@ async def session_state(
         permissions=[APPROVE_PERMISSION] if account.approver else [],
         name=account.display_name,
     )
+
+
+async def names_of(*, session: AsyncSession, actors: list[str | None]) -> dict[str, str]:
+    """How people appear on pages: an actor of history (``fund:dave``) → ``丁伟（担保基金审核）``;
+    an actor without a console account keeps its id."""
+    people = {a: person_of(a) for a in actors if a}
+    names = await repo.display_names(session=session, usernames=sorted(set(people.values())))
+    return {actor: names.get(person, actor) for actor, person in people.items()}

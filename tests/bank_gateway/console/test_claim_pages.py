@@ -51,7 +51,7 @@ async def test_a_reviewer_decides_a_claim_a_second_confirms_and_it_is_paid(desk:
             and "attachment" in paper.headers["content-disposition"]
         )
         taken = await post(dave, url, step="take")
-        assert "已认领" in taken.text and "fund:dave" in taken.text
+        assert "已认领" in taken.text and "丁伟（担保基金审核）" in taken.text
         missing = await post(dave, url, step="decision", verdict="reduce", amount="1,000,000")
         assert 'class="alert"' in missing.text and "须写明理由" in missing.text
         recommended = await post(dave, url, step="decision", verdict="approve")
