@@ -21,3 +21,15 @@ BODY_PROBLEMS = (InvalidRequest, PayloadTooLarge, UnsupportedMediaType, Validati
 
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+# The OpenAPI request body of an upload whose body is the file itself (a claim's papers).
+FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in ("application/pdf", "image/jpeg", "image/png")
+        },
+    }
+}

@@ -150,6 +150,28 @@ def _problem(answer: str, default_type: str) -> tuple[str, str]:
     return str(problem.get("type") or default_type), detail
 
 
+async def _tell_refusal(
+    session: AsyncSession,
+    loan: BatchLoan,
+    batch: Batch,
+    event_type: str,
+    notice: ClaimRefused | FilingRefused,
+    sme_text: str,
+    kind: str,
+) -> None:
+    """A refusal of the fund recorded on the loan: told to the bank and the SME, the events
+    held for it applied or refused, audited."""
+    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
+    out = [
+        outbox.to_bank(bank.id, event_type, notice),
+        effects.to_intake(loan, bank.code, event_type, sme_text, {"problem": kind}),
+    ]
+    waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
+    release_held(out, bank.code, batch, loan, waiting)
+    audit_loans(session, "service:guarantee", [loan], {})
+    await outbox.send(session=session, rows=out)
+
+
 async def record_claim_refusal(session: AsyncSession, payload: dict[str, Any], answer: str) -> None:
     """The guarantee service would not take the claim (filed too early or too late, in the
     policy's words): the loan is back in default, the bank told (``claim.refused``) and the
@@ -166,7 +188,6 @@ async def record_claim_refusal(session: AsyncSession, payload: dict[str, Any], a
         return
     batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
     assert batch is not None
-    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
     write_back(loan, after)
     notice = ClaimRefused(
         loan_id=loan.id,
@@ -176,16 +197,8 @@ async def record_claim_refusal(session: AsyncSession, payload: dict[str, Any], a
         reason_zh=detail,
         may_resubmit=early,
     )
-    out = [
-        outbox.to_bank(bank.id, "claim.refused", notice),
-        effects.to_intake(
-            loan, bank.code, "claim.refused", f"担保基金未受理代偿申请：{detail}", {"problem": kind}
-        ),
-    ]
-    waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
-    release_held(out, bank.code, batch, loan, waiting)
-    audit_loans(session, "service:guarantee", [loan], {})
-    await outbox.send(session=session, rows=out)
+    text = f"担保基金未受理代偿申请：{detail}"
+    await _tell_refusal(session, loan, batch, "claim.refused", notice, text, kind)
     log.info("claim.refused", loan_id=str(loan_id), problem=kind)
 
 
@@ -206,7 +219,6 @@ async def record_filing_refusal(
         return
     batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
     assert batch is not None
-    bank = await banks.by_id(session=session, bank_id=batch.bank_id)
     write_back(loan, after)
     loan.filing_refusal = detail
     await repo.return_quota(session=session, batch_id=batch.id, amount_fen=loan.amount_fen)
@@ -217,20 +229,8 @@ async def record_filing_refusal(
         problem_type=kind,
         reason_zh=detail,
     )
-    out = [
-        outbox.to_bank(bank.id, "filing.refused", notice),
-        effects.to_intake(
-            loan,
-            bank.code,
-            "filing.refused",
-            f"担保基金未予备案：{detail}。本笔贷款不在批次贷担保范围内，担保费与补贴不适用。",
-            {"problem": kind},
-        ),
-    ]
-    waiting = list(await repo.held_events_of(session=session, loan_ids={loan.id}))
-    release_held(out, bank.code, batch, loan, waiting)
-    audit_loans(session, "service:guarantee", [loan], {})
-    await outbox.send(session=session, rows=out)
+    text = f"担保基金未予备案：{detail}。本笔贷款不在批次贷担保范围内，担保费与补贴不适用。"
+    await _tell_refusal(session, loan, batch, "filing.refused", notice, text, kind)
     log.info("filing.refused", loan_id=str(loan_id), problem=kind)
 
 

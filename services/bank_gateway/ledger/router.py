@@ -30,7 +30,7 @@ from services.bank_gateway.ledger.schemas import (
     Statement,
     ThreeWayReport,
 )
-from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, FILE_BODY
 from shared.contracts.claims import ClaimDocumentPublic, ClaimNotice
 from shared.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -258,15 +258,7 @@ async def claim_notice(
         200: {"description": "This file was uploaded before", "model": ClaimDocumentPublic},
         **problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, LoanNotFound, ServiceUnavailable),
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                t: {"schema": {"type": "string", "format": "binary"}}
-                for t in ("application/pdf", "image/jpeg", "image/png")
-            },
-        }
-    },
+    openapi_extra=FILE_BODY,
 )
 async def upload_claim_document(
     loan_id: uuid.UUID,

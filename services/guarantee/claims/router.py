@@ -31,7 +31,7 @@ from services.guarantee.claims.schemas import (
 )
 from services.guarantee.deps import ClaimReaderDep, FundDep, GatewayCallerDep, SessionDep
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
-from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
+from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, FILE_BODY, Limit, Offset
 from shared.contracts.claims import (
     ClaimDocumentPublic,
     ClaimOutcome,
@@ -245,15 +245,7 @@ async def pay_claim(
             ClaimDocumentUnsupported,
         ),
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                t: {"schema": {"type": "string", "format": "binary"}}
-                for t in ("application/pdf", "image/jpeg", "image/png")
-            },
-        }
-    },
+    openapi_extra=FILE_BODY,
 )
 async def upload_document(
     loan_id: uuid.UUID,
