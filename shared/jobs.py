@@ -59,6 +59,52 @@ class Worker:
             self._wake()
 
 
+# --- leasing due rows -----------------------------------------------------------------------
+
+
+async def lease_due(
+    session: AsyncSession,
+    model: Any,
+    *,
+    undone: Sequence[Any],
+    order: Sequence[Any],
+    now: Any,
+    lease_until: Any,
+    limit: int,
+    worked_in: Sequence[Any] = (),
+) -> Sequence[Any]:
+    """Take up to ``limit`` rows of ``model`` that are ``undone``, due (``next_attempt_at``)
+    and not leased by another worker (``locked_until``), first in ``order``, skipping rows
+    another transaction holds; lease them and count the attempt. The rows, fresh, in
+    ``worked_in`` order (default: ``order``)."""
+    due = (
+        sa.select(model.id)
+        .where(
+            *undone,
+            model.next_attempt_at <= now,
+            sa.or_(model.locked_until.is_(None), model.locked_until < now),
+        )
+        .order_by(*order)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(due)).scalars().all())
+    if not ids:
+        return []
+    await session.execute(
+        sa.update(model)
+        .where(model.id.in_(ids))
+        .values(locked_until=lease_until, attempts=model.attempts + 1)
+    )
+    result = await session.execute(
+        sa.select(model)
+        .where(model.id.in_(ids))
+        .order_by(*(worked_in or order))
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().all()
+
+
 # --- waking after commit -------------------------------------------------------------------
 
 _QUEUED = "picidai.jobs.queued"

@@ -19,7 +19,7 @@ from services.guarantee.models import (
 )
 from shared.clock import utcnow
 from shared.db import dialect_insert
-from shared.jobs import queue_work
+from shared.jobs import lease_due, queue_work
 
 # The claim-notice worker's queue (shared/jobs.py wakes it when a notice is committed).
 CLAIM_NOTICE_QUEUE = "guarantee.claim_notices"
@@ -168,37 +168,16 @@ async def payments_of(*, session: AsyncSession, claim_id: uuid.UUID) -> Sequence
 async def claim_due_notices(
     *, session: AsyncSession, now: datetime, lease_until: datetime, limit: int
 ) -> Sequence[ClaimNoticeRow]:
-    """Take up to ``limit`` due notices, oldest first, leased; rows another worker holds are
-    skipped."""
-    due = (
-        select(ClaimNoticeRow.id)
-        .where(
-            col(ClaimNoticeRow.delivered_at).is_(None),
-            col(ClaimNoticeRow.next_attempt_at) <= now,
-            sa.or_(
-                col(ClaimNoticeRow.locked_until).is_(None),
-                col(ClaimNoticeRow.locked_until) < now,
-            ),
-        )
-        .order_by(col(ClaimNoticeRow.created_at), col(ClaimNoticeRow.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    """Up to ``limit`` due notices, oldest first, leased (shared/jobs.py)."""
+    return await lease_due(
+        session,
+        ClaimNoticeRow,
+        undone=[col(ClaimNoticeRow.delivered_at).is_(None)],
+        order=[col(ClaimNoticeRow.created_at), col(ClaimNoticeRow.id)],
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
     )
-    ids = list((await session.execute(due)).scalars().all())
-    if not ids:
-        return []
-    await session.execute(
-        sa.update(ClaimNoticeRow)
-        .where(col(ClaimNoticeRow.id).in_(ids))
-        .values(locked_until=lease_until, attempts=ClaimNoticeRow.attempts + 1)
-    )
-    result = await session.execute(
-        select(ClaimNoticeRow)
-        .where(col(ClaimNoticeRow.id).in_(ids))
-        .order_by(col(ClaimNoticeRow.created_at), col(ClaimNoticeRow.id))
-        .execution_options(populate_existing=True)
-    )
-    return result.scalars().all()
 
 
 async def finish_notice(

@@ -9,43 +9,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from services.loan_intake.models import OutboxMessage
+from shared.jobs import lease_due
 
 
 async def claim_due_outbox(
     *, session: AsyncSession, topic: str, now: datetime, lease_until: datetime, limit: int
 ) -> Sequence[OutboxMessage]:
     """Take up to ``limit`` due messages and lease them, skipping rows another worker holds."""
-    due = (
-        select(OutboxMessage.id)
-        .where(
+    return await lease_due(
+        session,
+        OutboxMessage,
+        undone=[
             OutboxMessage.topic == topic,
             col(OutboxMessage.completed_at).is_(None),
             col(OutboxMessage.failed_at).is_(None),
-            col(OutboxMessage.next_attempt_at) <= now,
-            sa.or_(
-                col(OutboxMessage.locked_until).is_(None),
-                col(OutboxMessage.locked_until) < now,
-            ),
-        )
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        ],
+        order=[col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)],
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+        worked_in=[col(OutboxMessage.id)],  # in the order they were written
     )
-    ids = list((await session.execute(due)).scalars().all())
-    if not ids:
-        return []
-    await session.execute(
-        sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .values(locked_until=lease_until, attempts=OutboxMessage.attempts + 1)
-    )
-    result = await session.execute(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .order_by(col(OutboxMessage.id))
-        .execution_options(populate_existing=True)
-    )
-    return result.scalars().all()
 
 
 async def complete_outbox(*, session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
