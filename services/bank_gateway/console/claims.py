@@ -136,6 +136,10 @@ async def claims_inbox(
         principal,
         claims=listed,
         names={str(k): v for k, v in names.items()},
+        bank_names={b.code: b.name for b in await banks.all_banks(session=session)},
+        people=await staff.names_of(
+            session=session, actors=[c.get("reviewer") for c in listed["items"]]
+        ),
         tab=tab,
         tabs=TABS,
         page=page,

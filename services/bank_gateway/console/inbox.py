@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.bank_gateway.banks import service as banks
 from services.bank_gateway.batches import service as batches
 from services.bank_gateway.console.calls import OnBehalf
 from services.bank_gateway.console.claims import STATUS_ZH as CLAIM_STATUS_ZH
@@ -63,6 +64,7 @@ async def inbox(request: Request, session: SessionDep) -> Response:
         pending=pending,
         dead=dead,
         claim_status_zh=CLAIM_STATUS_ZH,
+        bank_names={b.code: b.name for b in await banks.all_banks(session=session)},
         problems=problems,
     )
 
