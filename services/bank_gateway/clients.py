@@ -1,6 +1,7 @@
 """Typed client for loan_intake."""
 
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from shared.contracts.allocation import ApplicationForAllocation, ApplicationLis
 from shared.contracts.claims import ClaimRequest, ClaimTopUpRequest, RecoveryReport
 from shared.contracts.filing import BankFiledApplication
 from shared.contracts.guarantee import (
+    FeeLines,
     FirmsExposure,
     FirmsExposureRequest,
     GuaranteeFiling,
@@ -166,6 +168,28 @@ class GuaranteeClient:
         if response.status_code >= 400:
             raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
         return PolicyVersionSummary.model_validate_json(response.content)
+
+    async def fee_lines(self, month_from: str, month_to: str) -> FeeLines:
+        """Per loan and month: fees due, their subsidy and fees received (statements)."""
+        response = await self._get(
+            "/v1/guarantees/fee-lines", month_from=month_from, month_to=month_to
+        )
+        return FeeLines.model_validate_json(response.content)
+
+    async def settlement_period(self, on: date) -> str:
+        """How the policy in force on ``on`` settles: "monthly" or "quarterly"."""
+        response = await self._get("/v1/policies/in-force", on=on.isoformat())
+        document = response.json().get("document") or {}
+        return str((document.get("settlement") or {}).get("period") or "monthly")
+
+    async def _get(self, path: str, **params: str) -> httpx.Response:
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:300]}")
+        return response
 
     async def file_loan(self, filing: GuaranteeFiling) -> tuple[int, str]:
         """备案; (status code, body). Transport errors raise httpx.HTTPError."""

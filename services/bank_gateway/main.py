@@ -30,6 +30,7 @@ from services.bank_gateway.models import AuditEntry, ThrottleEntry
 from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications.router import deliveries
 from services.bank_gateway.notifications.worker import DeliveryWorker
+from services.bank_gateway.periods.router import periods
 from services.bank_gateway.sessions.router import sessions
 from services.bank_gateway.sessions.service import state as session_state
 from services.bank_gateway.staff.router import staff
@@ -114,6 +115,7 @@ ROUTERS = [
     claim_notices,
     claim_documents,
     three_way_checks,
+    periods,
     deliveries,
     oauth,
     console,

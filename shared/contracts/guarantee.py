@@ -101,3 +101,22 @@ class FeeSubsidyReport(BaseModel):
     month_from: str
     month_to: str
     rows: list[FeeSubsidyRow]
+
+
+class FeeLine(BaseModel):
+    """One loan's fee line of a month: the fee falling due, the district's subsidy of it
+    (the firm's annual cap applied), and the fees the fund received from the firm."""
+
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    loan_id: uuid.UUID
+    bank_code: str
+    uscc: str
+    fee: Money
+    fee_subsidy: Money
+    collected: Money = Field(description="担保费实收: received from the firm in the month")
+
+
+class FeeLines(BaseModel):
+    month_from: str
+    month_to: str
+    rows: list[FeeLine]

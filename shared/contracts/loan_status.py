@@ -26,6 +26,11 @@ class LoanStatusUpdate(BaseModel):
     batch_id: uuid.UUID | None = None
     bank_code: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    news: bool = Field(
+        False,
+        description="A fact of the loan that leaves its status as it is (a subsidy paid out): "
+        "kept in the history under the application's current status, never a transition",
+    )
 
 
 class LoanStatusUpdateFor(LoanStatusUpdate):

@@ -278,7 +278,7 @@ def cases(w: World) -> list[Case]:
             "GET",
             "/v1/policies/in-force",
             "/v1/policies/in-force",
-            only(200, *STAFF),
+            only(200, *STAFF, "gateway"),
         ),
         Case(
             guarantee, "POST", "/v1/policies/check", "/v1/policies/check", only(422, *STAFF), PROBE
@@ -334,6 +334,30 @@ def cases(w: World) -> list[Case]:
             "/v1/guarantees/{loan_id}",
             f"/v1/guarantees/{w.loan}",
             only(200, *STAFF),
+        ),
+        # The statements' fee lines: the bureau, and the gateway that draws its statements.
+        Case(
+            guarantee,
+            "GET",
+            "/v1/guarantees/fee-lines",
+            "/v1/guarantees/fee-lines?month_from=2026-01&month_to=2026-12",
+            only(200, *STAFF, "gateway"),
+        ),
+        # 担保费实收: the fund records receipts; the bureau reads them.
+        Case(
+            guarantee,
+            "GET",
+            "/v1/guarantees/{loan_id}/fee-collections",
+            f"/v1/guarantees/{w.loan}/fee-collections",
+            only(200, *STAFF, "fund"),
+        ),
+        Case(
+            guarantee,
+            "POST",
+            "/v1/guarantees/{loan_id}/fee-collections",
+            f"/v1/guarantees/{w.loan}/fee-collections",
+            only(422, "fund"),
+            PROBE,
         ),
         Case(
             guarantee,
@@ -481,6 +505,24 @@ def cases(w: World) -> list[Case]:
             "/v1/reconciliation/three-way",
             "/v1/reconciliation/three-way",
             only(200, *STAFF),
+        ),
+        # Fiscal periods: the bureau's; closing one is an approver's (2000-01 has none).
+        Case(gateway, "GET", "/v1/periods", "/v1/periods", only(200, *STAFF)),
+        Case(gateway, "GET", "/v1/periods/{key}", "/v1/periods/2000-01", only(404, *STAFF)),
+        Case(
+            gateway,
+            "POST",
+            "/v1/periods/{key}/closing",
+            "/v1/periods/2000-01/closing",
+            only(404, "approver"),
+        ),
+        Case(
+            gateway,
+            "POST",
+            "/v1/periods/{key}/payouts",
+            "/v1/periods/2000-01/payouts",
+            only(422, *STAFF),
+            PROBE,
         ),
         # Before its body is read, a bank's upload names its kind and file (else 422).
         Case(

@@ -25,7 +25,7 @@ from services.bank_gateway.ledger.service import (
     release_held,
     write_back,
 )
-from services.bank_gateway.models import Batch, BatchLoan, ReceivedEvent
+from services.bank_gateway.models import Batch, BatchLoan, MoneyEntry, ReceivedEvent
 from services.bank_gateway.notifications import service as outbox
 from services.bank_gateway.notifications.notices import ClaimRefused, FilingRefused
 from shared.clock import shanghai_date, utcnow
@@ -74,6 +74,16 @@ async def _record_payment(session: AsyncSession, decision: ClaimDecision) -> Non
     assert batch is not None
     bank = await banks.by_id(session=session, bank_id=batch.bank_id)
     now_paid = paid - loan.compensation_paid_fen
+    repo.add(
+        session,
+        MoneyEntry(
+            loan_id=loan.id,
+            kind="compensation_paid",
+            on_day=decision.paid_on or shanghai_date(utcnow()),
+            amount_fen=now_paid,
+            reference=decision.payment_reference or "",
+        ),
+    )
     loan.compensation_paid_fen = paid
     loan.compensation_paid_on = decision.paid_on
     loan.compensation_reference = decision.payment_reference
@@ -243,6 +253,16 @@ async def apply_recovery_share(*, session: AsyncSession, share: RecoveryShare) -
     fund_total = to_fen(share.fund_recovered_total)
     if fund_total <= loan.fund_recovered_fen:
         return  # a repeat, or an older share than one already recorded
+    repo.add(
+        session,
+        MoneyEntry(
+            loan_id=loan.id,
+            kind="recovery_to_fund",
+            on_day=share.recovered_on,
+            amount_fen=fund_total - loan.fund_recovered_fen,
+            reference=str(share.recovery_id),
+        ),
+    )
     loan.fund_recovered_fen = fund_total
     batch = await repo.get_batch(session=session, batch_id=loan.batch_id)
     assert batch is not None

@@ -25,10 +25,17 @@ Row = outbox.Row
 
 
 def to_intake(
-    loan: BatchLoan, bank_code: str, event_type: str, reason: str, details: dict[str, Any]
+    loan: BatchLoan,
+    bank_code: str,
+    event_type: str,
+    reason: str,
+    details: dict[str, Any],
+    *,
+    news: bool = False,
 ) -> Row:
     """The loan's new state, for the SME's status page, with why (in Chinese)."""
     return outbox.to_intake(
+        news=news,
         application_id=loan.application_id,
         event_type=event_type,
         status=loan.state,

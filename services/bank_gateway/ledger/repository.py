@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.bank_gateway.models import Batch, BatchLoan, PartnerBank, ReceivedEvent
+from services.bank_gateway.models import Batch, BatchLoan, MoneyEntry, PartnerBank, ReceivedEvent
 
 _loans: sa.Table = BatchLoan.__table__  # type: ignore[attr-defined]
 
 
-def add(session: AsyncSession, record: ReceivedEvent) -> None:
+def add(session: AsyncSession, record: ReceivedEvent | MoneyEntry) -> None:
     session.add(record)
 
 

@@ -7,6 +7,7 @@ outstanding, one rounding per loan and month, none while overdue, within the dur
 the firm's annual cap).
 """
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bank_gateway.ledger import repository as repo
 from services.bank_gateway.ledger.interest_subsidy import (
     LoanLife,
+    Month,
     SubsidyTerms,
     capped_per_firm,
     months_of,
 )
+from services.bank_gateway.models import BatchLoan
 from shared.money import Money, from_fen
 
 
@@ -45,10 +48,11 @@ def month_days(month_from: str, month_to: str) -> tuple[date, date]:
     return first, after - timedelta(days=1)
 
 
-async def interest_subsidies(
+async def interest_by_loan(
     *, session: AsyncSession, month_from: str, month_to: str
-) -> dict[tuple[str, str], tuple[int, int, int, int]]:
-    """(month, bank code) → (repayments, interest fen, of it without 贴息, 贴息 fen)."""
+) -> tuple[dict[tuple[uuid.UUID, str], Month], dict[uuid.UUID, tuple[BatchLoan, str]]]:
+    """Each lent loan's months between the two ((loan id, "YYYY-MM") → its repayments,
+    interest and 贴息, the firm's annual cap applied), and the loans with their bank code."""
     first, last = month_days(month_from, month_to)
     # From January: a firm's annual cap counts what it was granted earlier in the year.
     january = date(first.year, 1, 1)
@@ -68,12 +72,24 @@ async def interest_subsidies(
             terms=SubsidyTerms.of(loan.terms),
         )
         lives.append((life, months_of(life, january, last)))
-    banks = {life.loan_id: life.bank_code for life, _ in lives}
+    months = {
+        (loan_id, month): m
+        for (loan_id, month), m in capped_per_firm(lives).items()
+        if month >= month_from
+    }
+    return months, {loan.id: (loan, bank_code) for loan, bank_code in loans}
+
+
+async def interest_subsidies(
+    *, session: AsyncSession, month_from: str, month_to: str
+) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+    """(month, bank code) → (repayments, interest fen, of it without 贴息, 贴息 fen)."""
+    months, loans = await interest_by_loan(
+        session=session, month_from=month_from, month_to=month_to
+    )
     totals: dict[tuple[str, str], tuple[int, int, int, int]] = {}
-    for (loan_id, month), m in capped_per_firm(lives).items():
-        if month < month_from:
-            continue
-        key = (month, banks[loan_id])
+    for (loan_id, month), m in months.items():
+        key = (month, loans[loan_id][1])
         n, interest, unsubsidised, subsidy = totals.get(key, (0, 0, 0, 0))
         totals[key] = (
             n + m.repayments,

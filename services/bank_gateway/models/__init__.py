@@ -6,6 +6,12 @@ from services.bank_gateway.models.base import GatewayModel
 from services.bank_gateway.models.batch import BATCH_STATUS_ZH, Batch, BatchStatus
 from services.bank_gateway.models.batch_loan import BatchLoan
 from services.bank_gateway.models.delivery import Delivery, DeliveryKind, DeliveryStatus
+from services.bank_gateway.models.fiscal_period import (
+    FiscalPeriod,
+    MoneyEntry,
+    StatementLine,
+    SubsidyPayout,
+)
 from services.bank_gateway.models.partner_bank import PartnerBank
 from services.bank_gateway.models.received_event import ReceivedEvent
 from services.bank_gateway.models.revoked_session import RevokedSession
@@ -22,11 +28,15 @@ __all__ = [
     "Delivery",
     "DeliveryKind",
     "DeliveryStatus",
+    "FiscalPeriod",
     "GatewayModel",
+    "MoneyEntry",
     "PartnerBank",
     "ReceivedEvent",
     "RevokedSession",
     "SigningSecret",
     "StaffAccount",
+    "StatementLine",
+    "SubsidyPayout",
     "ThrottleEntry",
 ]

@@ -90,8 +90,10 @@ def to_intake(
     batch_id: uuid.UUID,
     bank_code: str,
     details: dict[str, Any],
+    news: bool = False,
 ) -> Row:
-    """A change of the application's loan, for the SME's status page (loan_intake)."""
+    """A change of the application's loan, for the SME's status page (loan_intake); with
+    ``news``, a fact that leaves its status as it is (a subsidy paid)."""
     return new_row(
         kind=DeliveryKind.INTAKE,
         event_type=event_type,
@@ -103,6 +105,7 @@ def to_intake(
             "batch_id": str(batch_id),
             "bank_code": bank_code,
             "details": details,
+            **({"news": True} if news else {}),
         },
     )
 

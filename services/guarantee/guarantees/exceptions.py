@@ -39,3 +39,14 @@ class FilingRefused(ValidationFailed):
 
     slug = "filing-refused"
     title = "备案不符合批次或政策条件 (filing does not fit the batch or the policy)"
+
+
+class FeeCollectionInvalid(ValidationFailed):
+    """A recorded fee collection does not fit the guarantee's schedule."""
+
+    slug, title = "fee-collection-invalid", "担保费实收与收费计划不符 (collection does not fit)"
+
+
+class FeeCollectionConflict(Conflict):
+    slug = "fee-collection-conflict"
+    title = "该收款凭证已按不同内容登记 (receipt recorded with other facts)"

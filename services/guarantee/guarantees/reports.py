@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,8 @@ from services.guarantee.guarantees.schemas import (
 from services.guarantee.guarantees.service import public
 from services.guarantee.policies.fees import add_months
 from shared.contracts.guarantee import (
+    FeeLine,
+    FeeLines,
     FeeSubsidyReport,
     FeeSubsidyRow,
     FirmExposure,
@@ -33,6 +36,7 @@ class DuePeriod:
     due: date
     issued_at: datetime
     guarantee_id: uuid.UUID
+    loan_id: uuid.UUID
     uscc: str
     bank_code: str
     fee_fen: int
@@ -56,14 +60,17 @@ def capped_per_firm(periods: list[DuePeriod]) -> list[tuple[DuePeriod, int]]:
     return paid
 
 
-async def fee_subsidies(
-    *, session: AsyncSession, month_from: str, month_to: str
-) -> FeeSubsidyReport:
-    """Fees and their subsidies falling due per month and bank (a period is due on its
-    first day), from each guarantee's schedule, the firm's annual cap applied."""
+def _month_days(month_from: str, month_to: str) -> tuple[date, date]:
     first_day = date.fromisoformat(f"{month_from}-01")
     year, month = (int(x) for x in month_to.split("-"))
-    last_day = add_months(date(year, month, 1), 1) - timedelta(days=1)
+    return first_day, add_months(date(year, month, 1), 1) - timedelta(days=1)
+
+
+async def _subsidised_periods(
+    session: AsyncSession, first_day: date, last_day: date
+) -> list[tuple[DuePeriod, int]]:
+    """The fee periods falling due between the days (a period is due on its first day),
+    each with the subsidy granted on it once the firm's annual cap is applied."""
     january = date(first_day.year, 1, 1)  # the cap counts the year's earlier months
     periods = []
     for guarantee in await repo.guarantees_with_periods_between(
@@ -78,6 +85,7 @@ async def fee_subsidies(
                         due=due,
                         issued_at=guarantee.issued_at,
                         guarantee_id=guarantee.id,
+                        loan_id=guarantee.loan_id,
                         uscc=guarantee.enterprise_uscc,
                         bank_code=guarantee.bank_code,
                         fee_fen=to_fen(Decimal(period["fee"])),
@@ -85,10 +93,17 @@ async def fee_subsidies(
                         firm_annual_cap_fen=to_fen(Decimal(cap)) if cap is not None else None,
                     )
                 )
+    return [(p, granted) for p, granted in capped_per_firm(periods) if p.due >= first_day]
+
+
+async def fee_subsidies(
+    *, session: AsyncSession, month_from: str, month_to: str
+) -> FeeSubsidyReport:
+    """Fees and their subsidies falling due per month and bank, from each guarantee's
+    schedule, the firm's annual cap applied."""
+    first_day, last_day = _month_days(month_from, month_to)
     totals: dict[tuple[str, str], list[int]] = {}
-    for p, granted in capped_per_firm(periods):
-        if p.due < first_day:
-            continue
+    for p, granted in await _subsidised_periods(session, first_day, last_day):
         row = totals.setdefault((p.due.strftime("%Y-%m"), p.bank_code), [0, 0, 0])
         row[0] += 1
         row[1] += p.fee_fen
@@ -105,6 +120,53 @@ async def fee_subsidies(
                 fee_subsidy=from_fen(subsidy),
             )
             for (month_key, bank), (n, fee, subsidy) in sorted(totals.items())
+        ],
+    )
+
+
+async def fee_lines(*, session: AsyncSession, month_from: str, month_to: str) -> FeeLines:
+    """Per loan and month: the fee falling due, the district's subsidy of it (the firm's cap
+    applied) and what the fund received from the firm that month (担保费实收, by the day
+    the money arrived) — the fee lines of the bureau's statements."""
+    first_day, last_day = _month_days(month_from, month_to)
+    lines: dict[tuple[str, uuid.UUID], list[Any]] = {}
+
+    def line(month: str, loan_id: uuid.UUID, bank: str, uscc: str) -> list[Any]:
+        return lines.setdefault((month, loan_id), [bank, uscc, 0, 0, 0])
+
+    for p, granted in await _subsidised_periods(session, first_day, last_day):
+        row = line(p.due.strftime("%Y-%m"), p.loan_id, p.bank_code, p.uscc)
+        row[2] += p.fee_fen
+        row[3] += granted
+    for guarantee in await repo.guarantees_collected_between(
+        session=session, first_day=first_day, last_day=last_day
+    ):
+        for c in guarantee.fee_collections or []:
+            day = date.fromisoformat(c["collected_on"])
+            if first_day <= day <= last_day:
+                row = line(
+                    day.strftime("%Y-%m"),
+                    guarantee.loan_id,
+                    guarantee.bank_code,
+                    guarantee.enterprise_uscc,
+                )
+                row[4] += int(c["amount_fen"])
+    return FeeLines(
+        month_from=month_from,
+        month_to=month_to,
+        rows=[
+            FeeLine(
+                month=month,
+                loan_id=loan_id,
+                bank_code=bank,
+                uscc=uscc,
+                fee=from_fen(fee),
+                fee_subsidy=from_fen(subsidy),
+                collected=from_fen(collected),
+            )
+            for (month, loan_id), (bank, uscc, fee, subsidy, collected) in sorted(
+                lines.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))
+            )
         ],
     )
 

@@ -49,6 +49,15 @@ async def guarantees_with_periods_between(
     return result.scalars().all()
 
 
+async def guarantees_collected_between(
+    *, session: AsyncSession, first_day: date, last_day: date
+) -> Sequence[Guarantee]:
+    """Guarantees that may hold a fee receipt between the days (disbursed by the last one);
+    the receipts' days are read from each."""
+    result = await session.execute(select(Guarantee).where(Guarantee.disbursed_on <= last_day))
+    return [g for g in result.scalars().all() if g.fee_collections]
+
+
 async def assessment_for_application(
     *, session: AsyncSession, application_id: uuid.UUID
 ) -> Assessment | None:

@@ -7,15 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from services.guarantee.deps import (
+    ClaimReaderDep,
+    FundDep,
     GatewayCallerDep,
     SessionDep,
     StaffDep,
     StaffOrGatewayDep,
     StaffOrIntakeDep,
 )
-from services.guarantee.guarantees import reports, service
+from services.guarantee.guarantees import collections, reports, service
 from services.guarantee.guarantees.exceptions import (
     ExposureCapExceeded,
+    FeeCollectionConflict,
+    FeeCollectionInvalid,
     FilingRefused,
     GuaranteeConflict,
     GuaranteeNotFound,
@@ -28,10 +32,13 @@ from services.guarantee.guarantees.schemas import (
     EnterpriseExposure,
     ExposureGroup,
     ExposureReport,
+    FeeCollectionCreate,
+    FeeCollections,
     GuaranteePublic,
 )
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, Limit, Offset
 from shared.contracts.guarantee import (
+    FeeLines,
     FeeSubsidyReport,
     FirmsExposure,
     FirmsExposureRequest,
@@ -90,6 +97,11 @@ async def fee_subsidies(
     session: SessionDep, principal: StaffDep, month_from: Month, month_to: Month
 ) -> FeeSubsidyReport:
     """Guarantee fees and the district's fee subsidy falling due per month and bank."""
+    _months_in_order(month_from, month_to)
+    return await reports.fee_subsidies(session=session, month_from=month_from, month_to=month_to)
+
+
+def _months_in_order(month_from: str, month_to: str) -> None:
     if month_to < month_from:
         raise ValidationFailed(
             "结束月份不能早于开始月份",
@@ -102,7 +114,20 @@ async def fee_subsidies(
                 )
             ],
         )
-    return await reports.fee_subsidies(session=session, month_from=month_from, month_to=month_to)
+
+
+@guarantees.get(
+    "/fee-lines",
+    response_model=FeeLines,
+    responses=problem_responses(*AUTH_PROBLEMS, ValidationFailed),
+)
+async def fee_lines(
+    session: SessionDep, principal: StaffOrGatewayDep, month_from: Month, month_to: Month
+) -> FeeLines:
+    """Per loan and month: the fee due, its subsidy (the firm's cap applied) and the fees
+    received (担保费实收) — the fee lines of the bureau's period statements."""
+    _months_in_order(month_from, month_to)
+    return await reports.fee_lines(session=session, month_from=month_from, month_to=month_to)
 
 
 @guarantees.get(
@@ -229,3 +254,48 @@ async def release_guarantee(
     """解保: the bank gateway reports the loan settled, paid out or written off; the
     guarantee ends and its fee schedule is cut at that day. The same release again: 200."""
     return await service.release(session=session, loan_id=loan_id, release=release)
+
+
+@guarantees.get(
+    "/{loan_id}/fee-collections",
+    response_model=FeeCollections,
+    responses=problem_responses(*AUTH_PROBLEMS, GuaranteeNotFound),
+)
+async def fee_collections(
+    loan_id: uuid.UUID, session: SessionDep, principal: ClaimReaderDep
+) -> FeeCollections:
+    """担保费实收: the receipts the fund recorded against the guarantee's fee schedule."""
+    return await collections.of_loan(session=session, loan_id=loan_id)
+
+
+@guarantees.post(
+    "/{loan_id}/fee-collections",
+    response_model=FeeCollections,
+    status_code=201,
+    responses={
+        200: {"description": "The same receipt was recorded before", "model": FeeCollections},
+        **problem_responses(
+            *AUTH_PROBLEMS,
+            *BODY_PROBLEMS,
+            GuaranteeNotFound,
+            FeeCollectionInvalid,
+            FeeCollectionConflict,
+        ),
+    },
+)
+async def record_fee_collection(
+    loan_id: uuid.UUID,
+    entry: FeeCollectionCreate,
+    session: SessionDep,
+    principal: FundDep,
+    response: Response,
+) -> FeeCollections:
+    """The fund records fees received from the firm for one period of the schedule: at most
+    what the firm owes for it (the fee less the subsidy) not yet received, on a day between
+    the disbursal and today. The same receipt number again changes nothing."""
+    result, created = await collections.record(
+        session=session, loan_id=loan_id, entry=entry, actor=principal.actor
+    )
+    if not created:
+        response.status_code = 200
+    return result

@@ -69,3 +69,31 @@ class EnterpriseExposure(BaseModel):
     uscc: str
     outstanding: Money
     guarantees: list[GuaranteePublic]
+
+
+class FeeCollectionCreate(BaseModel):
+    """担保费实收: what the fund received from the firm for one fee period (its share, the
+    fee less the district's subsidy), by receipt."""
+
+    model_config = {"extra": "forbid"}
+
+    period_from: date = Field(description="The fee period paid for (its first day)")
+    amount: Money = Field(gt=0, description="Received, at most the period's payable still open")
+    collected_on: date = Field(description="The day the money arrived (Asia/Shanghai)")
+    reference: str = Field(
+        min_length=1, max_length=60, description="The receipt number: the same one again is a no-op"
+    )
+
+
+class FeeCollectionPublic(FeeCollectionCreate):
+    model_config = {"extra": "ignore"}
+
+    recorded_by: str
+    recorded_at: datetime
+
+
+class FeeCollections(BaseModel):
+    loan_id: uuid.UUID
+    payable: Money = Field(description="The firm's share of the fees billed so far")
+    collected: Money
+    items: list[FeeCollectionPublic]

@@ -52,6 +52,9 @@ class Guarantee(GuaranteeModel, table=True):
     # The policy's cap on a firm's fee subsidy in a calendar year (frozen from the
     # assessment; None: no cap), applied over the firm's guarantees in the subsidy report.
     fee_subsidy_firm_annual_cap: str | None = Field(default=None, max_length=20)
+    # 担保费实收: each receipt the fund recorded, as {period_from, collected_on, amount_fen,
+    # reference, recorded_by, recorded_at} (collections.py checks them against the schedule).
+    fee_collections: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # 解保: the guarantee ended (settled, paid out, written off); no fee after this day.
     released_on: date | None = None

@@ -238,6 +238,15 @@ class ClaimTerms(_Strict):
         return {d.code: d.name_zh for d in [*self.required_documents, *self.optional_documents]}
 
 
+class Settlement(_Strict):
+    """How the bureau settles fees, subsidies, compensation and recoveries: in fiscal periods
+    of a calendar month or quarter, each closed (frozen) by a bureau approver once ended."""
+
+    period: Literal["monthly", "quarterly"] = Field(
+        "monthly", description="Fiscal periods: calendar months or calendar quarters"
+    )
+
+
 class PolicyDocument(_Strict):
     name: Text
     description: str = Field("", max_length=2000)
@@ -248,6 +257,7 @@ class PolicyDocument(_Strict):
     # Optional so documents written before claims existed still validate (with the default).
     claims: ClaimTerms = ClaimTerms()
     bank_figures: BankFigures = BankFigures()
+    settlement: Settlement = Settlement()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> "PolicyDocument":

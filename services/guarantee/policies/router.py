@@ -68,7 +68,7 @@ async def list_policies(
 )
 async def policy_in_force(
     session: SessionDep,
-    principal: StaffDep,
+    principal: StaffOrGatewayDep,
     on: Annotated[date | None, Query(description="Date (Asia/Shanghai); today if omitted")] = None,
 ) -> PolicyVersionPublic:
     """The policy version in force on a date."""

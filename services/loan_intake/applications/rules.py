@@ -150,6 +150,18 @@ def transition(
     )
 
 
+def news(application: Application, *, actor: str, reason: str) -> ApplicationEvent:
+    """A history entry that leaves the status as it is (a subsidy paid out on the loan)."""
+    return ApplicationEvent(
+        application_id=application.id,
+        from_status=application.status,
+        to_status=application.status,
+        actor=actor,
+        reason=reason,
+        at=utcnow(),
+    )
+
+
 def event_row(
     application_id: uuid.UUID,
     from_status: ApplicationStatus | None,

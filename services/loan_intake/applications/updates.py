@@ -17,11 +17,12 @@ from services.loan_intake.applications.rules import (
     check_transition,
     event_row,
     lapses,
+    news,
     transition,
 )
 from services.loan_intake.applications.schemas import ApplicationPublic
 from services.loan_intake.applications.service import get_application
-from services.loan_intake.models import Application, ApplicationStatus
+from services.loan_intake.models import Application, ApplicationEvent, ApplicationStatus
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.assessment import AssessmentResult, Decision
@@ -174,12 +175,7 @@ async def _apply_loan_updates(
             outcomes.append(refusal)
             continue
         assert application is not None
-        event = transition(
-            application,
-            ApplicationStatus(update.status),
-            actor=principal.actor,
-            reason=update.reason_zh,
-        )
+        event = _entry(application, update, principal.actor)
         event.update_id = update.update_id
         event.details = {
             **update.details,
@@ -188,7 +184,7 @@ async def _apply_loan_updates(
             "occurred_at": update.occurred_at.isoformat(),
         }
         repo.add_event(session, event)
-        if lapses(event):
+        if lapses(event) and not update.news:
             repo.add_lapse(session, event.application_id)
         seen.add(update.update_id)
         outcomes.append(LoanStatusUpdateOutcome(update_id=update.update_id, outcome="applied"))
@@ -202,6 +198,15 @@ async def _apply_loan_updates(
     return outcomes
 
 
+def _entry(application: Application, update: LoanStatusUpdateFor, actor: str) -> ApplicationEvent:
+    """The history entry of an update: news leaves the status as it is."""
+    if update.news:
+        return news(application, actor=actor, reason=update.reason_zh)
+    return transition(
+        application, ApplicationStatus(update.status), actor=actor, reason=update.reason_zh
+    )
+
+
 def _refusal(
     application: Application | None, update: LoanStatusUpdateFor
 ) -> LoanStatusUpdateOutcome | None:
@@ -212,6 +217,8 @@ def _refusal(
 
     if application is None:
         return refused(ApplicationNotFound.slug, f"没有编号为 {update.application_id} 的申请")
+    if update.news:
+        return None
     try:
         check_transition(ApplicationStatus(application.status), ApplicationStatus(update.status))
     except ValueError:

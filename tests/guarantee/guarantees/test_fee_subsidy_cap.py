@@ -94,6 +94,7 @@ def test_no_firm_gets_more_than_its_cap_in_a_year(
             due=day,
             issued_at=datetime(2025, 1, 1, tzinfo=UTC),
             guarantee_id=uuid.uuid4(),
+            loan_id=uuid.uuid4(),
             uscc=uscc,
             bank_code="srcb",
             fee_fen=subsidy * 2,
