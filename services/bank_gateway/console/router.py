@@ -2,7 +2,8 @@
 with the signed-in person's own token, loan_intake's and the guarantee service's APIs.
 
 One router per part: sign-in, the inbox (with referred applications), batches,
-notifications, policies, the subsidy report and 在保余额; and the guarantee fund's claims desk.
+notifications, policies, fiscal periods and their statements, the subsidy report and
+在保余额; and the guarantee fund's claims desk.
 """
 
 from fastapi import APIRouter
@@ -13,6 +14,7 @@ from services.bank_gateway.console.deliveries import delivery_pages
 from services.bank_gateway.console.exposure import exposure_pages
 from services.bank_gateway.console.inbox import inbox_pages
 from services.bank_gateway.console.pages import PREFIX
+from services.bank_gateway.console.periods import period_pages
 from services.bank_gateway.console.policies import policy_pages
 from services.bank_gateway.console.reconciliation import reconciliation_pages
 from services.bank_gateway.console.reports import report_pages
@@ -28,6 +30,7 @@ for pages in (
     claim_pages,
     delivery_pages,
     policy_pages,
+    period_pages,
     report_pages,
     reconciliation_pages,
     exposure_pages,
