@@ -7,7 +7,7 @@ Q: Σ its own lines + Σ adjustments naming Q = what the ledger says of Q now.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 # The statement's kinds, in the order the bureau reads them.
@@ -74,6 +74,39 @@ def lines_of(amounts: Amounts, refs: dict[uuid.UUID, LoanRef], corrects: str | N
         for (loan_id, kind), fen in amounts.items()
         if fen and loan_id in refs
     ]
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A line as stored: in the period it was booked in."""
+
+    period_key: str
+    line: Line
+
+
+def corrections(
+    earlier: dict[str, Amounts], stored: Sequence[Booked], refs: dict[uuid.UUID, LoanRef]
+) -> list[Line]:
+    """For each closed period (``earlier``: what the ledger says of it now), the adjustments
+    that bring what its statements say (its own lines, the adjustments naming it) to that."""
+    known = {b.line.loan.loan_id: b.line.loan for b in stored} | refs
+    found: list[Line] = []
+    for key, now in earlier.items():
+        own = [b.line for b in stored if b.period_key == key and b.line.corrects is None]
+        said = booked([b.line for b in stored if b.line.corrects == key], own)
+        found += lines_of(adjustments(now, said), known, corrects=key)
+    return found
+
+
+def closing(
+    now: Amounts,
+    earlier: dict[str, Amounts],
+    stored: Sequence[Booked],
+    refs: dict[uuid.UUID, LoanRef],
+) -> list[Line]:
+    """What closing a period freezes: its own lines (``now``: the ledger's amounts of it) and
+    the corrections of the periods closed before it."""
+    return lines_of(now, refs, corrects=None) + corrections(earlier, stored, refs)
 
 
 def totals(lines: Iterable[Line]) -> dict[str, int]:

@@ -17,7 +17,7 @@ from services.bank_gateway.periods import calendar, rules
 from services.bank_gateway.periods import repository as repo
 from services.bank_gateway.periods.calendar import Period
 from services.bank_gateway.periods.exceptions import PeriodNotClosable, PeriodNotFound
-from services.bank_gateway.periods.rules import Amounts, Line, LoanRef
+from services.bank_gateway.periods.rules import Amounts, Booked, Line, LoanRef
 from services.bank_gateway.periods.schemas import PeriodSummary
 from services.bank_gateway.staff import service as staff
 from shared import audit
@@ -60,8 +60,24 @@ def line_of(row: StatementLine) -> Line:
     return Line(ref, row.kind, row.amount_fen, row.corrects)
 
 
+def booked(rows: Sequence[StatementLine]) -> list[Booked]:
+    return [Booked(row.period_key, line_of(row)) for row in rows]
+
+
 def _period_of(row: FiscalPeriod) -> Period:
     return Period(row.key, row.kind, row.first_day, row.last_day)  # type: ignore[arg-type]
+
+
+async def ledger_of_closed(
+    session: AsyncSession, guarantee: GuaranteeClient, closed: Sequence[FiscalPeriod]
+) -> tuple[dict[str, Amounts], dict[uuid.UUID, LoanRef]]:
+    """What the ledger says now of each closed period."""
+    earlier: dict[str, Amounts] = {}
+    refs: dict[uuid.UUID, LoanRef] = {}
+    for period in closed:
+        earlier[period.key], found = await live(session, guarantee, _period_of(period))
+        refs |= found
+    return earlier, refs
 
 
 async def pending_adjustments(
@@ -70,16 +86,9 @@ async def pending_adjustments(
     closed: Sequence[FiscalPeriod],
     stored: Sequence[StatementLine],
 ) -> list[Line]:
-    """For every closed period, what the ledger says of it now less what its statements say
-    (its own lines and the adjustments naming it): the adjustments closing would book."""
-    known = {r.loan_id: line_of(r).loan for r in stored}
-    found: list[Line] = []
-    for period in closed:
-        now, refs = await live(session, guarantee, _period_of(period))
-        own = [line_of(r) for r in stored if r.period_key == period.key and r.corrects is None]
-        said = rules.booked([line_of(r) for r in stored if r.corrects == period.key], own)
-        found += rules.lines_of(rules.adjustments(now, said), known | refs, corrects=period.key)
-    return found
+    """The adjustments closing the next period would book (rules.corrections)."""
+    earlier, refs = await ledger_of_closed(session, guarantee, closed)
+    return rules.corrections(earlier, booked(stored), refs)
 
 
 async def summaries(
@@ -150,8 +159,8 @@ async def close(
     closed = await repo.closed_periods(session=session)
     stored = await repo.statement_lines(session=session)
     amounts, refs = await live(session, guarantee, first)
-    lines = rules.lines_of(amounts, refs, corrects=None)
-    lines += await pending_adjustments(session, guarantee, closed, stored)
+    earlier, known = await ledger_of_closed(session, guarantee, closed)
+    lines = rules.closing(amounts, earlier, booked(stored), known | refs)
     period = FiscalPeriod(
         key=first.key,
         kind=first.kind,
