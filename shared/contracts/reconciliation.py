@@ -30,6 +30,9 @@ class FundLoanView(BaseModel):
     payout: Money = Field(description="Compensation committed by the fund's decision")
     paid: Money = Field(description="Compensation paid to the bank")
     fund_recovered: Money = Field(description="The fund's share of recoveries")
+    fees_collected: Money = Field(
+        default=0, description="担保费实收: the fees the fund recorded as received"
+    )
     notices_pending: bool = Field(description="A decision or payment not yet told the gateway")
 
 

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.bank_gateway.clients import GuaranteeClient
 from services.bank_gateway.ledger import repository as repo
 from services.bank_gateway.ledger.schemas import (
     Mismatch,
@@ -20,6 +21,7 @@ from services.bank_gateway.ledger.schemas import (
 )
 from services.bank_gateway.models import BatchLoan, PartnerBank
 from shared.clock import shanghai_date
+from shared.contracts.reconciliation import MAX_PER_REQUEST
 from shared.money import from_fen, to_fen
 
 FINISHED = {"declined", "settled"}
@@ -34,14 +36,24 @@ MONEY = {
 }
 
 
-def _money(line: StatementLine, loan: BatchLoan, totals: dict[str, list[int]]) -> list[Mismatch]:
-    """The line's money figures against the ledger's; adds both sides to ``totals``."""
+# Stated by the bank, held by the fund: fees it recorded as received (担保费实收).
+FEES = ("fees_collected", "担保费实收")
+
+
+def _money(
+    line: StatementLine, loan: BatchLoan, fees: dict[uuid.UUID, int], totals: dict[str, list[int]]
+) -> list[Mismatch]:
+    """The line's money figures against the ledger's (fees: the fund's); adds both sides to
+    ``totals``."""
     found = []
-    for field, (column, label) in MONEY.items():
+    ours_of = {field: int(getattr(loan, column)) for field, (column, _) in MONEY.items()}
+    ours_of[FEES[0]] = fees.get(loan.id, 0)
+    for field, label in [*((f, label) for f, (_, label) in MONEY.items()), FEES]:
         stated = getattr(line, field)
         if stated is None:
             continue
-        ours = int(getattr(loan, column))
+        ours = ours_of[field]
+        whose = "担保基金登记" if field == FEES[0] else "台账"
         total = totals.setdefault(field, [0, 0, 0])
         total[0] += 1
         total[1] += to_fen(stated)
@@ -53,14 +65,17 @@ def _money(line: StatementLine, loan: BatchLoan, totals: dict[str, list[int]]) -
                     field=field,
                     bank=str(stated),
                     gateway=str(from_fen(ours)),
-                    message=f"{label}：银行报 ¥{stated:,}，台账 ¥{from_fen(ours):,}",
+                    message=f"{label}：银行报 ¥{stated:,}，{whose} ¥{from_fen(ours):,}",
                 )
             )
     return found
 
 
 def _compare(
-    loans: dict[uuid.UUID, BatchLoan], statement: Statement, totals: dict[str, list[int]]
+    loans: dict[uuid.UUID, BatchLoan],
+    statement: Statement,
+    fees: dict[uuid.UUID, int],
+    totals: dict[str, list[int]],
 ) -> tuple[list[Mismatch], list[uuid.UUID], set[uuid.UUID]]:
     """Each statement line against the ledger: (mismatches, unknown loans, loans stated)."""
     mismatches: list[Mismatch] = []
@@ -85,7 +100,7 @@ def _compare(
                     gateway=str(from_fen(loan.outstanding_fen)),
                 )
             )
-        mismatches += _money(line, loan, totals)
+        mismatches += _money(line, loan, fees, totals)
     return mismatches, unknown, stated
 
 
@@ -125,10 +140,12 @@ async def reconcile(
     statement: Statement,
     disbursal_days: int,
     repayment_days: int,
+    guarantee: GuaranteeClient,
 ) -> ReconciliationReport:
     loans = {loan.id: loan for loan in await repo.loans_of_bank(session=session, bank_id=bank.id)}
     totals: dict[str, list[int]] = {}
-    mismatches, unknown, stated = _compare(loans, statement, totals)
+    fees = await _fees_received(guarantee, statement, set(loans))
+    mismatches, unknown, stated = _compare(loans, statement, fees, totals)
     live = {i for i, loan in loans.items() if loan.state not in FINISHED | {"allocated"}}
     held = await repo.held_counts(session=session, bank_id=bank.id)
     return ReconciliationReport(
@@ -145,7 +162,7 @@ async def reconcile(
         money_totals=[
             MoneyTotal(
                 field=field,
-                label=MONEY[field][1],
+                label=MONEY[field][1] if field in MONEY else FEES[1],
                 lines=lines,
                 bank=from_fen(bank_fen),
                 gateway=from_fen(ours_fen),
@@ -153,3 +170,18 @@ async def reconcile(
             for field, (lines, bank_fen, ours_fen) in totals.items()
         ],
     )
+
+
+async def _fees_received(
+    guarantee: GuaranteeClient, statement: Statement, ours: set[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The fund's recorded fee receipts of the loans whose line states fees collected (the
+    fund is asked only then)."""
+    wanted = [
+        x.loan_id for x in statement.loans if x.fees_collected is not None and x.loan_id in ours
+    ]
+    found: dict[uuid.UUID, int] = {}
+    for i in range(0, len(wanted), MAX_PER_REQUEST):
+        views = await guarantee.fund_view(wanted[i : i + MAX_PER_REQUEST])
+        found |= {v.loan_id: to_fen(v.fees_collected) for v in views.items}
+    return found

@@ -215,10 +215,14 @@ async def bank_events_bulk(request: Request, session: SessionDep, principal: Ban
 @reconciliations.post(
     "",
     response_model=ReconciliationReport,
-    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS),
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, ServiceUnavailable),
 )
 async def reconcile(
-    statement: Statement, request: Request, session: SessionDep, principal: BankDep
+    statement: Statement,
+    request: Request,
+    session: SessionDep,
+    principal: BankDep,
+    guarantee: GuaranteeDep,
 ) -> ReconciliationReport:
     """Post the bank's statement (each loan's state and outstanding principal on a date);
     the answer lists every mismatch, loans unknown or left out, and every event the
@@ -228,13 +232,17 @@ async def reconcile(
     if bank is None:
         raise Unauthenticated("该银行不存在")
     settings = request.app.state.settings
-    return await reconciliation.reconcile(
-        session=session,
-        bank=bank,
-        statement=statement,
-        disbursal_days=settings.reconcile_disbursal_days,
-        repayment_days=settings.reconcile_repayment_days,
-    )
+    try:
+        return await reconciliation.reconcile(
+            session=session,
+            bank=bank,
+            statement=statement,
+            disbursal_days=settings.reconcile_disbursal_days,
+            repayment_days=settings.reconcile_repayment_days,
+            guarantee=guarantee,
+        )
+    except GuaranteeUnavailable as error:
+        raise ServiceUnavailable(f"核对担保费实收须查询担保基金，暂不可用：{error}") from error
 
 
 @claim_notices.post(

@@ -112,6 +112,11 @@ class StatementLine(BaseModel):
     recoveries_to_fund: Money | None = Field(
         None, description="Of what was recovered, the fund's share (owed to the fund)"
     )
+    fees_collected: Money | None = Field(
+        None,
+        description="Guarantee fees the bank collected from the firm for the fund: compared "
+        "with the receipts the fund recorded (担保费实收)",
+    )
 
 
 class Statement(BaseModel):

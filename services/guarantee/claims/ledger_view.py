@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.guarantee.claims import repository as repo
 from services.guarantee.guarantees import service as guarantees
+from services.guarantee.guarantees.collections import collected_fen
 from shared.contracts.reconciliation import FundLoanView, FundLoanViews, LoanIds
 from shared.money import from_fen
 
@@ -29,6 +30,7 @@ async def fund_view(*, session: AsyncSession, request: LoanIds) -> FundLoanViews
                 payout=from_fen(claim.payout_fen if claim else 0),
                 paid=from_fen(claim.paid_fen if claim else 0),
                 fund_recovered=from_fen(claim.fund_recovered_fen if claim else 0),
+                fees_collected=from_fen(collected_fen(guarantee) if guarantee else 0),
                 notices_pending=loan_id in waiting,
             )
         )

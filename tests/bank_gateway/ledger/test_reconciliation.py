@@ -69,6 +69,7 @@ async def test_the_banks_money_is_compared_line_by_line_and_in_total(desk: Desk)
     """Item 5 of issue 15: principal repaid, interest received, compensation received from
     the fund, recoveries and the fund's share, each against the ledger."""
     from tests.bank_gateway.ledger.test_claims import claim, default, disbursed_loans
+    from tests.bank_gateway.periods.test_periods import collect
 
     bank, (a, b), _ = await disbursed_loans(desk, 2)
     await bank.send(event("loan.repayment", a, **repayment("1900000.00", "3000.00")))
@@ -80,6 +81,8 @@ async def test_the_banks_money_is_compared_line_by_line_and_in_total(desk: Desk)
     assert paid["status"] == "paid"
     await bank.send(event("loan.recovered", a, amount="10000.00", recovered_on="2023-08-01"))
     await desk.deliver()
+    # The fund recorded b's fee received; the bank says it collected it (and a's, unrecorded).
+    assert (await collect(desk, b, "2000.00", "2022-11-28", "SK-R1")).status_code == 201
     statement = {
         "as_of": shanghai_today().isoformat(),
         "loans": [
@@ -92,12 +95,14 @@ async def test_the_banks_money_is_compared_line_by_line_and_in_total(desk: Desk)
                 "compensation_received": "80000.00",
                 "recovered": "10000.00",
                 "recoveries_to_fund": "7000.00",  # ours: 80 % of 10,000 = 8,000
+                "fees_collected": "500.00",  # the fund recorded none
             },
             {
                 "loan_id": b,
                 "state": "disbursed",
                 "outstanding": "2000000.00",
                 "interest_received": "0.01",  # nothing received yet by the ledger
+                "fees_collected": "2000.00",
             },
         ],
     }
@@ -111,10 +116,14 @@ async def test_the_banks_money_is_compared_line_by_line_and_in_total(desk: Desk)
     assert {(m["loan_id"], m["field"], m["bank"], m["gateway"]) for m in report["mismatches"]} == {
         (a, "recoveries_to_fund", "7000.00", "8000.00"),
         (b, "interest_received", "0.01", "0.00"),
+        (a, "fees_collected", "500.00", "0.00"),
     }
     [share] = [m for m in report["mismatches"] if m["field"] == "recoveries_to_fund"]
     assert share["message"] == "应归担保基金的追偿分成：银行报 ¥7,000.00，台账 ¥8,000.00"
     totals = {t["field"]: (t["lines"], t["bank"], t["gateway"]) for t in report["money_totals"]}
     assert totals["interest_received"] == (2, "3000.01", "3000.00")
     assert totals["compensation_received"] == (1, "80000.00", "80000.00")
+    assert totals["fees_collected"] == (2, "2500.00", "2000.00")
+    [fees] = [m for m in report["mismatches"] if m["field"] == "fees_collected"]
+    assert fees["message"] == "担保费实收：银行报 ¥500.00，担保基金登记 ¥0.00"
     assert report["matched"] == 0
