@@ -235,10 +235,16 @@ def main() -> None:
     )
     try:
         print("准备中 (preparing): keys, migrations, demo data …", flush=True)
+        fresh = not (data_dir / "bank_gateway.db").exists()
         for line in stack.prepare():
             print("  " + line)
         _start_dev_identity(stack, identity_port)
         stack.start_all()
+        if fresh:  # a portfolio with a history, once, on new databases
+            from deploy.demo_books import seed_books
+
+            urls = {spec.name: stack.url(spec.name) for spec in SERVICES}
+            print("  " + seed_books(stack.keys_dir, urls), flush=True)
         _print_welcome(stack, DEMO_APPLICATION)
         while True:
             for name, process in list(stack.processes.items()):
