@@ -227,7 +227,7 @@ def seed_books(keys_dir: Path, urls: dict[str, str]) -> str:
     lent = add_months(date(today.year, today.month, 1), -8) + timedelta(days=9)
     applications = _eligible(demo)
     bank = _bank(demo)
-    batch_id = _open_batch(demo, bank["code"], applications, today)
+    batch_id = _open_batch(demo, bank["bank"]["code"], applications, today)
     alice = demo.token("bank_gateway", "alice", Role.BUREAU)
     listed = demo.call("GET", "bank_gateway", f"/v1/batches/{batch_id}/loans", alice)["items"]
     order = {a: i for i, a in enumerate(applications)}
