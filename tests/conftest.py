@@ -285,26 +285,32 @@ async def session_issuer(gateway_db: str, keys_dir: Path) -> AsyncIterator[Any]:
 async def guarantee_app(
     guarantee_db: str, keys_dir: Path, session_issuer: Any
 ) -> AsyncIterator[Any]:
-    from services.guarantee.config import Settings
     from services.guarantee.main import create_app
 
     # The what-if and claim-notice workers poll the database; a test that needs them steps
     # them by hand (claim notices reach the gateway that issues sessions). Every
     # session is confirmed with the gateway on every request (no cache): tests see at once.
     app = create_app(
-        Settings(
-            database_url=guarantee_db,
-            keys_dir=keys_dir,
-            environment="test",
-            run_whatif_worker=False,
-            run_claim_notice_worker=False,
-            gateway_url="http://gateway",
-            session_cache_seconds=0,
-        ),
+        fund_settings(guarantee_db, keys_dir),
         gateway_transport=httpx.ASGITransport(app=session_issuer),
     )
     async with app.router.lifespan_context(app):
         yield app
+
+
+def fund_settings(database_url: str, keys_dir: Path) -> Any:
+    """The guarantee service as a test drives it: no workers, every session confirmed."""
+    from services.guarantee.config import Settings
+
+    return Settings(
+        database_url=database_url,
+        keys_dir=keys_dir,
+        environment="test",
+        run_whatif_worker=False,
+        run_claim_notice_worker=False,
+        gateway_url="http://gateway",
+        session_cache_seconds=0,
+    )
 
 
 @pytest.fixture

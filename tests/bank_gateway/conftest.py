@@ -137,15 +137,12 @@ class Desk:
         return ids
 
 
-@pytest.fixture
-async def desk(
-    intake: IntakeHarness, guarantee_app: Any, gateway_db: str, keys_dir: Path, tokens: Tokens
-) -> AsyncIterator[Desk]:
+def gateway_settings(database_url: str, keys_dir: Path) -> Any:
+    """The gateway as a test drives it: no workers (the test steps them), no waits."""
     from services.bank_gateway.config import Settings
-    from services.bank_gateway.main import create_app
 
-    settings = Settings(
-        database_url=gateway_db,
+    return Settings(
+        database_url=database_url,
         keys_dir=keys_dir,
         environment="test",
         intake_url="http://intake",
@@ -155,6 +152,15 @@ async def desk(
         webhook_backoff_cap_seconds=0.0,
         session_cache_seconds=0,
     )
+
+
+@pytest.fixture
+async def desk(
+    intake: IntakeHarness, guarantee_app: Any, gateway_db: str, keys_dir: Path, tokens: Tokens
+) -> AsyncIterator[Desk]:
+    from services.bank_gateway.main import create_app
+
+    settings = gateway_settings(gateway_db, keys_dir)
     inbox = BankInbox()
     app = create_app(
         settings,

@@ -10,9 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bank_gateway.conftest import Desk
+from tests.bank_gateway.conftest import Desk, gateway_settings
 from tests.bank_receiver import BankInbox, create_receiver
-from tests.conftest import Databases, IntakeHarness, Tokens, asgi_client, off_loop
+from tests.conftest import (
+    Databases,
+    IntakeHarness,
+    Tokens,
+    asgi_client,
+    fund_settings,
+    off_loop,
+)
 
 
 class LateBound:
@@ -32,37 +39,16 @@ async def own_desk(
     intake: IntakeHarness,
     guarantee_db: str,
 ) -> AsyncIterator[Desk]:
-    from services.bank_gateway.config import Settings
     from services.bank_gateway.demo import seed
     from services.bank_gateway.main import create_app
-    from services.guarantee.config import Settings as FundSettings
     from services.guarantee.main import create_app as create_fund
 
     url = databases.new(f"gateway_{uuid.uuid4().hex[:8]}", migrate="bank_gateway")
-    settings = Settings(
-        database_url=url,
-        keys_dir=keys_dir,
-        environment="test",
-        intake_url="http://intake",
-        guarantee_url="http://guarantee",
-        run_outbox_worker=False,
-        webhook_backoff_base_seconds=0.0,
-        webhook_backoff_cap_seconds=0.0,
-        session_cache_seconds=0,
-    )
+    settings = gateway_settings(url, keys_dir)
     off_loop(asyncio.run, seed(settings))
     late = LateBound()
     fund = create_fund(
-        FundSettings(
-            database_url=guarantee_db,
-            keys_dir=keys_dir,
-            environment="test",
-            run_whatif_worker=False,
-            run_claim_notice_worker=False,
-            gateway_url="http://gateway",
-            session_cache_seconds=0,
-        ),
-        gateway_transport=httpx.ASGITransport(app=late),
+        fund_settings(guarantee_db, keys_dir), gateway_transport=httpx.ASGITransport(app=late)
     )
     inbox = BankInbox()
     app = create_app(
