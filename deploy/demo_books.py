@@ -7,6 +7,7 @@ databases (deploy/local.py); nothing here runs in production."""
 import copy
 import json
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -128,25 +129,36 @@ def _bank(demo: Demo) -> dict[str, Any]:
     )
 
 
+def signed_headers(token: str, secret: str, body: str) -> dict[str, str]:
+    """What a bank sends with a callback: its bearer token and the Standard Webhooks
+    signature of the body."""
+    msg_id, now = f"msg_{uuid.uuid4().hex}", utcnow()
+    return {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+    }
+
+
+def _bank_token(demo: Demo, bank: dict[str, Any]) -> str:
+    return str(
+        demo.http.post(
+            demo.urls["bank_gateway"] + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(bank["client_id"], bank["client_secret"]),
+        ).json()["access_token"]
+    )
+
+
 def _send(demo: Demo, bank: dict[str, Any], events: list[dict[str, Any]]) -> None:
     """The bank's events, signed (Standard Webhooks), in bulk."""
-    token = demo.http.post(
-        demo.urls["bank_gateway"] + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(bank["client_id"], bank["client_secret"]),
-    ).json()["access_token"]
     body = json.dumps({"events": events}, ensure_ascii=False)
-    msg_id, now = f"msg_demo_{time.time_ns()}", utcnow()
     answer = demo.http.post(
         demo.urls["bank_gateway"] + "/v1/bank/events/bulk",
         content=body.encode(),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(bank["signing_secret"]).sign(msg_id, now, body),
-        },
+        headers=signed_headers(_bank_token(demo, bank), bank["signing_secret"], body),
     ).json()
     if answer["refused"]:
         raise RuntimeError(f"demo: the gateway refused bank events: {answer}")
@@ -257,11 +269,7 @@ def seed_books(keys_dir: Path, urls: dict[str, str]) -> str:
                 "reference": f"SK-DEMO-{loan[:8]}",
             },
         )
-    bank_token = demo.http.post(
-        urls["bank_gateway"] + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(bank["client_id"], bank["client_secret"]),
-    ).json()["access_token"]
+    bank_token = _bank_token(demo, bank)
     demo.until(
         lambda: (
             demo.http.get(f"{urls['guarantee']}/v1/claims/{loans[-1]}", headers=fund).status_code

@@ -9,13 +9,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from standardwebhooks import Webhook
 
+from deploy.demo_books import signed_headers
 from deploy.local import ROOT, LocalStack, free_port
 from shared.clock import shanghai_today
 from tests.bank_gateway.conftest import PDF, REQUIRED_PAPERS
@@ -98,19 +98,8 @@ def _up(url: str) -> bool:
 
 def signed_post(url: str, token: str, secret: str, payload: Any) -> httpx.Response:
     body = json.dumps(payload, ensure_ascii=False)
-    msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
-    return httpx.post(
-        url,
-        content=body.encode(),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(secret).sign(msg_id, now, body),
-        },
-        timeout=10,
-    )
+    headers = signed_headers(token, secret, body)
+    return httpx.post(url, content=body.encode(), headers=headers, timeout=10)
 
 
 def eligible(stack: LocalStack, stack_tokens: Tokens, count: int) -> list[tuple[str, str]]:
