@@ -2,6 +2,7 @@
 decision, terms and timeline, and withdrawal — through the same service as the API."""
 
 import uuid
+from decimal import Decimal
 
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Query, Request
@@ -11,7 +12,11 @@ from pydantic import ValidationError
 from services.loan_intake.applications import service, submission
 from services.loan_intake.applications.exceptions import ApplicationNotFound
 from services.loan_intake.applications.rules import TRANSITIONS
-from services.loan_intake.applications.schemas import SUBMISSION_STATUS, ApplicationCreate
+from services.loan_intake.applications.schemas import (
+    SUBMISSION_STATUS,
+    ApplicationCreate,
+    ApplicationPublic,
+)
 from services.loan_intake.clients import GuaranteeUnavailable
 from services.loan_intake.models import ApplicationStatus
 from services.loan_intake.portal.forms import FLAGS, SECTOR_CHOICES, application_body, size_label
@@ -175,10 +180,22 @@ async def application_page(
         billed=billed,
         billed_unavailable=billed_unavailable,
         failed_rules=[r for r in application.reasons or [] if not r.passed],
+        subsidies_received=_subsidies_received(application),
         can_withdraw=ApplicationStatus.WITHDRAWN in TRANSITIONS[status],
         submitted=bool(submitted),
         flags=FLAGS,
     )
+
+
+def _subsidies_received(application: ApplicationPublic) -> tuple[Decimal, int]:
+    """What the bureau paid out on this loan so far (each payout a ``subsidy.paid`` entry of
+    its history, by voucher), and how many payouts."""
+    paid = [
+        Decimal(str(h.details["amount"]))
+        for h in application.history
+        if h.details and h.details.get("voucher_number") and h.details.get("amount")
+    ]
+    return sum(paid, start=Decimal(0)), len(paid)
 
 
 @application_pages.post("/applications/{application_id}/withdrawal")

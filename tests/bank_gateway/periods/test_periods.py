@@ -6,10 +6,12 @@ records the subsidies paid by voucher and the SME sees what it received."""
 from decimal import Decimal
 from typing import Any
 
-from tests.bank_gateway.batches.test_opening import application_status, staff
+from tests.bank_gateway.batches.test_opening import application_status, open_batch_with, staff
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_claims import disbursed_loans
-from tests.conftest import asgi_client
+from tests.bank_gateway.ledger.test_events import APPROVED, DISBURSED, Bank, event
+from tests.conftest import asgi_client, make_uscc
+from tests.loan_intake.portal.test_pages import csrf_of, post_form, registered
 
 FIGURES = (
     "fee",
@@ -144,3 +146,55 @@ async def test_a_period_closes_frozen_and_a_late_receipt_becomes_an_adjustment(
     [received] = [h for h in history if "区财政局已拨付" in h["reason"]]
     assert f"{first['label']}补贴" in received["reason"]
     assert "凭证号 QPCZ-2023-001" in received["reason"]
+
+
+async def test_the_sme_sees_the_subsidy_it_received_on_its_page(own_desk: Desk) -> None:
+    """A firm applies in the portal; its loan's first period is closed and paid out: its
+    application page says what arrived, and its timeline names the voucher."""
+    desk, sme = own_desk, own_desk.intake.client
+    uscc = make_uscc()
+    await registered(sme, uscc, name="上海青浦补贴到账测试有限公司")
+    form = await sme.get("/portal/applications/new")
+    fields = {
+        "_csrf": csrf_of(form),
+        "idempotency_key": "k-" + uscc,
+        "enterprise.name": "上海青浦补贴到账测试有限公司",
+        "enterprise.registered_district": "青浦区",
+        "enterprise.sector": "C",
+        "enterprise.employees": "80",
+        "enterprise.annual_revenue": "12000000.00",
+        "enterprise.total_assets": "9000000.00",
+        "enterprise.established_on": "2018-03-01",
+        "enterprise.flags.high_tech": "on",
+        "loan.amount": "2000000.00",
+        "loan.term_months": "12",
+        "loan.purpose": "购置生产设备",
+    }
+    submitted = await post_form(sme, "/portal/applications/new", fields)
+    page_url = submitted.headers["location"].split("?")[0]
+    application = page_url.rsplit("/", 1)[1]
+    await desk.intake.drain()
+    code = await desk.register_bank()
+    await open_batch_with(desk, code, [application])
+    await desk.deliver()
+    bank = Bank(desk, code)
+    await bank.sign_in()
+    [loan] = desk.bank.of_type("batch.opened")[-1]["data"]["loans"]
+    await bank.send(event("loan.approved", loan["loan_id"], **APPROVED))
+    await bank.send(event("loan.disbursed", loan["loan_id"], **DISBURSED))
+    await desk.deliver()
+    first = (await periods(desk))[0]
+    assert (await close(desk, first["key"])).status_code == 200
+    subsidy = (await statement(desk, first["key"]))["totals"]["subsidy_total"]
+    body = {"voucher_number": "青财拨〔2023〕1号", "paid_on": first["last_day"]}
+    paid = await desk.gateway.post(
+        f"/v1/periods/{first['key']}/payouts", json=body, headers=staff(desk, "alice")
+    )
+    assert paid.status_code == 200, paid.text
+    await desk.deliver()
+
+    page = await sme.get(page_url)
+    assert page.status_code == 200
+    shown = page.text
+    assert f"¥{Decimal(subsidy):,}" in shown.split('id="subsidies-received"')[1][:200]
+    assert "补贴到账" in shown and "凭证号 青财拨〔2023〕1号" in shown
