@@ -102,6 +102,7 @@ async def close_period(
     except GuaranteeUnavailable as error:
         return back(f"periods/{key}", error=f"{UNAVAILABLE}（{error}）")
     except AppError as failure:
+        await session.rollback()  # nothing of a refused close is kept
         return back(f"periods/{key}", error=problem_text(failure))
     return back(
         f"periods/{key}", done="已关账：本期对账单已冻结，此后的迟到数据将作为调整计入下一期"
@@ -130,6 +131,7 @@ async def record_payout(
             session=session, principal=principal, key=key, body=body, today=shanghai_today()
         )
     except AppError as failure:
+        await session.rollback()
         return back(f"periods/{key}", error=problem_text(failure))
     done = f"已登记拨付 {result.paid} 户，合计 ¥{result.amount:,}；企业将在申请页看到到账信息"
     return back(f"periods/{key}", done=done)

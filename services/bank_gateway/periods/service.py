@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.banks import service as banks
@@ -183,7 +184,10 @@ async def close(
             "totals_fen": totals,
         },
     )
-    await session.flush()  # a second close of the same period fails here (its key)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # closed by someone else a moment ago (its key)
+        raise PeriodNotClosable(f"{first.label}刚刚已由他人关账") from error
 
 
 def _row(key: str, line: Line) -> StatementLine:

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.clients import GuaranteeClient
@@ -172,6 +173,10 @@ async def pay(
         )
         notices += await _tell_firm(session, calendar.parse(key).label, group, body)
     repo.add_all(session, rows)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # another clerk recorded the same firms a moment ago
+        raise PayoutInvalid("部分企业刚刚已由他人登记拨付，请刷新后重试") from error
     await outbox.send(session=session, rows=notices)
     total = sum(r.amount_fen for r in rows)
     audit.append(
