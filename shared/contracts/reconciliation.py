@@ -4,6 +4,7 @@ application status). Read-only: asking changes nothing."""
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,7 +32,7 @@ class FundLoanView(BaseModel):
     paid: Money = Field(description="Compensation paid to the bank")
     fund_recovered: Money = Field(description="The fund's share of recoveries")
     fees_collected: Money = Field(
-        default=0, description="担保费实收: the fees the fund recorded as received"
+        default=Decimal(0), description="担保费实收: the fees the fund recorded as received"
     )
     notices_pending: bool = Field(description="A decision or payment not yet told the gateway")
 

@@ -333,7 +333,7 @@ def cases(w: World) -> list[Case]:
             "GET",
             "/v1/guarantees/{loan_id}",
             f"/v1/guarantees/{w.loan}",
-            only(200, *STAFF),
+            only(200, *STAFF, "fund"),
         ),
         # The statements' fee lines: the bureau, and the gateway that draws its statements.
         Case(
@@ -823,7 +823,7 @@ async def test_pages_open_only_with_a_session_of_their_own(desk: Desk) -> None:
                 "document_id",
             ):
                 path = path.replace(f"{{{name}}}", str(uuid.uuid4()))
-            path = path.replace("{uscc}", "91310118MA1JL0000X")
+            path = path.replace("{uscc}", "91310118MA1JL0000X").replace("{key}", "2026-Q1")
             for headers in ({}, bank_token, staff_token):
                 # A browser of its own each time: no cookie from an earlier answer.
                 async with asgi_client(app, f"http://{host}") as browser:

@@ -12,6 +12,7 @@ from services.bank_gateway.console.batches import batch_pages
 from services.bank_gateway.console.claims import claim_pages
 from services.bank_gateway.console.deliveries import delivery_pages
 from services.bank_gateway.console.exposure import exposure_pages
+from services.bank_gateway.console.fees import fee_pages
 from services.bank_gateway.console.inbox import inbox_pages
 from services.bank_gateway.console.pages import PREFIX
 from services.bank_gateway.console.periods import period_pages
@@ -28,6 +29,7 @@ for pages in (
     inbox_pages,
     batch_pages,
     claim_pages,
+    fee_pages,
     delivery_pages,
     policy_pages,
     period_pages,

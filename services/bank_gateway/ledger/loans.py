@@ -78,6 +78,13 @@ async def loan_history(*, session: AsyncSession, loan_id: uuid.UUID) -> LoanHist
     return LoanHistory(loan_public(loan), batch, events)
 
 
+async def get_loan(*, session: AsyncSession, loan_id: uuid.UUID) -> BatchLoanPublic:
+    loan = await repo.get_loan(session=session, loan_id=loan_id)
+    if loan is None:
+        raise LoanNotFound(f"没有编号为 {loan_id} 的贷款")
+    return loan_public(loan)
+
+
 async def enterprise_names(
     *, session: AsyncSession, loan_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
@@ -92,3 +99,13 @@ async def of_bank(*, session: AsyncSession, loan_id: uuid.UUID, bank_id: uuid.UU
     if loan is None or batch is None or batch.bank_id != bank_id:
         raise LoanNotFound(f"没有编号为 {loan_id} 的贷款")
     return loan
+
+
+async def lent_matching(
+    *, session: AsyncSession, text: str, offset: int, limit: int
+) -> tuple[list[BatchLoanPublic], int]:
+    """Guaranteed loans lent, found by the firm's name or USCC (part of either)."""
+    found, total = await repo.lent_loans_matching(
+        session=session, text=text.strip()[:60], offset=offset, limit=limit
+    )
+    return [loan_public(loan) for loan in found], total

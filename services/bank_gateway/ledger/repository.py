@@ -185,6 +185,30 @@ async def list_loans(
     return result.scalars().all(), total or 0
 
 
+async def lent_loans_matching(
+    *, session: AsyncSession, text: str, offset: int, limit: int
+) -> tuple[Sequence[BatchLoan], int]:
+    """Loans lent under a guarantee whose firm's name or USCC holds ``text``, the latest
+    disbursal first."""
+    where = [col(BatchLoan.disbursed_on).is_not(None), BatchLoan.state != "unguaranteed"]
+    if text:
+        where.append(
+            sa.or_(
+                col(BatchLoan.enterprise_name).contains(text, autoescape=True),
+                col(BatchLoan.enterprise_uscc).contains(text, autoescape=True),
+            )
+        )
+    total = await session.scalar(sa.select(sa.func.count()).select_from(BatchLoan).where(*where))
+    result = await session.execute(
+        select(BatchLoan)
+        .where(*where)
+        .order_by(col(BatchLoan.disbursed_on).desc(), col(BatchLoan.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), total or 0
+
+
 class LoanFigures(NamedTuple):
     state: str
     claim_status: str | None

@@ -192,9 +192,10 @@ async def guarantee_of_application(
     responses=problem_responses(*AUTH_PROBLEMS, GuaranteeNotFound, ValidationFailed),
 )
 async def get_guarantee(
-    loan_id: uuid.UUID, session: SessionDep, principal: StaffDep
+    loan_id: uuid.UUID, session: SessionDep, principal: ClaimReaderDep
 ) -> GuaranteePublic:
-    """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule."""
+    """The guarantee of a loan (by the gateway's loan id): frozen terms and fee schedule —
+    for the bureau, and for the fund's staff who record the fees received against it."""
     return await service.get(session=session, loan_id=loan_id)
 
 
