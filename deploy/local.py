@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -63,6 +64,7 @@ class LocalStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    instances: dict[str, str] = field(default_factory=dict)
 
     @property
     def keys_dir(self) -> Path:
@@ -117,17 +119,19 @@ class LocalStack:
         return [line for output in said for line in output.splitlines()]
 
     def start(self, name: str, *, env: dict[str, str] | None = None) -> None:
-        """Start ``name``; ``env`` adds to its environment for this run only."""
+        """Start ``name``; ``env`` adds to its environment for this run only. The process
+        gets an instance id of its own, which its health answers carry (``wait_ready``)."""
         spec = next(s for s in SERVICES if s.name == name)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = (self.log_dir / f"{name}.log").open("ab")
         else:
             output = subprocess.DEVNULL  # type: ignore[assignment]
+        instance = self.instances[name] = uuid.uuid4().hex
         self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", f"services.{name}", "serve"],
             cwd=ROOT,
-            env={**self.env(spec), **(env or {})},
+            env={**self.env(spec), **(env or {}), "PICIDAI_INSTANCE_ID": instance},
             stdout=output,
             stderr=output,
             start_new_session=True,
@@ -141,9 +145,14 @@ class LocalStack:
             if process is not None and process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
             try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
+                answer = httpx.get(url, timeout=1.0)
+                # Ours, not another stack's server that happens to hold the port.
+                if (
+                    answer.status_code == 200
+                    and answer.json().get("instance") == self.instances[name]
+                ):
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"{name} not ready at {url} after {timeout:.0f}s")
@@ -217,7 +226,10 @@ def _stop_on_sigterm(*_: object) -> None:
 def main() -> None:
     from services.loan_intake.demo import DEMO_APPLICATION
 
+    # Ctrl-C, also of a background job (whose shell ignores SIGINT for it), and SIGTERM
+    # stop all three services: they run in sessions of their own and hear neither.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, _stop_on_sigterm)
     state_dir = ROOT / "var"
     data_dir = state_dir / "data"
     ports = _choose_ports()

@@ -1,6 +1,8 @@
 """What every service's ``create_app`` has in common: errors, middleware, health, metrics."""
 
+import os
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,10 +39,15 @@ from shared.middleware import install_middleware
 from shared.sessions import SessionGuard, local_status
 from shared.settings import BaseServiceSettings
 
+# Which process answers: given by whoever started it (deploy/local.py checks that the
+# server answering on a port is its own child, not another stack's), else made up here.
+INSTANCE = os.environ.get("PICIDAI_INSTANCE_ID") or uuid.uuid4().hex
+
 
 class Health(BaseModel):
     status: str
     service: str
+    instance: str = INSTANCE
     checks: dict[str, str] = {}
 
 

@@ -140,3 +140,35 @@ def test_no_password_is_committed_and_only_the_proxy_is_believed() -> None:
         if doc["kind"] == "Deployment":
             [container] = doc["spec"]["template"]["spec"]["containers"]
             assert any(e["name"].endswith("_TRUSTED_PROXIES") for e in container["env"])
+
+
+def test_make_run_waits_for_its_own_server_not_another_stacks(tmp_path: Path) -> None:
+    """Another server answering ``/readyz`` 200 on the port is not taken for ours: readiness
+    waits for the instance id the stack gave its own process."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from deploy.local import LocalStack, free_port
+
+    class Stranger(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"status": "ready", "service": "loan_intake", "instance": "x"})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Stranger)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        stack = LocalStack(state_dir=tmp_path, database_urls={}, ports={"loan_intake": port})
+        stack.instances["loan_intake"] = "ours"
+        with pytest.raises(TimeoutError):
+            stack.wait_ready("loan_intake", timeout=1.0)
+    finally:
+        server.shutdown()
