@@ -71,6 +71,7 @@ async def fee_page(request: Request, loan_id: uuid.UUID, session: SessionDep) ->
     except AppError as failure:
         message = problem_text(failure)
         return render_page(request, "message.html", principal, message=message, status_code=404)
+    periods = _periods(guarantee, receipts)
     return render_page(
         request,
         "fee.html",
@@ -78,7 +79,8 @@ async def fee_page(request: Request, loan_id: uuid.UUID, session: SessionDep) ->
         loan=loan,
         guarantee=guarantee,
         receipts=receipts,
-        periods=_periods(guarantee, receipts),
+        periods=periods,
+        owing=[p for p in periods if p["open"] > 0],
         may_record=principal.role is Role.FUND,
         today=shanghai_today().isoformat(),
     )
@@ -90,6 +92,10 @@ async def record(request: Request, loan_id: uuid.UUID) -> Response:
     if principal is None:
         return to_login(request)
     form = await form_data(request)
+    try:
+        date.fromisoformat(form.get("period_from", ""))
+    except ValueError:
+        return back(f"fees/{loan_id}", error="请选择收费期")
     try:
         date.fromisoformat(form.get("collected_on", ""))
     except ValueError:

@@ -2,11 +2,13 @@
 schedule and records a receipt — one beyond what the firm owes is refused in words; the
 bureau reads the same page without the form."""
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.console.test_pages import csrf_of, signed_in
 from tests.bank_gateway.ledger.test_claims import disbursed_loans, loan_of
+from tests.conftest import asgi_client
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -42,6 +44,28 @@ async def test_the_fund_records_a_fee_received_against_the_schedule(desk: Desk) 
         )
         shown = await dave.get(done.headers["location"])
         assert "已登记实收 ¥1,000.00" in shown.text and "SK-2022-9" in shown.text
+
+        unchosen = await dave.post(
+            f"/console/fees/{loan_id}",
+            content=urlencode({**form, "period_from": "", "amount": "1.00"}),
+            headers=FORM,
+        )
+        assert "请选择收费期" in (await dave.get(unchosen.headers["location"])).text
+        async with asgi_client(desk.guarantee_app, "http://guarantee") as fund:
+            owed = (
+                await fund.get(
+                    f"/v1/guarantees/{loan_id}/fee-collections",
+                    headers=desk.tokens.header(desk.tokens.fund("fund-dave")),
+                )
+            ).json()
+        rest = Decimal(owed["payable"]) - Decimal(owed["collected"])
+        await dave.post(
+            f"/console/fees/{loan_id}",
+            content=urlencode({**form, "amount": str(rest), "reference": "SK-2022-10"}),
+            headers=FORM,
+        )
+        settled = await dave.get(f"/console/fees/{loan_id}")
+        assert "已全部缴清" in settled.text and 'id="period_from"' not in settled.text
 
         read_only = await alice.get(f"/console/fees/{loan_id}")
         assert read_only.status_code == 200 and "SK-2022-9" in read_only.text
