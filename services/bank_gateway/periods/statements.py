@@ -28,6 +28,7 @@ from services.bank_gateway.periods.schemas import (
     PeriodSummary,
     Statement,
 )
+from services.bank_gateway.staff import service as staff
 from shared import audit
 from shared.auth import Principal
 from shared.money import from_fen
@@ -68,9 +69,7 @@ async def _present(
     payouts: dict[str, SubsidyPayout],
 ) -> Statement:
     names = await periods.bank_names(session)
-    people = await periods.staff.names_of(
-        session=session, actors=[p.paid_by for p in payouts.values()]
-    )
+    people = await staff.names_of(session=session, actors=[p.paid_by for p in payouts.values()])
     banks = [
         BankRow(bank_code=code, bank_name=names.get(code, code), **figures(group).model_dump())
         for code, group in rules.grouped(lines, "bank").items()
