@@ -128,12 +128,10 @@ def _adjustments(lines: Sequence[Line]) -> list[AdjustmentRow]:
     ]
 
 
-async def pay(
-    *, session: AsyncSession, principal: Principal, key: str, body: PayoutCreate, today: date
-) -> PayoutResult:
-    """The bureau paid firms their subsidies of a closed period (fee subsidy + 贴息, with the
-    adjustments booked in it) under one voucher; each firm's SME is told on its loans' pages.
-    A firm paid before is left as it was."""
+async def _due(
+    session: AsyncSession, key: str, body: PayoutCreate, today: date
+) -> dict[str, list[Line]]:
+    """The firms with subsidies to pay in the closed period ``key``, with their lines."""
     closed = {p.key: p for p in await repo.closed_periods(session=session)}
     if key not in closed:
         raise PeriodNotClosed(f"结算期 {key} 尚未关账，关账后方可登记拨付")
@@ -143,11 +141,20 @@ async def pay(
     lines = [
         periods.line_of(r) for r in await repo.statement_lines(session=session, period_key=key)
     ]
-    due = {
+    return {
         uscc: group
         for uscc, group in rules.grouped(lines, "enterprise").items()
         if rules.totals(group)["subsidy_total"] > 0
     }
+
+
+async def pay(
+    *, session: AsyncSession, principal: Principal, key: str, body: PayoutCreate, today: date
+) -> PayoutResult:
+    """The bureau paid firms their subsidies of a closed period (fee subsidy + 贴息, with the
+    adjustments booked in it) under one voucher; each firm's SME is told on its loans' pages.
+    A firm paid before is left as it was."""
+    due = await _due(session, key, body, today)
     wanted = list(dict.fromkeys(body.usccs)) if body.usccs is not None else sorted(due)
     unknown = [u for u in wanted if u not in due]
     if unknown:
