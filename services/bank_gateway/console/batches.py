@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from services.bank_gateway.banks import service as banks
 from services.bank_gateway.batches import allocation
 from services.bank_gateway.batches import service as batches
 from services.bank_gateway.batches.exceptions import BatchStateConflict
@@ -243,6 +244,18 @@ async def batch_action(
     return back(f"batches/{batch_id}", done=done)
 
 
+async def _told_the_bank(session: SessionDep, bank_code: str) -> str:
+    """What opening did for the bank, truthfully: a notice is only on its way when the bank
+    has a callback address (the notifications page says when it arrived)."""
+    bank = await banks.by_code(session=session, code=bank_code)
+    if bank is None or not bank.webhook_url:
+        return (
+            "批次已开放。该银行尚未登记回调地址，开放通知未能发出："
+            "请联系银行登记回调地址后，在“通知投递”中重新投递"
+        )
+    return "批次已开放，开放通知已发往银行（是否送达见“通知投递”）"
+
+
 async def _act(
     session: SessionDep,
     principal: Principal,
@@ -257,10 +270,10 @@ async def _act(
         await run(session=session, principal=principal, batch_id=batch_id)
         return f"已{label}"
     if action == "opening":
-        await batches.open_batch(
+        opened = await batches.open_batch(
             session=session, principal=principal, batch_id=batch_id, today=shanghai_today()
         )
-        return "批次已开放，已通知银行"
+        return await _told_the_bank(session, opened.bank_code)
     if action == "closing":
         await batches.close(
             session=session,

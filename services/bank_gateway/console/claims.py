@@ -270,4 +270,4 @@ async def pay(request: Request, loan_id: uuid.UUID) -> Response:
         "reference": form.get("reference", "").strip(),
         "amount": form.get("amount", "").replace(",", "").strip(),
     }
-    return await _act(request, loan_id, "payments", body, "代偿支付已登记，已通知银行")
+    return await _act(request, loan_id, "payments", body, "代偿支付已登记，将通知银行")

@@ -19,7 +19,10 @@ def staff(desk: Desk, who: str, *, approver: bool = False) -> dict[str, str]:
     return desk.tokens.header(desk.tokens.bureau(who, approver=approver))
 
 
-async def open_batch_with(desk: Desk, bank: str, applications: list[str]) -> dict[str, Any]:
+async def open_batch_with(
+    desk: Desk, bank: str, applications: list[str], *, open_it: bool = True
+) -> dict[str, Any]:
+    """Drafted and allocated by alice, approved by carol and (``open_it``) opened by bob."""
     today = shanghai_today()
     created = await desk.gateway.post(
         "/v1/batches",
@@ -46,6 +49,8 @@ async def open_batch_with(desk: Desk, bank: str, applications: list[str]) -> dic
         f"{base}/approval", headers=staff(desk, "carol", approver=True)
     )
     assert approved.status_code == 200
+    if not open_it:
+        return approved.json()
     opened = await desk.gateway.post(f"{base}/opening", headers=staff(desk, "bob"))
     assert opened.status_code == 200, opened.text
     assert opened.json()["status"] == "open"
