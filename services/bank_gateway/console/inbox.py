@@ -11,6 +11,7 @@ from services.bank_gateway.banks import service as banks
 from services.bank_gateway.batches import service as batches
 from services.bank_gateway.console.calls import OnBehalf
 from services.bank_gateway.console.claims import STATUS_ZH as CLAIM_STATUS_ZH
+from services.bank_gateway.console.deliveries import event_zh, reason_zh
 from services.bank_gateway.console.pages import back, render_page, staff_member, to_login
 from services.bank_gateway.models import BatchStatus, DeliveryStatus
 from services.bank_gateway.notifications import service as notifications
@@ -55,6 +56,15 @@ async def inbox(request: Request, session: SessionDep) -> Response:
     dead = await notifications.list_deliveries(
         session=session, status=DeliveryStatus.DEAD, bank_code=None, offset=0, limit=50
     )
+    # Not yet arrived though tried: a bank without a callback address, or one that is down.
+    retrying = await notifications.list_deliveries(
+        session=session,
+        status=DeliveryStatus.PENDING,
+        bank_code=None,
+        offset=0,
+        limit=20,
+        tried=True,
+    )
     return render_page(
         request,
         "inbox.html",
@@ -63,6 +73,9 @@ async def inbox(request: Request, session: SessionDep) -> Response:
         claims=claims,
         pending=pending,
         dead=dead,
+        retrying=retrying,
+        event_zh=event_zh,
+        reason_zh=reason_zh,
         claim_status_zh=CLAIM_STATUS_ZH,
         bank_names={b.code: b.name for b in await banks.all_banks(session=session)},
         problems=problems,

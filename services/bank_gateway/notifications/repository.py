@@ -117,8 +117,10 @@ async def list_deliveries(
     bank_id: uuid.UUID | None,
     offset: int,
     limit: int,
+    tried: bool = False,
 ) -> tuple[Sequence[Delivery], int]:
-    where = []
+    """``tried``: only those attempted at least once."""
+    where = [Delivery.attempts > 0] if tried else []
     if status is not None:
         where.append(Delivery.status == status)
     if bank_id is not None:

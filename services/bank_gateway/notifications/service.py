@@ -163,7 +163,9 @@ async def list_deliveries(
     bank_code: str | None,
     offset: int,
     limit: int,
+    tried: bool = False,
 ) -> DeliveryPage:
+    """``tried``: only notifications attempted at least once (pending: being retried)."""
     by_id = {b.id: b for b in await banks.all_banks(session=session)}
     bank_id = None
     if bank_code is not None:
@@ -177,6 +179,7 @@ async def list_deliveries(
         bank_id=bank_id,
         offset=offset,
         limit=limit,
+        tried=tried,
     )
     return DeliveryPage(
         items=[_public(r, by_id) for r in rows], total=total, offset=offset, limit=limit

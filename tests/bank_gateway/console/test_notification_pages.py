@@ -44,3 +44,8 @@ async def test_opening_tells_the_truth_about_the_banks_notice(desk: Desk) -> Non
         row = next(r for r in pending.text.split("<tr>") if "无回调测试银行" in r)
         assert "批次开放通知" in row and "该银行没有登记回调地址" in row
         assert "batch.opened" not in pending.text and "tnohook" not in pending.text
+        # The inbox counts it too: not failed for good, but not arrived either.
+        inbox = await alice.get("/console/")
+        card = inbox.text.split('id="dead"')[1].split("</section>")[0]
+        assert "重试中" in card and "批次开放通知 → 无回调测试银行" in card
+        assert "该银行没有登记回调地址" in card
