@@ -11,7 +11,7 @@ from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.ledger.test_claims import disbursed_loans
 from tests.bank_gateway.ledger.test_events import APPROVED, DISBURSED, Bank, event
 from tests.conftest import asgi_client, make_uscc
-from tests.loan_intake.portal.test_pages import csrf_of, post_form, registered
+from tests.loan_intake.portal.test_pages import applied, registered
 
 FIGURES = (
     "fee",
@@ -154,23 +154,7 @@ async def test_the_sme_sees_the_subsidy_it_received_on_its_page(own_desk: Desk) 
     desk, sme = own_desk, own_desk.intake.client
     uscc = make_uscc()
     await registered(sme, uscc, name="上海青浦补贴到账测试有限公司")
-    form = await sme.get("/portal/applications/new")
-    fields = {
-        "_csrf": csrf_of(form),
-        "idempotency_key": "k-" + uscc,
-        "enterprise.name": "上海青浦补贴到账测试有限公司",
-        "enterprise.registered_district": "青浦区",
-        "enterprise.sector": "C",
-        "enterprise.employees": "80",
-        "enterprise.annual_revenue": "12000000.00",
-        "enterprise.total_assets": "9000000.00",
-        "enterprise.established_on": "2018-03-01",
-        "enterprise.flags.high_tech": "on",
-        "loan.amount": "2000000.00",
-        "loan.term_months": "12",
-        "loan.purpose": "购置生产设备",
-    }
-    submitted = await post_form(sme, "/portal/applications/new", fields)
+    submitted = await applied(sme, uscc, "上海青浦补贴到账测试有限公司")
     page_url = submitted.headers["location"].split("?")[0]
     application = page_url.rsplit("/", 1)[1]
     await desk.intake.drain()

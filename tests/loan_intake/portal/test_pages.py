@@ -43,6 +43,30 @@ async def registered(
     )
 
 
+async def applied(client: httpx.AsyncClient, uscc: str, name: str) -> httpx.Response:
+    """The signed-in firm fills in and sends the application form (¥2,000,000, 12 months)."""
+    form = await client.get("/portal/applications/new")
+    return await post_form(
+        client,
+        "/portal/applications/new",
+        {
+            "_csrf": csrf_of(form),
+            "idempotency_key": "k-" + uscc,
+            "enterprise.name": name,
+            "enterprise.registered_district": "青浦区",
+            "enterprise.sector": "C",
+            "enterprise.employees": "80",
+            "enterprise.annual_revenue": "12000000.00",
+            "enterprise.total_assets": "9000000.00",
+            "enterprise.established_on": "2018-03-01",
+            "enterprise.flags.high_tech": "on",
+            "loan.amount": "2000000.00",
+            "loan.term_months": "12",
+            "loan.purpose": "购置生产设备",
+        },
+    )
+
+
 async def test_pages_carry_security_headers_and_a_strict_csrf_cookie(
     intake: IntakeHarness,
 ) -> None:
@@ -76,26 +100,7 @@ async def test_register_sign_in_and_only_ones_own_applications(intake: IntakeHar
     again = await registered(intake.client, uscc)
     assert again.status_code == 303 and "已注册" not in again.text
 
-    form = await intake.client.get("/portal/applications/new")
-    submitted = await post_form(
-        intake.client,
-        "/portal/applications/new",
-        {
-            "_csrf": csrf_of(form),
-            "idempotency_key": "k-" + uscc,
-            "enterprise.name": "上海青浦门户测试有限公司",
-            "enterprise.registered_district": "青浦区",
-            "enterprise.sector": "C",
-            "enterprise.employees": "80",
-            "enterprise.annual_revenue": "12000000.00",
-            "enterprise.total_assets": "9000000.00",
-            "enterprise.established_on": "2018-03-01",
-            "enterprise.flags.high_tech": "on",
-            "loan.amount": "2000000.00",
-            "loan.term_months": "12",
-            "loan.purpose": "购置生产设备",
-        },
-    )
+    submitted = await applied(intake.client, uscc, "上海青浦门户测试有限公司")
     assert submitted.status_code == 303, submitted.text
     own = submitted.headers["location"].split("?")[0]
 
