@@ -152,3 +152,22 @@ Rate = Annotated[
         }
     ),
 ]
+
+
+# --- as people read them ----------------------------------------------------------------------
+
+
+def yuan(amount: Decimal | str | int | None) -> str:
+    """¥1,500,000.00 — on pages, in letters and in what the SME reads in its history."""
+    if amount is None or amount == "":
+        return "—"
+    value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    sign = "-" if value < 0 else ""
+    return f"{sign}¥{abs(value):,.2f}"
+
+
+def percent(rate: Decimal | str | None, places: int = 2) -> str:
+    """0.0345 → 3.45%"""
+    if rate is None or rate == "":
+        return "—"
+    return f"{Decimal(str(rate)) * 100:.{places}f}%"

@@ -12,11 +12,11 @@ Everything a page needs is served by the service itself: no CDN.
   no framing, no sniffing, no referrer leaks.
 """
 
+import re
 import secrets
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import sessions
 from shared.auth import Principal, Role, TokenIssuer
 from shared.errors import AppError, Forbidden, Unauthenticated
+from shared.money import percent, yuan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
@@ -42,13 +43,13 @@ CSRF_FIELD = "_csrf"
 SESSION_MINUTES = 30
 
 
-def yuan(amount: Decimal | str | int | None) -> str:
-    """¥1,500,000.00"""
-    if amount is None or amount == "":
-        return "—"
-    value = Decimal(str(amount)).quantize(Decimal("0.01"))
-    sign = "-" if value < 0 else ""
-    return f"{sign}¥{abs(value):,.2f}"
+_ENGLISH_GLOSS = re.compile(r"\s*\((?=[^()]*[A-Za-z])[\x20-\x7e]+\)")
+
+
+def zh_only(text: str | None) -> str:
+    """A Chinese text without the English gloss some messages carry for API readers:
+    "申请不存在 (application not found)" → "申请不存在"."""
+    return _ENGLISH_GLOSS.sub("", text or "").strip()
 
 
 def shanghai(moment: datetime | str | None, *, with_time: bool = True) -> str:
@@ -67,12 +68,6 @@ def day(value: date | str | None) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def percent(rate: Decimal | str | None, places: int = 2) -> str:
-    if rate is None or rate == "":
-        return "—"
-    return f"{Decimal(str(rate)) * 100:.{places}f}%"
-
-
 def templates(service_templates: Path) -> Jinja2Templates:
     """The service's templates first, then the shared ones (base layout, macros)."""
     environment = Environment(
@@ -83,7 +78,9 @@ def templates(service_templates: Path) -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(yuan=yuan, shanghai=shanghai, day=day, percent=percent)
+    environment.filters.update(
+        yuan=yuan, shanghai=shanghai, day=day, percent=percent, zh_only=zh_only
+    )
     return Jinja2Templates(env=environment)
 
 
@@ -263,7 +260,8 @@ def render(
 
 
 def problem_text(error: AppError) -> str:
-    return error.detail or error.title
+    """What a page says of a refusal: Chinese only."""
+    return zh_only(error.detail or error.title)
 
 
 # --- security headers -------------------------------------------------------------------------

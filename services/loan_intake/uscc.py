@@ -45,8 +45,9 @@ def validate_uscc(raw: str) -> str:
     if code[17] != expected:
         raise InvalidUSCC(
             "uscc_check",
-            f"统一社会信用代码校验位错误：应为 '{expected}'，实为 '{code[17]}'",
-            f"USCC check character is '{code[17]}', expected '{expected}'",
+            # Never the right character: that would let anyone mint valid-looking codes.
+            "统一社会信用代码校验不通过，请对照营业执照逐位核对",
+            "the USCC's check character does not match: compare it with the licence",
         )
     return code
 

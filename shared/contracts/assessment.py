@@ -92,8 +92,11 @@ class Decision(StrEnum):
 class Reason(BaseModel):
     code: str
     passed: bool
-    message_zh: str
+    message_zh: str = Field(description="The rule's requirement, filled with this firm's facts")
     message_en: str
+    finding_zh: str | None = Field(
+        None, description="Only when not passed: what was found, as the firm should read it"
+    )
 
 
 class ProposedTerms(BaseModel):

@@ -147,7 +147,7 @@ async def test_from_application_to_disbursal_in_the_browser(
         await sme.wait_for_timeout(500)
         await sme.reload()
     await expect(sme.locator("#status")).to_have_text("已放款")
-    await expect(sme.locator("#timeline li").last).to_contain_text("银行已放款 1800000.00 元")
+    await expect(sme.locator("#timeline li").last).to_contain_text("银行已放款 ¥1,800,000.00")
     await sme.screenshot(path=shot("portal-disbursed"), full_page=True)
 
     # 6. The console's figures and charts show it.

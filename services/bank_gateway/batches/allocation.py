@@ -44,7 +44,7 @@ from services.bank_gateway.notifications import notices
 from services.bank_gateway.notifications import service as outbox
 from shared.auth import Principal
 from shared.contracts.allocation import ApplicationForAllocation, ApplicationListed
-from shared.money import to_fen
+from shared.money import to_fen, yuan
 
 ALLOCATABLE = {BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.OPEN}
 # How far auto-allocation reads down intake's eligible list (oldest first) in one call.
@@ -127,7 +127,7 @@ async def _within_quota(
             decided[application.id] = _refused(
                 application.id,
                 "quota_exceeded",
-                f"批次剩余额度不足以容纳 {application.loan.amount} 元",
+                f"批次剩余额度不足以容纳 {yuan(application.loan.amount)}",
             )
     # Loans are written in one global order (by application id): two requests allocating
     # the same applications into different batches then wait on each other in one

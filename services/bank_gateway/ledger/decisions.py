@@ -31,7 +31,7 @@ from services.bank_gateway.notifications.notices import ClaimRefused, FilingRefu
 from shared.clock import shanghai_date, utcnow
 from shared.contracts.claims import ClaimDecision, ClaimNotice, ClaimStatus, RecoveryShare
 from shared.contracts.guarantee import ReleaseReason
-from shared.money import from_fen, to_fen
+from shared.money import from_fen, to_fen, yuan
 
 log = structlog.get_logger("bank_gateway.ledger")
 
@@ -46,13 +46,13 @@ def _claim_decided_text(decision: ClaimDecision, payout: int) -> str:
         return f"担保基金审核不予代偿：{decision.decision_reason or ''}"
     reduced = decision.status is ClaimStatus.REDUCED
     if payout > 0:
-        reason = f"担保基金审核{'核减后' if reduced else ''}同意代偿 {decision.payout:,} 元"
+        reason = f"担保基金审核{'核减后' if reduced else ''}同意代偿 {yuan(decision.payout)}"
         if reduced:
             reason += f"（理由：{decision.decision_reason}）"
         if decision.refused:
-            reason += f"，其余 {decision.refused:,} 元因批次代偿上限暂未代偿"
+            reason += f"，其余 {yuan(decision.refused)} 暂未代偿"
         return reason
-    return "担保基金未予代偿：批次代偿已达上限"
+    return "担保基金本次未予代偿"
 
 
 async def apply_claim_notice(*, session: AsyncSession, notice: ClaimNotice) -> None:
@@ -88,7 +88,7 @@ async def _record_payment(session: AsyncSession, decision: ClaimDecision) -> Non
     loan.compensation_paid_on = decision.paid_on
     loan.compensation_reference = decision.payment_reference
     text = (
-        f"担保基金已向银行支付代偿款 {from_fen(now_paid):,} 元"
+        f"担保基金已向银行支付代偿款 {yuan(from_fen(now_paid))}"
         f"（支付日 {decision.paid_on}，凭证号 {decision.payment_reference}）"
     )
     out = [

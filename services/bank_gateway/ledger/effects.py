@@ -19,7 +19,7 @@ from shared.contracts.guarantee import (
     GuaranteeRelease,
     ReleaseReason,
 )
-from shared.money import from_fen
+from shared.money import from_fen, percent, yuan
 
 Row = outbox.Row
 
@@ -140,14 +140,15 @@ def _update_text(data: events.EventData, loan: BatchLoan) -> tuple[str, dict[str
     match data:
         case events.Approved():
             return (
-                f"银行已批准，金额 {data.approved_amount} 元，年利率 {data.annual_interest_rate}",
+                f"银行已批准，金额 {yuan(data.approved_amount)}，"
+                f"年利率 {percent(data.annual_interest_rate)}",
                 {"approved_amount": str(data.approved_amount), "on": data.approved_on.isoformat()},
             )
         case events.Declined():
             return f"银行未批准：{data.reason}", {"on": data.declined_on.isoformat()}
         case events.Disbursed():
             return (
-                f"银行已放款 {data.amount} 元，到期日 {data.maturity_on}",
+                f"银行已放款 {yuan(data.amount)}，到期日 {data.maturity_on}",
                 {
                     "amount": str(data.amount),
                     "on": data.disbursed_on.isoformat(),
@@ -156,7 +157,8 @@ def _update_text(data: events.EventData, loan: BatchLoan) -> tuple[str, dict[str
             )
         case events.Repayment():
             return (
-                f"已还本金 {data.principal} 元、利息 {data.interest} 元，剩余本金 {outstanding} 元",
+                f"已还本金 {yuan(data.principal)}、利息 {yuan(data.interest)}，"
+                f"剩余本金 {yuan(outstanding)}",
                 {
                     "principal": str(data.principal),
                     "interest": str(data.interest),
@@ -166,15 +168,15 @@ def _update_text(data: events.EventData, loan: BatchLoan) -> tuple[str, dict[str
             )
         case events.Overdue():
             return (
-                f"逾期本金 {data.overdue_principal} 元（自 {data.since} 起）",
+                f"逾期本金 {yuan(data.overdue_principal)}（自 {data.since} 起）",
                 {"overdue_principal": str(data.overdue_principal), "since": data.since.isoformat()},
             )
         case events.Defaulted():
-            return f"贷款违约，未偿本金 {outstanding} 元", {"outstanding": outstanding}
+            return f"贷款违约，未偿本金 {yuan(outstanding)}", {"outstanding": outstanding}
         case events.ClaimSubmitted():
             return (
-                f"银行已向担保基金申请代偿：未偿本金 {data.outstanding_principal} 元、"
-                f"利息 {data.interest_due} 元",
+                f"银行已向担保基金申请代偿：未偿本金 {yuan(data.outstanding_principal)}、"
+                f"利息 {yuan(data.interest_due)}",
                 {
                     "outstanding": str(data.outstanding_principal),
                     "interest_due": str(data.interest_due),
@@ -183,7 +185,7 @@ def _update_text(data: events.EventData, loan: BatchLoan) -> tuple[str, dict[str
             )
         case events.Recovered():
             return (
-                f"追回 {data.amount} 元，累计追回 {from_fen(loan.recovered_fen)} 元",
+                f"追回 {yuan(data.amount)}，累计追回 {yuan(from_fen(loan.recovered_fen))}",
                 {"amount": str(data.amount), "on": data.recovered_on.isoformat()},
             )
         case events.Settled():

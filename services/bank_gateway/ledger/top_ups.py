@@ -24,7 +24,7 @@ from services.bank_gateway.notifications import service as outbox
 from shared.clock import shanghai_date
 from shared.contracts.claims import ClaimDecision, ClaimTopUpRequest, ClaimTopUps
 from shared.contracts.guarantee import ReleaseReason
-from shared.money import from_fen, to_fen
+from shared.money import from_fen, to_fen, yuan
 
 log = structlog.get_logger("bank_gateway.ledger")
 
@@ -85,11 +85,10 @@ def _topped_up(
     loan.claim_status = decision.outcome.value
     loan.compensation_fen = payout
     more = from_fen(payout - before)
-    text = (
-        f"担保基金追加代偿 {more} 元（批次代偿上限随担保总额增加），累计代偿 {decision.payout} 元"
-    )
+    # What the firm reads: the money, not how the batch's ceiling works.
+    text = f"担保基金追加代偿 {yuan(more)}，累计代偿 {yuan(decision.payout)}"
     if decision.refused:
-        text += f"，尚有 {decision.refused} 元待上限增加后代偿"
+        text += f"，尚有 {yuan(decision.refused)} 待后续代偿"
     rows = [
         outbox.to_bank(bank_id, "claim.decided", decision),
         effects.to_intake(

@@ -48,6 +48,7 @@ class CompiledRule:
     expression: CompiledExpression
     names_zh: list[str]
     names_en: list[str]
+    names_failed: list[str]
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def compile_policy(document: PolicyDocument) -> CompiledPolicy:
             compiler.expression(f"rules.{i}.when", rule.when, BOOLEAN),
             compiler.message(f"rules.{i}.message_zh", rule.message_zh),
             compiler.message(f"rules.{i}.message_en", rule.message_en),
+            compiler.message(f"rules.{i}.failed_zh", rule.failed_zh) if rule.failed_zh else [],
         )
         for i, rule in enumerate(document.rules)
     ]

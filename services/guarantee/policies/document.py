@@ -39,6 +39,13 @@ class EligibilityRule(_Strict):
     when: Expression = Field(description="Passes when this expression is true")
     message_zh: Text = Field(description="The requirement in Chinese; {field} placeholders")
     message_en: Text
+    # An SME refused must read what was found ("存在影响偿债能力的未决诉讼"), not the rule it
+    # failed ("无影响偿债能力的未决诉讼") — read alone, the requirement says the opposite.
+    failed_zh: Text | None = Field(
+        None,
+        description="The finding when the rule fails, in Chinese; {field} placeholders, "
+        "money fields shown as ¥1,234.50. Without it: 未满足：<message_zh>",
+    )
 
 
 class ScoringFactor(_Strict):

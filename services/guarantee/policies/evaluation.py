@@ -8,7 +8,7 @@ from typing import Any
 
 from services.guarantee.policies.compiler import CompiledPolicy, limits
 from services.guarantee.policies.document import Bands, Terms, TermSet
-from services.guarantee.policies.expressions import render
+from services.guarantee.policies.expressions import render, render_finding
 from services.guarantee.policies.fees import add_months, fee_rules, fee_schedule
 from services.guarantee.policies.fields import FirmExposure, application_fields
 from shared.contracts.assessment import AssessmentRequest, Decision, ProposedTerms, Reason
@@ -67,12 +67,21 @@ def _rules(
         spec = rule.spec
         passed = None if value is None else bool(value)
         trace.append({"code": spec.code, "passed": passed})
+        requirement = render(spec.message_zh, rule.names_zh, fields)
+        finding = None
+        if not passed:
+            finding = (
+                render_finding(spec.failed_zh, rule.names_failed, fields)
+                if spec.failed_zh
+                else f"未满足：{requirement}"
+            )
         reasons.append(
             Reason(
                 code=spec.code,
                 passed=bool(passed),
-                message_zh=render(spec.message_zh, rule.names_zh, fields),
+                message_zh=requirement,
                 message_en=render(spec.message_en, rule.names_en, fields),
+                finding_zh=finding,
             )
         )
     return trace, reasons

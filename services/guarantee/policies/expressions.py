@@ -28,8 +28,9 @@ import rule_engine
 import rule_engine.ast as ast
 from rule_engine.types import DataType
 
-from services.guarantee.policies.fields import FIELDS, FieldSpec
+from services.guarantee.policies.fields import FIELDS, MONEY_FIELDS, FieldSpec
 from shared.clock import SHANGHAI
+from shared.money import yuan
 
 _TYPE_NAMES = {
     "BOOLEAN": ("布尔值", "boolean"),
@@ -333,6 +334,15 @@ def render(template: str, names: list[str], fields: Mapping[str, Any]) -> str:
     if not names:
         return template
     return template.format_map({name: _shown(fields.get(name)) for name in names})
+
+
+def render_finding(template: str, names: list[str], fields: Mapping[str, Any]) -> str:
+    """Like :func:`render`, for the firm to read: money fields as ¥1,234.50."""
+    shown = {
+        name: yuan(fields.get(name)) if name in MONEY_FIELDS else _shown(fields.get(name))
+        for name in names
+    }
+    return template.format_map(shown) if names else template
 
 
 def _shown(value: Any) -> str:

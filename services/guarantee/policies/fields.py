@@ -64,6 +64,20 @@ FIELDS: dict[str, FieldSpec] = {
     },
 }
 
+# Amounts in yuan: a finding shows them as ¥1,234.50.
+MONEY_FIELDS = frozenset(
+    {
+        "annual_revenue",
+        "total_assets",
+        "total_liabilities",
+        "amount",
+        "firm_outstanding",
+        "firm_pending",
+        "firm_total",
+        "max_amount",
+    }
+)
+
 # Names known before the segment is chosen: a segment condition may not use the limits
 # the segment itself decides.
 SEGMENT_FIELDS = {

@@ -200,7 +200,8 @@ def _pg_submission(*, events: int, with_idempotency: bool) -> sa.TextClause:
 
     e_names, e_values = values(enterprises, "e_")
     refreshed = ", ".join(f"{n} = EXCLUDED.{n}" for n in _ENTERPRISE_REFRESHED)
-    a_names, a_values = values(applications, "a_", skip=("enterprise_id",))
+    # The number is the sequence's (the column's default on PostgreSQL).
+    a_names, a_values = values(applications, "a_", skip=("enterprise_id", "number"))
     ev_names = ""
     ev_rows = []
     for index in range(events):
@@ -213,7 +214,7 @@ def _pg_submission(*, events: int, with_idempotency: bool) -> sa.TextClause:
         f"e AS (INSERT INTO enterprises ({e_names}) VALUES ({e_values})"  # noqa: S608
         f" ON CONFLICT (uscc) DO UPDATE SET {refreshed} RETURNING id)",
         f"a AS (INSERT INTO applications ({a_names}, enterprise_id)"  # noqa: S608
-        f" VALUES ({a_values}, (SELECT id FROM e)) RETURNING id)",
+        f" VALUES ({a_values}, (SELECT id FROM e)) RETURNING number)",
         f"ev AS (INSERT INTO application_events ({ev_names}) VALUES {', '.join(ev_rows)})",  # noqa: S608
         f"o AS (INSERT INTO outbox_messages ({o_names}) VALUES ({o_values}))",  # noqa: S608
     ]
@@ -222,7 +223,7 @@ def _pg_submission(*, events: int, with_idempotency: bool) -> sa.TextClause:
         parts.append(
             f"i AS (INSERT INTO idempotency_keys ({i_names}) VALUES ({i_values}))"  # noqa: S608
         )
-    statement = sa.text("WITH " + ",\n".join(parts) + "\nSELECT id FROM a").bindparams(*binds)
+    statement = sa.text("WITH " + ",\n".join(parts) + "\nSELECT number FROM a").bindparams(*binds)
     _pg_submissions[key] = statement
     return statement
 
@@ -247,8 +248,9 @@ async def insert_submission(
     outbox: dict[str, Any],
     idempotency: dict[str, Any] | None,
     now: datetime,
-) -> None:
-    """Write a submission's rows: enterprise, application, history, outbox, idempotency key.
+) -> int:
+    """Write a submission's rows: enterprise, application, history, outbox, idempotency key;
+    give the application's number.
 
     On PostgreSQL this is one statement (one round trip; data-modifying CTEs); on SQLite,
     which runs in process, five plain inserts.
@@ -264,17 +266,27 @@ async def insert_submission(
         params.update({f"o_{k}": v for k, v in outbox.items()})
         if idempotency is not None:
             params.update({f"i_{k}": v for k, v in idempotency.items()})
-        await session.execute(statement, params)
-        return
+        return int((await session.execute(statement, params)).scalar_one())
     enterprise_id = await upsert_enterprise(session=session, enterprise=enterprise, now=now)
+    table = Application.__table__  # type: ignore[attr-defined]
+    # SQLite has one writer: the next number inside the insert cannot be taken twice.
+    next_number = sa.select(sa.func.coalesce(sa.func.max(table.c.number), 0) + 1)
     await session.execute(
-        sa.insert(Application.__table__),  # type: ignore[attr-defined]
+        sa.insert(table).values(number=next_number.scalar_subquery()),
         {**application, "enterprise_id": enterprise_id},
     )
     await session.execute(sa.insert(ApplicationEvent.__table__), events)  # type: ignore[attr-defined]
     await session.execute(sa.insert(OutboxMessage.__table__), outbox)  # type: ignore[attr-defined]
     if idempotency is not None:
         await session.execute(sa.insert(IdempotencyRecord.__table__), idempotency)  # type: ignore[attr-defined]
+    return await number_of(session=session, application_id=application["id"])
+
+
+async def number_of(*, session: AsyncSession, application_id: uuid.UUID) -> int:
+    result = await session.execute(
+        sa.select(Application.number).where(Application.id == application_id)
+    )
+    return int(result.scalar_one())
 
 
 _ASSESSMENT_FIELDS = (

@@ -176,8 +176,13 @@ class LoanPublic(BaseModel):
 
 class ApplicationPublic(BaseModel):
     id: uuid.UUID
+    number: str | None = pydantic.Field(
+        None, description="申请编号 the firm quotes, e.g. QP-2026-000123"
+    )
     status: ApplicationStatus
     status_label: str
+    status_tone: str = pydantic.Field(description="ok | info | warn | bad | muted")
+    next_step_zh: str = pydantic.Field(description="What happens next, as the firm reads it")
     enterprise: EnterprisePublic
     loan: LoanPublic
     decision: Decision | None
@@ -197,6 +202,7 @@ class ApplicationPublic(BaseModel):
 
 class ApplicationSummary(BaseModel):
     id: uuid.UUID
+    number: str | None = None
     enterprise_uscc: str
     enterprise_name: str
     amount: Money
@@ -204,6 +210,7 @@ class ApplicationSummary(BaseModel):
     preferred_bank: str | None
     status: ApplicationStatus
     status_label: str
+    status_tone: str
     decision: Decision | None
     score: int | None
     created_at: datetime

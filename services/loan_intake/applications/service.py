@@ -22,6 +22,11 @@ from services.loan_intake.applications.schemas import (
     HistoryEntry,
     LoanPublic,
 )
+from services.loan_intake.applications.words import (
+    NEXT_STEPS_ZH,
+    STATUS_TONES,
+    application_number,
+)
 from services.loan_intake.models import (
     STATUS_LABELS_ZH,
     Application,
@@ -52,8 +57,11 @@ def to_public(
     status = ApplicationStatus(application["status"])
     return ApplicationPublic(
         id=application["id"],
+        number=application_number(application.get("number"), application["created_at"]),
         status=status,
         status_label=STATUS_LABELS_ZH[status],
+        status_tone=STATUS_TONES[status],
+        next_step_zh=NEXT_STEPS_ZH[status],
         enterprise=EnterprisePublic(
             **snapshot.model_dump(exclude={"sme_size"}),
             sme_size=snapshot.sme_size,
@@ -145,6 +153,7 @@ async def list_applications(
         items=[
             ApplicationSummary(
                 id=a.id,
+                number=application_number(a.number, a.created_at),
                 enterprise_uscc=a.enterprise_uscc,
                 enterprise_name=a.enterprise_snapshot["name"],
                 amount=from_fen(a.amount_fen),
@@ -152,6 +161,7 @@ async def list_applications(
                 preferred_bank=a.preferred_bank,
                 status=ApplicationStatus(a.status),
                 status_label=STATUS_LABELS_ZH[ApplicationStatus(a.status)],
+                status_tone=STATUS_TONES[ApplicationStatus(a.status)],
                 decision=Decision(a.decision) if a.decision else None,
                 score=a.score,
                 created_at=a.created_at,

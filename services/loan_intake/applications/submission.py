@@ -29,6 +29,7 @@ from services.loan_intake.applications.rules import check_transition, event_row
 from services.loan_intake.applications.schemas import (
     ApplicationCreate,
 )
+from services.loan_intake.applications.words import application_number
 from services.loan_intake.models import (
     ApplicationStatus,
     IdempotencyRecord,
@@ -68,15 +69,19 @@ def _fingerprint(payload: ApplicationCreate) -> str:
     return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Submission:
+async def _replay(session: AsyncSession, record: IdempotencyRecord, fingerprint: str) -> Submission:
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "同一幂等键已用于内容不同的申请；请换一个键重新提交 "
             "(this Idempotency-Key was used for a different request body)"
         )
-    return Submission(
-        body=record.response, application_id=uuid.UUID(record.response["id"]), replayed=True
-    )
+    body = dict(record.response)
+    application_id = uuid.UUID(body["id"])
+    if body.get("number") is None:
+        # The first answer was stored before the database numbered the application.
+        number = await repo.number_of(session=session, application_id=application_id)
+        body["number"] = application_number(number, datetime.fromisoformat(body["created_at"]))
+    return Submission(body=body, application_id=application_id, replayed=True)
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ def _rows(
             ApplicationStatus.SUBMITTED,
             ApplicationStatus.ASSESSING,
             "system:loan_intake",
-            "已提交担保中心评估 (sent to the guarantee service for assessment)",
+            "已提交担保基金评估",
             now,
         ),
     ]
@@ -147,7 +152,7 @@ def _rows(
 def _submitted_by_text(principal: Principal, payload: ApplicationCreate) -> str:
     if principal.role is Role.SERVICE:  # the bank gateway, for a bank's own loan
         return f"合作银行（{payload.loan.preferred_bank or '—'}）已审批放款，见贷即保代为提交申请"
-    return "企业在线提交申请 (submitted online)"
+    return "企业在线提交申请"
 
 
 def _outbox_row(
@@ -210,23 +215,23 @@ async def _store(
     key: IdempotencyKey | None,
     fingerprint: str,
     **rows: Any,
-) -> Submission | None:
-    """Write the submission's rows; with a key, the first answer instead if a concurrent
-    request committed the same key first (it is found in a savepoint's aftermath)."""
+) -> Submission | int:
+    """Write the submission's rows and give the number the database gave it; with a key,
+    the first answer instead if a concurrent request committed the same key first (it is
+    found in a savepoint's aftermath)."""
     if key is None:
         # A fresh id and no key: nothing another request could have written first.
-        await repo.insert_submission(session=session, **rows)
-        return None
+        return await repo.insert_submission(session=session, **rows)
     try:
         async with session.begin_nested():
-            await repo.insert_submission(session=session, **rows)
+            return await repo.insert_submission(session=session, **rows)
     except IntegrityError:
         record = await repo.get_idempotency_record(
             session=session, client=principal.actor, key=key.key
         )
         if record is None:
             raise
-        return _replay(record, fingerprint)
+        return await _replay(session, record, fingerprint)
     return None
 
 
@@ -251,14 +256,14 @@ async def submit_application(
             session=session, client=principal.actor, key=idempotency.key
         )
         if record is not None:
-            return _replay(record, fingerprint)
+            return await _replay(session, record, fingerprint)
     now = utcnow()
     snapshot = _snapshot(payload)
     rows = _rows(payload, snapshot, principal, request_id, now)
     body = service.to_public(application=rows.application, events=rows.events).model_dump(
         mode="json"
     )
-    replayed = await _store(
+    stored = await _store(
         session,
         principal,
         idempotency,
@@ -270,8 +275,9 @@ async def submit_application(
         idempotency=_key_row(principal, idempotency, fingerprint, body, now),
         now=now,
     )
-    if replayed is not None:
-        return replayed
+    if isinstance(stored, Submission):
+        return stored
+    body["number"] = application_number(stored, now)
     log.info(
         "application.submitted",
         application_id=str(rows.application["id"]),

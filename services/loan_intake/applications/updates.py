@@ -55,7 +55,7 @@ async def record_assessments(
             continue
         target = DECISION_STATUS[result.decision]
         check_transition(ApplicationStatus.ASSESSING, target)
-        failed = [r.message_zh for r in result.reasons if not r.passed]
+        failed = [r.finding_zh or r.message_zh for r in result.reasons if not r.passed]
         why = f"担保评估：{_DECISION_ZH[result.decision]}，得分 {result.score}"
         if failed:
             why += "；" + "；".join(failed)

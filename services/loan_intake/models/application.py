@@ -65,6 +65,9 @@ class Application(IntakeModel, table=True):
     __tablename__ = "applications"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # The register's running number, shown as QP-2026-000123 (applications/words.py): given by
+    # the database on insert — a sequence on PostgreSQL, max + 1 in SQLite's single writer.
+    number: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
     enterprise_id: int = Field(foreign_key="enterprises.id", index=True)
     # Denormalised so a tenant's list is one indexed query.
     enterprise_uscc: str = Field(max_length=18, index=True)

@@ -108,8 +108,8 @@ async def test_a_reduced_claim_is_paid_with_its_voucher(desk: Desk) -> None:
         "PZ-2026-0001",
     )
     history = (await application_status(desk, loan["application_id"]))["history"]
-    assert "核减后同意代偿 60,000.00 元" in history[-2]["reason"]
-    assert history[-1]["reason"].startswith("担保基金已向银行支付代偿款 60,000.00 元")
+    assert "核减后同意代偿 ¥60,000.00" in history[-2]["reason"]
+    assert history[-1]["reason"].startswith("担保基金已向银行支付代偿款 ¥60,000.00")
     assert "PZ-2026-0001" in history[-1]["reason"]
 
 

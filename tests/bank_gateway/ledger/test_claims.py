@@ -150,7 +150,7 @@ async def test_claims_are_paid_up_to_the_ceiling_and_recoveries_shared(desk: Des
         "recovering",
         "recovering",
     ]
-    assert "担保基金审核同意代偿 219,230.00 元" in steps[-3][1]
+    assert "担保基金审核同意代偿 ¥219,230.00" in steps[-3][1]
     refused_app = await application_status(
         desk, (await loan_of(desk, batch_id, c))["application_id"]
     )
@@ -386,7 +386,7 @@ async def test_a_claim_cut_by_the_ceiling_is_topped_up_as_the_batch_grows(
     figures = await risk(desk, batch_id)
     assert (figures["compensation_paid"], figures["compensation_room"]) == ("400000.00", "0.00")
     application = await application_status(desk, loans[0]["application_id"])
-    assert application["history"][-1]["reason"].startswith("担保基金追加代偿 200000.00 元")
+    assert application["history"][-1]["reason"].startswith("担保基金追加代偿 ¥200,000.00")
     # Asked again (as the next filing would ask), the fund pays nothing more.
     async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
         again = await guarantee.post(

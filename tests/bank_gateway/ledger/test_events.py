@@ -143,7 +143,7 @@ async def test_a_loan_from_approval_to_settlement(desk: Desk) -> None:
         "repaying",
         "settled",
     ]
-    assert "剩余本金 1500000.00 元" in steps[3][1]
+    assert "剩余本金 ¥1,500,000.00" in steps[3][1]
     assert application["history"][-3]["details"]["outstanding"] == "1500000.00"
 
 

@@ -88,6 +88,27 @@ def test_messages_show_the_application_and_the_limit() -> None:
     assert district.message_zh == "注册地须在青浦区（本企业：松江区）"
 
 
+def test_a_failed_rule_reads_as_what_was_found_not_as_the_requirement() -> None:
+    result = evaluate(POLICY, request(enterprise__flags={"pending_lawsuit": True}))
+    lawsuit = next(r for r in result.reasons if r.code == "no_threatening_lawsuit")
+    assert lawsuit.message_zh == "无影响偿债能力的未决诉讼"
+    assert lawsuit.finding_zh == "企业存在影响偿债能力的未决诉讼"
+    capped = evaluate(POLICY, request(loan__amount="10000000.01"))
+    cap = next(r for r in capped.reasons if r.code == "amount_within_cap")
+    assert cap.finding_zh == "申请金额 ¥10,000,000.01 超过单户上限 ¥10,000,000.00"
+    # Passed rules have nothing to report.
+    assert all(r.finding_zh is None for r in capped.reasons if r.passed)
+
+
+def test_a_rule_without_its_own_finding_is_reported_as_not_met() -> None:
+    document = default_policy()
+    document["rules"][5].pop("failed_zh")
+    policy = compile_policy(PolicyDocument.model_validate(document))
+    result = evaluate(policy, request(enterprise__flags={"pending_lawsuit": True}))
+    lawsuit = next(r for r in result.reasons if r.code == "no_threatening_lawsuit")
+    assert lawsuit.finding_zh == "未满足：无影响偿债能力的未决诉讼"
+
+
 def test_operating_years_differ_for_industrial_and_other_firms() -> None:
     eighteen_months = "2025-05-01"
     industrial = evaluate(POLICY, request(enterprise__established_on=eighteen_months))

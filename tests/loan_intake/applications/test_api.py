@@ -20,6 +20,27 @@ async def submit(
     return await intake.client.post("/v1/applications", json=body, headers=headers)
 
 
+async def test_each_application_gets_the_next_register_number_kept_on_replay(
+    intake: IntakeHarness, tokens: Tokens
+) -> None:
+    uscc, key = make_uscc(), uuid.uuid4().hex
+    first = (await submit(intake, tokens, application_body(uscc), key=key)).json()
+    second = (await submit(intake, tokens, application_body(uscc))).json()
+    replayed = (await submit(intake, tokens, application_body(uscc), key=key)).json()
+
+    year, number = first["number"].removeprefix("QP-").split("-")
+    assert year == first["created_at"][:4] and len(number) == 6
+    assert second["number"] == f"QP-{year}-{int(number) + 1:06d}"
+    assert replayed["id"] == first["id"] and replayed["number"] == first["number"]
+    seen = await intake.client.get(
+        f"/v1/applications/{second['id']}", headers=tokens.header(tokens.sme(uscc))
+    )
+    assert seen.json()["number"] == second["number"]
+    assert (
+        seen.json()["status_tone"] == "info" and "担保中心正在评估" in seen.json()["next_step_zh"]
+    )
+
+
 async def test_submitted_application_is_accepted_then_assessed(
     intake: IntakeHarness, tokens: Tokens
 ) -> None:

@@ -43,8 +43,9 @@ async def registered(
     )
 
 
-async def applied(client: httpx.AsyncClient, uscc: str, name: str) -> httpx.Response:
-    """The signed-in firm fills in and sends the application form (¥2,000,000, 12 months)."""
+async def applied(client: httpx.AsyncClient, uscc: str, name: str, **more: str) -> httpx.Response:
+    """The signed-in firm fills in and sends the application form (¥2,000,000, 12 months);
+    ``more`` adds or replaces fields (``**{"enterprise.flags.pending_lawsuit": "on"}``)."""
     form = await client.get("/portal/applications/new")
     return await post_form(
         client,
@@ -63,6 +64,7 @@ async def applied(client: httpx.AsyncClient, uscc: str, name: str) -> httpx.Resp
             "loan.amount": "2000000.00",
             "loan.term_months": "12",
             "loan.purpose": "购置生产设备",
+            **more,
         },
     )
 
@@ -133,11 +135,36 @@ async def test_register_sign_in_and_only_ones_own_applications(intake: IntakeHar
         assert wrong.status_code == 401 and "统一社会信用代码或密码不正确" in wrong.text
 
 
+async def test_a_refusal_reads_as_findings_with_what_to_do_next(intake: IntakeHarness) -> None:
+    uscc = make_uscc()
+    await registered(intake.client, uscc)
+    sent = await applied(
+        intake.client,
+        uscc,
+        "上海青浦诉讼测试有限公司",
+        **{"enterprise.flags.pending_lawsuit": "on"},
+    )
+    await intake.drain()
+    page = await intake.client.get(sent.headers["location"].split("?")[0])
+    assert '<span class="badge bad" id="status">不符合条件</span>' in page.text
+    assert "评估发现" in page.text and "企业存在影响偿债能力的未决诉讼" in page.text
+    assert "无影响偿债能力的未决诉讼" not in page.text  # the requirement reads as its opposite
+    assert "情况变化后" in page.text  # what happens next
+    assert re.search(r'id="application-number">QP-\d{4}-\d{6}<', page.text)
+    # Chinese only: no English gloss in the history.
+    timeline = page.text[page.text.index('id="timeline"') :]
+    assert not re.search(r"\([a-z ]+\)", timeline)
+    listed = await intake.client.get("/portal/applications")
+    assert '<span class="badge bad">不符合条件</span>' in listed.text
+
+
 async def test_checks_as_the_user_types(intake: IntakeHarness) -> None:
     good = (await intake.client.get(f"/portal/check/uscc?value={make_uscc()}")).json()
     assert good == {"valid": True, "message": "代码有效（青浦区登记）", "qingpu": True}
     bad = (await intake.client.get("/portal/check/uscc?value=914403001922038217")).json()
-    assert bad["valid"] is False and "校验位" in bad["message"]
+    assert bad["valid"] is False and "校验不通过" in bad["message"]
+    # The right check character is never told: it would mint valid-looking codes.
+    assert not any(c.isascii() and c.isalnum() for c in bad["message"])
     size = await intake.client.get(
         "/portal/check/size?sector=C&employees=80&revenue=12000000&assets=9000000"
     )
