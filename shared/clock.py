@@ -19,6 +19,11 @@ def shanghai_date(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 
 
+def start_of_day(day: date) -> datetime:
+    """Midnight in Shanghai of ``day``, as an aware instant (a day's bounds in a search)."""
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+
+
 def add_months(start: date, months: int) -> date:
     """Same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb):
     how loan terms and fee periods are counted."""

@@ -215,6 +215,15 @@ def cases(w: World) -> list[Case]:
             only(422, "gateway"),
             PROBE,
         ),
+        # Finding a firm is the bureau's; an unknown code is 404 to them.
+        Case(intake, "GET", "/v1/enterprises", "/v1/enterprises", only(200, *STAFF)),
+        Case(
+            intake,
+            "GET",
+            "/v1/enterprises/{uscc}",
+            "/v1/enterprises/913101180000000000",
+            only(404, *STAFF),
+        ),
         # The three-way reconciliation asks intake and the fund for their figures.
         Case(
             intake,

@@ -2,6 +2,7 @@
 idempotency keys, and the decisions and loan changes recorded (the hand-off outbox's own
 queries are in outbox_repository.py)."""
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from services.loan_intake.applications.search import Search
 from services.loan_intake.models import (
     Application,
     ApplicationEvent,
@@ -91,29 +93,62 @@ async def list_events(
     return result.scalars().all()
 
 
+_NUMBER = re.compile(r"QP-\d{4}-(\d{1,12})")
+_SORTS: dict[str, Any] = {
+    "newest": (col(Application.created_at).desc(), col(Application.id)),
+    "oldest": (col(Application.created_at), col(Application.id)),
+    "amount_desc": (col(Application.amount_fen).desc(), col(Application.id)),
+    "amount_asc": (col(Application.amount_fen), col(Application.id)),
+}
+
+
+def _matching(search: Search) -> list[Any]:
+    conditions: list[Any] = []
+    if search.status is not None:
+        conditions.append(Application.status == search.status)
+    if search.uscc is not None:
+        conditions.append(Application.enterprise_uscc == search.uscc)
+    if search.text:
+        text = search.text.strip()
+        number = _NUMBER.fullmatch(text.upper())
+        if number:
+            conditions.append(Application.number == int(number.group(1)))
+        else:
+            named = select(Enterprise.id).where(
+                col(Enterprise.name).contains(text, autoescape=True)
+            )
+            conditions.append(
+                sa.or_(
+                    col(Application.enterprise_uscc).startswith(text.upper(), autoescape=True),
+                    col(Application.enterprise_id).in_(named),
+                )
+            )
+    if search.bank:
+        conditions.append(col(Application.preferred_bank).contains(search.bank, autoescape=True))
+    if search.since is not None:
+        conditions.append(col(Application.created_at) >= search.since)
+    if search.until is not None:
+        conditions.append(col(Application.created_at) < search.until)
+    return conditions
+
+
 async def list_applications(
     *,
     session: AsyncSession,
     tenant: str | None,
-    status: str | None,
+    search: Search,
     offset: int,
     limit: int,
-    oldest_first: bool = False,
     account: int | None = None,
 ) -> tuple[Sequence[Application], int]:
-    conditions = _scope(tenant, account)
-    if status is not None:
-        conditions.append(Application.status == status)
+    conditions = _scope(tenant, account) + _matching(search)
     total = await session.scalar(
         select(sa.func.count()).select_from(Application).where(*conditions)
     )
     result = await session.execute(
         select(Application)
         .where(*conditions)
-        .order_by(
-            col(Application.created_at) if oldest_first else col(Application.created_at).desc(),
-            col(Application.id),
-        )
+        .order_by(*_SORTS[search.sort])
         .offset(offset)
         .limit(limit)
     )

@@ -2,6 +2,7 @@
 referrals decided by the bureau, and loan changes reported by the bank gateway."""
 
 import uuid
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from asgi_correlation_id import correlation_id
@@ -24,6 +25,7 @@ from services.loan_intake.applications.schemas import (
     Review,
     Withdrawal,
 )
+from services.loan_intake.applications.search import Search
 from services.loan_intake.deps import (
     ApplicantDep,
     GatewayDep,
@@ -33,6 +35,7 @@ from services.loan_intake.deps import (
 )
 from services.loan_intake.models import ApplicationStatus
 from shared.api import AUTH_PROBLEMS
+from shared.clock import start_of_day
 from shared.contracts.filing import BankFiledApplication
 from shared.contracts.loan_status import (
     LoanStatusUpdate,
@@ -113,15 +116,30 @@ async def list_applications(
     order: Annotated[Literal["newest", "oldest"], Query(description="By submission time")] = (
         "newest"
     ),
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="申请编号 (QP-2026-000123), USCC prefix or name part"),
+    ] = None,
+    bank: Annotated[str | None, Query(max_length=100, description="Part of 意向银行")] = None,
+    submitted_from: Annotated[date | None, Query(description="Shanghai day, inclusive")] = None,
+    submitted_to: Annotated[date | None, Query(description="Shanghai day, inclusive")] = None,
+    sort: Annotated[
+        Literal["newest", "oldest", "amount_desc", "amount_asc"] | None,
+        Query(description="Overrides order"),
+    ] = None,
 ) -> ApplicationPage:
-    """List applications, newest first (or oldest): an SME sees its own, staff see all."""
+    """List applications, newest first (or as sorted): an SME sees its own, staff see all,
+    narrowed by status, number / USCC / name, bank and submission days."""
+    search = Search(
+        status=status.value if status else None,
+        text=q.strip() if q and q.strip() else None,
+        bank=bank.strip() if bank and bank.strip() else None,
+        since=start_of_day(submitted_from) if submitted_from else None,
+        until=start_of_day(submitted_to + timedelta(days=1)) if submitted_to else None,
+        sort=sort or order,
+    )
     return await service.list_applications(
-        session=session,
-        principal=principal,
-        status=status,
-        page=page,
-        page_size=page_size,
-        oldest_first=order == "oldest",
+        session=session, principal=principal, page=page, page_size=page_size, search=search
     )
 
 

@@ -22,6 +22,7 @@ from services.loan_intake.applications.schemas import (
     HistoryEntry,
     LoanPublic,
 )
+from services.loan_intake.applications.search import Search
 from services.loan_intake.applications.words import (
     NEXT_STEPS_ZH,
     STATUS_TONES,
@@ -135,19 +136,18 @@ async def list_applications(
     *,
     session: AsyncSession,
     principal: Principal,
-    status: ApplicationStatus | None,
     page: int,
     page_size: int,
-    oldest_first: bool = False,
+    search: Search | None = None,
 ) -> ApplicationPage:
+    """An SME's own applications, or for staff all that match ``search``."""
     rows, total = await repo.list_applications(
         session=session,
         tenant=_tenant_filter(principal),
         account=_account_filter(principal),
-        status=status.value if status else None,
+        search=search or Search(),
         offset=(page - 1) * page_size,
         limit=page_size,
-        oldest_first=oldest_first,
     )
     return ApplicationPage(
         items=[

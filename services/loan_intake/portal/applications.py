@@ -68,7 +68,7 @@ async def my_applications(
     if principal is None:
         return to_login(request)
     listed = await service.list_applications(
-        session=session, principal=principal, status=None, page=page, page_size=20
+        session=session, principal=principal, page=page, page_size=20
     )
     return render_page(
         request,
