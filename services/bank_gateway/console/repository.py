@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.bank_gateway.models import Batch, BatchLoan, PartnerBank
+from services.bank_gateway.models import Batch, BatchLoan, PartnerBank, SubsidyPayout
 
 
 class BatchRow(NamedTuple):
@@ -73,3 +73,13 @@ async def batch_names(
         sa.select(col(Batch.id), col(Batch.name)).where(col(Batch.id).in_(list(batch_ids)))
     )
     return {batch_id: name for batch_id, name in result.all()}
+
+
+async def subsidy_payouts_of(*, session: AsyncSession, uscc: str) -> Sequence[SubsidyPayout]:
+    """What the bureau paid this firm, period by period (拨付)."""
+    result = await session.execute(
+        select(SubsidyPayout)
+        .where(SubsidyPayout.enterprise_uscc == uscc)
+        .order_by(col(SubsidyPayout.paid_on), col(SubsidyPayout.period_key))
+    )
+    return result.scalars().all()

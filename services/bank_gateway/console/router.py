@@ -19,6 +19,7 @@ from services.bank_gateway.console.periods import period_pages
 from services.bank_gateway.console.policies import policy_pages
 from services.bank_gateway.console.reconciliation import reconciliation_pages
 from services.bank_gateway.console.reports import report_pages
+from services.bank_gateway.console.search import search_pages
 from services.bank_gateway.console.sign_in import sign_in_pages
 
 __all__ = ["PREFIX", "console"]
@@ -36,5 +37,6 @@ for pages in (
     report_pages,
     reconciliation_pages,
     exposure_pages,
+    search_pages,
 ):
     console.include_router(pages)

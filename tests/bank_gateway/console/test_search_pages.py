@@ -1,0 +1,44 @@
+"""The clerk finds applications and firms in the console and reads a firm's page."""
+
+import re
+import uuid
+
+from tests.bank_gateway.conftest import Desk
+from tests.bank_gateway.console.test_pages import signed_in
+from tests.conftest import make_uscc
+
+
+async def test_a_clerk_finds_applications_and_reads_the_firm(desk: Desk) -> None:
+    firm, tag = make_uscc(), uuid.uuid4().hex[:6]
+    name = f"上海青浦{tag}精工有限公司"
+    first, _second = await desk.eligible_applications(
+        2, uscc=firm, enterprise__name=name, enterprise__total_liabilities="2700000.00"
+    )
+
+    async with signed_in(desk, "alice") as alice:
+        found = await alice.get("/console/applications", params={"q": tag})
+        assert found.status_code == 200
+        assert re.search(r"共找到 <strong>2</strong> 件申请", found.text)
+        assert found.text.count(f'href="/console/enterprises/{firm}"') == 2
+        number = re.search(
+            rf'href="/console/applications/{first}">(QP-\d{{4}}-\d{{6}})<', found.text
+        )
+        assert number, "each row names the application by its number"
+        one = await alice.get("/console/applications", params={"q": number.group(1)})
+        assert re.search(r"共找到 <strong>1</strong> 件申请", one.text)
+        none = await alice.get("/console/applications", params={"q": tag, "status": "withdrawn"})
+        assert "没有符合条件的申请" in none.text
+        # A mistake in the filters is said on the page, not a 500.
+        bad_day = await alice.get("/console/applications", params={"submitted_from": "2026-13-01"})
+        assert bad_day.status_code == 200 and 'class="alert"' in bad_day.text
+
+        firms = await alice.get("/console/enterprises", params={"q": tag})
+        assert f'href="/console/enterprises/{firm}">{name}</a>' in firms.text
+
+        page = await alice.get(f"/console/enterprises/{firm}")
+        assert page.status_code == 200 and name in page.text
+        assert "共 2 件" in page.text
+        assert "30.0%" in page.text  # 资产负债率: 2.7 m ÷ 9 m
+        assert "¥0.00" in page.text  # nothing guaranteed yet, nothing paid
+        missing = await alice.get(f"/console/enterprises/{make_uscc()}")
+        assert missing.status_code == 404 and "没有统一社会信用代码为" in missing.text
