@@ -22,6 +22,7 @@ from services.bank_gateway.console.calls import OnBehalf
 from services.bank_gateway.console.pages import (
     LOAN_STATE_ZH,
     back,
+    names,
     render_page,
     staff_member,
     to_login,
@@ -208,6 +209,7 @@ async def batch_page(
         request,
         "batch.html",
         principal,
+        people=await names(session, [batch.created_by, batch.submitted_by, batch.approved_by]),
         batch=batch,
         risk=risk,
         loans=loans,

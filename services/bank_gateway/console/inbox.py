@@ -9,13 +9,18 @@ from fastapi.responses import Response
 
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.batches import service as batches
+from services.bank_gateway.clients import GuaranteeClient, GuaranteeUnavailable
 from services.bank_gateway.console.calls import OnBehalf
 from services.bank_gateway.console.claims import STATUS_ZH as CLAIM_STATUS_ZH
 from services.bank_gateway.console.deliveries import event_zh, reason_zh
-from services.bank_gateway.console.pages import back, render_page, staff_member, to_login
+from services.bank_gateway.console.pages import back, names, render_page, staff_member, to_login
+from services.bank_gateway.deps import GuaranteeDep
 from services.bank_gateway.models import BatchStatus, DeliveryStatus
 from services.bank_gateway.notifications import service as notifications
-from shared.auth import Role
+from services.bank_gateway.periods import service as periods
+from services.bank_gateway.periods.schemas import PeriodSummary
+from shared.auth import Principal, Role
+from shared.clock import shanghai_today
 from shared.db import SessionDep
 from shared.errors import AppError
 from shared.web import form_data, problem_text, signed_in
@@ -25,39 +30,70 @@ inbox_pages = APIRouter(prefix="/console", include_in_schema=False)
 
 @inbox_pages.get("")
 @inbox_pages.get("/")
-async def inbox(request: Request, session: SessionDep) -> Response:
+async def inbox(request: Request, session: SessionDep, guarantee: GuaranteeDep) -> Response:
     principal = await staff_member(request)
     if principal is None:
         if await signed_in(request, role=Role.FUND) is not None:
             return back("claims")  # the guarantee fund's desk
         return to_login(request)
-    calls = OnBehalf(request)
     problems: list[str] = []
-    referred: dict[str, Any] = {"items": [], "total": 0}
-    claims: dict[str, Any] = {"items": [], "total": 0}
+    asked = await _asked_elsewhere(OnBehalf(request), problems)
+    ours = await _our_own(session, principal)
+    return render_page(
+        request,
+        "inbox.html",
+        principal,
+        people=await names(
+            session,
+            [b.submitted_by for b in ours["pending"].items]
+            + [p.get("submitted_by") for p in asked["policies"]["items"]],
+        ),
+        closable=await _closable_periods(session, guarantee, problems),
+        **asked,
+        **ours,
+        event_zh=event_zh,
+        reason_zh=reason_zh,
+        claim_status_zh=CLAIM_STATUS_ZH,
+        bank_names={b.code: b.name for b in await banks.all_banks(session=session)},
+        problems=problems,
+    )
+
+
+async def _asked_elsewhere(calls: OnBehalf, problems: list[str]) -> dict[str, Any]:
+    """From intake: referrals to decide; from the fund: claims and policies to approve."""
+    nothing: dict[str, Any] = {"items": [], "total": 0}
+    found = {"referred": nothing, "claims": nothing, "policies": nothing}
     try:
-        referred = await calls.get(
+        found["referred"] = await calls.get(
             calls.intake, "/v1/applications", status="referred", order="oldest", page_size=50
         )
     except AppError as error:
         problems.append(f"贷款申请服务：{problem_text(error)}")
     try:
-        claims = await calls.get(calls.guarantee, "/v1/claims", limit=20)
+        found["claims"] = await calls.get(calls.guarantee, "/v1/claims", limit=20)
+        found["policies"] = await calls.get(
+            calls.guarantee, "/v1/policies", status="pending_approval", limit=20
+        )
     except AppError as error:
         problems.append(f"担保服务：{problem_text(error)}")
-    pending = await batches.list_batches(
-        session=session,
-        principal=principal,
-        bank_code=None,
-        status=BatchStatus.PENDING_APPROVAL,
-        offset=0,
-        limit=50,
-    )
-    dead = await notifications.list_deliveries(
+    return found
+
+
+async def _our_own(session: SessionDep, principal: Principal) -> dict[str, Any]:
+    """Batches to approve or look into, notifications that have not arrived."""
+    found: dict[str, Any] = {}
+    for key, status in (
+        ("pending", BatchStatus.PENDING_APPROVAL),
+        ("suspended", BatchStatus.SUSPENDED),
+    ):
+        found[key] = await batches.list_batches(
+            session=session, principal=principal, bank_code=None, status=status, offset=0, limit=50
+        )
+    found["dead"] = await notifications.list_deliveries(
         session=session, status=DeliveryStatus.DEAD, bank_code=None, offset=0, limit=50
     )
     # Not yet arrived though tried: a bank without a callback address, or one that is down.
-    retrying = await notifications.list_deliveries(
+    found["retrying"] = await notifications.list_deliveries(
         session=session,
         status=DeliveryStatus.PENDING,
         bank_code=None,
@@ -65,21 +101,19 @@ async def inbox(request: Request, session: SessionDep) -> Response:
         limit=20,
         tried=True,
     )
-    return render_page(
-        request,
-        "inbox.html",
-        principal,
-        referred=referred,
-        claims=claims,
-        pending=pending,
-        dead=dead,
-        retrying=retrying,
-        event_zh=event_zh,
-        reason_zh=reason_zh,
-        claim_status_zh=CLAIM_STATUS_ZH,
-        bank_names={b.code: b.name for b in await banks.all_banks(session=session)},
-        problems=problems,
-    )
+    return found
+
+
+async def _closable_periods(
+    session: SessionDep, guarantee: GuaranteeClient, problems: list[str]
+) -> list[PeriodSummary]:
+    """Ended settlement periods not yet closed (the oldest one may be closed now)."""
+    try:
+        items, _ = await periods.summaries(session, guarantee, shanghai_today())
+    except GuaranteeUnavailable as error:
+        problems.append(f"结算期：暂时无法读取（{error}）")
+        return []
+    return [p for p in items if p.status == "open" and p.last_day < shanghai_today()]
 
 
 @inbox_pages.get("/applications/{application_id}")

@@ -1,14 +1,17 @@
 """What every console page shares: templates, who is signed in, redirects with a message."""
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.models import BATCH_STATUS_ZH
-from shared.auth import APPROVE_PERMISSION, Principal, Role
+from services.bank_gateway.staff import service as staff
+from shared.auth import APPROVE_PERMISSION, Principal, Role, person_of
 from shared.web import render, signed_in, templates
 
 PREFIX = "/console/"
@@ -33,7 +36,10 @@ LOAN_STATE_ZH = {
 def render_page(
     request: Request, template: str, principal: Principal | None, **context: Any
 ) -> Response:
+    """``people`` (actor → name, from :func:`names`) lets the page write ``who(actor)``."""
     status_code = context.pop("status_code", 200)
+    people: dict[str, str] = context.get("people") or {}
+    context.setdefault("who", lambda actor: _who(actor, people))
     return render(
         request,
         pages,
@@ -48,6 +54,22 @@ def render_page(
         status_code=status_code,
         principal=principal,
     )
+
+
+def _who(actor: str | None, people: dict[str, str]) -> str:
+    """A person's name, never a login id: ``bureau:alice`` → 张丽; the system's own steps
+    (``system:seed``) → 系统."""
+    if not actor:
+        return "—"
+    if actor in people and people[actor] != actor:
+        return people[actor]
+    if actor.startswith("system:"):
+        return "系统（初始数据）" if actor == "system:seed" else "系统"
+    return person_of(actor)
+
+
+async def names(session: AsyncSession, actors: Iterable[str | None]) -> dict[str, str]:
+    return await staff.names_of(session=session, actors=list(actors))
 
 
 async def staff_member(request: Request) -> Principal | None:

@@ -13,8 +13,9 @@ from fastapi.responses import Response
 
 from services.bank_gateway.console import charts
 from services.bank_gateway.console.calls import CallFailed, OnBehalf
-from services.bank_gateway.console.pages import back, render_page, staff_member, to_login
+from services.bank_gateway.console.pages import back, names, render_page, staff_member, to_login
 from shared.clock import shanghai_today
+from shared.db import SessionDep
 from shared.errors import AppError
 from shared.web import form_data, problem_text
 
@@ -25,18 +26,22 @@ CHANGE_ZH = {"added": "新增", "removed": "删除", "changed": "修改"}
 
 
 @policy_pages.get("")
-async def versions(request: Request, page: int = Query(1, ge=1, le=1000)) -> Response:
+async def versions(
+    request: Request, session: SessionDep, page: int = Query(1, ge=1, le=1000)
+) -> Response:
     principal = await staff_member(request)
     if principal is None:
         return to_login(request)
     calls = OnBehalf(request)
     listed = await calls.get(calls.guarantee, "/v1/policies", offset=(page - 1) * 20, limit=20)
-    return render_page(request, "policies.html", principal, listed=listed, page=page)
+    people = await names(session, [p["created_by"] for p in listed["items"]])
+    return render_page(request, "policies.html", principal, listed=listed, page=page, people=people)
 
 
 @policy_pages.get("/{policy_id}")
 async def version(
     request: Request,
+    session: SessionDep,
     policy_id: uuid.UUID,
     job: uuid.UUID | None = None,
     done: str = "",
@@ -74,6 +79,9 @@ async def version(
         request,
         "policy.html",
         principal,
+        people=await names(
+            session, [policy.get(k) for k in ("created_by", "submitted_by", "decided_by")]
+        ),
         policy=policy,
         diff=diff,
         yaml_text=yaml_text,

@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from tests.bank_gateway.batches.test_opening import open_batch_with
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.console.test_pages import signed_in
 from tests.conftest import make_uscc
@@ -42,3 +43,17 @@ async def test_a_clerk_finds_applications_and_reads_the_firm(desk: Desk) -> None
         assert "¥0.00" in page.text  # nothing guaranteed yet, nothing paid
         missing = await alice.get(f"/console/enterprises/{make_uscc()}")
         assert missing.status_code == 404 and "没有统一社会信用代码为" in missing.text
+
+
+async def test_pages_name_people_and_the_approvers_inbox_lists_batches_to_approve(
+    desk: Desk,
+) -> None:
+    code = await desk.register_bank()
+    batch = await open_batch_with(desk, code, await desk.eligible_applications(1), open_it=False)
+    async with signed_in(desk, "carol") as carol:
+        page = await carol.get(f"/console/batches/{batch['id']}")
+        assert "张丽（经办）" in page.text  # drafted and submitted by alice
+        assert "bureau:alice" not in page.text and ">alice<" not in page.text
+        inbox = await carol.get("/console/")
+        for section in ("pending-policies", "suspended-batches", "periods-to-close"):
+            assert f'id="{section}"' in inbox.text
