@@ -12,6 +12,7 @@ Everything a page needs is served by the service itself: no CDN.
   no framing, no sniffing, no referrer leaks.
 """
 
+import json
 import re
 import secrets
 import uuid
@@ -262,6 +263,38 @@ def render(
 def problem_text(error: AppError) -> str:
     """What a page says of a refusal: Chinese only."""
     return zh_only(error.detail or error.title)
+
+
+# --- error pages ------------------------------------------------------------------------------
+
+
+def install_error_pages(app: Any, prefix: str, pages: Jinja2Templates, template: str) -> None:
+    """Under ``prefix``, a browser that meets an error (a mistyped address, a bad query, a
+    crash) gets a page in the service's own layout saying so in Chinese — not the API's
+    problem+json, which every other caller keeps. ``template`` shows ``message``."""
+    for kind, handler in list(app.exception_handlers.items()):
+
+        async def page_or_problem(
+            request: Request, exc: Exception, handler: Any = handler
+        ) -> Response:
+            response = await handler(request, exc)
+            if not _wants_page(request, prefix):
+                return response
+            problem = json.loads(bytes(response.body))
+            message = zh_only(problem.get("detail") or problem.get("title"))
+            return render(
+                request,
+                pages,
+                template,
+                {"prefix": prefix, "message": message, "status": response.status_code},
+                status_code=response.status_code,
+            )
+
+        app.add_exception_handler(kind, page_or_problem)
+
+
+def _wants_page(request: Request, prefix: str) -> bool:
+    return request.url.path.startswith(prefix) and "text/html" in request.headers.get("accept", "")
 
 
 # --- security headers -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from services.bank_gateway.banks.signatures import CallerBanks
 from services.bank_gateway.batches.router import batches
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.config import SERVICE, Settings, get_settings, private_webhooks_allowed
+from services.bank_gateway.console.pages import pages
 from services.bank_gateway.console.router import PREFIX as CONSOLE_PREFIX
 from services.bank_gateway.console.router import console
 from services.bank_gateway.filings.router import filings
@@ -40,7 +41,7 @@ from shared.audit import AuditChain, audit_log_chain
 from shared.http import CachedServiceToken, make_service_client
 from shared.jobs import Worker
 from shared.logging import configure_logging
-from shared.web import mount_assets
+from shared.web import install_error_pages, mount_assets
 
 
 def audit_chains(key: bytes) -> list[AuditChain]:
@@ -194,4 +195,5 @@ def create_app(
     )
     notices.document(app)
     mount_assets(app, CONSOLE_PREFIX, Path(__file__).parent / "console" / "static")
+    install_error_pages(app, CONSOLE_PREFIX, pages, "message.html")
     return app

@@ -16,13 +16,14 @@ from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
 from services.loan_intake.enterprises.router import router as enterprises
 from services.loan_intake.models import ApplicationEvent, AuditEntry, ThrottleEntry
+from services.loan_intake.portal.pages import pages
 from services.loan_intake.portal.router import PREFIX as PORTAL_PREFIX
 from services.loan_intake.portal.router import portal
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
-from shared.web import mount_assets
+from shared.web import install_error_pages, mount_assets
 
 
 def audit_chains(key: bytes) -> list[AuditChain]:
@@ -131,4 +132,5 @@ def create_app(
         routers=[router, enterprises, portal],
     )
     mount_assets(app, PORTAL_PREFIX, Path(__file__).parent / "portal" / "static")
+    install_error_pages(app, PORTAL_PREFIX, pages, "not_found.html")
     return app

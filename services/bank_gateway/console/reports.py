@@ -3,7 +3,7 @@ page and as CSV or Excel."""
 
 import csv
 import io
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -72,15 +72,11 @@ async def subsidies(
         except AppError as failure:
             error = problem_text(failure)
     name = f"补贴报表_{month_from}_{month_to}"
+    totals = _totals(rows)
     if format == "csv" and not error:
-        return _csv(rows, name)
+        return _csv(rows, totals, name)
     if format == "xlsx" and not error:
-        return _xlsx(rows, name)
-    totals = {
-        key: sum((getattr(r, key) for r in rows), start=0)
-        for key, _ in COLUMNS
-        if key not in ("month", "bank_name")
-    }
+        return _xlsx(rows, totals, name)
     return render_page(
         request,
         "subsidies.html",
@@ -94,6 +90,19 @@ async def subsidies(
     )
 
 
+def _totals(rows: list[reports.SubsidyRow]) -> dict[str, Any]:
+    return {
+        key: sum((getattr(r, key) for r in rows), start=0)
+        for key, _ in COLUMNS
+        if key not in ("month", "bank_name")
+    }
+
+
+def _total_row(totals: dict[str, Any]) -> list[Any]:
+    """The last line of every export: what the columns add up to (as on the page)."""
+    return ["合计", "", *(totals[key] for key, _ in COLUMNS[2:])]
+
+
 def _download(content: bytes, filename: str, media_type: str) -> Response:
     return Response(
         content,
@@ -102,17 +111,18 @@ def _download(content: bytes, filename: str, media_type: str) -> Response:
     )
 
 
-def _csv(rows: list[reports.SubsidyRow], name: str) -> Response:
+def _csv(rows: list[reports.SubsidyRow], totals: dict[str, Any], name: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([label for _, label in COLUMNS])
     for row in rows:
         writer.writerow([csv_cell(getattr(row, key)) for key, _ in COLUMNS])
+    writer.writerow([csv_cell(value) for value in _total_row(totals)])
     # With a BOM, so Excel opens the Chinese headers as UTF-8.
     return _download(("\ufeff" + out.getvalue()).encode(), f"{name}.csv", "text/csv")
 
 
-def _xlsx(rows: list[reports.SubsidyRow], name: str) -> Response:
+def _xlsx(rows: list[reports.SubsidyRow], totals: dict[str, Any], name: str) -> Response:
     book = Workbook()
     sheet = book.active
     sheet.title = "补贴报表"
@@ -122,6 +132,9 @@ def _xlsx(rows: list[reports.SubsidyRow], name: str) -> Response:
     for row in rows:
         # Decimals are written as their exact text; Excel reads them as numbers.
         append_row(sheet, [getattr(row, key) for key, _ in COLUMNS])
+    append_row(sheet, _total_row(totals))
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
     for column in ("C", "D", "F", "G", "H", "I"):
         for cell in sheet[column][1:]:
             cell.number_format = "#,##0.00"

@@ -175,11 +175,17 @@ async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) ->
             "1920.00",
         ]
         assert "¥10,138.90" in page.text
+        # The last line adds up every row, as the page's 合计 does.
+        *body, total = lines
+        assert total[:2] == ["合计", ""]
+        assert Decimal(total[8]) == sum(Decimal(line[8]) for line in body)
+        assert int(total[4]) == sum(int(line[4]) for line in body)
 
         workbook = await carol.get(url + "&format=xlsx")
         sheet = load_workbook(io.BytesIO(workbook.content)).active
         values = [[cell.value for cell in row] for row in sheet.iter_rows()]
         assert values[0][0] == "月份"
+        assert values[-1][0] == "合计" and Decimal(str(values[-1][8])) == Decimal(total[8])
         december = next(v for v in values if v[0] == "2022-12" and v[1] == f"测试银行{code}")
         assert Decimal(str(december[7])) == Decimal("1920.00")
         reversed_months = await carol.get(

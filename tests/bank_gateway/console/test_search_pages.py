@@ -57,3 +57,21 @@ async def test_pages_name_people_and_the_approvers_inbox_lists_batches_to_approv
         inbox = await carol.get("/console/")
         for section in ("pending-policies", "suspended-batches", "periods-to-close"):
             assert f'id="{section}"' in inbox.text
+
+
+async def test_a_browser_meets_errors_as_pages_and_the_api_keeps_problem_json(
+    desk: Desk,
+) -> None:
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    async with signed_in(desk, "alice") as alice:
+        missing = await alice.get("/console/no-such-page", headers=html)
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("text/html")
+        assert "没有这个地址" in missing.text and "no route" not in missing.text
+        assert 'href="/console/"' in missing.text  # the way back
+        bad = await alice.get("/console/batches/not-a-uuid", headers=html)
+        assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+    api = await desk.gateway.get("/console/no-such-page", headers={"Accept": "application/json"})
+    assert api.headers["content-type"] == "application/problem+json"
+    portal = await desk.intake.client.get("/portal/no-such-page", headers=html)
+    assert portal.status_code == 404 and "返回我的申请" in portal.text
