@@ -15,8 +15,11 @@ PALETTE = ("#0b5cad", "#1a7f37", "#b26a00", "#c62828", "#6f42c1", "#5f6b7a", "#0
 
 
 def _svg(width: int, height: int, title: str, body: str) -> Markup:
+    # Drawn at its own size, never shrunk to fit (its figure scrolls instead): text stays
+    # at the 12–14 px it is written in.
     return Markup(  # noqa: S704 - every value inside went through escape()
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
@@ -95,9 +98,12 @@ def lines(
         f'<text x="0" y="24" font-size="12">{escape(_wan(top))}{unit}</text>',
         f'<text x="0" y="{20 + plot_h}" font-size="12">0</text>',
         f'<text x="{left}" y="{height - 18}" font-size="12">{first.isoformat()}</text>',
-        f'<text x="{left + plot_w - 80}" y="{height - 18}" font-size="12">'
-        f"{last.isoformat()}</text>",
     ]
+    if last != first:  # one day alone is named once
+        parts.append(
+            f'<text x="{left + plot_w}" y="{height - 18}" font-size="12" text-anchor="end">'
+            f"{last.isoformat()}</text>"
+        )
     if ceiling:
         _, cy = xy(first, ceiling[1])
         parts.append(
@@ -130,7 +136,7 @@ def thresholds(
     title: str, value: Decimal, marks: Sequence[tuple[str, Decimal]], *, label: str
 ) -> Markup:
     """One rate against its lines (warning, suspension, ceiling) on a 0 → max scale."""
-    width, height, left, bar_w = 640, 120, 10, 600
+    width, height, left, bar_w = 640, 136, 10, 600
     top = max([value, *[m for _, m in marks]]) * Decimal("1.25") or Decimal("0.01")
 
     def x(rate: Decimal) -> float:
@@ -148,6 +154,10 @@ def thresholds(
         f'<rect x="{left}" y="40" width="{x(value) - left:.1f}" height="22" '
         f'fill="{colour}" rx="3"/>',
         f'<text x="{left}" y="28" font-size="14">{escape(label)} {_pct(value)}</text>',
+        # The scale, said: every bar and line here is measured on it.
+        f'<text x="{left}" y="{height - 2}" font-size="12" fill="#5f6b7a">0%</text>',
+        f'<text x="{left + bar_w}" y="{height - 2}" font-size="12" fill="#5f6b7a" '
+        f'text-anchor="end">{_pct(top)}</text>',
     ]
     for i, (name, mark) in enumerate(marks):
         mx = x(mark)
