@@ -5,6 +5,7 @@ door: ``0.1 + 0.2`` is not a sum a finance bureau signs.
 """
 
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -171,3 +172,44 @@ def percent(rate: Decimal | str | None, places: int = 2) -> str:
     if rate is None or rate == "":
         return "—"
     return f"{Decimal(str(rate)) * 100:.{places}f}%"
+
+
+# --- amounts as people type them --------------------------------------------------------------
+
+_TYPED = re.compile(r"^(\d+(?:\.\d+)?)(万|亿)?$")
+_UNITS = {None: Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000)}
+
+
+class TypedAmountInvalid(ValueError):
+    """What was typed is not an amount; ``message_zh`` says why, for the form."""
+
+    def __init__(self, message_zh: str) -> None:
+        super().__init__(message_zh)
+        self.message_zh = message_zh
+
+
+def parse_typed_amount(text: str) -> Decimal:
+    """An amount as a person types it on a Chinese form → exact yuan: "5000000", "5,000,000",
+    "500万", "500 万元", "¥1,234.50", "１２３４元" (full-width), "0.5亿". The portal's page
+    asks the server for this same reading as one types, so page and server never differ."""
+    cleaned = unicodedata.normalize("NFKC", text or "").strip()
+    for noise in (" ", ",", "¥", "￥", "人民币", "RMB", "rmb"):
+        cleaned = cleaned.replace(noise, "")
+    cleaned = cleaned.removesuffix("元")
+    if not cleaned:
+        raise TypedAmountInvalid("请填写金额")
+    match = _TYPED.match(cleaned)
+    if not match:
+        raise TypedAmountInvalid(f"“{text.strip()[:30]}”不是金额：请填数字，如 5000000 或 500万")
+    amount = Decimal(match.group(1)) * _UNITS[match.group(2)]
+    if amount != amount.quantize(FEN):
+        raise TypedAmountInvalid("金额最多精确到分（元后两位小数）")
+    if amount > MAX_AMOUNT:
+        raise TypedAmountInvalid("金额超出范围")
+    return amount.quantize(FEN)
+
+
+def in_wan(amount: Decimal) -> str:
+    """5000000 → "500万元", 1234.5 → "0.123450万元": how the amount reads in 万."""
+    wan = (amount / 10_000).normalize()
+    return f"{wan:,f}万元"

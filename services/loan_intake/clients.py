@@ -11,6 +11,8 @@ from shared.contracts.assessment import (
     AssessmentBatchItem,
     AssessmentBatchOutcome,
     AssessmentBatchResult,
+    AssessmentPreview,
+    AssessmentRequest,
 )
 
 
@@ -38,6 +40,11 @@ class GuaranteeClient:
         """Applications that will never be lent: their firms' room under the cap returns."""
         body = ApplicationsLapsed(application_ids=application_ids).model_dump_json()
         await self._post("/v1/assessments/lapses", body)
+
+    async def preview(self, request: AssessmentRequest) -> AssessmentPreview:
+        """预审: what the policy in force would decide now (nothing recorded)."""
+        response = await self._post("/v1/assessments/preview", request.model_dump_json())
+        return AssessmentPreview.model_validate_json(response.content)
 
     async def guarantee_of(self, application_id: uuid.UUID) -> dict[str, Any] | None:
         """The guarantee issued for the application's loan (its billed fee schedule), or

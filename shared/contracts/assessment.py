@@ -141,6 +141,21 @@ class AssessmentResult(BaseModel):
     assessed_at: datetime
 
 
+class AssessmentPreview(BaseModel):
+    """What the policy in force would decide on the request now — nothing recorded: the
+    portal's 预审 before the firm submits (the caps, the firm's 在保余额 included)."""
+
+    decision: Decision
+    score: int = Field(ge=0, le=100)
+    findings_zh: list[str] = Field(description="Each failed rule's finding, as the firm reads it")
+    max_amount: Money = Field(description="The cap for this firm's segment")
+    max_term_months: int
+    firm_outstanding: Money = Field(description="在保余额 the fund already holds for the firm")
+    firm_pending: Money = Field(description="Applications in flight for the firm")
+    policy_name: str
+    policy_version: int
+
+
 MAX_BATCH = 500
 
 

@@ -253,6 +253,14 @@ def cases(w: World) -> list[Case]:
         Case(
             guarantee,
             "POST",
+            "/v1/assessments/preview",
+            "/v1/assessments/preview",
+            only(422, *STAFF, "intake"),
+            PROBE,
+        ),
+        Case(
+            guarantee,
+            "POST",
             "/v1/assessments/batch",
             "/v1/assessments/batch",
             only(422, "intake"),
@@ -808,6 +816,7 @@ PUBLIC_PAGES = {
     "/portal/register",
     "/portal/check/uscc",
     "/portal/check/size",
+    "/portal/check/amount",
     "/console/login",
 }
 

@@ -5,7 +5,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from shared.money import Money, Rate, format_amount, from_fen, parse_amount, round_to_fen, to_fen
+from shared.money import (
+    Money,
+    Rate,
+    TypedAmountInvalid,
+    format_amount,
+    from_fen,
+    parse_amount,
+    parse_typed_amount,
+    round_to_fen,
+    to_fen,
+)
 
 fen_values = st.integers(min_value=-(10**15), max_value=10**15)
 
@@ -84,3 +94,34 @@ def test_rates_serialise_with_at_least_four_decimals(rate: str, text: str) -> No
 def test_refused_rates(bad: object) -> None:
     with pytest.raises(ValidationError):
         Priced(amount="1", rate=bad)
+
+
+@given(st.integers(min_value=1, max_value=10**13))
+def test_a_typed_amount_reads_the_same_however_it_is_written(fen: int) -> None:
+    amount = from_fen(fen)
+    written = [f"{amount}", f"{amount:,}", f"¥{amount:,} 元", f"{amount:,}".replace(",", "，")]
+    if fen % 100 == 0:
+        written.append(f"{amount / 10000:f}万".replace(".000000", ""))
+    for text in written:
+        assert parse_typed_amount(text) == amount, text
+
+
+@pytest.mark.parametrize(
+    ("typed", "yuan_"),
+    [
+        ("500万", "5000000.00"),
+        ("500 万元", "5000000.00"),
+        ("32,000,000", "32000000.00"),
+        ("０.５亿", "50000000.00"),
+        ("１２３４元", "1234.00"),
+    ],
+)
+def test_amounts_as_people_type_them(typed: str, yuan_: str) -> None:
+    assert parse_typed_amount(typed) == Decimal(yuan_)
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "-5", "1e5", "1.234", "12.3456789万", "5万万"])
+def test_what_is_not_an_amount_is_said_in_chinese(typed: str) -> None:
+    with pytest.raises(TypedAmountInvalid) as refused:
+        parse_typed_amount(typed)
+    assert refused.value.message_zh and not refused.value.message_zh.isascii()

@@ -19,6 +19,7 @@ from shared.contracts.assessment import (
     ApplicationsLapsed,
     AssessmentBatch,
     AssessmentBatchResult,
+    AssessmentPreview,
     AssessmentRequest,
     AssessmentResult,
     LapsesRecorded,
@@ -29,6 +30,19 @@ from shared.errors import (
 )
 
 assessments = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+
+
+@assessments.post(
+    "/preview",
+    response_model=AssessmentPreview,
+    responses=problem_responses(*AUTH_PROBLEMS, *BODY_PROBLEMS, NoPolicyInForce),
+)
+async def preview(
+    request: AssessmentRequest, session: SessionDep, principal: AssessorDep
+) -> AssessmentPreview:
+    """预审: what the policy in force would decide now, with the caps that apply to the
+    firm — nothing is recorded and nothing counts against the firm's cap."""
+    return await service.preview(session=session, request=request)
 
 
 @assessments.post(

@@ -34,6 +34,7 @@ from shared.clock import utcnow
 from shared.contracts.assessment import (
     AssessmentBatchItem,
     AssessmentBatchOutcome,
+    AssessmentPreview,
     AssessmentRequest,
     AssessmentResult,
     Decision,
@@ -139,6 +140,10 @@ async def firm_exposure(session: AsyncSession, uscc: str) -> FirmExposure:
     """The firm's 在保余额 and applications in flight, read under the firm's lock (held to
     the end of the transaction: the assessment or filing that reads it is recorded first)."""
     await repo.lock_firm(session=session, uscc=uscc)
+    return await _exposure(session, uscc)
+
+
+async def _exposure(session: AsyncSession, uscc: str) -> FirmExposure:
     outstanding = await repo.firm_outstanding_fen(session=session, uscc=uscc)
     pending = await repo.firm_pending_requests(session=session, uscc=uscc)
     return FirmExposure(
@@ -276,6 +281,27 @@ async def assess_one(
         raise error_class(outcome.problem.detail)
     assert outcome.result is not None
     return outcome.result, created
+
+
+async def preview(*, session: AsyncSession, request: AssessmentRequest) -> AssessmentPreview:
+    """The decision the policy in force would give now; read only — no lock, no row."""
+    policy = await _Policies(session).in_force(request.as_of)
+    if policy is None:
+        raise NoPolicyInForce(f"{request.as_of} 没有生效的担保政策")
+    firm = await _exposure(session, request.enterprise.uscc)
+    evaluation = evaluate(compiled_policy(policy), request, firm)
+    fields = evaluation.trace["fields"]
+    return AssessmentPreview(
+        decision=evaluation.decision,
+        score=evaluation.score,
+        findings_zh=[r.finding_zh or r.message_zh for r in evaluation.reasons if not r.passed],
+        max_amount=Decimal(fields["max_amount"]),
+        max_term_months=int(Decimal(fields["max_term_months"])),
+        firm_outstanding=firm.outstanding,
+        firm_pending=firm.pending,
+        policy_name=policy.name,
+        policy_version=policy.version,
+    )
 
 
 async def get_assessment(*, session: AsyncSession, assessment_id: uuid.UUID) -> AssessmentPublic:

@@ -163,6 +163,8 @@ class EnterprisePublic(BaseModel):
     employees: int
     annual_revenue: Money
     total_assets: Money
+    total_liabilities: Money | None = None
+    land_area_mu: Decimal | None = None
     established_on: date
     flags: EnterpriseFlags
 

@@ -155,14 +155,13 @@ def _submitted_by_text(principal: Principal, payload: ApplicationCreate) -> str:
     return "企业在线提交申请"
 
 
-def _outbox_row(
+def assessment_request(
     payload: ApplicationCreate,
     snapshot: EnterpriseSnapshot,
     application_id: uuid.UUID,
-    request_id: str | None,
     now: datetime,
-) -> dict[str, Any]:
-    request = AssessmentRequest(
+) -> AssessmentRequest:
+    return AssessmentRequest(
         application_id=application_id,
         submitted_at=now,
         as_of=shanghai_date(now),
@@ -174,6 +173,21 @@ def _outbox_row(
             preferred_bank=payload.loan.preferred_bank,
         ),
     )
+
+
+def preview_request(payload: ApplicationCreate) -> AssessmentRequest:
+    """The assessment the application would ask for if submitted now (for the 预审)."""
+    return assessment_request(payload, _snapshot(payload), uuid.uuid4(), utcnow())
+
+
+def _outbox_row(
+    payload: ApplicationCreate,
+    snapshot: EnterpriseSnapshot,
+    application_id: uuid.UUID,
+    request_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    request = assessment_request(payload, snapshot, application_id, now)
     return {
         "topic": repo.ASSESSMENT_TOPIC,
         "aggregate_id": application_id,

@@ -19,8 +19,16 @@ from services.loan_intake.applications.schemas import (
 )
 from services.loan_intake.clients import GuaranteeUnavailable
 from services.loan_intake.models import ApplicationStatus
-from services.loan_intake.portal.forms import FLAGS, SECTOR_CHOICES, application_body, size_label
+from services.loan_intake.portal.forms import (
+    FLAGS,
+    SECTOR_CHOICES,
+    AmountsInvalid,
+    application_body,
+    size_label,
+    values_from,
+)
 from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, to_login
+from services.loan_intake.portal.precheck import Foreseen, precheck
 from shared.auth import VERIFIED_PERMISSION, Principal, Role
 from shared.db import SessionDep
 from shared.errors import AppError, ValidationFailed
@@ -81,11 +89,20 @@ async def my_applications(
 
 
 @application_pages.get("/applications/new")
-async def new_application(request: Request) -> Response:
+async def new_application(request: Request, session: SessionDep) -> Response:
     principal = await signed_in(request, role=Role.SME)
     if principal is None:
         return to_login(request)
-    return _form(request, principal, values={}, errors={})
+    latest = await service.list_applications(
+        session=session, principal=principal, page=1, page_size=1
+    )
+    values: dict[str, str] = {}
+    if latest.items:
+        last = await service.get_application(
+            session=session, principal=principal, application_id=latest.items[0].id
+        )
+        values = values_from(last.enterprise)
+    return _form(request, principal, values=values, errors={}, prefilled=bool(values))
 
 
 def _form(
@@ -95,6 +112,8 @@ def _form(
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
+    foreseen: Foreseen | None = None,
+    prefilled: bool = False,
 ) -> Response:
     return render_page(
         request,
@@ -102,6 +121,8 @@ def _form(
         principal,
         values=values,
         errors=errors,
+        foreseen=foreseen,
+        prefilled=prefilled,
         flags=FLAGS,
         sectors=SECTOR_CHOICES,
         idempotency_key=values.get("idempotency_key") or uuid.uuid4().hex,
@@ -127,7 +148,16 @@ async def submit(
     assert principal.tenant is not None
     try:
         payload = ApplicationCreate.model_validate(application_body(form, principal.tenant))
-        key = form.get("idempotency_key") or None
+    except AmountsInvalid as error:
+        return _form(request, principal, values=form, errors=error.errors, status_code=400)
+    except (ValidationError, ValidationFailed) as error:
+        return _form(request, principal, values=form, errors=form_errors(error), status_code=400)
+    if not form.get("submit_anyway"):
+        foreseen = await precheck(request, payload)
+        if foreseen is not None:
+            return _form(request, principal, values=form, errors=foreseen.errors, foreseen=foreseen)
+    key = form.get("idempotency_key") or None
+    try:
         submitted = await submission.submit_application(
             session=session,
             principal=principal,
@@ -135,7 +165,7 @@ async def submit(
             idempotency=submission.IdempotencyKey(key, SUBMISSION_STATUS) if key else None,
             request_id=correlation_id.get(),
         )
-    except (ValidationError, ValidationFailed) as error:
+    except ValidationFailed as error:
         return _form(request, principal, values=form, errors=form_errors(error), status_code=400)
     except AppError as error:
         return _form(

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 
 from services.loan_intake.portal.forms import size_label
 from services.loan_intake.uscc import QINGPU_REGION, InvalidUSCC, region_of, validate_uscc
+from shared.money import TypedAmountInvalid, in_wan, parse_typed_amount, yuan
 
 checks = APIRouter(prefix="/portal/check", include_in_schema=False)
 
@@ -22,6 +23,18 @@ async def check_uscc(value: str = Query("", max_length=40)) -> JSONResponse:
             "message": "代码有效" + ("（青浦区登记）" if qingpu else "（非青浦区登记机关）"),
             "qingpu": qingpu,
         }
+    )
+
+
+@checks.get("/amount")
+async def check_amount(value: str = Query("", max_length=40)) -> JSONResponse:
+    """The amount as the server will read it on submit (the page shows it as one types)."""
+    try:
+        amount = parse_typed_amount(value)
+    except TypedAmountInvalid as error:
+        return JSONResponse({"valid": False, "message": error.message_zh})
+    return JSONResponse(
+        {"valid": True, "value": str(amount), "shown": f"{yuan(amount)}（{in_wan(amount)}）"}
     )
 
 

@@ -1,8 +1,10 @@
 """The application form: its choices, and the API's request body from its fields."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
+from services.loan_intake.applications.schemas import EnterprisePublic
+from shared.money import TypedAmountInvalid, parse_typed_amount
 from shared.sme import SECTORS, UnknownSector, classify, resolve_sector
 
 FLAGS = {
@@ -40,22 +42,76 @@ SECTOR_CHOICES = [
 ]
 
 
+# Typed as people type amounts ("500万", "5,000,000"), sent to the API as exact yuan.
+MONEY_FIELDS = frozenset(
+    {
+        "enterprise.annual_revenue",
+        "enterprise.total_assets",
+        "enterprise.total_liabilities",
+        "loan.amount",
+    }
+)
+
+
+class AmountsInvalid(Exception):
+    """Amounts that are not amounts: form field → what is wrong, in Chinese."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
 def application_body(form: dict[str, str], uscc: str) -> dict[str, Any]:
-    """The API's request body from the form's fields (``enterprise.name`` …)."""
+    """The API's request body from the form's fields (``enterprise.name`` …); amounts read
+    as typed (:func:`parse_typed_amount`), :class:`AmountsInvalid` naming those that are not."""
     enterprise: dict[str, Any] = {"uscc": uscc, "flags": {}}
     loan: dict[str, Any] = {}
+    wrong: dict[str, str] = {}
     for name, value in form.items():
         part, _, field = name.partition(".")
         value = value.strip()
+        if name in MONEY_FIELDS and value:
+            try:
+                value = str(parse_typed_amount(value))
+            except TypedAmountInvalid as error:
+                wrong[name] = error.message_zh
         if part == "enterprise" and field.startswith("flags."):
             enterprise["flags"][field.removeprefix("flags.")] = value == "on"
         elif part == "enterprise" and field != "uscc" and value != "":
             enterprise[field] = value
         elif part == "loan" and value != "":
             loan[field] = value
+    if wrong:
+        raise AmountsInvalid(wrong)
     for key in ("total_liabilities", "land_area_mu"):
         enterprise.setdefault(key, None)
     return {"enterprise": enterprise, "loan": loan}
+
+
+def values_from(enterprise: EnterprisePublic) -> dict[str, str]:
+    """The form filled in from the firm's last application: what rarely changes is not
+    typed again (the firm checks and updates the figures)."""
+    code = enterprise.industry_code or ""
+    sector = max(
+        (key for key, _ in SECTOR_CHOICES if key != "other" and code.startswith(key)),
+        key=len,
+        default="other",
+    )
+    values = {
+        "enterprise.name": enterprise.name,
+        "enterprise.registered_district": enterprise.registered_district,
+        "enterprise.sector": sector,
+        "enterprise.employees": str(enterprise.employees),
+        "enterprise.annual_revenue": str(enterprise.annual_revenue),
+        "enterprise.total_assets": str(enterprise.total_assets),
+        "enterprise.total_liabilities": str(enterprise.total_liabilities or ""),
+        "enterprise.land_area_mu": str(enterprise.land_area_mu or ""),
+        "enterprise.established_on": enterprise.established_on.isoformat(),
+    }
+    for flag, declared in enterprise.flags.model_dump().items():
+        if declared:
+            values[f"enterprise.flags.{flag}"] = "on"
+    return values
 
 
 def size_label(sector: str, employees: str, revenue: str, assets: str) -> str:
@@ -67,8 +123,8 @@ def size_label(sector: str, employees: str, revenue: str, assets: str) -> str:
         size = classify(
             resolved.sme_sector,
             employees=int(employees),
-            revenue=Decimal(revenue.replace(",", "")),
-            assets=Decimal(assets.replace(",", "")),
+            revenue=parse_typed_amount(revenue),
+            assets=parse_typed_amount(assets),
         )
     except (UnknownSector, ValueError, InvalidOperation):
         return ""

@@ -203,3 +203,27 @@ async def test_the_cap_is_checked_again_at_filing(
         f"/v1/guarantees/exposure/{firm}", headers=tokens.header(tokens.bureau())
     )
     assert exposure.json()["outstanding"] == "6000000.00"  # the refused filing added nothing
+
+
+async def test_a_preview_sees_the_firm_s_cap_and_counts_nothing(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    firm = make_uscc()
+    await assess(guarantee_client, tokens, firm, "7000000.00")
+    service = tokens.header(tokens.service("loan_intake"))
+    body = make_request(
+        enterprise__uscc=firm,
+        enterprise__annual_revenue="80000000.00",
+        loan__amount="4000000.00",
+    ).model_dump(mode="json")
+    seen = await guarantee_client.post("/v1/assessments/preview", json=body, headers=service)
+    assert seen.status_code == 200, seen.text
+    preview = seen.json()
+    assert preview["decision"] == "ineligible"
+    assert (preview["max_amount"], preview["firm_pending"]) == ("10000000.00", "7000000.00")
+    assert any("超过单户在保余额上限 ¥10,000,000.00" in f for f in preview["findings_zh"])
+    # Nothing was recorded: the same amount again is still only 7 m in flight, and 3 m fits.
+    again = await guarantee_client.post("/v1/assessments/preview", json=body, headers=service)
+    assert again.json()["firm_pending"] == "7000000.00"
+    fits = await assess(guarantee_client, tokens, firm, "3000000.00")
+    assert fits["decision"] != "ineligible" and cap_reason(fits) is None

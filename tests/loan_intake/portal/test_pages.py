@@ -138,12 +138,15 @@ async def test_register_sign_in_and_only_ones_own_applications(intake: IntakeHar
 async def test_a_refusal_reads_as_findings_with_what_to_do_next(intake: IntakeHarness) -> None:
     uscc = make_uscc()
     await registered(intake.client, uscc)
+    lawsuit = {"enterprise.flags.pending_lawsuit": "on"}
+    warned = await applied(intake.client, uscc, "上海青浦诉讼测试有限公司", **lawsuit)
+    # 预审: not filed yet; told why, and that it may still be filed.
+    assert warned.status_code == 200 and "尚未提交" in warned.text
+    assert "企业存在影响偿债能力的未决诉讼" in warned.text and 'id="submit-anyway"' in warned.text
     sent = await applied(
-        intake.client,
-        uscc,
-        "上海青浦诉讼测试有限公司",
-        **{"enterprise.flags.pending_lawsuit": "on"},
+        intake.client, uscc, "上海青浦诉讼测试有限公司", **lawsuit, submit_anyway="1"
     )
+    assert sent.status_code == 303
     await intake.drain()
     page = await intake.client.get(sent.headers["location"].split("?")[0])
     assert '<span class="badge bad" id="status">不符合条件</span>' in page.text
@@ -156,6 +159,40 @@ async def test_a_refusal_reads_as_findings_with_what_to_do_next(intake: IntakeHa
     assert not re.search(r"\([a-z ]+\)", timeline)
     listed = await intake.client.get("/portal/applications")
     assert '<span class="badge bad">不符合条件</span>' in listed.text
+
+
+async def test_amounts_typed_in_wan_caps_foreseen_and_the_next_form_prefilled(
+    intake: IntakeHarness,
+) -> None:
+    uscc = make_uscc()
+    await registered(intake.client, uscc)
+    over = await applied(
+        intake.client, uscc, "上海青浦万元测试有限公司", **{"loan.amount": "3,200万"}
+    )
+    assert over.status_code == 200 and "尚未提交" in over.text
+    assert "超过本企业适用的单户上限 ¥10,000,000.00" in over.text
+    assert 'id="submit-anyway"' not in over.text  # a cap is fixed, not overridden
+    assert 'value="3,200万"' in over.text  # what was typed is kept
+    nonsense = await applied(
+        intake.client, uscc, "上海青浦万元测试有限公司", **{"loan.amount": "五百万"}
+    )
+    assert nonsense.status_code == 400 and "不是金额" in nonsense.text
+    sent = await applied(
+        intake.client,
+        uscc,
+        "上海青浦万元测试有限公司",
+        **{"loan.amount": "500万", "enterprise.total_liabilities": "3,000,000"},
+    )
+    assert sent.status_code == 303, sent.text
+    page = await intake.client.get(sent.headers["location"])
+    assert "¥5,000,000.00" in page.text
+    again = await intake.client.get("/portal/applications/new")
+    assert 'id="prefilled"' in again.text
+    assert 'value="上海青浦万元测试有限公司"' in again.text
+    assert 'value="3000000.00"' in again.text  # 负债总额 from the last application
+    assert 'name="enterprise.flags.high_tech" checked' in again.text
+    shown = (await intake.client.get("/portal/check/amount?value=500万")).json()
+    assert shown == {"valid": True, "value": "5000000.00", "shown": "¥5,000,000.00（500万元）"}
 
 
 async def test_checks_as_the_user_types(intake: IntakeHarness) -> None:

@@ -24,16 +24,10 @@
     return function (...args) { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
   }
 
-  const MONEY = /^\d{1,14}(\.\d{1,2})?$/;
-
   function localCheck(input) {
     const value = input.value.trim();
     if (!value) {
       return input.required ? "此项必填" : "";
-    }
-    if (input.hasAttribute("data-money")) {
-      if (!MONEY.test(value.replace(/,/g, ""))) return "金额格式不正确：数字，最多两位小数（如 1500000.00）";
-      if (input.hasAttribute("data-positive") && Number(value.replace(/,/g, "")) <= 0) return "金额必须大于 0";
     }
     if (input.hasAttribute("data-term")) {
       const n = Number(value);
@@ -64,14 +58,25 @@
     } catch (_) { /* offline: the server checks on submit */ }
   }, 200);
 
+  // Amounts are read by the server (元 or 万, with separators): the page shows its reading.
+  const checkAmount = debounce(async function (input) {
+    const value = input.value.trim();
+    if (!value) return;
+    try {
+      const answer = await fetch(`${prefix}check/amount?value=${encodeURIComponent(value)}`);
+      const result = await answer.json();
+      show(input, result.valid ? "" : result.message, result.valid ? `即 ${result.shown}` : "");
+    } catch (_) { /* offline: the server checks on submit */ }
+  }, 250);
+
   const sizeClass = debounce(async function (form) {
     const out = document.getElementById("size-class");
     if (!out) return;
     const get = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
     const sector = get("enterprise.sector");
     const employees = get("enterprise.employees");
-    const revenue = get("enterprise.annual_revenue").replace(/,/g, "");
-    const assets = get("enterprise.total_assets").replace(/,/g, "");
+    const revenue = get("enterprise.annual_revenue");
+    const assets = get("enterprise.total_assets");
     if (!sector || employees === "" || revenue === "" || assets === "") {
       out.textContent = "填写行业、人数、营业收入和资产后显示";
       return;
@@ -126,7 +131,9 @@
       }
       const check = () => {
         if (input.type === "checkbox" || input.type === "hidden" || input.readOnly) return;
-        show(input, localCheck(input));
+        const message = localCheck(input);
+        show(input, message);
+        if (!message && input.hasAttribute("data-money")) checkAmount(input);
       };
       input.addEventListener("blur", check);
       input.addEventListener("input", () => { if (fieldOf(input)?.classList.contains("invalid")) check(); });
@@ -139,9 +146,6 @@
       restoreDraft(form);
       form.addEventListener("input", () => saveDraft(form));
       form.addEventListener("change", () => saveDraft(form));
-      form.addEventListener("submit", () => {
-        try { localStorage.removeItem(draftKey(form)); } catch (_) { /* ignore */ }
-      });
       const clear = form.querySelector("[data-clear-draft]");
       if (clear) clear.addEventListener("click", () => {
         try { localStorage.removeItem(draftKey(form)); } catch (_) { /* ignore */ }
@@ -162,6 +166,16 @@
   }
 
   document.querySelectorAll("form[novalidate]").forEach(wire);
+
+  // The draft is kept until the server has accepted the application (a refused submit, a
+  // lost connection or a closed tab keeps it).
+  if (document.querySelector("[data-submitted]")) {
+    try {
+      for (const key of Object.keys(localStorage)) {
+        if (key.startsWith("picidai-draft:apply-")) localStorage.removeItem(key);
+      }
+    } catch (_) { /* storage unavailable */ }
+  }
 
   const withdraw = document.getElementById("withdraw");
   if (withdraw) withdraw.addEventListener("submit", (event) => {
