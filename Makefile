@@ -24,9 +24,15 @@ run: install
 
 # The browser tests drive Debian's Chromium (never a downloaded browser) and need CJK fonts
 # to render the Chinese pages; installed from Debian's packages when missing.
-browser:
+browser: node_modules/axe-core/axe.min.js
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
 	  (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
+
+# axe-core (pinned in package-lock.json), injected by the browser tests into every page.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q nodejs npm)
+	npm ci --no-audit --no-fund
+	@touch $@
 
 ## make test: lint, import contracts, the whole suite (SQLite; TEST_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL)
 test: install lint browser

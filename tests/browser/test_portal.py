@@ -24,7 +24,7 @@ async def register(page: Page, stack: LocalStack, uscc: str, name: str) -> None:
     await expect(page.locator("#uscc-error")).to_have_text("还差 6 位")
     wrong = uscc[:17] + ("1" if uscc[17] != "1" else "2")
     await page.fill("#uscc", wrong)
-    await expect(page.locator("#uscc-error")).to_contain_text("校验位错误")
+    await expect(page.locator("#uscc-error")).to_contain_text("校验不通过")
     await page.fill("#uscc", uscc)
     await expect(page.locator("[data-field=uscc] .hint")).to_have_text("代码有效（青浦区登记）")
     await page.fill("#enterprise_name", name)
@@ -75,7 +75,7 @@ async def test_an_sme_registers_applies_and_sees_its_decision(
 
     await fill_application(page, amount="2000000.555")
     await page.locator(field("loan.amount")).blur()
-    await expect(page.locator(field("loan.amount") + "-error")).to_contain_text("最多两位小数")
+    await expect(page.locator(field("loan.amount") + "-error")).to_contain_text("两位小数")
     # A draft survives a reload.
     await page.reload()
     await expect(page.locator(field("enterprise.employees"))).to_have_value("80")
@@ -98,9 +98,16 @@ async def test_an_sme_registers_applies_and_sees_its_decision(
     # A second one the policy refuses, with the reason in plain Chinese; a refusal is final
     # (nothing to withdraw), the eligible one can still be withdrawn.
     await page.goto(stack.url("loan_intake") + "/portal/applications/new")
-    await fill_application(page, amount="1000000.00", bad_credit=True)
+    await fill_application(page, amount="100万", bad_credit=True)
     await page.click("#apply button[type=submit]")
+    # 预审: told before filing, and may still file it.
+    await expect(page.locator("#precheck")).to_contain_text("严重失信记录")
+    await page.screenshot(path=shot("portal-precheck"), full_page=True)
+    await page.click("#submit-anyway")
     await expect(page.locator("#status")).to_have_text("不符合条件", timeout=20_000)
+    await expect(page.locator("#next-step")).to_contain_text("情况变化后")
+    await expect(page.locator("#application-number")).to_have_text(re.compile(r"QP-\d{4}-\d{6}"))
+    await page.screenshot(path=shot("portal-refused"), full_page=True)
     await expect(page.locator("#decision")).to_contain_text("失信")
     await expect(page.locator("#withdraw")).to_have_count(0)
 
@@ -138,7 +145,7 @@ async def test_the_server_refuses_bad_input_without_scripts_and_keeps_it(
     await page.fill("#uscc", uscc[:17] + ("1" if uscc[17] != "1" else "2"))
     await page.fill("#enterprise_name", "无脚本测试有限公司")
     await page.click("main button[type=submit]")
-    await expect(page.locator("#uscc-error")).to_contain_text("校验位错误")
+    await expect(page.locator("#uscc-error")).to_contain_text("校验不通过")
     await expect(page.locator("#contact_phone-error")).not_to_be_empty()
     await expect(page.locator("#enterprise_name")).to_have_value("无脚本测试有限公司")
     await page.fill("#uscc", uscc)
