@@ -251,7 +251,7 @@ def test_batch_opened_to_a_real_bank_which_reports_back(
         headers=stack_tokens.header(stack_tokens.sme(second[0])),
         timeout=5,
     ).json()["history"]
-    assert "剩余本金 1800000.00 元" in history[-1]["reason"]
+    assert "剩余本金 ¥1,800,000.00" in history[-1]["reason"]
 
 
 def defaulted_loan(

@@ -194,6 +194,14 @@ def cases(w: World) -> list[Case]:
         Case(
             intake,
             "POST",
+            "/v1/applications/{application_id}/supplement",
+            f"{app_a}/supplement",
+            only(409, "sme_a", *STAFF, sme_b=404),
+            {"note": "矩阵检查"},
+        ),
+        Case(
+            intake,
+            "POST",
             "/v1/applications/{application_id}/review",
             f"{app_a}/review",
             only(422, *STAFF),

@@ -4,7 +4,7 @@ Each function returns markup for an ``<svg>`` with ``role="img"``, a Chinese ``<
 and its figures as ``<text>``, so a screen reader (and a test) reads what a person sees.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -112,6 +112,19 @@ def lines(
             f'<text x="{left + 4}" y="{cy - 4:.1f}" font-size="12" fill="#c62828">'
             f"{escape(ceiling[0])} {escape(_wan(ceiling[1]))}{unit}</text>"
         )
+    parts += _series(series, xy, left + plot_w, height, unit)
+    return _svg(width, height, title, "".join(parts))
+
+
+def _series(
+    series: dict[str, Sequence[tuple[date, Decimal]]],
+    xy: Callable[[date, Decimal], tuple[float, float]],
+    right: float,
+    height: int,
+    unit: str,
+) -> list[str]:
+    """Each series as a step line to the right edge, and its legend with the last figure."""
+    parts = []
     for i, (name, values) in enumerate(series.items()):
         colour = PALETTE[i % len(PALETTE)]
         steps = sorted(values)
@@ -120,16 +133,16 @@ def lines(
             x, y = xy(day, value)
             path.append(f"M{x:.1f},{y:.1f}" if j == 0 else f"H{x:.1f} V{y:.1f}")
         if steps:
-            path.append(f"H{left + plot_w}")
+            path.append(f"H{right}")
             parts.append(
                 f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"/>'
             )
         final = steps[-1][1] if steps else Decimal(0)
         parts.append(
-            f'<text x="{left + 10 + 180 * i}" y="{height - 2}" font-size="13" fill="{colour}">'
+            f'<text x="{80 + 180 * i}" y="{height - 2}" font-size="13" fill="{colour}">'
             f"■ {escape(name)} {escape(_wan(final))}{unit}</text>"
         )
-    return _svg(width, height, title, "".join(parts))
+    return parts
 
 
 def thresholds(

@@ -2,6 +2,7 @@
 claims decided, dead notifications; and the page where a referred application is decided."""
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -118,7 +119,7 @@ async def _closable_periods(
 
 @inbox_pages.get("/applications/{application_id}")
 async def application_page(
-    request: Request, application_id: uuid.UUID, error: str = ""
+    request: Request, application_id: uuid.UUID, session: SessionDep, error: str = ""
 ) -> Response:
     principal = await staff_member(request)
     if principal is None:
@@ -145,7 +146,20 @@ async def application_page(
         application=application,
         trace=(assessment or {}).get("trace") or {},
         error=error,
+        people=await names(session, [h["actor"] for h in application["history"]]),
+        **_ratios(application),
     )
+
+
+def _ratios(application: dict[str, Any]) -> dict[str, Decimal | None]:
+    """资产负债率 and the amount against revenue, as the reviewer weighs them."""
+    firm = application["enterprise"]
+    assets, revenue = Decimal(firm["total_assets"]), Decimal(firm["annual_revenue"])
+    debts = firm.get("total_liabilities")
+    return {
+        "debt_ratio": Decimal(debts) / assets if debts is not None and assets else None,
+        "leverage": Decimal(application["loan"]["amount"]) / revenue if revenue else None,
+    }
 
 
 @inbox_pages.post("/applications/{application_id}/review")

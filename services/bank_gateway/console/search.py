@@ -30,6 +30,7 @@ STATUSES = {
     "assessing": "评估中",
     "eligible": "符合条件",
     "referred": "待人工复核",
+    "returned": "待补充材料",
     "ineligible": "不符合条件",
     "allocated": "已分配批次",
     "bank_reviewing": "银行审批中",

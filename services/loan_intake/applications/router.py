@@ -23,6 +23,7 @@ from services.loan_intake.applications.schemas import (
     ApplicationPage,
     ApplicationPublic,
     Review,
+    Supplement,
     Withdrawal,
 )
 from services.loan_intake.applications.search import Search
@@ -174,6 +175,26 @@ async def withdraw_application(
     """Withdraw an application before it is allocated to a batch."""
     return await service.withdraw_application(
         session=session, principal=principal, application_id=application_id, reason=body.reason
+    )
+
+
+@router.post(
+    "/{application_id}/supplement",
+    response_model=ApplicationPublic,
+    responses=problem_responses(
+        *AUTH_PROBLEMS,
+        ApplicationNotFound,
+        TransitionNotAllowed,
+        ValidationFailed,
+        UnsupportedMediaType,
+    ),
+)
+async def supplement_application(
+    application_id: uuid.UUID, body: Supplement, session: SessionDep, principal: ApplicantDep
+) -> ApplicationPublic:
+    """The firm answers 退回补充材料: back to the bureau's reviewer (待人工复核)."""
+    return await service.supplement(
+        session=session, principal=principal, application_id=application_id, note=body.note
     )
 
 

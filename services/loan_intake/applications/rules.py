@@ -28,7 +28,16 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
         }
     ),
     ApplicationStatus.REFERRED: frozenset(
-        {ApplicationStatus.ELIGIBLE, ApplicationStatus.INELIGIBLE, ApplicationStatus.WITHDRAWN}
+        {
+            ApplicationStatus.ELIGIBLE,
+            ApplicationStatus.INELIGIBLE,
+            ApplicationStatus.RETURNED,
+            ApplicationStatus.WITHDRAWN,
+        }
+    ),
+    # The firm answers (补充材料) and the reviewer looks again; or it withdraws.
+    ApplicationStatus.RETURNED: frozenset(
+        {ApplicationStatus.REFERRED, ApplicationStatus.WITHDRAWN}
     ),
     ApplicationStatus.ELIGIBLE: frozenset(
         {ApplicationStatus.ALLOCATED, ApplicationStatus.WITHDRAWN}

@@ -232,8 +232,18 @@ class Withdrawal(BaseModel):
 class Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["eligible", "ineligible"] = Field(description="The bureau's decision")
+    decision: Literal["eligible", "ineligible", "returned"] = Field(
+        description="The bureau's decision; returned: 退回补充材料, the note says what to add"
+    )
     note: str = Field(min_length=2, max_length=500, description="复核意见, shown to the SME")
+
+
+class Supplement(BaseModel):
+    """The firm's answer to 退回补充材料: what it adds, back to the reviewer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=2, max_length=2000, description="补充说明")
 
 
 # A submission is accepted at once and assessed later (docs/decisions.md): "202 Accepted",

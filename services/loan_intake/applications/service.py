@@ -199,6 +199,45 @@ async def withdraw_application(
     )
 
 
+_VERDICTS_ZH = {
+    ApplicationStatus.ELIGIBLE: "符合条件",
+    ApplicationStatus.INELIGIBLE: "不符合条件",
+    ApplicationStatus.RETURNED: "退回补充材料",
+}
+
+
+async def supplement(
+    *, session: AsyncSession, principal: Principal, application_id: uuid.UUID, note: str
+) -> ApplicationPublic:
+    """The firm answers 退回补充材料: its note goes to the reviewer, who decides again."""
+    application = await repo.get_application(
+        session=session,
+        application_id=application_id,
+        tenant=_tenant_filter(principal),
+        account=_account_filter(principal),
+        for_update=True,
+    )
+    if application is None:
+        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    if application.status != ApplicationStatus.RETURNED.value:
+        raise TransitionNotAllowed(
+            f"申请当前为「{STATUS_LABELS_ZH[ApplicationStatus(application.status)]}」，"
+            "只有被退回补充材料的申请可以补充"
+        )
+    event = transition(
+        application,
+        ApplicationStatus.REFERRED,
+        actor=principal.actor,
+        reason=f"企业已补充材料：{note}",
+    )
+    repo.add_event(session, event)
+    await session.flush()
+    log.info("application.supplemented", application_id=str(application_id))
+    return await get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+
+
 async def review_referred(
     *,
     session: AsyncSession,
@@ -218,7 +257,7 @@ async def review_referred(
             f"申请当前为「{STATUS_LABELS_ZH[ApplicationStatus(application.status)]}」，"
             "只有转人工复核的申请由财政局决定"
         )
-    verdict = "符合条件" if decision is ApplicationStatus.ELIGIBLE else "不符合条件"
+    verdict = _VERDICTS_ZH[decision]
     event = transition(
         application, decision, actor=principal.actor, reason=f"财政局复核：{verdict}。{note}"
     )

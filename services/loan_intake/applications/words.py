@@ -14,6 +14,7 @@ STATUS_TONES: dict[S, str] = {
     S.ELIGIBLE: "ok",
     S.INELIGIBLE: "bad",
     S.REFERRED: "info",
+    S.RETURNED: "warn",
     S.ALLOCATED: "info",
     S.BANK_REVIEWING: "info",
     S.APPROVED: "ok",
@@ -46,6 +47,10 @@ NEXT_STEPS_ZH: dict[S, str] = {
         "可以重新申请。如有异议，可携相关材料到区财政局咨询。"
     ),
     S.REFERRED: "申请已转区财政局人工复核，通常 3 个工作日内完成，结果会显示在本页。",
+    S.RETURNED: (
+        "区财政局请您补充材料（见下方复核意见）。请在本页“补充材料”处说明并提交，"
+        "提交后回到人工复核；30 天内未补充的，可能按现有材料作出决定。"
+    ),
     S.ALLOCATED: (f"申请已分配给合作银行，银行客户经理会与您联系办理贷款审批，请准备{_PAPERS}。"),
     S.BANK_REVIEWING: "银行正在审批您的贷款，结果会显示在本页。",
     S.APPROVED: "银行已批准。请按银行通知签订借款合同；放款后担保自动生效。",

@@ -17,6 +17,8 @@ class ApplicationStatus(StrEnum):
     ELIGIBLE = "eligible"
     INELIGIBLE = "ineligible"
     REFERRED = "referred"
+    # The bureau asked the firm for more (退回补充材料); its answer goes back to the reviewer.
+    RETURNED = "returned"
     ALLOCATED = "allocated"
     BANK_REVIEWING = "bank_reviewing"
     APPROVED = "approved"
@@ -42,6 +44,7 @@ STATUS_LABELS_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.ELIGIBLE: "符合条件",
     ApplicationStatus.INELIGIBLE: "不符合条件",
     ApplicationStatus.REFERRED: "待人工复核",
+    ApplicationStatus.RETURNED: "待补充材料",
     ApplicationStatus.ALLOCATED: "已分配批次",
     ApplicationStatus.BANK_REVIEWING: "银行审批中",
     ApplicationStatus.APPROVED: "银行已批准",

@@ -228,6 +228,31 @@ def _subsidies_received(application: ApplicationPublic) -> tuple[Decimal, int]:
     return sum(paid, start=Decimal(0)), len(paid)
 
 
+@application_pages.post("/applications/{application_id}/supplement")
+async def supplement(request: Request, application_id: uuid.UUID, session: SessionDep) -> Response:
+    """The firm answers 退回补充材料; a note too short or too long is said on the page."""
+    principal = await signed_in(request, role=Role.SME)
+    if principal is None:
+        return to_login(request)
+    form = await form_data(request)
+    note = form.get("note", "").strip()
+    if not 2 <= len(note) <= 2000:
+        return RedirectResponse(
+            f"{PREFIX}applications/{application_id}?supplement_error=1", status_code=303
+        )
+    try:
+        await service.supplement(
+            session=session, principal=principal, application_id=application_id, note=note
+        )
+    except AppError as error:
+        return render_page(
+            request, "not_found.html", principal, message=problem_text(error), status_code=409
+        )
+    return RedirectResponse(
+        f"{PREFIX}applications/{application_id}?supplemented=1", status_code=303
+    )
+
+
 @application_pages.post("/applications/{application_id}/withdrawal")
 async def withdraw(request: Request, application_id: uuid.UUID, session: SessionDep) -> Response:
     principal = await signed_in(request, role=Role.SME)

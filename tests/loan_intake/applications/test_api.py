@@ -562,6 +562,36 @@ async def test_the_bureau_decides_a_referred_application(
     assert again.json()["type"] == "/problems/transition-not-allowed"
 
 
+async def test_returned_for_more_the_firm_answers_and_the_reviewer_decides_again(
+    intake: IntakeHarness, tokens: Tokens
+) -> None:
+    uscc = make_uscc()
+    sme, alice = tokens.header(tokens.sme(uscc)), tokens.header(tokens.bureau("alice"))
+    body = application_body(uscc, loan__amount="7000000.00", enterprise__flags={})
+    created = await intake.client.post("/v1/applications", json=body, headers=sme)
+    await intake.drain()
+    url = created.headers["Location"]
+    early = await intake.client.post(f"{url}/supplement", json={"note": "补充"}, headers=sme)
+    assert early.json()["type"] == "/problems/transition-not-allowed"
+    ask = {"decision": "returned", "note": "请补充近两年负债明细和主要客户订单"}
+    returned = await intake.client.post(f"{url}/review", json=ask, headers=alice)
+    assert returned.json()["status"] == "returned"
+    assert "退回补充材料" in returned.json()["history"][-1]["reason"]
+    assert "补充材料" in returned.json()["next_step_zh"]
+    stranger = tokens.header(tokens.sme(make_uscc()))
+    answer = {"note": "负债主要为设备融资租赁 300 万元，订单见附表"}
+    foreign = await intake.client.post(f"{url}/supplement", json=answer, headers=stranger)
+    assert foreign.status_code == 404
+    answered = await intake.client.post(f"{url}/supplement", json=answer, headers=sme)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["status"] == "referred"
+    assert answered.json()["history"][-1]["reason"] == f"企业已补充材料：{answer['note']}"
+    decided = await intake.client.post(
+        f"{url}/review", json={"decision": "eligible", "note": "补充材料核实无误"}, headers=alice
+    )
+    assert decided.json()["status"] == "eligible"
+
+
 async def test_a_withdrawn_application_gives_its_firm_s_room_back(
     intake: IntakeHarness, tokens: Tokens
 ) -> None:
@@ -581,7 +611,7 @@ async def test_a_withdrawn_application_gives_its_firm_s_room_back(
     assert first_seen["status"] == "eligible", first_seen["history"][-1]
     second = await status_of(await submit(intake, tokens, application_body(uscc, **big)))
     assert second["status"] == "ineligible"
-    assert "在途申请 8000000 元" in second["history"][-1]["reason"]
+    assert "在途申请 ¥8,000,000.00" in second["history"][-1]["reason"]
     withdrawn = await intake.client.post(
         f"{first.headers['Location']}/withdrawal", json={"reason": "改由他行融资"}, headers=headers
     )
