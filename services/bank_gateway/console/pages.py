@@ -65,7 +65,20 @@ def _who(actor: str | None, people: dict[str, str]) -> str:
         return people[actor]
     if actor.startswith("system:"):
         return "系统（初始数据）" if actor == "system:seed" else "系统"
-    return person_of(actor)
+    role, _, subject = actor.partition(":")
+    if role == "sme":
+        return "企业（门户账号）"
+    if role == "bank":
+        return f"合作银行（{subject}）"
+    return _SERVICES_ZH.get(person_of(actor), person_of(actor))
+
+
+# The services as their steps appear in a history (``service:guarantee`` or ``guarantee``).
+_SERVICES_ZH = {
+    "guarantee": "担保基金（系统评估）",
+    "loan_intake": "系统",
+    "bank_gateway": "银行接口（系统）",
+}
 
 
 async def names(session: AsyncSession, actors: Iterable[str | None]) -> dict[str, str]:
