@@ -5,7 +5,6 @@ totals. Text that a spreadsheet would read as a formula is neutralised (shared/e
 import csv
 import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -16,8 +15,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.bank_gateway.periods.schemas import Statement
-from shared.errors import ServiceUnavailable
 from shared.exports import append_row, csv_cell
+from shared.pdf import chinese_pdf
 
 # The 拨付清单's columns: (field, heading).
 FIRM_COLUMNS = [
@@ -44,10 +43,6 @@ BANK_COLUMNS = [
     ("recovered", "追偿回收"),
     ("recovery_to_fund", "返还担保基金"),
 ]
-# Debian's fonts-noto-cjk (installed with the browser, `make browser`): the PDF embeds the
-# glyphs it uses, so it reads the same on a machine without Chinese fonts.
-CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-SIMPLIFIED_CHINESE = 2  # the face of NotoSansCJK-Regular.ttc for 简体中文 (Noto Sans CJK SC)
 
 
 def _cell(row: Any, field: str) -> Any:
@@ -165,14 +160,7 @@ def _money(value: Any) -> str:
 
 
 def _pdf(statement: Statement) -> bytes:
-    if not CJK_FONT.exists():
-        raise ServiceUnavailable(
-            "服务器未安装中文字体（fonts-noto-cjk），暂不能生成 PDF；请下载 Excel 或 CSV"
-        )
-    pdf = FPDF(orientation="landscape", format="A4")
-    pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.add_font("cjk", fname=str(CJK_FONT), collection_font_number=SIMPLIFIED_CHINESE)
-    pdf.add_page()
+    pdf = chinese_pdf(orientation="landscape", fallback="；请下载 Excel 或 CSV")
     pdf.set_font("cjk", size=14)
     pdf.cell(0, 9, f"青浦区批次贷 · {_name(statement)}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)

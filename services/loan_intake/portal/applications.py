@@ -27,6 +27,7 @@ from services.loan_intake.portal.forms import (
     size_label,
     values_from,
 )
+from services.loan_intake.portal.letters import WITH_LETTER
 from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, to_login
 from services.loan_intake.portal.precheck import Foreseen, precheck
 from shared.auth import VERIFIED_PERMISSION, Principal, Role
@@ -212,6 +213,7 @@ async def application_page(
         failed_rules=[r for r in application.reasons or [] if not r.passed],
         subsidies_received=_subsidies_received(application),
         can_withdraw=ApplicationStatus.WITHDRAWN in TRANSITIONS[status],
+        has_letter=status in WITH_LETTER and application.terms is not None,
         submitted=bool(submitted),
         flags=FLAGS,
     )

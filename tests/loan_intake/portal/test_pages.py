@@ -4,6 +4,7 @@ import re
 from urllib.parse import urlencode
 
 import httpx
+import pypdfium2
 
 from tests.conftest import IntakeHarness, make_uscc
 
@@ -237,3 +238,34 @@ async def test_a_weak_password_is_named_on_the_form(intake: IntakeHarness) -> No
     }
     refused = await post_form(intake.client, "/portal/register", form)
     assert refused.status_code == 400 and "至少 10 位" in refused.text
+
+
+async def test_an_eligible_firm_downloads_its_decision_letter(intake: IntakeHarness) -> None:
+    uscc = make_uscc()
+    await registered(intake.client, uscc)
+    sent = await applied(intake.client, uscc, "上海青浦意向函测试有限公司")
+    await intake.drain()
+    url = sent.headers["location"].split("?")[0]
+    page = await intake.client.get(url)
+    assert f'href="{url}/letter.pdf"' in page.text
+    number = re.search(r'id="application-number">([^<]+)<', page.text)
+    assert number
+    letter = await intake.client.get(f"{url}/letter.pdf")
+    assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
+    assert "attachment" in letter.headers["content-disposition"]
+    assert b"/FontFile" in letter.content  # the Chinese font travels with the file
+    document = pypdfium2.PdfDocument(letter.content)
+    text = "".join(p.get_textpage().get_text_range() for p in document)
+    assert "担保意向函" in text and "上海青浦意向函测试有限公司" in text
+    assert number.group(1) in text and "¥2,000,000.00" in text and "不构成担保合同" in text
+
+    refused = await applied(
+        intake.client,
+        uscc,
+        "上海青浦意向函测试有限公司",
+        **{"enterprise.flags.phase_out_list": "on", "idempotency_key": "k2-" + uscc},
+        submit_anyway="1",
+    )
+    await intake.drain()
+    other = refused.headers["location"].split("?")[0]
+    assert (await intake.client.get(f"{other}/letter.pdf")).status_code == 409
