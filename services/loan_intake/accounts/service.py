@@ -9,6 +9,8 @@ clerk) proves its hold on the firm. A failed sign-in says the same thing whether
 is unknown or the password wrong.
 """
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.loan_intake.accounts import repository as repo
@@ -126,3 +128,17 @@ async def verify(
         account.verified_by = how[:300]
         _audit(session, account, "account.verified", created=False)
     return account
+
+
+async def messages_read_at(*, session: AsyncSession, account_id: int | None) -> datetime | None:
+    account = await repo.get_by_id(session=session, account_id=account_id) if account_id else None
+    return account.messages_read_at if account else None
+
+
+async def mark_messages_read(
+    *, session: AsyncSession, account_id: int | None, at: datetime
+) -> None:
+    """Everything up to ``at`` has been read by this account (the caller commits)."""
+    account = await repo.get_by_id(session=session, account_id=account_id) if account_id else None
+    if account is not None:
+        account.messages_read_at = at

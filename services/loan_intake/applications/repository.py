@@ -2,7 +2,6 @@
 idempotency keys, and the decisions and loan changes recorded (the hand-off outbox's own
 queries are in outbox_repository.py)."""
 
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,7 +12,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.loan_intake.applications.search import Search
 from services.loan_intake.models import (
     Application,
     ApplicationEvent,
@@ -36,7 +34,7 @@ async def get_enterprise(*, session: AsyncSession, uscc: str) -> Enterprise | No
     return result.scalar_one_or_none()
 
 
-def _scope(tenant: str | None, account: int | None) -> list[Any]:
+def scope(tenant: str | None, account: int | None) -> list[Any]:
     """A firm's applications; of those, one portal account's (unverified accounts)."""
     return [
         *([Application.enterprise_uscc == tenant] if tenant is not None else []),
@@ -52,7 +50,7 @@ async def get_application(
     account: int | None = None,
     for_update: bool = False,
 ) -> Application | None:
-    query = select(Application).where(Application.id == application_id, *_scope(tenant, account))
+    query = select(Application).where(Application.id == application_id, *scope(tenant, account))
     if for_update:
         query = query.with_for_update()
     result = await session.execute(query)
@@ -91,68 +89,6 @@ async def list_events(
         .order_by(col(ApplicationEvent.id))
     )
     return result.scalars().all()
-
-
-_NUMBER = re.compile(r"QP-\d{4}-(\d{1,12})")
-_SORTS: dict[str, Any] = {
-    "newest": (col(Application.created_at).desc(), col(Application.id)),
-    "oldest": (col(Application.created_at), col(Application.id)),
-    "amount_desc": (col(Application.amount_fen).desc(), col(Application.id)),
-    "amount_asc": (col(Application.amount_fen), col(Application.id)),
-}
-
-
-def _matching(search: Search) -> list[Any]:
-    conditions: list[Any] = []
-    if search.status is not None:
-        conditions.append(Application.status == search.status)
-    if search.uscc is not None:
-        conditions.append(Application.enterprise_uscc == search.uscc)
-    if search.text:
-        text = search.text.strip()
-        number = _NUMBER.fullmatch(text.upper())
-        if number:
-            conditions.append(Application.number == int(number.group(1)))
-        else:
-            named = select(Enterprise.id).where(
-                col(Enterprise.name).contains(text, autoescape=True)
-            )
-            conditions.append(
-                sa.or_(
-                    col(Application.enterprise_uscc).startswith(text.upper(), autoescape=True),
-                    col(Application.enterprise_id).in_(named),
-                )
-            )
-    if search.bank:
-        conditions.append(col(Application.preferred_bank).contains(search.bank, autoescape=True))
-    if search.since is not None:
-        conditions.append(col(Application.created_at) >= search.since)
-    if search.until is not None:
-        conditions.append(col(Application.created_at) < search.until)
-    return conditions
-
-
-async def list_applications(
-    *,
-    session: AsyncSession,
-    tenant: str | None,
-    search: Search,
-    offset: int,
-    limit: int,
-    account: int | None = None,
-) -> tuple[Sequence[Application], int]:
-    conditions = _scope(tenant, account) + _matching(search)
-    total = await session.scalar(
-        select(sa.func.count()).select_from(Application).where(*conditions)
-    )
-    result = await session.execute(
-        select(Application)
-        .where(*conditions)
-        .order_by(*_SORTS[search.sort])
-        .offset(offset)
-        .limit(limit)
-    )
-    return result.scalars().all(), int(total or 0)
 
 
 async def get_idempotency_record(

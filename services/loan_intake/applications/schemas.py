@@ -249,3 +249,14 @@ class Supplement(BaseModel):
 # A submission is accepted at once and assessed later (docs/decisions.md): "202 Accepted",
 # kept with an Idempotency-Key so that a replay answers the same.
 SUBMISSION_STATUS = 202
+
+
+class Message(BaseModel):
+    """One piece of news in the SME's message centre: a step in one of its applications."""
+
+    application_id: uuid.UUID
+    application_number: str | None
+    title: str = Field(description="What happened, e.g. 银行已批准")
+    body: str
+    at: datetime
+    unread: bool

@@ -3,11 +3,13 @@ referrals decided by the bureau. Never commits, never HTTP."""
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.loan_intake.applications import listing_repository as listing
 from services.loan_intake.applications import repository as repo
 from services.loan_intake.applications.exceptions import (
     ApplicationNotFound,
@@ -21,6 +23,7 @@ from services.loan_intake.applications.schemas import (
     EnterprisePublic,
     HistoryEntry,
     LoanPublic,
+    Message,
 )
 from services.loan_intake.applications.search import Search
 from services.loan_intake.applications.words import (
@@ -141,7 +144,7 @@ async def list_applications(
     search: Search | None = None,
 ) -> ApplicationPage:
     """An SME's own applications, or for staff all that match ``search``."""
-    rows, total = await repo.list_applications(
+    rows, total = await listing.list_applications(
         session=session,
         tenant=_tenant_filter(principal),
         account=_account_filter(principal),
@@ -274,3 +277,47 @@ async def review_referred(
     return await get_application(
         session=session, principal=principal, application_id=application_id
     )
+
+
+async def messages(
+    *, session: AsyncSession, principal: Principal, read_at: datetime | None, limit: int = 50
+) -> list[Message]:
+    """The firm's news, newest first, each marked unread if after ``read_at``."""
+    assert principal.tenant is not None
+    found = await listing.news_of(
+        session=session,
+        tenant=principal.tenant,
+        account=_account_filter(principal),
+        not_by=principal.actor,
+        since=None,
+        limit=limit,
+    )
+    return [
+        Message(
+            application_id=application.id,
+            application_number=application_number(application.number, application.created_at),
+            title="补贴到账"
+            if event.details and event.details.get("voucher_number")
+            else STATUS_LABELS_ZH[ApplicationStatus(event.to_status)],
+            body=event.reason,
+            at=event.at,
+            unread=read_at is None or event.at > read_at,
+        )
+        for event, application in found
+    ]
+
+
+async def unread_count(
+    *, session: AsyncSession, principal: Principal, read_at: datetime | None
+) -> int:
+    """How many messages came after ``read_at`` (at most 99: the badge says 99+)."""
+    assert principal.tenant is not None
+    found = await listing.news_of(
+        session=session,
+        tenant=principal.tenant,
+        account=_account_filter(principal),
+        not_by=principal.actor,
+        since=read_at,
+        limit=100,
+    )
+    return len(found)

@@ -28,3 +28,5 @@ class EnterpriseAccount(IntakeModel, table=True):
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # How: "一网通办 <issuer> sub=<subject>" (OpenID Connect), or the clerk who checked papers.
     verified_by: str | None = Field(default=None, max_length=300)
+    # The message centre (消息): news after this instant is unread.
+    messages_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

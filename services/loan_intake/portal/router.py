@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from services.loan_intake.portal.applications import application_pages
 from services.loan_intake.portal.checks import checks
 from services.loan_intake.portal.letters import letter_pages
+from services.loan_intake.portal.messages import message_pages
 from services.loan_intake.portal.pages import PREFIX
 from services.loan_intake.portal.sign_in import sign_in_pages
 from services.loan_intake.portal.verify import verify_pages
@@ -16,5 +17,12 @@ from services.loan_intake.portal.verify import verify_pages
 __all__ = ["PREFIX", "portal"]
 
 portal = APIRouter(include_in_schema=False)
-for pages in (sign_in_pages, application_pages, letter_pages, verify_pages, checks):
+for pages in (
+    sign_in_pages,
+    application_pages,
+    letter_pages,
+    message_pages,
+    verify_pages,
+    checks,
+):
     portal.include_router(pages)

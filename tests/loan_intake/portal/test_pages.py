@@ -269,3 +269,21 @@ async def test_an_eligible_firm_downloads_its_decision_letter(intake: IntakeHarn
     await intake.drain()
     other = refused.headers["location"].split("?")[0]
     assert (await intake.client.get(f"{other}/letter.pdf")).status_code == 409
+
+
+async def test_the_message_centre_tells_what_happened_and_counts_the_unread(
+    intake: IntakeHarness,
+) -> None:
+    uscc = make_uscc()
+    await registered(intake.client, uscc)
+    assert (await intake.client.get("/portal/messages/unread")).json() == {"unread": 0}
+    await applied(intake.client, uscc, "上海青浦消息测试有限公司")
+    await intake.drain()
+    assert (await intake.client.get("/portal/messages/unread")).json() == {"unread": 1}
+    page = await intake.client.get("/portal/messages")
+    assert page.status_code == 200
+    assert "未读" in page.text and "符合条件" in page.text and "担保评估" in page.text
+    assert "企业在线提交申请" not in page.text  # one's own step is not news
+    assert (await intake.client.get("/portal/messages/unread")).json() == {"unread": 0}
+    again = await intake.client.get("/portal/messages")
+    assert "未读" not in again.text.split('id="messages"')[1]

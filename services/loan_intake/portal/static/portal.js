@@ -177,6 +177,18 @@
     } catch (_) { /* storage unavailable */ }
   }
 
+  // The unread count in the navigation (the message centre's page marks them read).
+  const badge = document.getElementById("unread");
+  if (badge && !location.pathname.endsWith("/messages")) {
+    fetch(`${prefix}messages/unread`).then((r) => (r.ok ? r.json() : null)).then((result) => {
+      if (result && result.unread > 0) {
+        badge.textContent = result.unread > 99 ? "99+" : String(result.unread);
+        badge.hidden = false;
+        badge.setAttribute("aria-label", `${badge.textContent} 条未读`);
+      }
+    }).catch(() => { /* offline: no count */ });
+  }
+
   const withdraw = document.getElementById("withdraw");
   if (withdraw) withdraw.addEventListener("submit", (event) => {
     if (!window.confirm("确定撤回该申请？撤回后不能恢复。")) event.preventDefault();
