@@ -62,9 +62,10 @@ class AccessLogMiddleware:
                 )
 
 
-# Document uploads (a claim's papers): the body is the file itself, not JSON, and may be
-# larger than a JSON document; every other write stays JSON under the small limit.
-UPLOAD_PATH = re.compile(r"^/v1/[^?]+/(claim-)?documents$")
+# Document uploads (a claim's papers, a firm's licence): the file itself (or the portal's
+# form carrying it), not JSON, and may be larger than a JSON document; every other write
+# stays under the small limit.
+UPLOAD_PATH = re.compile(r"^/(v1|portal)/[^?]+/(claim-)?documents$")
 
 
 def is_upload(scope: Scope) -> bool:

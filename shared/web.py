@@ -229,6 +229,19 @@ async def form_data(request: Request) -> dict[str, str]:
     return form
 
 
+async def multipart_form(request: Request, *, max_bytes: int) -> tuple[dict[str, str], Any]:
+    """A posted form with one file (its fields, the file or None), once its CSRF field
+    matches the cookie. The file is bounded here as the body is by the middleware."""
+    form = await request.form(max_files=1, max_fields=20, max_part_size=max_bytes)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    upload = next((v for v in form.values() if not isinstance(v, str)), None)
+    expected = request.cookies.get(CSRF_COOKIE)
+    given = fields.pop(CSRF_FIELD, "")
+    if not expected or not secrets.compare_digest(expected, given):
+        raise CsrfFailed("表单校验失败：请刷新页面后重新提交")
+    return fields, upload
+
+
 def mount_assets(app: Any, prefix: str, service_static: Path) -> None:
     """``{prefix}assets/``: the shared stylesheet; ``{prefix}static/``: the service's scripts."""
     from starlette.staticfiles import StaticFiles

@@ -14,6 +14,7 @@ from services.loan_intake.applications.router import router
 from services.loan_intake.applications.worker import HandoffWorker, IdempotencySweeper
 from services.loan_intake.clients import GuaranteeClient
 from services.loan_intake.config import SERVICE, Settings, get_settings
+from services.loan_intake.documents.router import router as documents
 from services.loan_intake.enterprises.router import router as enterprises
 from services.loan_intake.models import ApplicationEvent, AuditEntry, ThrottleEntry
 from services.loan_intake.portal.pages import pages
@@ -129,7 +130,7 @@ def create_app(
         description="SMEs submit policy-guarantee loan applications and follow their status.",
         settings=settings,
         lifespan=lifespan,
-        routers=[router, enterprises, portal],
+        routers=[router, documents, enterprises, portal],
     )
     mount_assets(app, PORTAL_PREFIX, Path(__file__).parent / "portal" / "static")
     install_error_pages(app, PORTAL_PREFIX, pages, "not_found.html")

@@ -223,6 +223,28 @@ def cases(w: World) -> list[Case]:
             only(422, "gateway"),
             PROBE,
         ),
+        # A firm's papers: it and the bureau add them; whoever reads the application reads them.
+        Case(
+            intake,
+            "POST",
+            "/v1/applications/{application_id}/documents",
+            f"{app_a}/documents",
+            only(422, "sme_a", "sme_b", *STAFF),
+        ),
+        Case(
+            intake,
+            "GET",
+            "/v1/applications/{application_id}/documents",
+            f"{app_a}/documents",
+            only(200, "sme_a", *staff_or_gateway, sme_b=404),
+        ),
+        Case(
+            intake,
+            "GET",
+            "/v1/applications/{application_id}/documents/{document_id}",
+            f"{app_a}/documents/{uuid.UUID(int=7)}",
+            only(404, "sme_a", "sme_b", *staff_or_gateway),
+        ),
         # Finding a firm is the bureau's; an unknown code is 404 to them.
         Case(intake, "GET", "/v1/enterprises", "/v1/enterprises", only(200, *STAFF)),
         Case(

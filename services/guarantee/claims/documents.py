@@ -8,9 +8,7 @@ a reviewer approves or reduces a claim only once every required kind is there.
 """
 
 import hashlib
-import unicodedata
 import uuid
-from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,38 +23,14 @@ from services.guarantee.guarantees import service as guarantees
 from services.guarantee.guarantees.exceptions import GuaranteeNotFound
 from services.guarantee.models import AuditEntry, ClaimDocument
 from services.guarantee.policies.document import ClaimTerms
-from shared import audit
+from shared import audit, uploads
 from shared.auth import Principal
 from shared.contracts.claims import ClaimDocumentPublic
-
-# The first bytes of each type we take, and what it is called.
-SIGNATURES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
-
-
-def sniffed(content: bytes) -> str | None:
-    """The type ``content`` is by its first bytes, if it is one we take."""
-    return next((kind for magic, kind in SIGNATURES.items() if content.startswith(magic)), None)
-
-
-def safe_filename(name: str) -> str:
-    """The uploader's file name as a label only: no path, no control characters, bounded."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    shown = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip(" .")
-    return shown[:120] or "document"
+from shared.uploads import safe_filename, sniffed
 
 
 def download_headers(document: ClaimDocument) -> dict[str, str]:
-    """A download, never a page: attachment, no sniffing, no script even if opened."""
-    return {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox",
-        "Cache-Control": "private, no-store",
-    }
+    return uploads.download_headers(document.filename)
 
 
 def public(document: ClaimDocument, kinds: dict[str, str]) -> ClaimDocumentPublic:

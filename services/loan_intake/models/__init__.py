@@ -7,6 +7,7 @@ from services.loan_intake.models.application import (
     Application,
     ApplicationStatus,
 )
+from services.loan_intake.models.application_document import ApplicationDocument
 from services.loan_intake.models.application_event import ApplicationEvent
 from services.loan_intake.models.audit_entry import AuditEntry
 from services.loan_intake.models.base import IntakeModel
@@ -20,6 +21,7 @@ from services.loan_intake.models.throttle import ThrottleEntry
 __all__ = [
     "STATUS_LABELS_ZH",
     "Application",
+    "ApplicationDocument",
     "ApplicationEvent",
     "ApplicationStatus",
     "AuditEntry",

@@ -18,6 +18,8 @@ from services.loan_intake.applications.schemas import (
     ApplicationPublic,
 )
 from services.loan_intake.clients import GuaranteeUnavailable
+from services.loan_intake.documents import service as documents
+from services.loan_intake.documents.schemas import KINDS_ZH
 from services.loan_intake.models import ApplicationStatus
 from services.loan_intake.portal.forms import (
     FLAGS,
@@ -49,6 +51,18 @@ LENT = frozenset(
         ApplicationStatus.CLAIMED,
         ApplicationStatus.COMPENSATED,
         ApplicationStatus.RECOVERING,
+        ApplicationStatus.CLOSED,
+        ApplicationStatus.WRITTEN_OFF,
+    }
+)
+
+
+# Nothing more to send once the application has ended.
+CLOSED_TO_PAPERS = frozenset(
+    {
+        ApplicationStatus.INELIGIBLE,
+        ApplicationStatus.WITHDRAWN,
+        ApplicationStatus.DECLINED,
         ApplicationStatus.CLOSED,
         ApplicationStatus.WRITTEN_OFF,
     }
@@ -214,6 +228,11 @@ async def application_page(
         subsidies_received=_subsidies_received(application),
         can_withdraw=ApplicationStatus.WITHDRAWN in TRANSITIONS[status],
         has_letter=status in WITH_LETTER and application.terms is not None,
+        documents=await documents.list_for(
+            session=session, principal=principal, application_id=application_id
+        ),
+        document_kinds=KINDS_ZH,
+        can_upload=status not in CLOSED_TO_PAPERS,
         submitted=bool(submitted),
         flags=FLAGS,
     )
