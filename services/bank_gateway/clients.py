@@ -66,6 +66,17 @@ class IntakeClient:
             raise IntakeRefused(problem if isinstance(problem, dict) else {"detail": problem})
         return ApplicationForAllocation.model_validate_json(response.content)
 
+    async def application_paper(self, application_id: uuid.UUID, rest: str = "") -> httpx.Response:
+        """The firm's papers of an application (``rest`` = "/<document id>": one of them), as
+        intake answers them (a list as JSON, a file as itself, or its problem)."""
+        try:
+            response = await self._http.get(f"/v1/applications/{application_id}/documents{rest}")
+        except httpx.HTTPError as exc:
+            raise IntakeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500:
+            raise IntakeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        return response
+
     async def statuses(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
         """Each application's status as the SME sees it (at most 500 at a time)."""
         try:

@@ -580,6 +580,21 @@ def cases(w: World) -> list[Case]:
             only(422, *BANKS),
             PROBE,
         ),
+        # The firm's papers for the loan: its own bank only; another bank does not see it.
+        Case(
+            gateway,
+            "GET",
+            "/v1/bank/loans/{loan_id}/application-documents",
+            f"/v1/bank/loans/{w.loan}/application-documents",
+            only(200, "bank_a", bank_b=404),
+        ),
+        Case(
+            gateway,
+            "GET",
+            "/v1/bank/loans/{loan_id}/application-documents/{document_id}",
+            f"/v1/bank/loans/{w.loan}/application-documents/{uuid.UUID(int=7)}",
+            only(404, *BANKS),
+        ),
         Case(gateway, "GET", "/v1/banks", "/v1/banks", only(200, *STAFF, *BANKS)),
         Case(gateway, "POST", "/v1/banks", "/v1/banks", only(422, "admin"), PROBE),
         Case(gateway, "GET", "/v1/banks/{code}", bank_a, bank_reader),

@@ -147,7 +147,45 @@ async def application_page(
         trace=(assessment or {}).get("trace") or {},
         error=error,
         people=await names(session, [h["actor"] for h in application["history"]]),
+        documents=await _documents(calls, application_id),
         **_ratios(application),
+    )
+
+
+async def _documents(calls: OnBehalf, application_id: uuid.UUID) -> list[dict[str, Any]] | None:
+    """The firm's papers (None: intake did not answer; the page says so)."""
+    try:
+        found: list[dict[str, Any]] = await calls.get(
+            calls.intake, f"/v1/applications/{application_id}/documents"
+        )
+    except AppError:
+        return None
+    return found
+
+
+@inbox_pages.get("/applications/{application_id}/documents/{document_id}")
+async def application_document(
+    request: Request, application_id: uuid.UUID, document_id: uuid.UUID
+) -> Response:
+    """A firm's paper, passed through from intake with the reviewer's own rights."""
+    principal = await staff_member(request)
+    if principal is None:
+        return to_login(request)
+    calls = OnBehalf(request)
+    try:
+        found = await calls.raw(
+            calls.intake, f"/v1/applications/{application_id}/documents/{document_id}"
+        )
+    except AppError as failure:
+        return render_page(
+            request, "message.html", principal, message=problem_text(failure), status_code=404
+        )
+    kept = ("content-disposition", "x-content-type-options", "content-security-policy")
+    return Response(
+        found.content,
+        media_type=found.headers.get("content-type"),
+        headers={k: v for k, v in found.headers.items() if k in kept}
+        | {"Cache-Control": "private, no-store"},
     )
 
 

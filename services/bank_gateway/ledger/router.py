@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.banks import service as banks
 from services.bank_gateway.banks.exceptions import SignatureInvalid
 from services.bank_gateway.banks.signatures import CallerBank, verify_signature
-from services.bank_gateway.clients import GuaranteeUnavailable, IntakeUnavailable
+from services.bank_gateway.clients import GuaranteeUnavailable, IntakeClient, IntakeUnavailable
 from services.bank_gateway.deps import (
     BankDep,
     BureauDep,
@@ -31,7 +32,9 @@ from services.bank_gateway.ledger.schemas import (
     ThreeWayReport,
 )
 from shared.api import AUTH_PROBLEMS, BODY_PROBLEMS, FILE_BODY
+from shared.auth import Principal
 from shared.contracts.claims import ClaimDocumentPublic, ClaimNotice
+from shared.contracts.documents import ApplicationDocumentPublic
 from shared.errors import (
     PROBLEM_MEDIA_TYPE,
     FieldError,
@@ -303,6 +306,63 @@ async def upload_claim_document(
         content=answer.content,
         status_code=answer.status_code,
         media_type=answer.headers.get("content-type", "application/json"),
+    )
+
+
+@claim_documents.get(
+    "/{loan_id}/application-documents",
+    response_model=list[ApplicationDocumentPublic],
+    responses=problem_responses(*AUTH_PROBLEMS, LoanNotFound, ServiceUnavailable),
+)
+async def application_documents(
+    loan_id: uuid.UUID, session: SessionDep, principal: BankDep, intake: IntakeDep
+) -> Response:
+    """The papers the firm sent with its application (营业执照, 财务报表, 纳税证明) for one of
+    the bank's loans — what its credit officer reviews; each downloaded by its ``id``."""
+    return await _application_paper(session, principal, intake, loan_id, "")
+
+
+@claim_documents.get(
+    "/{loan_id}/application-documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {t: {} for t in ("application/pdf", "image/jpeg", "image/png")}},
+        **problem_responses(*AUTH_PROBLEMS, LoanNotFound, ServiceUnavailable),
+    },
+)
+async def application_document(
+    loan_id: uuid.UUID,
+    document_id: uuid.UUID,
+    session: SessionDep,
+    principal: BankDep,
+    intake: IntakeDep,
+) -> Response:
+    """One paper itself, as an attachment."""
+    return await _application_paper(session, principal, intake, loan_id, f"/{document_id}")
+
+
+async def _application_paper(
+    session: AsyncSession, principal: Principal, intake: IntakeClient, loan_id: uuid.UUID, rest: str
+) -> Response:
+    """Intake's answer about the loan's application papers, once the loan is the bank's."""
+    bank = await banks.by_code(session=session, code=principal.tenant or "")
+    if bank is None:
+        raise LoanNotFound(f"没有编号为 {loan_id} 的贷款")
+    loan = await loans.of_bank(session=session, loan_id=loan_id, bank_id=bank.id)
+    try:
+        answer = await intake.application_paper(loan.application_id, rest)
+    except IntakeUnavailable as error:
+        raise ServiceUnavailable(f"贷款申请服务暂不可用，请稍后再试（{error}）") from error
+    kept = (
+        "content-type",
+        "content-disposition",
+        "x-content-type-options",
+        "content-security-policy",
+    )
+    return Response(
+        content=answer.content,
+        status_code=answer.status_code,
+        headers={k: v for k, v in answer.headers.items() if k in kept},
     )
 
 

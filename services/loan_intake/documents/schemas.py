@@ -1,7 +1,4 @@
-import uuid
-from datetime import datetime
-
-from pydantic import BaseModel, Field
+from shared.contracts.documents import ApplicationDocumentPublic
 
 # What a firm sends with its application; the reviewers ask by these names.
 KINDS_ZH = {
@@ -13,13 +10,5 @@ KINDS_ZH = {
 MAX_PER_APPLICATION = 20
 
 
-class DocumentPublic(BaseModel):
-    id: uuid.UUID
-    application_id: uuid.UUID
-    kind: str
-    kind_zh: str
-    filename: str
-    content_type: str = Field(description="As recognised from the content")
-    size: int
-    sha256: str
-    uploaded_at: datetime
+# The API's shape is the contract the bank gateway reads too.
+DocumentPublic = ApplicationDocumentPublic

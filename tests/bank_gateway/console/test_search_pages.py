@@ -75,3 +75,22 @@ async def test_a_browser_meets_errors_as_pages_and_the_api_keeps_problem_json(
     assert api.headers["content-type"] == "application/problem+json"
     portal = await desk.intake.client.get("/portal/no-such-page", headers=html)
     assert portal.status_code == 404 and "返回我的申请" in portal.text
+
+
+async def test_the_reviewer_reads_the_firm_s_papers(desk: Desk) -> None:
+    firm = make_uscc()
+    [application] = await desk.eligible_applications(1, uscc=firm)
+    pdf = b"%PDF-1.4\n% licence\n%%EOF\n"
+    sent = await desk.intake.client.post(
+        f"/v1/applications/{application}/documents",
+        params={"kind": "business_licence", "filename": "营业执照.pdf"},
+        content=pdf,
+        headers={**desk.tokens.header(desk.tokens.sme(firm)), "Content-Type": "application/pdf"},
+    )
+    assert sent.status_code == 201, sent.text
+    async with signed_in(desk, "alice") as alice:
+        page = await alice.get(f"/console/applications/{application}")
+        link = re.search(r'href="(/console/applications/[^"]+/documents/[0-9a-f-]{36})"', page.text)
+        assert link and "营业执照" in page.text
+        paper = await alice.get(link.group(1))
+        assert paper.content == pdf and paper.headers["content-security-policy"] == "sandbox"
