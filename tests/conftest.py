@@ -349,6 +349,8 @@ def intake_settings(intake_db: str, keys_dir: Path, **overrides: Any) -> Any:
         "run_outbox_worker": False,
         "outbox_backoff_base_seconds": 0.0,
         "outbox_backoff_cap_seconds": 0.0,
+        # What the platform "sends" (SMS codes) lands here; tests read it (shared/outbound.py).
+        "outbound_sink_path": str(keys_dir / "outbound.jsonl"),
     }
     values.update(overrides)
     return Settings(**values)

@@ -30,6 +30,9 @@ class Settings(BaseServiceSettings):
     outbox_backoff_cap_seconds: float = 60.0
     run_outbox_worker: bool = True
     idempotency_ttl_hours: int = 24
+    # Messages to people (SMS codes): written to this file in development (shared/outbound.py);
+    # a production deployment plugs its SMS gateway into the same interface.
+    outbound_sink_path: str = f"{LOCAL_STATE_DIR}/outbound/loan_intake.jsonl"
 
     @model_validator(mode="after")
     def _identity_platform_over_https(self) -> "Settings":

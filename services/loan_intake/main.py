@@ -24,6 +24,7 @@ from shared.app import create_service_app, run_workers, service_resources, sessi
 from shared.audit import AuditChain, audit_log_chain
 from shared.http import CachedServiceToken, make_service_client
 from shared.logging import configure_logging
+from shared.outbound import FileSink
 from shared.web import install_error_pages, mount_assets
 
 
@@ -45,6 +46,7 @@ async def identity_platform(
     """The city's identity platform, when configured (accounts/oidc.py), and the key that
     signs a pending login's cookie (derived from this service's own signing key)."""
     app.state.oidc_pending = PendingCookie((settings.keys_dir / f"{SERVICE}.pem").read_bytes())
+    app.state.outbound = FileSink(Path(settings.outbound_sink_path))
     platform = None
     if settings.oidc_issuer:
         platform = IdentityPlatform(

@@ -855,10 +855,11 @@ def page_routes(app: Any) -> list[tuple[str, str]]:
     ]
 
 
-# Pages anyone may open: sign-in, registration and the form's live checks.
+# Pages anyone may open: sign-in, registration, a forgotten password, the live checks.
 PUBLIC_PAGES = {
     "/portal/login",
     "/portal/register",
+    "/portal/password-reset",
     "/portal/check/uscc",
     "/portal/check/size",
     "/portal/check/amount",

@@ -18,3 +18,8 @@ class VerificationFailed(AppError):
 class SignInFailed(AppError):
     status, slug = 401, "sign-in-failed"
     title = "统一社会信用代码或密码不正确 (wrong code or password)"
+
+
+class ResetFailed(AppError):
+    status, slug = 400, "password-reset-failed"
+    title = "验证码不正确或已过期"

@@ -20,6 +20,23 @@ def _custom(code: str, zh: str, en: str) -> PydanticCustomError:
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
+def _strong_password(value: str) -> str:
+    if len(value) < MIN_PASSWORD or not (re.search(r"[A-Za-z]", value) and re.search(r"\d", value)):
+        raise _custom(
+            "password_weak",
+            f"密码至少 {MIN_PASSWORD} 位，且同时包含字母和数字",
+            f"at least {MIN_PASSWORD} characters, with letters and digits",
+        )
+    return value
+
+
+def _same_password(value: str, info: object) -> str:
+    data = getattr(info, "data", {})
+    if "password" in data and value != data["password"]:
+        raise _custom("password_mismatch", "两次输入的密码不一致", "passwords differ")
+    return value
+
+
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,20 +69,30 @@ class Registration(BaseModel):
     @field_validator("password")
     @classmethod
     def _strong(cls, value: str) -> str:
-        if len(value) < MIN_PASSWORD or not (
-            re.search(r"[A-Za-z]", value) and re.search(r"\d", value)
-        ):
-            raise _custom(
-                "password_weak",
-                f"密码至少 {MIN_PASSWORD} 位，且同时包含字母和数字",
-                f"at least {MIN_PASSWORD} characters, with letters and digits",
-            )
-        return value
+        return _strong_password(value)
 
     @field_validator("password_confirm")
     @classmethod
     def _same(cls, value: str, info: object) -> str:
-        data = getattr(info, "data", {})
-        if "password" in data and value != data["password"]:
-            raise _custom("password_mismatch", "两次输入的密码不一致", "passwords differ")
-        return value
+        return _same_password(value, info)
+
+
+class NewPassword(BaseModel):
+    """A new password set with the code sent to the account's verified phone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: Text
+    code: Text = Field(pattern=r"^\d{6}$")
+    password: str = Field(max_length=200)
+    password_confirm: str = Field(max_length=200)
+
+    @field_validator("password")
+    @classmethod
+    def _strong(cls, value: str) -> str:
+        return _strong_password(value)
+
+    @field_validator("password_confirm")
+    @classmethod
+    def _same(cls, value: str, info: object) -> str:
+        return _same_password(value, info)

@@ -49,6 +49,11 @@ def _audit(
     )
 
 
+def audit_account(session: AsyncSession, account: EnterpriseAccount, action: str) -> None:
+    """An account's change, in the audit log (for the account's other rules: resets.py)."""
+    _audit(session, account, action, created=False)
+
+
 # Accounts one firm may have: sign-in tries each (an argon2 check apiece), so bounded.
 ACCOUNTS_PER_FIRM = 5
 

@@ -15,6 +15,7 @@ from services.loan_intake.models.enterprise import Enterprise
 from services.loan_intake.models.enterprise_account import EnterpriseAccount
 from services.loan_intake.models.idempotency_record import IdempotencyRecord
 from services.loan_intake.models.outbox_message import OutboxMessage
+from services.loan_intake.models.password_reset import PasswordReset
 from services.loan_intake.models.revoked_session import RevokedSession
 from services.loan_intake.models.throttle import ThrottleEntry
 
@@ -30,6 +31,7 @@ __all__ = [
     "IdempotencyRecord",
     "IntakeModel",
     "OutboxMessage",
+    "PasswordReset",
     "RevokedSession",
     "ThrottleEntry",
 ]

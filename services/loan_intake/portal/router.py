@@ -12,6 +12,7 @@ from services.loan_intake.portal.documents import document_pages
 from services.loan_intake.portal.letters import letter_pages
 from services.loan_intake.portal.messages import message_pages
 from services.loan_intake.portal.pages import PREFIX
+from services.loan_intake.portal.password_reset import reset_pages
 from services.loan_intake.portal.sign_in import sign_in_pages
 from services.loan_intake.portal.verify import verify_pages
 
@@ -20,6 +21,7 @@ __all__ = ["PREFIX", "portal"]
 portal = APIRouter(include_in_schema=False)
 for pages in (
     sign_in_pages,
+    reset_pages,
     application_pages,
     letter_pages,
     document_pages,
