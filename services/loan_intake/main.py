@@ -17,6 +17,7 @@ from services.loan_intake.config import SERVICE, Settings, get_settings
 from services.loan_intake.documents.router import router as documents
 from services.loan_intake.enterprises.router import router as enterprises
 from services.loan_intake.models import ApplicationEvent, AuditEntry, ThrottleEntry
+from services.loan_intake.notices.worker import StatusTexter
 from services.loan_intake.portal.pages import pages
 from services.loan_intake.portal.router import PREFIX as PORTAL_PREFIX
 from services.loan_intake.portal.router import portal
@@ -46,7 +47,6 @@ async def identity_platform(
     """The city's identity platform, when configured (accounts/oidc.py), and the key that
     signs a pending login's cookie (derived from this service's own signing key)."""
     app.state.oidc_pending = PendingCookie((settings.keys_dir / f"{SERVICE}.pem").read_bytes())
-    app.state.outbound = FileSink(Path(settings.outbound_sink_path))
     platform = None
     if settings.oidc_issuer:
         platform = IdentityPlatform(
@@ -69,7 +69,7 @@ async def identity_platform(
 async def guarantee_handoff(
     app: FastAPI, settings: Settings, transport: httpx.AsyncBaseTransport | None
 ) -> AsyncIterator[None]:
-    """The guarantee client and the outbox worker that feeds it."""
+    """The guarantee client and the outbox worker that feeds it; the status texter."""
     token = CachedServiceToken(
         app.state.token_issuer.service_token, lifetime_seconds=settings.token_ttl_seconds
     )
@@ -84,7 +84,14 @@ async def guarantee_handoff(
     app.state.idempotency_sweeper = IdempotencySweeper(
         sessionmaker=app.state.sessionmaker, settings=settings
     )
-    workers = [dispatcher, app.state.idempotency_sweeper] if settings.run_outbox_worker else []
+    # Messages to people (password codes, status texts): the development sink here.
+    app.state.outbound = FileSink(Path(settings.outbound_sink_path))
+    app.state.texter = StatusTexter(sessionmaker=app.state.sessionmaker, channel=app.state.outbound)
+    workers = (
+        [dispatcher, app.state.idempotency_sweeper, app.state.texter]
+        if settings.run_outbox_worker
+        else []
+    )
     try:
         async with run_workers(app, settings, service=SERVICE, workers=workers):
             yield

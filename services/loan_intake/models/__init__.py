@@ -14,6 +14,7 @@ from services.loan_intake.models.base import IntakeModel
 from services.loan_intake.models.enterprise import Enterprise
 from services.loan_intake.models.enterprise_account import EnterpriseAccount
 from services.loan_intake.models.idempotency_record import IdempotencyRecord
+from services.loan_intake.models.notice_cursor import NoticeCursor
 from services.loan_intake.models.outbox_message import OutboxMessage
 from services.loan_intake.models.password_reset import PasswordReset
 from services.loan_intake.models.revoked_session import RevokedSession
@@ -30,6 +31,7 @@ __all__ = [
     "EnterpriseAccount",
     "IdempotencyRecord",
     "IntakeModel",
+    "NoticeCursor",
     "OutboxMessage",
     "PasswordReset",
     "RevokedSession",

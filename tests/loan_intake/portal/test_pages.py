@@ -26,7 +26,10 @@ async def post_form(client: httpx.AsyncClient, path: str, form: dict[str, str]) 
 
 
 async def registered(
-    client: httpx.AsyncClient, uscc: str, name: str = "上海青浦门户测试有限公司"
+    client: httpx.AsyncClient,
+    uscc: str,
+    name: str = "上海青浦门户测试有限公司",
+    phone: str = "13800138000",
 ) -> httpx.Response:
     page = await client.get("/portal/register")
     return await post_form(
@@ -37,7 +40,7 @@ async def registered(
             "uscc": uscc,
             "enterprise_name": name,
             "contact_name": "王经理",
-            "contact_phone": "13800138000",
+            "contact_phone": phone,
             "password": PASSWORD,
             "password_confirm": PASSWORD,
         },

@@ -8,7 +8,7 @@ from services.loan_intake.accounts import repository as accounts_repo
 from services.loan_intake.accounts import service as accounts
 from shared.outbound import FileSink
 from tests.conftest import IntakeHarness, make_uscc
-from tests.loan_intake.portal.test_pages import PASSWORD, csrf_of, post_form, registered
+from tests.loan_intake.portal.test_pages import PASSWORD, applied, csrf_of, post_form, registered
 
 NEW_PASSWORD = "Qingpu2027new"
 
@@ -86,3 +86,22 @@ async def test_a_verified_firm_resets_its_password_with_the_code_sent_to_its_pho
         {"_csrf": csrf_of(login), "uscc": uscc, "password": NEW_PASSWORD},
     )
     assert new.status_code == 303
+
+
+async def test_the_firm_s_verified_phones_get_a_text_when_its_application_moves(
+    intake: IntakeHarness,
+) -> None:
+    uscc, phone = make_uscc(), "13700137000"
+    await registered(intake.client, uscc, phone=phone)
+    await verified(intake, uscc)
+    await intake.app.state.texter.step()  # whatever other tests left
+    await applied(intake.client, uscc, "上海青浦短信测试有限公司")
+    await intake.drain()
+    await intake.app.state.texter.step()
+    sink = FileSink(Path(intake.app.state.settings.outbound_sink_path))
+    texts = [
+        m["text"] for m in sink.sent() if m["to"] == phone and m["purpose"] == "status_changed"
+    ]
+    assert len(texts) == 1 and "有新进展：符合条件" in texts[0] and "QP-" in texts[0]
+    await intake.app.state.texter.step()  # nothing new: nothing sent again
+    assert len([m for m in sink.sent() if m["to"] == phone]) == 1
