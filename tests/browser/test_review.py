@@ -14,6 +14,8 @@ from tests.conftest import make_uscc
 
 pytestmark = pytest.mark.e2e
 
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
 
 async def test_a_referred_application_decided_in_the_console(
     browser: Browser, stack: LocalStack
@@ -49,9 +51,18 @@ async def test_a_referred_application_decided_in_the_console(
     await sme.click("#supplement button[type=submit]")
     await expect(sme.locator("#supplemented")).to_be_visible()
     await expect(sme.locator("#status")).to_have_text("待人工复核")
+    # With the answer, the papers: a PDF chosen in the page's own upload form.
+    await sme.select_option("#kind", "financial_statements")
+    await sme.set_input_files(
+        "#file",
+        files=[{"name": "2025年财务报表.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
+    await sme.click("#upload button[type=submit]")
+    await expect(sme.locator("#document-list")).to_contain_text("2025年财务报表.pdf")
     await alice.goto(re.sub(r"/console/.*$", "/console/", alice.url))
     await alice.locator("#referred a", has_text="上海青浦复核测试有限公司").click()
     await expect(alice.locator("#history")).to_contain_text("企业已补充材料")
+    await expect(alice.locator("#documents")).to_contain_text("2025年财务报表.pdf")
     await alice.fill("#note", "经实地核查，订单充足，同意纳入批次")
     await alice.click("#review button[value=eligible]")
     await expect(alice.locator(".flash")).to_have_text("复核意见已记录")
@@ -60,6 +71,22 @@ async def test_a_referred_application_decided_in_the_console(
     await sme.goto(application_url)
     await expect(sme.locator("#status")).to_have_text("符合条件")
     await expect(sme.locator("#decision")).to_contain_text("订单充足")
+    # The decision letter, and the news in the message centre with its unread count.
+    async with sme.expect_download() as letter:
+        await sme.click("#letter a")
+    assert (await letter.value).suggested_filename.startswith("担保意向函_QP-")
+    await expect(sme.locator("#unread")).to_be_visible()
+    await sme.click("#messages-link")
+    await expect(sme.locator("#messages li").first).to_contain_text("符合条件")
+    await sme.screenshot(path=shot("portal-messages"), full_page=True)
+
+    # The clerk finds it again by the number the firm quotes.
+    number = await sme.locator("#messages li a").first.inner_text()
+    await alice.goto(re.sub(r"/console/.*$", "/console/applications", alice.url))
+    await alice.fill("#q", number.removeprefix("申请 "))
+    await alice.click("#search button[type=submit]")
+    await expect(alice.locator("#found")).to_contain_text("1")
+    await alice.screenshot(path=shot("console-search"), full_page=True)
 
     # The console at phone width: the same inbox, still readable.
     phone = await browser.new_context(viewport={"width": 390, "height": 844})
