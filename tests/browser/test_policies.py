@@ -34,21 +34,35 @@ async def test_a_policy_change_tested_by_what_if_and_approved_by_another(
     await expect(alice.locator("#policy-status")).to_have_text("草稿")
     draft_url = alice.url.split("?")[0]
 
-    # A broken edit is refused with where and why; nothing saved.
-    yaml = await alice.locator("#yaml").input_value()
-    await alice.fill("#yaml", yaml.replace("max_amount: '10000000.00'", "max_amount: 'lots'"))
-    await alice.click("#edit button[type=submit]")
-    await expect(alice.locator(".alert")).to_contain_text("max_amount")
-    await alice.fill("#yaml", yaml.replace("max_amount: '10000000.00'", "max_amount: '1500000.00'"))
-    await alice.click("#edit button[type=submit]")
+    # The structured editor: checked as typed, a refused save keeps the edits, labels in
+    # Chinese everywhere (the YAML is the advanced view).
+    cap = alice.locator('[id="f-terms.default.max_amount"]')
+    await cap.fill("一百五十万")
+    await expect(alice.locator("#edit-errors")).to_contain_text("默认条款 · 单户上限")
+    await alice.click("#structured button[type=submit]")
+    await expect(alice.locator(".alert").first).to_contain_text("草稿未保存")
+    await expect(cap).to_have_value("一百五十万")
+    await alice.screenshot(path=shot("console-policy-editor"), full_page=True)
+    await cap.fill("150万")
+    await alice.click("#structured button[type=submit]")
     await expect(alice.locator(".flash")).to_have_text("草稿已保存")
+    await expect(alice.locator("#diff")).to_contain_text("默认条款 · 单户上限")
     await expect(alice.locator("#diff")).to_contain_text("1500000.00")
+    # The YAML, for what the fields do not offer: refused with the same labels, kept.
+    await alice.click("#yaml-advanced summary")
+    yaml = await alice.locator("#yaml").input_value()
+    await alice.fill("#yaml", yaml.replace("max_amount: '1500000.00'", "max_amount: 'lots'"))
+    await alice.click("#edit button[type=submit]")
+    await expect(alice.locator(".alert").first).to_contain_text("单户上限")
+    await alice.click("#yaml-advanced summary")
+    await expect(alice.locator("#yaml")).to_contain_text("max_amount: 'lots'")
 
     await alice.click("#whatif button[type=submit]")
     await expect(alice.locator("#whatif-status")).to_contain_text("100%", timeout=30_000)
     await expect(alice.locator("#whatif-result")).to_contain_text("通过率")
     await expect(alice.locator("#chart-decisions")).to_contain_text("不符合条件")
     await expect(alice.locator("#chart-rate")).to_contain_text("担保规模")
+    await expect(alice.locator("#whatif-budget")).to_contain_text("担保费财政补贴")
     await alice.screenshot(path=shot("console-policy-whatif"), full_page=True)
 
     await alice.click("#policy-actions button:has-text('提交审批')")

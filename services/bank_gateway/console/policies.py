@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
-from services.bank_gateway.console import charts
+from services.bank_gateway.console import charts, policy_editor
 from services.bank_gateway.console.calls import CallFailed, OnBehalf
 from services.bank_gateway.console.pages import back, names, render_page, staff_member, to_login
+from shared.auth import Principal
 from shared.clock import shanghai_today
 from shared.db import SessionDep
 from shared.errors import AppError
@@ -50,6 +51,25 @@ async def version(
     principal = await staff_member(request)
     if principal is None:
         return to_login(request)
+    return await _version_page(
+        request, session, principal, policy_id, job=job, done=done, error=error
+    )
+
+
+async def _version_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    policy_id: uuid.UUID,
+    *,
+    job: uuid.UUID | None = None,
+    done: str = "",
+    error: str = "",
+    edits: dict[str, str] | None = None,
+    edit_errors: dict[str, str] | None = None,
+    yaml_text: str | None = None,
+) -> Response:
+    """The version's page; after a refused save, with the clerk's edits and what is wrong."""
     calls = OnBehalf(request)
     try:
         policy = await calls.get(calls.guarantee, f"/v1/policies/{policy_id}")
@@ -62,19 +82,13 @@ async def version(
         diff = await calls.get(calls.guarantee, f"/v1/policies/{policy_id}/diff")
     except AppError:
         diff = None  # the first version has nothing to compare with
-    yaml_text = ""
-    if policy["status"] == "draft":
+    if yaml_text is None and policy["status"] == "draft":
         yaml_text = await calls.text(
             calls.guarantee, f"/v1/policies/{policy_id}/export", format="yaml"
         )
-    whatif = changes = figures = None
-    if job is not None:
-        whatif = await calls.get(calls.guarantee, f"/v1/whatif/{job}")
-        summary = whatif.get("summary") or {}
-        if whatif["status"] == "succeeded" and summary.get("total"):
-            changes = await calls.get(calls.guarantee, f"/v1/whatif/{job}/changes", limit=20)
-            figures = _whatif_charts(summary)
+    whatif, changes, figures = await _whatif(calls, job)
     today = shanghai_today()
+    document = policy["document"]
     return render_page(
         request,
         "policy.html",
@@ -84,7 +98,12 @@ async def version(
         ),
         policy=policy,
         diff=diff,
-        yaml_text=yaml_text,
+        yaml_text=yaml_text or "",
+        editor_sections=policy_editor.sections(document),
+        edits=edits or {},
+        edit_errors=edit_errors or {},
+        label=lambda path: policy_editor.label_of(document, path),
+        rule_label=lambda code: policy_editor.rule_label(document, code),
         whatif=whatif,
         changes=changes,
         figures=figures,
@@ -94,7 +113,88 @@ async def version(
         year_start=today.replace(month=1, day=1).isoformat(),
         done=done,
         error=error,
+        status_code=400 if edit_errors else 200,
     )
+
+
+async def _whatif(calls: OnBehalf, job: uuid.UUID | None) -> tuple[Any, Any, Any]:
+    if job is None:
+        return None, None, None
+    whatif = await calls.get(calls.guarantee, f"/v1/whatif/{job}")
+    summary = whatif.get("summary") or {}
+    if whatif["status"] == "succeeded" and summary.get("total"):
+        changes = await calls.get(calls.guarantee, f"/v1/whatif/{job}/changes", limit=20)
+        return whatif, changes, _whatif_charts(summary)
+    return whatif, None, None
+
+
+@policy_pages.post("/{policy_id}/structured")
+async def save_structured(request: Request, session: SessionDep, policy_id: uuid.UUID) -> Response:
+    """The structured editor's save: refused edits are shown again, never thrown away."""
+    principal = await staff_member(request)
+    if principal is None:
+        return to_login(request)
+    form = await form_data(request)
+    calls = OnBehalf(request)
+    try:
+        policy = await calls.get(calls.guarantee, f"/v1/policies/{policy_id}")
+    except AppError as failure:
+        return back(f"policies/{policy_id}", error=problem_text(failure))
+    document, errors = policy_editor.apply(policy["document"], form)
+    if not errors:
+        try:
+            body = {"document": document, "note": form.get("note") or None}
+            await calls.put(calls.guarantee, f"/v1/policies/{policy_id}/document", body)
+            return back(f"policies/{policy_id}", done="草稿已保存")
+        except CallFailed as failure:
+            errors = _said_by_label(document, failure)
+        except AppError as failure:
+            errors = {"_form": problem_text(failure)}
+    return await _version_page(
+        request,
+        session,
+        principal,
+        policy_id,
+        error="草稿未保存，请按下列提示修改（所填内容已保留）",
+        edits=form,
+        edit_errors=errors,
+    )
+
+
+@policy_pages.post("/{policy_id}/check")
+async def check(request: Request, policy_id: uuid.UUID) -> Response:
+    """As the clerk types: the structured form checked by the guarantee service, nothing
+    saved; each problem named by its field's label."""
+    principal = await staff_member(request)
+    if principal is None:
+        return JSONResponse({"errors": {"_form": "请重新登录"}}, status_code=401)
+    form = await form_data(request)
+    calls = OnBehalf(request)
+    try:
+        policy = await calls.get(calls.guarantee, f"/v1/policies/{policy_id}")
+        document, errors = policy_editor.apply(policy["document"], form)
+        if not errors:
+            checked = await calls.post(
+                calls.guarantee, "/v1/policies/check", {"document": document}
+            )
+            errors = {
+                e["field"]: f"{policy_editor.label_of(document, e['field'])}：{e['message']}"
+                for e in checked["errors"]
+            }
+    except AppError as failure:
+        errors = {"_form": problem_text(failure)}
+    return JSONResponse({"errors": errors})
+
+
+def _said_by_label(document: dict[str, Any], failure: CallFailed) -> dict[str, str]:
+    """The guarantee service's refusal, each problem under the field it is about."""
+    found = {
+        path.removeprefix(
+            "document."
+        ): f"{policy_editor.label_of(document, path.removeprefix('document.'))}：{message}"
+        for path, message in failure.field_messages
+    }
+    return found or {"_form": problem_text(failure)}
 
 
 def _whatif_charts(summary: dict[str, Any]) -> dict[str, Any]:
@@ -123,8 +223,29 @@ def _whatif_charts(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _yaml_refused(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    policy_id: uuid.UUID,
+    yaml_text: str,
+    failure: CallFailed,
+) -> Response:
+    calls = OnBehalf(request)
+    policy = await calls.get(calls.guarantee, f"/v1/policies/{policy_id}")
+    said = _said_by_label(policy["document"], failure)
+    return await _version_page(
+        request,
+        session,
+        principal,
+        policy_id,
+        error="YAML 未保存：" + "；".join(said.values()),
+        yaml_text=yaml_text,
+    )
+
+
 @policy_pages.post("/{policy_id}/{action}")
-async def act(request: Request, policy_id: uuid.UUID, action: str) -> Response:
+async def act(request: Request, session: SessionDep, policy_id: uuid.UUID, action: str) -> Response:
     principal = await staff_member(request)
     if principal is None:
         return to_login(request)
@@ -141,11 +262,18 @@ async def act(request: Request, policy_id: uuid.UUID, action: str) -> Response:
             )
             return back(f"policies/{created['id']}", done="已复制为新的草稿，可修改后提交")
         if action == "document":
-            await calls.put(
-                calls.guarantee,
-                f"{base}/document",
-                {"yaml": form.get("yaml", ""), "note": form.get("note") or None},
-            )
+            try:
+                await calls.put(
+                    calls.guarantee,
+                    f"{base}/document",
+                    {"yaml": form.get("yaml", ""), "note": form.get("note") or None},
+                )
+            except CallFailed as failure:
+                # The YAML typed is kept, and each problem named by its label.
+                yaml_text = form.get("yaml", "")
+                return await _yaml_refused(
+                    request, session, principal, policy_id, yaml_text, failure
+                )
             return back(here, done="草稿已保存")
         if action == "whatif":
             job = await calls.post(

@@ -130,3 +130,20 @@ async def list_changes(
         .limit(limit)
     )
     return result.scalars().all(), total or 0
+
+
+async def firms_of(
+    *, session: AsyncSession, assessment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Each assessment's firm as its request named it: (USCC, name)."""
+    if not assessment_ids:
+        return {}
+    result = await session.execute(
+        sa.select(
+            col(Assessment.id), col(Assessment.enterprise_uscc), col(Assessment.request)
+        ).where(col(Assessment.id).in_(list(assessment_ids)))
+    )
+    return {
+        row[0]: (row[1], str((row[2] or {}).get("enterprise", {}).get("name", "")))
+        for row in result.all()
+    }

@@ -44,6 +44,8 @@ class WhatIfChangePublic(BaseModel):
     score_before: int
     score_after: int
     differences: dict[str, Any]
+    enterprise_uscc: str | None = None
+    enterprise_name: str | None = Field(None, description="As the application named the firm")
 
 
 class WhatIfChangePage(BaseModel):

@@ -123,8 +123,14 @@ async def list_changes(
     changes, total = await repo.list_changes(
         session=session, job_id=job_id, offset=offset, limit=limit
     )
+    firms = await repo.firms_of(session=session, assessment_ids=[c.assessment_id for c in changes])
+    items = []
+    for change in changes:
+        uscc, name = firms.get(change.assessment_id, (None, None))
+        item = WhatIfChangePublic.model_validate(change, from_attributes=True)
+        items.append(item.model_copy(update={"enterprise_uscc": uscc, "enterprise_name": name}))
     return WhatIfChangePage(
-        items=[WhatIfChangePublic.model_validate(c, from_attributes=True) for c in changes],
+        items=items,
         total=total,
         offset=offset,
         limit=limit,

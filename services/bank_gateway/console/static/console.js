@@ -13,6 +13,35 @@
       if (!window.confirm(question)) event.preventDefault();
     });
   });
+  // The structured policy editor: checked by the guarantee service as one types (nothing is
+  // saved until 保存草稿); each problem shown next to its field and in the list above.
+  const editor = document.getElementById("structured");
+  if (editor && editor.dataset.check) {
+    const box = document.getElementById("edit-errors");
+    let timer = null;
+    const check = async () => {
+      const body = new URLSearchParams(new FormData(editor));
+      try {
+        const answer = await fetch(editor.dataset.check, { method: "POST", body });
+        if (!answer.ok) return;
+        const { errors } = await answer.json();
+        editor.querySelectorAll(".field").forEach((field) => {
+          const message = errors[field.dataset.field] || "";
+          field.classList.toggle("invalid", Boolean(message));
+          const out = field.querySelector(".error");
+          if (out) out.textContent = message;
+        });
+        const list = box.querySelector("ul");
+        list.replaceChildren(...Object.values(errors).map((m) => {
+          const item = document.createElement("li");
+          item.textContent = m;
+          return item;
+        }));
+        box.hidden = Object.keys(errors).length === 0;
+      } catch (_) { /* offline: checked on save */ }
+    };
+    editor.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 500); });
+  }
   // A what-if still running: look again in a moment.
   const status = document.getElementById("whatif-status");
   if (status && ["queued", "running"].includes(status.dataset.status)) {
