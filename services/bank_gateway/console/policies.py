@@ -167,7 +167,7 @@ async def check(request: Request, policy_id: uuid.UUID) -> Response:
     saved; each problem named by its field's label."""
     principal = await staff_member(request)
     if principal is None:
-        return JSONResponse({"errors": {"_form": "请重新登录"}}, status_code=401)
+        return to_login(request)
     form = await form_data(request)
     calls = OnBehalf(request)
     try:
