@@ -8,6 +8,7 @@ notifications, policies, fiscal periods and their statements, the subsidy report
 
 from fastapi import APIRouter
 
+from services.bank_gateway.console.batch_sheet import sheet_pages
 from services.bank_gateway.console.batches import batch_pages
 from services.bank_gateway.console.claims import claim_pages
 from services.bank_gateway.console.deliveries import delivery_pages
@@ -28,6 +29,7 @@ console = APIRouter(include_in_schema=False)
 for pages in (
     sign_in_pages,
     inbox_pages,
+    sheet_pages,
     batch_pages,
     claim_pages,
     fee_pages,

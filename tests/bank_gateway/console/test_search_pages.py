@@ -3,6 +3,8 @@
 import re
 import uuid
 
+import pypdfium2
+
 from tests.bank_gateway.batches.test_opening import open_batch_with
 from tests.bank_gateway.conftest import Desk
 from tests.bank_gateway.console.test_pages import signed_in
@@ -57,6 +59,13 @@ async def test_pages_name_people_and_the_approvers_inbox_lists_batches_to_approv
         inbox = await carol.get("/console/")
         for section in ("pending-policies", "suspended-batches", "periods-to-close"):
             assert f'id="{section}"' in inbox.text
+        # The approval sheet the bureau signs: the loans, their total, the people by name.
+        sheet = await carol.get(f"/console/batches/{batch['id']}/sheet.pdf")
+        assert sheet.headers["content-type"] == "application/pdf"
+        document = pypdfium2.PdfDocument(sheet.content)
+        text = "".join(p.get_textpage().get_text_range() for p in document)
+        assert "批次审批单" in text and "上海青浦测试制造有限公司" in text
+        assert "张丽（经办）" in text and "¥2,000,000.00" in text
 
 
 async def test_a_browser_meets_errors_as_pages_and_the_api_keeps_problem_json(
