@@ -124,6 +124,7 @@ async def test_every_page_passes_axe_at_desktop_and_phone_width(
         for url, name in (
             (portal + "/login", "portal-login"),
             (portal + "/register", "portal-register"),
+            (portal + "/password-reset", "portal-password-reset"),
             (console + "/login", "console-login"),
         ):
             found += await checked(anonymous, url, name)
@@ -135,6 +136,7 @@ async def test_every_page_passes_axe_at_desktop_and_phone_width(
             (portal + "/applications", "portal-applications"),
             (portal + "/applications/new", "portal-apply"),
             (application, "portal-application"),
+            (portal + "/messages", "portal-messages"),
         ):
             found += await checked(firm, url, name)
         await firm.close()

@@ -17,6 +17,16 @@ from shared.web import render, signed_in, templates
 PREFIX = "/console/"
 pages = templates(Path(__file__).parent / "templates")
 
+# A batch's status coloured by meaning (the stylesheet's badge tones).
+BATCH_TONES = {
+    "draft": "info",
+    "pending_approval": "warn",
+    "approved": "info",
+    "open": "ok",
+    "suspended": "bad",
+    "closed": "muted",
+}
+
 LOAN_STATE_ZH = {
     "allocated": "已分配",
     "approved": "已批准",
@@ -47,6 +57,7 @@ def render_page(
         {
             "prefix": PREFIX,
             "batch_status_zh": BATCH_STATUS_ZH,
+            "batch_tone": BATCH_TONES,
             "loan_state_zh": LOAN_STATE_ZH,
             "approver": principal is not None and APPROVE_PERMISSION in principal.permissions,
             **context,
