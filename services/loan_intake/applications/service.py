@@ -177,9 +177,10 @@ async def list_applications(
     )
 
 
-async def withdraw_application(
-    *, session: AsyncSession, principal: Principal, application_id: uuid.UUID, reason: str
-) -> ApplicationPublic:
+async def _own_for_update(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID
+) -> Application:
+    """The application as the caller may change it (another firm's: not found), locked."""
     application = await repo.get_application(
         session=session,
         application_id=application_id,
@@ -189,6 +190,13 @@ async def withdraw_application(
     )
     if application is None:
         raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    return application
+
+
+async def withdraw_application(
+    *, session: AsyncSession, principal: Principal, application_id: uuid.UUID, reason: str
+) -> ApplicationPublic:
+    application = await _own_for_update(session, principal, application_id)
     event = transition(
         application, ApplicationStatus.WITHDRAWN, actor=principal.actor, reason=reason
     )
@@ -213,15 +221,7 @@ async def supplement(
     *, session: AsyncSession, principal: Principal, application_id: uuid.UUID, note: str
 ) -> ApplicationPublic:
     """The firm answers 退回补充材料: its note goes to the reviewer, who decides again."""
-    application = await repo.get_application(
-        session=session,
-        application_id=application_id,
-        tenant=_tenant_filter(principal),
-        account=_account_filter(principal),
-        for_update=True,
-    )
-    if application is None:
-        raise ApplicationNotFound(f"没有编号为 {application_id} 的申请")
+    application = await _own_for_update(session, principal, application_id)
     if application.status != ApplicationStatus.RETURNED.value:
         raise TransitionNotAllowed(
             f"申请当前为「{STATUS_LABELS_ZH[ApplicationStatus(application.status)]}」，"
