@@ -77,7 +77,7 @@ def lines(
     unit: str = "万元",
 ) -> Markup:
     """Step lines over time (cumulative figures), with an optional horizontal limit."""
-    width, height, left, bottom = 640, 260, 70, 40
+    width, height, left, bottom = 660, 260, 90, 40  # room for "1,234.56万元" at the left
     points = [p for values in series.values() for p in values]
     if not points:
         return _svg(width, 80, title, '<text x="0" y="30" font-size="14">暂无数据</text>')
@@ -112,14 +112,14 @@ def lines(
             f'<text x="{left + 4}" y="{cy - 4:.1f}" font-size="12" fill="#c62828">'
             f"{escape(ceiling[0])} {escape(_wan(ceiling[1]))}{unit}</text>"
         )
-    parts += _series(series, xy, left + plot_w, height, unit)
+    parts += _series(series, xy, (left, left + plot_w), height, unit)
     return _svg(width, height, title, "".join(parts))
 
 
 def _series(
     series: dict[str, Sequence[tuple[date, Decimal]]],
     xy: Callable[[date, Decimal], tuple[float, float]],
-    right: float,
+    edges: tuple[float, float],
     height: int,
     unit: str,
 ) -> list[str]:
@@ -133,13 +133,13 @@ def _series(
             x, y = xy(day, value)
             path.append(f"M{x:.1f},{y:.1f}" if j == 0 else f"H{x:.1f} V{y:.1f}")
         if steps:
-            path.append(f"H{right}")
+            path.append(f"H{edges[1]}")
             parts.append(
                 f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"/>'
             )
         final = steps[-1][1] if steps else Decimal(0)
         parts.append(
-            f'<text x="{80 + 180 * i}" y="{height - 2}" font-size="13" fill="{colour}">'
+            f'<text x="{edges[0] + 10 + 180 * i}" y="{height - 2}" font-size="13" fill="{colour}">'
             f"■ {escape(name)} {escape(_wan(final))}{unit}</text>"
         )
     return parts
