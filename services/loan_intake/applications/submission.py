@@ -249,6 +249,12 @@ async def _store(
     return None
 
 
+async def already_submitted(*, session: AsyncSession, principal: Principal, key: str) -> bool:
+    """Whether this key filed an application already (a form sent twice is a replay)."""
+    record = await repo.get_idempotency_record(session=session, client=principal.actor, key=key)
+    return record is not None
+
+
 async def submit_application(
     *,
     session: AsyncSession,

@@ -167,11 +167,16 @@ async def submit(
         return _form(request, principal, values=form, errors=error.errors, status_code=400)
     except (ValidationError, ValidationFailed) as error:
         return _form(request, principal, values=form, errors=form_errors(error), status_code=400)
-    if not form.get("submit_anyway"):
+    key = form.get("idempotency_key") or None
+    # A form sent twice (a double click) is answered with what the first one filed: its own
+    # amount must not count against it in the 预审.
+    replay = key is not None and await submission.already_submitted(
+        session=session, principal=principal, key=key
+    )
+    if not form.get("submit_anyway") and not replay:
         foreseen = await precheck(request, payload)
         if foreseen is not None:
             return _form(request, principal, values=form, errors=foreseen.errors, foreseen=foreseen)
-    key = form.get("idempotency_key") or None
     try:
         submitted = await submission.submit_application(
             session=session,

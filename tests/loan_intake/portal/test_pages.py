@@ -290,3 +290,18 @@ async def test_the_message_centre_tells_what_happened_and_counts_the_unread(
     assert (await intake.client.get("/portal/messages/unread")).json() == {"unread": 0}
     again = await intake.client.get("/portal/messages")
     assert "未读" not in again.text.split('id="messages"')[1]
+
+
+async def test_a_form_sent_twice_is_answered_with_the_first_filing(intake: IntakeHarness) -> None:
+    """The 预审 must not count the first sending against the second (a double click)."""
+    uscc = make_uscc()
+    await registered(intake.client, uscc)
+    first = await applied(
+        intake.client, uscc, "上海青浦双击测试有限公司", **{"loan.amount": "800万"}
+    )
+    await intake.drain()
+    again = await applied(
+        intake.client, uscc, "上海青浦双击测试有限公司", **{"loan.amount": "800万"}
+    )
+    assert again.status_code == 303, again.text
+    assert again.headers["location"].split("?")[0] == first.headers["location"].split("?")[0]
