@@ -30,7 +30,7 @@ from services.loan_intake.portal.forms import (
     values_from,
 )
 from services.loan_intake.portal.letters import WITH_LETTER
-from services.loan_intake.portal.pages import PREFIX, form_errors, render_page, to_login
+from services.loan_intake.portal.pages import PREFIX, form_errors, refusal, render_page, to_login
 from services.loan_intake.portal.precheck import Foreseen, precheck
 from shared.auth import VERIFIED_PERMISSION, Principal, Role
 from shared.db import SessionDep
@@ -212,9 +212,7 @@ async def application_page(
             session=session, principal=principal, application_id=application_id
         )
     except ApplicationNotFound as error:
-        return render_page(
-            request, "not_found.html", principal, message=problem_text(error), status_code=404
-        )
+        return refusal(request, principal, problem_text(error), 404)
     status = ApplicationStatus(application.status)
     billed, billed_unavailable = None, False
     if status in LENT:
@@ -271,9 +269,7 @@ async def supplement(request: Request, application_id: uuid.UUID, session: Sessi
             session=session, principal=principal, application_id=application_id, note=note
         )
     except AppError as error:
-        return render_page(
-            request, "not_found.html", principal, message=problem_text(error), status_code=409
-        )
+        return refusal(request, principal, problem_text(error), 409)
     return RedirectResponse(
         f"{PREFIX}applications/{application_id}?supplemented=1", status_code=303
     )
@@ -291,7 +287,5 @@ async def withdraw(request: Request, application_id: uuid.UUID, session: Session
             session=session, principal=principal, application_id=application_id, reason=reason
         )
     except AppError as error:
-        return render_page(
-            request, "not_found.html", principal, message=problem_text(error), status_code=409
-        )
+        return refusal(request, principal, problem_text(error), 409)
     return RedirectResponse(f"{PREFIX}applications/{application_id}", status_code=303)

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from services.loan_intake.documents import service
-from services.loan_intake.portal.pages import PREFIX, render_page, to_login
+from services.loan_intake.portal.pages import PREFIX, refusal, to_login
 from shared.auth import Role
 from shared.db import SessionDep
 from shared.errors import AppError
@@ -38,13 +38,7 @@ async def upload(request: Request, application_id: uuid.UUID, session: SessionDe
             content=await file.read(MAX_DOCUMENT_BYTES + 1),
         )
     except AppError as error:
-        return render_page(
-            request,
-            "not_found.html",
-            principal,
-            message=problem_text(error),
-            status_code=error.status,
-        )
+        return refusal(request, principal, problem_text(error), error.status)
     done = "uploaded" if created else "kept"
     return RedirectResponse(f"{page}?document={done}#documents", status_code=303)
 
@@ -64,9 +58,7 @@ async def download(
             document_id=document_id,
         )
     except AppError as error:
-        return render_page(
-            request, "not_found.html", principal, message=problem_text(error), status_code=404
-        )
+        return refusal(request, principal, problem_text(error), 404)
     return Response(
         document.content,
         media_type=document.content_type,

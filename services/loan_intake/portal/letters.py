@@ -15,7 +15,7 @@ from services.loan_intake.applications import service
 from services.loan_intake.applications.schemas import ApplicationPublic
 from services.loan_intake.clients import GuaranteeUnavailable
 from services.loan_intake.models import ApplicationStatus as S
-from services.loan_intake.portal.pages import render_page, to_login
+from services.loan_intake.portal.pages import refusal, to_login
 from shared.auth import Role
 from shared.clock import shanghai_date
 from shared.db import SessionDep
@@ -45,12 +45,10 @@ async def decision_letter(
             session=session, principal=principal, application_id=application_id
         )
     except AppError as error:
-        return render_page(
-            request, "not_found.html", principal, message=problem_text(error), status_code=404
-        )
+        return refusal(request, principal, problem_text(error), 404)
     if application.status not in WITH_LETTER or application.terms is None:
         message = "该申请没有担保意向函：只有符合批次贷条件的申请才出具。"
-        return render_page(request, "not_found.html", principal, message=message, status_code=409)
+        return refusal(request, principal, message, 409)
     billed = None
     if application.status in (S.DISBURSED, S.REPAYING, S.SETTLED):
         try:

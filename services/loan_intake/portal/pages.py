@@ -30,6 +30,15 @@ def render_page(
     )
 
 
+def refusal(
+    request: Request, principal: Principal | None, message: str, status_code: int
+) -> Response:
+    """Why a step could not be taken, on a page of its own (with the way back)."""
+    return render_page(
+        request, "not_found.html", principal, message=message, status_code=status_code
+    )
+
+
 def to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"{PREFIX}login?next={quote(target)}", status_code=303)
