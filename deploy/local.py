@@ -41,6 +41,14 @@ SERVICES = (
 )
 
 
+WORKER_SUFFIX = ".worker"
+
+
+def worker_name(service: str) -> str:
+    """The key (and log file) of a service's worker process."""
+    return service + WORKER_SUFFIX
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,6 +71,9 @@ class LocalStack:
     ports: dict[str, int]
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    # Each service's background work in a ``worker`` process of its own beside ``serve``
+    # (make run, the benchmarks); False: serve runs it in its own loop (most e2e tests).
+    separate_workers: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     instances: dict[str, str] = field(default_factory=dict)
 
@@ -93,6 +104,8 @@ class LocalStack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.separate_workers:
+            env[f"{p}WORKERS_IN_PROCESS"] = "false"
         env.update(self.extra_env)
         return env
 
@@ -122,16 +135,23 @@ class LocalStack:
         """Start ``name``; ``env`` adds to its environment for this run only. The process
         gets an instance id of its own, which its health answers carry (``wait_ready``)."""
         spec = next(s for s in SERVICES if s.name == name)
+        instance = self.instances[name] = uuid.uuid4().hex
+        env = {**self.env(spec), **(env or {}), "PICIDAI_INSTANCE_ID": instance}
+        self.processes[name] = self._spawn(name, "serve", env)
+        if self.separate_workers:
+            self.processes[worker_name(name)] = self._spawn(name, "worker", env)
+
+    def _spawn(self, name: str, command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        label = name if command == "serve" else worker_name(name)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = (self.log_dir / f"{name}.log").open("ab")
+            output = (self.log_dir / f"{label}.log").open("ab")
         else:
             output = subprocess.DEVNULL  # type: ignore[assignment]
-        instance = self.instances[name] = uuid.uuid4().hex
-        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", f"services.{name}", "serve"],
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", f"services.{name}", command],
             cwd=ROOT,
-            env={**self.env(spec), **(env or {}), "PICIDAI_INSTANCE_ID": instance},
+            env=env,
             stdout=output,
             stderr=output,
             start_new_session=True,
@@ -164,6 +184,9 @@ class LocalStack:
             self.wait_ready(spec.name)
 
     def stop(self, name: str, *, kill: bool = False) -> None:
+        """Stop ``name`` (its worker process too, if it has one)."""
+        if not name.endswith(WORKER_SUFFIX):
+            self.stop(worker_name(name), kill=kill)
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
@@ -239,6 +262,7 @@ def main() -> None:
         database_urls={s.name: f"sqlite+aiosqlite:///{data_dir / s.name}.db" for s in SERVICES},
         ports=ports,
         log_dir=state_dir / "log",
+        separate_workers=True,
         extra_env={
             "INTAKE_OIDC_ISSUER": f"http://127.0.0.1:{identity_port}",
             "INTAKE_OIDC_CLIENT_ID": "picidai",

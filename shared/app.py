@@ -34,7 +34,7 @@ from shared.errors import (
     problem_responses,
 )
 from shared.http import CachedServiceToken, make_service_client
-from shared.jobs import Wakeups, Worker, Workers
+from shared.jobs import Role, Wakeups, Worker, Workers
 from shared.middleware import install_middleware
 from shared.sessions import SessionGuard, local_status
 from shared.settings import BaseServiceSettings
@@ -249,15 +249,31 @@ async def service_resources(
         await app.state.engine.dispose()
 
 
+# Set by ``python -m services.<name> worker`` on the app before its lifespan starts.
+WORKER_PROCESS = "picidai_worker_process"
+
+
+def process_role(app: FastAPI, settings: BaseServiceSettings) -> Role:
+    if getattr(app.state, WORKER_PROCESS, False):
+        return Role.WORKER
+    return Role.ALL if settings.workers_in_process else Role.HANDOFF
+
+
 @asynccontextmanager
 async def run_workers(
     app: FastAPI, settings: BaseServiceSettings, *, service: str, workers: list[Worker]
 ) -> AsyncIterator[None]:
     """Run the service's background workers for the lifespan, the audit sealer with them
-    (if the settings run it): in-process loops on SQLite, procrastinate on PostgreSQL."""
+    (if the settings run it): in-process loops on SQLite, procrastinate on PostgreSQL — in
+    this process, or handed to worker processes (:func:`process_role`)."""
     sealer = getattr(app.state, "audit_sealer", None)
     running = [*workers, *([sealer] if sealer is not None and settings.run_audit_sealer else [])]
-    runner = Workers(service=service, database_url=settings.database_url, wakeups=app.state.wakeups)
+    runner = Workers(
+        service=service,
+        database_url=settings.database_url,
+        wakeups=app.state.wakeups,
+        role=process_role(app, settings),
+    )
     await runner.start(running)
     try:
         yield

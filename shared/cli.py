@@ -1,7 +1,9 @@
-"""``python -m services.<name> <command>``: serve, migrate, seed, keys, audit-verify, audit-seal."""
+"""``python -m services.<name> <command>``: serve, worker, migrate, seed, keys, audit-verify,
+audit-seal."""
 
 import argparse
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from shared.app import WORKER_PROCESS
 from shared.audit import AuditChain, AuditSealer, chain_key
 from shared.auth import ISSUERS, generate_keypair
 from shared.db import make_engine, make_sessionmaker
@@ -35,6 +38,9 @@ class ServiceCli:
         parser = argparse.ArgumentParser(prog=f"python -m services.{self.name}")
         sub = parser.add_subparsers(dest="command", required=True)
         sub.add_parser("serve", help="start the HTTP service (uvicorn)")
+        sub.add_parser(
+            "worker", help="run the background work (outboxes, what-if, notices, audit sealer)"
+        )
         migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
         if self.seed is not None:
             migrate.add_argument("--seed", action="store_true", help="then load the demo data")
@@ -67,6 +73,8 @@ class ServiceCli:
                 server_header=False,  # no "server: uvicorn" for a scanner to read
                 date_header=True,
             )
+        elif args.command == "worker":
+            asyncio.run(_work(self.create_app()))
         elif args.command == "migrate":
             upgrade(self.migrations_dir, settings.database_url)
             print(f"{self.name}: migrated")
@@ -91,6 +99,18 @@ class ServiceCli:
             print(asyncio.run(self.seed(settings)))
         else:
             print(self.commands[args.command][1](args, settings))
+
+
+async def _work(app: Any) -> None:
+    """The app's lifespan without its HTTP server: the same engine, clients and workers, in
+    the worker role (shared/app.py ``process_role``), until SIGTERM or SIGINT."""
+    setattr(app.state, WORKER_PROCESS, True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with app.router.lifespan_context(app):
+        await stop.wait()
 
 
 async def _audit(database_url: str, chains: list[AuditChain], command: str) -> list[str]:

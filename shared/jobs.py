@@ -11,17 +11,24 @@ nothing is lost if a process dies. Everything else lives here, once:
   commits — not when a savepoint inside it is released, and never after a rollback — the
   worker is woken (:class:`Wakeups`, one per process's app). No router or service has to
   remember to wake anything; a worker that is not woken still looks every ``interval``.
-- **Running.** :class:`Workers` runs a process's workers for its lifespan. On SQLite (one
-  process, the embedded default) each worker is a loop of its own that steps until
-  nothing is due, then sleeps ``interval`` or until woken. On PostgreSQL procrastinate
+- **Running.** :class:`Workers` runs a process's workers for its lifespan. On SQLite (the
+  embedded default) each worker is a loop of its own that steps until nothing is due, then
+  sleeps ``interval`` or until woken. On PostgreSQL procrastinate
   runs them: a *drain* task per worker, deferred when it is woken and every ``interval``
   by its periodic deferrer (one per tick for the whole cluster), is fetched by exactly one
   worker process (procrastinate's own ``SKIP LOCKED`` fetch) and steps until nothing is
   due; any number of replicas run workers, and two draining at once take different rows.
+- **Where.** A process's :class:`Role` says whether it runs the work, hands it over, or
+  both: ``serve`` alone does both in its own event loop (tests, the smallest setup); with
+  ``python -m services.<name> worker`` beside it, ``serve`` only hands over (on PostgreSQL
+  a drain deferred to procrastinate, which wakes the worker by ``LISTEN/NOTIFY``; on SQLite
+  nothing crosses processes, so the worker looks every :data:`SEPARATE_POLL_SECONDS`) and
+  the worker process runs everything, so no request waits behind batch work.
 """
 
 import asyncio
 import contextlib
+import enum
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +46,16 @@ log = structlog.get_logger("jobs")
 
 # Steps of one drain before it hands over to the next (new work defers another drain).
 MAX_ROUNDS = 200
+# A worker process on SQLite is not woken by another process's commit: it looks this often.
+SEPARATE_POLL_SECONDS = 0.2
+
+
+class Role(enum.Enum):
+    """What a process does with its background work."""
+
+    ALL = "all"  # runs it in its own event loop and hands it over (serve alone)
+    HANDOFF = "handoff"  # serve beside worker processes: hands work over, runs none
+    WORKER = "worker"  # python -m services.<name> worker: runs it, serves no HTTP
 
 
 class Worker:
@@ -165,8 +182,11 @@ def _forget_after_rollback(session: Session, transaction: SessionTransaction) ->
 class _Loop:
     """A worker in a loop of its own in this process (SQLite)."""
 
-    def __init__(self, worker: Worker, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, worker: Worker, loop: asyncio.AbstractEventLoop, *, poll: float | None = None
+    ) -> None:
         self.worker = worker
+        self._idle = min(worker.interval, poll) if poll is not None else worker.interval
         self._loop = loop
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -189,7 +209,7 @@ class _Loop:
                 done = 0
             if not done:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._event.wait(), self.worker.interval)
+                    await asyncio.wait_for(self._event.wait(), self._idle)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -299,12 +319,16 @@ class Drain:
 
 class Workers:
     """A process's workers, for its lifespan: in-process loops on SQLite, procrastinate
-    drains on PostgreSQL. Each worker is registered with the app's :class:`Wakeups`."""
+    drains on PostgreSQL, as its :class:`Role` says. Each worker is registered with the
+    app's :class:`Wakeups`."""
 
-    def __init__(self, *, service: str, database_url: str, wakeups: Wakeups) -> None:
+    def __init__(
+        self, *, service: str, database_url: str, wakeups: Wakeups, role: Role = Role.ALL
+    ) -> None:
         self.service = service
         self.database_url = database_url
         self.wakeups = wakeups
+        self.role = role
         self._workers: list[Worker] = []
         self._loops: list[_Loop] = []
         self._app: procrastinate.App | None = None
@@ -317,15 +341,21 @@ class Workers:
         loop = asyncio.get_running_loop()
         if uses_procrastinate(self.database_url):
             await self._start_procrastinate(loop)
-        else:
+        elif self.role is not Role.HANDOFF:  # on SQLite a hand-over is the committed row
+            poll = SEPARATE_POLL_SECONDS if self.role is Role.WORKER else None
             for worker in self._workers:
-                runner = _Loop(worker, loop)
+                runner = _Loop(worker, loop, poll=poll)
                 worker._wake = runner.wake
                 self._loops.append(runner)
                 runner.start()
         for worker in self._workers:
             self.wakeups.register(worker)
-        log.info("jobs.started", service=self.service, queues=[w.queue for w in self._workers])
+        log.info(
+            "jobs.started",
+            service=self.service,
+            role=self.role.value,
+            queues=[w.queue for w in self._workers],
+        )
 
     async def _start_procrastinate(self, loop: asyncio.AbstractEventLoop) -> None:
         connector = procrastinate.PsycopgConnector(
@@ -337,6 +367,8 @@ class Workers:
         for drain in drains:
             drain.bind(loop)
             drain.worker._wake = drain.wake
+        if self.role is Role.HANDOFF:
+            return  # the worker processes fetch what this one defers
         self._task = asyncio.create_task(
             self._app.run_worker_async(
                 name=self.service,

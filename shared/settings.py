@@ -48,6 +48,11 @@ class BaseServiceSettings(BaseSettings):
     # believe: nginx in compose, the ingress in k8s. Empty: nobody's — the connecting
     # address is the client, so a forged header buys no fresh sign-in attempts.
     trusted_proxies: list[str] = []
+    # Background work (outboxes, what-if, notices, the audit sealer): true — ``serve`` runs
+    # it in its own event loop (tests, the smallest setup); false — ``serve`` only hands it
+    # over to ``python -m services.<name> worker`` processes (make run, compose, k8s), so a
+    # request never waits behind batch work (shared/jobs.py).
+    workers_in_process: bool = True
     # The audit log's sealer (shared/audit.py): how often it chains the new rows.
     run_audit_sealer: bool = True
     audit_seal_interval_seconds: float = 1.0

@@ -1,4 +1,5 @@
-"""The walking skeleton over real HTTP between real processes."""
+"""The walking skeleton over real HTTP between real processes, each service's background
+work in a worker process of its own (as ``make run`` starts them)."""
 
 import json
 import time
@@ -7,11 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from deploy.local import LocalStack
+from deploy.local import LocalStack, worker_name
 from tests.conftest import Tokens, application_body, make_uscc
 from tests.e2e.conftest import log_lines
 
 pytestmark = pytest.mark.e2e
+
+SEPARATE_WORKERS = True
 
 
 def submit(stack: LocalStack, tokens: Tokens, uscc: str, **headers: str) -> httpx.Response:
@@ -64,6 +67,22 @@ def test_sme_submits_and_sees_the_outcome(stack: LocalStack, stack_tokens: Token
     guarantee_events = {e["event"] for e in lines_with_id("guarantee")}
     assert {"application.submitted", "application.assessed"} <= intake_events
     assert "assessment.decided" in guarantee_events
+
+
+def test_background_work_runs_in_the_worker_processes(stack: LocalStack) -> None:
+    """serve hands its work over; each service's worker process runs all of it."""
+    for name in ("loan_intake", "guarantee", "bank_gateway"):
+        worker = stack.processes[worker_name(name)]
+        assert worker.poll() is None, f"{name}'s worker exited"
+        started = [
+            json.loads(line)
+            for line in log_lines(stack, name)
+            if line.startswith("{") and '"jobs.started"' in line
+        ]
+        roles = {entry["role"] for entry in started}
+        assert roles == {"handoff", "worker"}, (name, roles)
+        ran = {q for entry in started if entry["role"] == "worker" for q in entry["queues"]}
+        assert f"{name}.audit" in ran, (name, ran)
 
 
 def test_guarantee_down_then_up(stack: LocalStack, stack_tokens: Tokens) -> None:
