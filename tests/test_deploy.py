@@ -43,14 +43,22 @@ def test_the_kustomization_lists_every_manifest_and_the_essentials_are_there() -
     for service in ("loan-intake", "guarantee", "bank-gateway"):
         assert {("Deployment", service), ("Service", service)} <= kinds
         assert ("HorizontalPodAutoscaler", service) in kinds
+        assert ("Deployment", f"{service}-worker") in kinds
     assert ("Job", "picidai-migrate") in kinds
     for _, doc in documents():
         if doc["kind"] != "Deployment":
             continue
         [container] = doc["spec"]["template"]["spec"]["containers"]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert doc["spec"]["replicas"] >= 2
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        if container["command"][-1] == "worker":
+            # Background work apart from the HTTP servers: no port, no HTTP probes.
+            assert "ports" not in container and "readinessProbe" not in container
+        else:
+            assert container["command"][-1] == "serve"
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            assert doc["spec"]["replicas"] >= 2
+            assert [v for k, v in env.items() if k.endswith("_WORKERS_IN_PROCESS")] == ["false"]
         # Secrets only by reference: no credential is written in a manifest.
         secret_refs = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
         assert secret_refs, "the database URL comes from a Secret"
@@ -112,13 +120,17 @@ def test_compose_runs_migrations_before_the_services_and_proxies_one_origin() ->
     for name in ("loan_intake", "guarantee", "bank_gateway"):
         assert f"services.{name} migrate" in migrate
         assert services[name]["command"] == ["python", "-m", f"services.{name}", "serve"]
-        assert services[name]["depends_on"]["migrate"]["condition"] == (
-            "service_completed_successfully"
-        )
+        worker = services[f"{name}_worker"]
+        assert worker["command"] == ["python", "-m", f"services.{name}", "worker"]
+        for started in (services[name], worker):
+            assert started["depends_on"]["migrate"]["condition"] == (
+                "service_completed_successfully"
+            )
     env = Path(DEPLOY / "production.env").read_text()
     for prefix in ("INTAKE_", "GUARANTEE_", "GATEWAY_"):
         assert f"{prefix}ENVIRONMENT=production" in env
         assert f"{prefix}KEYS_DIR=/keys" in env
+        assert f"{prefix}WORKERS_IN_PROCESS=false" in env
 
 
 def test_no_password_is_committed_and_only_the_proxy_is_believed() -> None:
@@ -139,7 +151,8 @@ def test_no_password_is_committed_and_only_the_proxy_is_believed() -> None:
     for _, doc in documents():
         if doc["kind"] == "Deployment":
             [container] = doc["spec"]["template"]["spec"]["containers"]
-            assert any(e["name"].endswith("_TRUSTED_PROXIES") for e in container["env"])
+            serves = container["command"][-1] == "serve"
+            assert serves == any(e["name"].endswith("_TRUSTED_PROXIES") for e in container["env"])
 
 
 def test_make_run_waits_for_its_own_server_not_another_stacks(tmp_path: Path) -> None:
