@@ -70,61 +70,74 @@ def write(records: dict[str, dict[str, Any]], args: argparse.Namespace, took: fl
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {took / 60:.1f} min: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL "
         f"{postgres_version()}, wrk and the database on the same machine. One uvicorn "
-        "worker per service and per baseline. A single run is one sample: on this shared "
+        "process per service (its background work in a worker process beside it) and per "
+        "peer. A single run is one sample: on this shared "
         "machine runs of the same code differ by up to 2× (bench/README.md has the ranges).",
         "",
-        "## Throughput and latency against the raw baseline",
+        "## Throughput and latency: the raw baseline, the naive peer and ours, one run",
         "",
-        "| benchmark | req/s | p50 ms | p99 ms | errors | baseline req/s | baseline p99 ms | "
-        "ratio | target | |",
+        "CPU ms/req: CPU time of the serving process over the run, per request answered.",
+        "",
+        "| benchmark | target | req/s | p50 ms | p99 ms | errors | CPU ms/req | ratio to raw |"
+        " goal | |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, rec, target, met in (
+    for label, rec, goal, met in (
         (
             f"intake `POST /v1/applications`, {intake['connections']} connections, "
             f"{intake['duration']} s",
             intake,
-            "ratio ≥ 0.5, p99 < 100 ms",
+            "ratio ≥ 0.25 and ≥ the naive peer's, p99 < 100 ms",
             lambda r: (
-                r["target"]["rps"] / r["baseline"]["rps"] >= 0.5 and r["target"]["p99_ms"] < 100
+                r["target"]["rps"] / r["baseline"]["rps"] >= 0.25
+                and r["target"]["rps"] >= r.get("naive", r["target"])["rps"]
+                and r["target"]["p99_ms"] < 100
             ),
         ),
         (
             f"gateway `POST /v1/bank/events` (signed, single), {single['connections']} "
             f"connections, {single['duration']} s",
             single,
-            "ratio ≥ 0.4",
-            lambda r: r["target"]["rps"] / r["baseline"]["rps"] >= 0.4,
+            "ratio ≥ 0.25, p99 < 100 ms",
+            lambda r: (
+                r["target"]["rps"] / r["baseline"]["rps"] >= 0.25 and r["target"]["p99_ms"] < 100
+            ),
         ),
     ):
-        t, b = rec["target"], rec["baseline"]
-        lines.append(
-            f"| {label} | {t['rps']:,.0f} | {t['p50_ms']} | {t['p99_ms']} | {t['errors']} | "
-            f"{b['rps']:,.0f} | {b['p99_ms']} | {t['rps'] / b['rps']:.2f} | {target} | "
-            f"{yes(met(rec))} |"
-        )
+        base = rec["baseline"]["rps"]
+        for key in ("baseline", "naive", "target"):
+            if key not in rec:
+                continue
+            t = rec[key]
+            verdict = f" {goal} | {yes(met(rec))} |" if key == "target" else " | |"
+            lines.append(
+                f"| {label if key == 'baseline' else ''} | {t['name']} | {t['rps']:,.0f} | "
+                f"{t['p50_ms']} | {t['p99_ms']} | {t['errors']} | "
+                f"{t.get('cpu_ms_per_request', '')} | {t['rps'] / base:.2f} |{verdict}"
+            )
     lag = intake["lag"]
+    bulk_met = bulk["seconds"] <= 2 * bulk["events"] / 10_000 and bulk["visible_in_intake_s"] <= 5
     lines += [
         "",
-        "## Work that finishes in the background",
+        "## Work that finishes in the background (in the worker processes)",
         "",
-        "| benchmark | figure | target | |",
+        "| benchmark | figure | goal | |",
         "|---|---|---|---|",
-        f"| assessment lag after the intake load | p50 {lag['p50_s']:.2f} s, p99 "
+        f"| assessment lag during and after the intake load | p50 {lag['p50_s']:.2f} s, p99 "
         f"{lag['p99_s']:.2f} s, max {lag['max_s']:.2f} s over {lag['assessed']:,.0f} "
-        f"applications | < 5 s | {yes(lag['max_s'] < 5)} |",
+        f"applications | p99 < 2 s | {yes(lag['p99_s'] < 2)} |",
         f"| {bulk['events']:,} signed bank events in bulk | {bulk['seconds']} s "
         f"({bulk['events_per_s']:,.0f} events/s); on the SMEs' pages "
-        f"{bulk['visible_in_intake_s']} s later | ≤ 5 s for 10,000 | "
-        f"{yes(bulk['seconds'] <= 5 * bulk['events'] / 10_000)} |",
+        f"{bulk['visible_in_intake_s']} s later | ≤ 2 s for 10,000, pages ≤ 5 s later | "
+        f"{yes(bulk_met)} |",
         f"| what-if over {whatif['assessments']:,} stored assessments | {whatif['seconds']} s "
         f"({whatif['status']}; {whatif['polls']} polls, {whatif['percentages']} distinct "
-        f"percentages) | ≤ 30 s for 100,000 | "
-        f"{yes(whatif['seconds'] <= 30 * whatif['assessments'] / 100_000)} |",
+        f"percentages) | ≤ 10 s for 100,000 | "
+        f"{yes(whatif['seconds'] <= 10 * whatif['assessments'] / 100_000)} |",
         "",
-        "## Memory (RSS of each service process)",
+        "## Memory (RSS of each process: serve and its worker)",
         "",
-        f"| service | idle MB | under load MB (where) | idle ≤ {IDLE_MB} | load ≤ {LOADED_MB} |",
+        f"| process | idle MB | under load MB (where) | idle ≤ {IDLE_MB} | load ≤ {LOADED_MB} |",
         "|---|---|---|---|---|",
     ]
     idle = {name: mb[0] for name, mb in intake["rss"].items()}
@@ -138,17 +151,17 @@ def write(records: dict[str, dict[str, Any]], args: argparse.Namespace, took: fl
         for name, (_, mb) in rec["rss"].items():
             if mb > loaded.get(name, (0.0, ""))[0]:
                 loaded[name] = (mb, where)
-    for name in ("loan_intake", "guarantee", "bank_gateway"):
-        mb, where = loaded[name]
+    for name in idle:
+        mb, where = loaded.get(name, (idle[name], "idle"))
         lines.append(
             f"| {name} | {idle[name]:.0f} | {mb:.0f} ({where}) | {yes(idle[name] <= IDLE_MB)} "
             f"| {yes(mb <= LOADED_MB)} |"
         )
     lines += [
         "",
-        f"The what-if's worker processes (spawned by the guarantee service for the CPU work) "
+        f"The what-if's CPU processes (spawned by the guarantee's worker for the replay) "
         f"held {whatif['worker_processes_mb']:.0f} MB together at peak, on top of the "
-        "service's own figure.",
+        "worker's own figure.",
         "",
         "Raw figures of this run, as the benchmarks recorded them:",
         "",

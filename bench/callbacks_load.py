@@ -235,7 +235,8 @@ async def run(stack: LocalStack, loans_wanted: int) -> None:
             f"\n{len(events):,} events in {-(-len(events) // BULK)} signed bulk requests: "
             f"{elapsed:.2f} s ({len(events) / elapsed:,.0f} events/s); {counts}"
         )
-        print(f"  target ≤ 5 s for 10,000: {'met' if elapsed <= 5 else 'NOT met'}")
+        met = elapsed <= 2 * len(events) / 10_000
+        print(f"  target ≤ 2 s for 10,000: {'met' if met else 'NOT met'}")
         print(f"  bank_gateway RSS {rss_before:.0f} → {rss_after:.0f} MB")
         started = time.perf_counter()
         bureau = tokens.header(tokens.bureau("alice"))
@@ -270,6 +271,7 @@ def stack_on_postgres(label: str) -> tuple[LocalStack, list[str]]:
         database_urls={name: f"{url}/{db}" for name, db in names.items()},
         ports={s.name: free_port() for s in SERVICES},
         log_dir=state / "logs",
+        separate_workers=True,
         extra_env={"INTAKE_OUTBOX_POLL_SECONDS": "0.2", "GATEWAY_OUTBOX_POLL_SECONDS": "0.2"},
     )
     return stack, list(names.values())

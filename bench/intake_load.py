@@ -12,6 +12,7 @@ its own databases and drops them afterwards. Traffic goes to 127.0.0.1 only.
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import shutil
@@ -39,10 +40,16 @@ class Figures:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    # CPU seconds the serving process used during the run (0: not measured)
+    cpu_s: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_s / self.requests if self.requests else 0.0
 
 
 # Requests cycle through many bodies (many enterprises), as real traffic would; each wrk
@@ -166,6 +173,52 @@ def rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
+@dataclass
+class Peer:
+    """A one-process comparison app (bench/baseline.py, bench/naive.py) on its own database."""
+
+    name: str
+    app: str
+    path: str
+
+
+PEERS = (
+    Peer("baseline (Starlette + asyncpg insert)", "bench.baseline:app", "/rows"),
+    Peer("naive peer (FastAPI + SQLModel insert)", "bench.naive:app", "/applications"),
+)
+
+
+QUIET = ("--log-level", "warning", "--no-access-log")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_peer(peer: Peer, database: str, bodies: list[dict], args: argparse.Namespace) -> Figures:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", peer.app, "--port", str(port), *QUIET],
+        cwd=ROOT,
+        env={**os.environ, "BASELINE_DSN": f"{SERVER}/{database}"},
+    )
+    url = f"http://127.0.0.1:{port}{peer.path}"
+    try:
+        _wait(url, method="POST", body=bodies[0])
+        run_wrk("warm-up", url, bodies, {}, connections=args.connections, duration=3)
+        before = cpu_seconds(process.pid)
+        figures = run_wrk(
+            peer.name, url, bodies, {}, connections=args.connections, duration=args.duration
+        )
+        figures.cpu_s = cpu_seconds(process.pid) - before
+        return figures
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -177,101 +230,30 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install wrk")
 
     names = {s.name: f"picidai_bench_{s.name}" for s in SERVICES}
-    baseline_db = "picidai_bench_baseline"
-    asyncio.run(create_databases([*names.values(), baseline_db]))
+    peer_db = "picidai_bench_baseline"
+    asyncio.run(create_databases([*names.values(), peer_db]))
     rng = random.Random(2021)
     bodies = [application_body(make_uscc(rng=rng)) for _ in range(2000)]
-    results: list[Figures] = []
     try:
-        # 1. the baseline
-        port = free_port()
-        baseline = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.baseline:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env={**__import__("os").environ, "BASELINE_DSN": f"{SERVER}/{baseline_db}"},
-        )
-        try:
-            _wait(f"http://127.0.0.1:{port}/rows", method="POST", body=bodies[0])
-            run_wrk(
-                "warm-up",
-                f"http://127.0.0.1:{port}/rows",
-                bodies,
-                {},
-                connections=args.connections,
-                duration=3,
-            )
-            results.append(
-                run_wrk(
-                    "baseline (Starlette + asyncpg insert)",
-                    f"http://127.0.0.1:{port}/rows",
-                    bodies,
-                    {},
-                    connections=args.connections,
-                    duration=args.duration,
-                )
-            )
-        finally:
-            baseline.terminate()
-            baseline.wait()
-
-        # 2. the real thing: three services, intake handing off to guarantee as it goes
-        state = Path(tempfile.mkdtemp(prefix="bench-"))
-        stack = LocalStack(
-            state_dir=state,
-            database_urls={
-                n: f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}" for n, db in names.items()
-            },
-            ports={s.name: free_port() for s in SERVICES},
-            log_dir=state / "log",
-            extra_env={
-                "INTAKE_LOG_JSON": "true",
-                "GUARANTEE_LOG_JSON": "true",
-                "GATEWAY_LOG_JSON": "true",
-            },
-        )
-        stack.prepare()
-        stack.start_all()
-        try:
-            idle = {n: rss_mb(p.pid) for n, p in stack.processes.items()}
-            tokens = Tokens(stack.keys_dir)
-            # Bureau staff may submit for any enterprise: one token for 2,000 enterprises.
-            headers = {"Authorization": f"Bearer {tokens.bureau()}"}
-            url = stack.url("loan_intake") + "/v1/applications"
-            run_wrk("warm-up", url, bodies, headers, connections=args.connections, duration=3)
-            asyncio.run(assessment_lag(f"{SERVER}/{names['loan_intake']}", time.monotonic()))
-            intake = run_wrk(
-                "loan_intake POST /v1/applications",
-                url,
-                bodies,
-                headers,
-                connections=args.connections,
-                duration=args.duration,
-            )
-            loaded = {n: rss_mb(p.pid) for n, p in stack.processes.items()}
-            lag = asyncio.run(assessment_lag(f"{SERVER}/{names['loan_intake']}", time.monotonic()))
-            results.append(intake)
-        finally:
-            stack.stop_all()
+        # 1. the raw baseline and the naive peer, one after the other
+        results = [load_peer(peer, peer_db, bodies, args) for peer in PEERS]
+        # 2. the real thing: three services, each with its worker process; intake's worker
+        # hands applications to the guarantee service's as they come
+        intake, lag, rss = load_ours(names, bodies, args)
+        results.append(intake)
     finally:
-        asyncio.run(drop_databases([*names.values(), baseline_db]))
+        asyncio.run(drop_databases([*names.values(), peer_db]))
 
     base = results[0]
     print()
-    print(f"{'target':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6}")
+    print(
+        f"{'target':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6}"
+        f" {'CPU ms/req':>10}"
+    )
     for f in results:
         print(
             f"{f.name:<42} {f.rps:>8.0f} {f.p50_ms:>8.1f} {f.p99_ms:>8.1f} {f.non_2xx:>7} "
-            f"{f.rps / base.rps:>6.2f}"
+            f"{f.rps / base.rps:>6.2f} {f.cpu_ms_per_request:>10.2f}"
         )
     print()
     print(
@@ -282,17 +264,65 @@ def main() -> None:
     )
     print(
         "RSS MB idle → after load: "
-        + ", ".join(f"{n} {idle[n]:.0f} → {loaded[n]:.0f}" for n in idle)
+        + ", ".join(f"{n} {a:.0f} → {b:.0f}" for n, (a, b) in rss.items())
     )
     report.record(
         "intake",
         connections=args.connections,
         duration=args.duration,
         baseline=report.http_figures(base),
-        target=report.http_figures(results[1]),
+        naive=report.http_figures(results[1]),
+        target=report.http_figures(intake),
         lag=lag,
-        rss={n: [round(idle[n], 1), round(loaded[n], 1)] for n in idle},
+        rss=rss,
     )
+
+
+def load_ours(
+    names: dict[str, str], bodies: list[dict], args: argparse.Namespace
+) -> tuple[Figures, dict[str, float], dict[str, list[float]]]:
+    state = Path(tempfile.mkdtemp(prefix="bench-"))
+    stack = LocalStack(
+        state_dir=state,
+        database_urls={
+            n: f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}" for n, db in names.items()
+        },
+        ports={s.name: free_port() for s in SERVICES},
+        log_dir=state / "log",
+        separate_workers=True,
+        extra_env={
+            "INTAKE_LOG_JSON": "true",
+            "GUARANTEE_LOG_JSON": "true",
+            "GATEWAY_LOG_JSON": "true",
+        },
+    )
+    stack.prepare()
+    stack.start_all()
+    try:
+        idle = {n: rss_mb(p.pid) for n, p in stack.processes.items()}
+        tokens = Tokens(stack.keys_dir)
+        # Bureau staff may submit for any enterprise: one token for 2,000 enterprises.
+        headers = {"Authorization": f"Bearer {tokens.bureau()}"}
+        url = stack.url("loan_intake") + "/v1/applications"
+        run_wrk("warm-up", url, bodies, headers, connections=args.connections, duration=3)
+        asyncio.run(assessment_lag(f"{SERVER}/{names['loan_intake']}", time.monotonic()))
+        serving = stack.processes["loan_intake"].pid
+        before = cpu_seconds(serving)
+        intake = run_wrk(
+            "loan_intake POST /v1/applications",
+            url,
+            bodies,
+            headers,
+            connections=args.connections,
+            duration=args.duration,
+        )
+        intake.cpu_s = cpu_seconds(serving) - before
+        loaded = {n: rss_mb(p.pid) for n, p in stack.processes.items()}
+        lag = asyncio.run(assessment_lag(f"{SERVER}/{names['loan_intake']}", time.monotonic()))
+    finally:
+        stack.stop_all()
+    rss = {n: [round(idle[n], 1), round(loaded[n], 1)] for n in idle}
+    return intake, lag, rss
 
 
 def _wait(url: str, *, method: str, body: dict, timeout: float = 30) -> None:

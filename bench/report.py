@@ -28,4 +28,5 @@ def http_figures(figures: Any) -> dict[str, Any]:
         "p99_ms": round(figures.p99_ms, 1),
         "errors": figures.non_2xx,
         "requests": figures.requests,
+        "cpu_ms_per_request": round(figures.cpu_ms_per_request, 2),
     }

@@ -60,6 +60,7 @@ async def store_assessments(url: str, count: int) -> float:
                     {
                         "id": request.application_id,
                         "application_id": request.application_id,
+                        "enterprise_uscc": request.enterprise.uscc,
                         "fingerprint": fingerprint(request),
                         "request": request.model_dump(mode="json"),
                         "policy_version_id": version.id,
@@ -130,6 +131,7 @@ def main() -> None:
         },
         ports={"guarantee": free_port(), "loan_intake": free_port(), "bank_gateway": free_port()},
         log_dir=state / "logs",
+        separate_workers=True,  # the what-if runs in the guarantee's worker process
         extra_env={
             "GUARANTEE_LOG_LEVEL": "DEBUG",
             "GUARANTEE_WHATIF_PROCESSES": str(args.processes),
@@ -145,12 +147,16 @@ def main() -> None:
             # What autovacuum does on a live database soon after a bulk load; without
             # statistics the planner sorts the whole remaining period for every page.
             asyncio.run(analyze(url))
-        stack.start("guarantee")
-        stack.wait_ready("guarantee")
+        # The gateway issues the clerks' tokens and is asked whether their sessions stand.
+        for name in ("bank_gateway", "guarantee"):
+            stack.start(name)
+            stack.wait_ready(name)
         tokens = Tokens(stack.keys_dir)
         alice = tokens.header(tokens.bureau("alice", approver=True))
         with httpx.Client(base_url=stack.url("guarantee"), timeout=30) as client:
-            current = client.get("/v1/policies/in-force", headers=alice).json()
+            current = client.get("/v1/policies/in-force", headers=alice)
+            current.raise_for_status()
+            current = current.json()
             document = copy.deepcopy(current["document"])
             document["terms"]["default"]["max_amount"] = "5000000.00"
             document["terms"]["default"]["fee_subsidy_share"] = "0.6000"
@@ -165,7 +171,9 @@ def main() -> None:
             draft = client.post("/v1/policies", json={"document": document}, headers=alice)
             draft.raise_for_status()
             pid = stack.processes["guarantee"].pid
-            rss_before = rss_mb(pid)
+            worker_pid = stack.processes["guarantee.worker"].pid
+            rss_before, worker_before = rss_mb(pid), rss_mb(worker_pid)
+            peak_worker = worker_before
             started = time.perf_counter()
             asked = client.post(
                 f"/v1/policies/{draft.json()['id']}/whatif",
@@ -178,8 +186,10 @@ def main() -> None:
             while True:
                 job = client.get(job_url, headers=alice).json()
                 polls += 1
-                service_rss, workers_rss = family_rss_mb(pid)
-                peak_rss, peak_workers = max(peak_rss, service_rss), max(peak_workers, workers_rss)
+                worker_rss, workers_rss = family_rss_mb(worker_pid)
+                peak_rss = max(peak_rss, rss_mb(pid))
+                peak_worker = max(peak_worker, worker_rss)
+                peak_workers = max(peak_workers, workers_rss)
                 elapsed = time.perf_counter() - started
                 seen.append(job["percent"])
                 print(
@@ -192,11 +202,13 @@ def main() -> None:
                 time.sleep(1.0)
             elapsed = time.perf_counter() - started
         print(f"\nwhat-if over {job['total']:,} assessments: {job['status']} in {elapsed:.1f} s")
-        print(f"  target ≤ 30 s: {'met' if elapsed <= 30 else 'NOT met'}")
+        met = elapsed <= 10 * job["total"] / 100_000
+        print(f"  target ≤ 10 s per 100,000: {'met' if met else 'NOT met'}")
         print(f"  progress polls: {polls}, distinct percentages seen: {len(set(seen))}")
         print(
-            f"  guarantee RSS: {rss_before:.0f} MB before, {peak_rss:.0f} MB peak; "
-            f"its what-if worker processes {peak_workers:.0f} MB together at peak"
+            f"  guarantee RSS: {rss_before:.0f} MB before, {peak_rss:.0f} MB peak; its worker "
+            f"{worker_before:.0f} → {peak_worker:.0f} MB, the what-if processes it runs "
+            f"{peak_workers:.0f} MB together at peak"
         )
         print(json.dumps(job["summary"], ensure_ascii=False, indent=2))
         report.record(
@@ -206,7 +218,10 @@ def main() -> None:
             seconds=round(elapsed, 1),
             polls=polls,
             percentages=len(set(seen)),
-            rss={"guarantee": [round(rss_before, 1), round(peak_rss, 1)]},
+            rss={
+                "guarantee": [round(rss_before, 1), round(peak_rss, 1)],
+                "guarantee.worker": [round(worker_before, 1), round(peak_worker, 1)],
+            },
             worker_processes_mb=round(peak_workers, 1),
         )
     finally:
