@@ -27,6 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -307,6 +308,12 @@ async def _on_too_deep(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The database dropped the connection (restarted, failed over): nothing was written,
+        # the pool is renewed, and the same request will go through — a 503, not a crash.
+        log.warning("request.database_disconnected", path=request.url.path)
+        error: AppError = ServiceUnavailable(detail="数据库连接中断，未保存任何内容，请重试")
+        return problem_response(error, instance=request.url.path)
     log.exception("request.crashed", path=request.url.path)
     return problem_response(AppError(detail="服务器内部错误，已记录"), instance=request.url.path)
 
