@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
-from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -122,10 +122,9 @@ def create_service_app(
 
 
 def _metrics(app: FastAPI, settings: BaseServiceSettings) -> None:
-    """Prometheus metrics: open outside production; in production only with the configured
-    bearer token (else not served): request counts and latencies are reconnaissance."""
-    instrumentator = Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"])
-    instrumentator.instrument(app)
+    """Prometheus metrics (counted by the request pipeline, shared/middleware.py, and by the
+    workers): open outside production; in production only with the configured bearer
+    token (else not served): request counts and latencies are reconnaissance."""
     token = settings.metrics_token
     if settings.environment == "production" and not token:
         return
@@ -135,7 +134,9 @@ def _metrics(app: FastAPI, settings: BaseServiceSettings) -> None:
         if token and not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise Unauthenticated("需要指标令牌 (metrics token required)")
 
-    instrumentator.expose(app, include_in_schema=False, dependencies=[Depends(scraper)])
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(scraper)])
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 def _query_names(dependant: Any) -> frozenset[str]:

@@ -74,6 +74,10 @@ class ServiceCli:
                 date_header=True,
             )
         elif args.command == "worker":
+            if settings.worker_metrics_port is not None:
+                from prometheus_client import start_http_server
+
+                start_http_server(settings.worker_metrics_port, addr=settings.host)
             asyncio.run(_work(self.create_app()))
         elif args.command == "migrate":
             upgrade(self.migrations_dir, settings.database_url)

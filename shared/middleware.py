@@ -1,65 +1,55 @@
-"""Pure-ASGI middleware (never ``BaseHTTPMiddleware``: it breaks context variables).
+"""The request pipeline: one pure-ASGI middleware (never ``BaseHTTPMiddleware``: it breaks
+context variables), because every layer of a chain costs every request (bench/README.md).
 
-- :func:`install_request_context` — takes or makes ``X-Request-ID`` (asgi-correlation-id),
-  clears structlog's context for each request and writes one access-log line.
-- :class:`BodyLimitMiddleware` — refuses bodies over the configured size with 413.
-- :class:`JsonContentTypeMiddleware` — refuses a body under ``/v1`` that is not JSON (415).
+:class:`RequestPipeline`, in order, for each HTTP request:
+
+- takes the caller's ``X-Request-ID`` when it is safe to log, else makes one; sets it in the
+  context variable every log line and outgoing call reads (asgi-correlation-id's, which the
+  outbox workers restore too) and returns it on the response;
+- refuses a body under ``/v1`` that is not JSON (415) and a body over the size limit (413;
+  a document upload has a larger one);
+- after the answer, writes one access-log line and counts the request for Prometheus
+  (``http_requests_total``, ``http_request_duration_seconds``, by route template).
 """
 
 import re
 import time
-from email.message import Message as MimeMessage
+import uuid
 
 import structlog
-from asgi_correlation_id import CorrelationIdMiddleware
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
+from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PayloadTooLarge, UnsupportedMediaType, problem_response
+from shared.errors import AppError, PayloadTooLarge, UnsupportedMediaType, problem_response
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 _REQUEST_ID_SHAPE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Probes and the scraper: neither logged nor counted.
+_QUIET = frozenset({"/healthz", "/readyz", "/metrics"})
 
 log = structlog.get_logger("http")
+
+REQUESTS = Counter(
+    "http_requests_total",
+    "Requests answered, by route template, method and status class",
+    ["handler", "method", "status"],
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer, by route template and method",
+    ["handler", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 
 
 def _acceptable_request_id(value: str) -> bool:
     # Any id another system gives us is kept (so it can be followed), but never
     # something that could forge log lines.
     return bool(_REQUEST_ID_SHAPE.match(value))
-
-
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        structlog.contextvars.clear_contextvars()
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            path = scope.get("path", "")
-            if path not in ("/healthz", "/readyz", "/metrics"):
-                log.info(
-                    "http.request",
-                    method=scope.get("method"),
-                    path=path,
-                    status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
 
 
 # Document uploads (a claim's papers, a firm's licence): the file itself (or the portal's
@@ -72,7 +62,14 @@ def is_upload(scope: Scope) -> bool:
     return scope["method"] == "POST" and bool(UPLOAD_PATH.match(scope["path"]))
 
 
-class BodyLimitMiddleware:
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class RequestPipeline:
     def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int = 0) -> None:
         self.app = app
         self.json_max_bytes = max_bytes
@@ -82,12 +79,64 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_max_bytes if is_upload(scope) else self.json_max_bytes
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, receive, send, limit)
-            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        given = headers.get(_REQUEST_ID, b"").decode("latin-1")
+        request_id = given if given and _acceptable_request_id(given) else uuid.uuid4().hex
+        token = correlation_id.set(request_id)
+        structlog.contextvars.clear_contextvars()
+        status = 500
 
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (_REQUEST_ID, request_id.encode())]
+            await send(message)
+
+        try:
+            refusal = self._refusal(scope, headers)
+            if refusal is not None:
+                await problem_response(refusal, instance=scope["path"])(
+                    scope, receive, send_with_id
+                )
+            else:
+                await self.app(scope, self._counting(scope, receive), send_with_id)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+            correlation_id.reset(token)
+
+    def _limit(self, scope: Scope) -> int:
+        return self.upload_max_bytes if is_upload(scope) else self.json_max_bytes
+
+    def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> AppError | None:
+        """413 for a body that says it is over the limit; 415 for a write to the JSON API
+        that is not JSON (not a 422). None: go on."""
+        declared = headers.get(b"content-length")
+        limit = self._limit(scope)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return _too_large(limit)
+        if (
+            scope["method"] in ("POST", "PUT", "PATCH")
+            and scope["path"].startswith("/v1/")
+            and not is_upload(scope)  # a document's own type is checked by its route
+        ):
+            has_body = headers.get(b"content-length", b"0") != b"0" or (
+                b"transfer-encoding" in headers
+            )
+            content_type = headers.get(b"content-type", b"").decode("latin-1")
+            if has_body and not _is_json(content_type):
+                return UnsupportedMediaType(
+                    detail=(
+                        f"请求体必须是 JSON (Content-Type: application/json)，收到 "
+                        f"'{content_type or '无'}'"
+                    )
+                )
+        return None
+
+    def _counting(self, scope: Scope, receive: Receive) -> Receive:
+        limit = self._limit(scope)
         received = 0
 
         async def counting_receive() -> Message:
@@ -99,70 +148,36 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(413, detail=self._error(limit).detail)
+                    raise HTTPException(413, detail=_too_large(limit).detail)
             return message
 
-        await self.app(scope, counting_receive, send)
+        return counting_receive
 
-    def _error(self, limit: int) -> PayloadTooLarge:
-        return PayloadTooLarge(detail=f"请求体超过 {limit} 字节上限 (body over {limit} bytes)")
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        error = self._error(limit)
-        await problem_response(error, instance=scope.get("path"))(scope, receive, send)
-
-
-class JsonContentTypeMiddleware:
-    """A write to the JSON API must say it is JSON; anything else is 415, not a 422."""
-
-    def __init__(self, app: ASGIApp, *, prefix: str = "/v1/") -> None:
-        self.app = app
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] in ("POST", "PUT", "PATCH")
-            and scope["path"].startswith(self.prefix)
-            and not is_upload(scope)  # a document's own type is checked by its route
-        ):
-            headers = dict(scope["headers"])
-            has_body = headers.get(b"content-length", b"0") != b"0" or (
-                b"transfer-encoding" in headers
-            )
-            content_type = headers.get(b"content-type", b"").decode("latin-1")
-            if has_body and not _is_json(content_type):
-                error = UnsupportedMediaType(
-                    detail=(
-                        f"请求体必须是 JSON (Content-Type: application/json)，收到 "
-                        f"'{content_type or '无'}'"
-                    )
-                )
-                await problem_response(error, instance=scope["path"])(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    @staticmethod
+    def _record(scope: Scope, status: int, seconds: float) -> None:
+        path = scope.get("path", "")
+        if path in _QUIET:
+            return
+        method = scope.get("method", "")
+        log.info(
+            "http.request",
+            method=method,
+            path=path,
+            status=status,
+            duration_ms=round(seconds * 1000, 2),
+        )
+        # The route's template, never the path itself: ids would make a series per loan.
+        route = scope.get("route")
+        handler = getattr(route, "path", None) or "none"
+        REQUESTS.labels(handler, method, f"{status // 100}xx").inc()
+        LATENCY.labels(handler, method).observe(seconds)
 
 
-def _is_json(content_type: str) -> bool:
-    if not content_type:
-        return False
-    mime = MimeMessage()
-    mime["content-type"] = content_type
-    if mime.get_content_maintype() != "application":
-        return False
-    subtype = mime.get_content_subtype()
-    return subtype == "json" or subtype.endswith("+json")
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(detail=f"请求体超过 {limit} 字节上限 (body over {limit} bytes)")
 
 
 def install_middleware(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int = 0) -> None:
-    """Install the request pipeline: request id outermost, so even a 413 carries one."""
-    app.add_middleware(JsonContentTypeMiddleware)
-    app.add_middleware(
-        BodyLimitMiddleware, max_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes
-    )
-    app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(
-        CorrelationIdMiddleware,
-        header_name=REQUEST_ID_HEADER,
-        validator=_acceptable_request_id,
-    )
+    """The request pipeline, outermost but for the proxy-headers one (shared/app.py), so even a
+    413 carries a request id and is logged and counted."""
+    app.add_middleware(RequestPipeline, max_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes)

@@ -53,6 +53,9 @@ class BaseServiceSettings(BaseSettings):
     # over to ``python -m services.<name> worker`` processes (make run, compose, k8s), so a
     # request never waits behind batch work (shared/jobs.py).
     workers_in_process: bool = True
+    # A worker process's own Prometheus metrics (outbox backlogs, delivery outcomes) on this
+    # port of ``host``, plain HTTP without a token: for the cluster's scraper only. None: off.
+    worker_metrics_port: int | None = None
     # The audit log's sealer (shared/audit.py): how often it chains the new rows.
     run_audit_sealer: bool = True
     audit_seal_interval_seconds: float = 1.0
