@@ -45,6 +45,18 @@ PACKAGES = (
 )
 
 
+def postgres_cpu() -> float:
+    """CPU seconds used so far by every PostgreSQL process on the machine."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if status.read_text().strip() == "postgres":
+                total += cpu_seconds(int(status.parent.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
 def summarise(collapsed: Path, top: int) -> list[tuple[float, str]]:
     """Inclusive share of samples per frame (a frame counted once per stack)."""
     counts: collections.Counter[str] = collections.Counter()
@@ -86,6 +98,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="keep the collapsed stacks")
+    parser.add_argument(
+        "--process",
+        default="loan_intake",
+        help="which process to sample: loan_intake, guarantee (assessing as intake hands over), "
+        "loan_intake.worker, …",
+    )
     args = parser.parse_args()
     names = {s.name: f"picidai_profile_{s.name}" for s in SERVICES}
     asyncio.run(create_databases(list(names.values())))
@@ -103,7 +121,7 @@ def main() -> None:
         separate_workers=True,
         extra_env={"INTAKE_LOG_JSON": "true"},
     )
-    collapsed = state / "intake.collapsed"
+    collapsed = state / f"{args.process}.collapsed"
     try:
         stack.prepare()
         stack.start_all()
@@ -111,7 +129,7 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {tokens.bureau()}"}
         url = stack.url("loan_intake") + "/v1/applications"
         run_wrk("warm-up", url, bodies, headers, connections=args.connections, duration=3)
-        pid = stack.processes["loan_intake"].pid
+        pid = stack.processes[args.process].pid
         spy = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "py-spy"),
@@ -132,18 +150,25 @@ def main() -> None:
         )
         time.sleep(0.5)
         before = cpu_seconds(pid)
+        others = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
+        database = postgres_cpu()
         figures = run_wrk(
             "intake", url, bodies, headers, connections=args.connections, duration=args.duration
         )
         used = cpu_seconds(pid) - before
+        others = {name: cpu_seconds(p.pid) - others[name] for name, p in stack.processes.items()}
+        others["postgres (all backends)"] = postgres_cpu() - database
         spy.wait()
     finally:
         stack.stop_all()
         asyncio.run(drop_databases(list(names.values())))
     print(
         f"\nintake under load: {figures.rps:,.0f} req/s, p99 {figures.p99_ms:.0f} ms, "
-        f"{1000 * used / figures.requests:.2f} CPU ms per request (serving process)\n"
+        f"{1000 * used / figures.requests:.2f} CPU ms per request in {args.process}\n"
     )
+    print("CPU ms per request answered, by process, over the same run:")
+    for name, seconds in others.items():
+        print(f"  {1000 * seconds / figures.requests:6.2f}  {name}")
     print("share of samples with the frame on the stack:")
     for share, frame in summarise(collapsed, args.top):
         print(f"  {share:5.1f} %  {frame}")

@@ -3,10 +3,11 @@ and applications in flight): read from the tables here because assessments sit b
 guarantees in the service's layers."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -38,28 +39,38 @@ async def insert_assessments(*, session: AsyncSession, rows: list[dict[str, Any]
         await session.execute(sa.insert(_assessments), rows)
 
 
-async def lock_firm(*, session: AsyncSession, uscc: str) -> None:
+async def lock_firms(*, session: AsyncSession, usccs: Collection[str]) -> None:
     """One assessment of a firm at a time, to the end of the transaction: two applications
-    of one firm assessed at once would each see the other's room as free. (SQLite: the
-    transaction began IMMEDIATE, writers already queue.)"""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"firm:{uscc}")))
-        )
-
-
-async def firm_outstanding_fen(*, session: AsyncSession, uscc: str) -> int:
-    """在保余额 of the firm's guarantees, across batches and banks."""
-    total = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(_guarantees.c.outstanding_fen), 0)).where(
-            _guarantees.c.enterprise_uscc == uscc
-        )
+    of one firm assessed at once would each see the other's room as free. All of a batch's
+    firms in one statement, in one order (two batches sharing firms wait for each other
+    instead of deadlocking; the locks are re-entrant). (SQLite: the transaction began
+    IMMEDIATE, writers already queue.)"""
+    if not usccs or session.get_bind().dialect.name != "postgresql":
+        return
+    firms = sa.select(sa.func.unnest(sa.bindparam("usccs", type_=ARRAY(sa.Text))).label("u"))
+    ordered = firms.order_by("u").subquery()
+    await session.execute(
+        sa.select(
+            sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.literal("firm:") + ordered.c.u))
+        ),
+        {"usccs": sorted(usccs)},
     )
-    return int(total or 0)
 
 
-async def firm_pending_requests(*, session: AsyncSession, uscc: str) -> list[dict[str, Any]]:
-    """The requests of the firm's applications assessed eligible or referred that are
+async def firms_outstanding_fen(*, session: AsyncSession, usccs: Collection[str]) -> dict[str, int]:
+    """在保余额 of each firm's guarantees, across batches and banks (absent: none)."""
+    rows = await session.execute(
+        sa.select(_guarantees.c.enterprise_uscc, sa.func.sum(_guarantees.c.outstanding_fen))
+        .where(_guarantees.c.enterprise_uscc.in_(list(usccs)))
+        .group_by(_guarantees.c.enterprise_uscc)
+    )
+    return {uscc: int(total or 0) for uscc, total in rows.all()}
+
+
+async def firms_pending_requests(
+    *, session: AsyncSession, usccs: Collection[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per firm, the requests of its applications assessed eligible or referred that are
     neither lent (no guarantee) nor lapsed."""
     lent = sa.select(_guarantees.c.application_id).where(
         _guarantees.c.application_id == _assessments.c.application_id
@@ -68,14 +79,17 @@ async def firm_pending_requests(*, session: AsyncSession, uscc: str) -> list[dic
         _lapsed.c.application_id == _assessments.c.application_id
     )
     rows = await session.execute(
-        sa.select(_assessments.c.request).where(
-            _assessments.c.enterprise_uscc == uscc,
+        sa.select(_assessments.c.enterprise_uscc, _assessments.c.request).where(
+            _assessments.c.enterprise_uscc.in_(list(usccs)),
             _assessments.c.decision.in_(("eligible", "referred")),
             ~lent.exists(),
             ~lapsed.exists(),
         )
     )
-    return [request for (request,) in rows.all()]
+    pending: dict[str, list[dict[str, Any]]] = {}
+    for uscc, request in rows.all():
+        pending.setdefault(uscc, []).append(request)
+    return pending
 
 
 async def record_lapses(*, session: AsyncSession, application_ids: Sequence[uuid.UUID]) -> int:

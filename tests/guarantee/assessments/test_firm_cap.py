@@ -2,6 +2,7 @@
 together stay under the policy's cap (¥10 m; ¥30 m for 专精特新 / 小巨人), whatever the
 order and however many applications it files."""
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -227,3 +228,22 @@ async def test_a_preview_sees_the_firm_s_cap_and_counts_nothing(
     assert again.json()["firm_pending"] == "7000000.00"
     fits = await assess(guarantee_client, tokens, firm, "3000000.00")
     assert fits["decision"] != "ineligible" and cap_reason(fits) is None
+
+
+async def test_two_applications_of_one_firm_assessed_at_once_never_both_fit(
+    guarantee_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """Each alone fits the cap, together they do not: assessed at the same moment (on
+    PostgreSQL, two connections), the firm's lock lets one see the other."""
+
+    for _ in range(3):
+        firm = make_uscc()
+        other = make_uscc()
+        results = await asyncio.gather(
+            assess(guarantee_client, tokens, firm, "6000000.00"),
+            assess(guarantee_client, tokens, other, "6000000.00"),
+            assess(guarantee_client, tokens, firm, "6000000.00"),
+        )
+        decisions = sorted(r["decision"] for r in (results[0], results[2]))
+        assert decisions == ["eligible", "ineligible"]
+        assert results[1]["decision"] == "eligible"
