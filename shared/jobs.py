@@ -22,7 +22,8 @@ nothing is lost if a process dies. Everything else lives here, once:
   both: ``serve`` alone does both in its own event loop (tests, the smallest setup); with
   ``python -m services.<name> worker`` beside it, ``serve`` only hands over (on PostgreSQL
   a drain deferred to procrastinate, which wakes the worker by ``LISTEN/NOTIFY``; on SQLite
-  nothing crosses processes, so the worker looks every :data:`SEPARATE_POLL_SECONDS`) and
+  nothing crosses processes: the worker watches the database's write-ahead log, which
+  every commit of another process changes, :class:`_WalWatch`) and
   the worker process runs everything, so no request waits behind batch work.
 """
 
@@ -30,6 +31,7 @@ import asyncio
 import contextlib
 import enum
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import procrastinate
@@ -46,8 +48,9 @@ log = structlog.get_logger("jobs")
 
 # Steps of one drain before it hands over to the next (new work defers another drain).
 MAX_ROUNDS = 200
-# A worker process on SQLite is not woken by another process's commit: it looks this often.
-SEPARATE_POLL_SECONDS = 0.2
+# A worker process on SQLite is not woken by another process's commit: it looks at the
+# database's write-ahead log this often (a stat, not a transaction).
+WAL_WATCH_SECONDS = 0.1
 
 
 class Role(enum.Enum):
@@ -182,11 +185,8 @@ def _forget_after_rollback(session: Session, transaction: SessionTransaction) ->
 class _Loop:
     """A worker in a loop of its own in this process (SQLite)."""
 
-    def __init__(
-        self, worker: Worker, loop: asyncio.AbstractEventLoop, *, poll: float | None = None
-    ) -> None:
+    def __init__(self, worker: Worker, loop: asyncio.AbstractEventLoop) -> None:
         self.worker = worker
-        self._idle = min(worker.interval, poll) if poll is not None else worker.interval
         self._loop = loop
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -209,7 +209,7 @@ class _Loop:
                 done = 0
             if not done:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._event.wait(), self._idle)
+                    await asyncio.wait_for(self._event.wait(), self.worker.interval)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -317,6 +317,45 @@ class Drain:
         self._loop = loop
 
 
+class _WalWatch:
+    """Wakes a worker process's loops when another process commits to the SQLite database:
+    every commit appends to (or, after a checkpoint, rewrites) the ``-wal`` file, so its
+    size and time change. Its own commits wake it too; a step with nothing due is cheap."""
+
+    def __init__(self, database_url: str, loops: Sequence["_Loop"]) -> None:
+        database = sa.engine.make_url(database_url).database or ""
+        self._wal = Path(f"{database}-wal")
+        self._loops = loops
+        self._task: asyncio.Task[None] | None = None
+
+    def _seen(self) -> tuple[int, int] | None:
+        try:
+            stat = self._wal.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_size, stat.st_mtime_ns)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="worker-wal-watch")
+
+    async def _run(self) -> None:
+        last = self._seen()
+        while True:
+            await asyncio.sleep(WAL_WATCH_SECONDS)
+            now = self._seen()
+            if now != last:
+                last = now
+                for runner in self._loops:
+                    runner.wake()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
 class Workers:
     """A process's workers, for its lifespan: in-process loops on SQLite, procrastinate
     drains on PostgreSQL, as its :class:`Role` says. Each worker is registered with the
@@ -333,6 +372,7 @@ class Workers:
         self._loops: list[_Loop] = []
         self._app: procrastinate.App | None = None
         self._task: asyncio.Task[None] | None = None
+        self._watch: _WalWatch | None = None
 
     async def start(self, workers: Sequence[Worker]) -> None:
         self._workers = list(workers)
@@ -342,12 +382,14 @@ class Workers:
         if uses_procrastinate(self.database_url):
             await self._start_procrastinate(loop)
         elif self.role is not Role.HANDOFF:  # on SQLite a hand-over is the committed row
-            poll = SEPARATE_POLL_SECONDS if self.role is Role.WORKER else None
             for worker in self._workers:
-                runner = _Loop(worker, loop, poll=poll)
+                runner = _Loop(worker, loop)
                 worker._wake = runner.wake
                 self._loops.append(runner)
                 runner.start()
+            if self.role is Role.WORKER:
+                self._watch = _WalWatch(self.database_url, self._loops)
+                self._watch.start()
         for worker in self._workers:
             self.wakeups.register(worker)
         log.info(
@@ -387,6 +429,9 @@ class Workers:
         for worker in self._workers:
             self.wakeups.unregister(worker)
             worker._wake = None
+        if self._watch is not None:
+            await self._watch.stop()
+            self._watch = None
         for runner in self._loops:
             await runner.stop()
         self._loops = []

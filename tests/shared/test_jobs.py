@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from shared.db import make_engine, make_sessionmaker
-from shared.jobs import Wakeups, Worker, Workers, queue_work
+from shared.jobs import Role, Wakeups, Worker, Workers, queue_work
 
 
 class Counting(Worker):
@@ -82,3 +82,34 @@ async def test_a_woken_loop_steps_until_nothing_is_due(tmp_path: Path) -> None:
         await workers.stop()
     wakeups.wake(worker.queue)  # stopped: unregistered, nothing happens
     assert worker.woken == 1
+
+
+async def test_a_worker_process_on_sqlite_is_woken_by_another_process_commit(
+    tmp_path: Path,
+) -> None:
+    """In the worker role nothing is woken by this process's sessions for serve's work: the
+    loops step when the database's write-ahead log changes — here, by another engine (as
+    ``serve`` would commit), with the worker's own clock an hour away."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    other = make_engine(url)  # the serving process's engine
+    async with other.begin() as connection:
+        await connection.execute(sa.text("CREATE TABLE work (id INTEGER PRIMARY KEY)"))
+    worker = Counting()
+    worker.interval = 3600.0
+    workers = Workers(service="test", database_url=url, wakeups=Wakeups(), role=Role.WORKER)
+    await workers.start([worker])
+    try:
+        await asyncio.sleep(0.5)
+        before = worker.steps  # the first look, on start
+        await asyncio.sleep(0.5)
+        assert worker.steps == before  # nothing committed: nothing stepped
+        async with other.begin() as connection:
+            await connection.execute(sa.text("INSERT INTO work DEFAULT VALUES"))
+        for _ in range(100):
+            if worker.steps > before:
+                break
+            await asyncio.sleep(0.02)
+        assert worker.steps > before
+    finally:
+        await workers.stop()
+        await other.dispose()

@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fpdf.fonts import FontFace
 
 from services.bank_gateway.batches import service as batches
 from services.bank_gateway.console.pages import names, render_page, staff_member, to_login
@@ -17,7 +16,7 @@ from shared.clock import shanghai_today
 from shared.db import SessionDep
 from shared.errors import AppError
 from shared.money import yuan
-from shared.pdf import FONT, chinese_pdf
+from shared.pdf import FONT, chinese_pdf, heading_style
 from shared.web import problem_text, shanghai
 
 sheet_pages = APIRouter(prefix="/console", include_in_schema=False)
@@ -56,7 +55,7 @@ async def approval_sheet(request: Request, batch_id: uuid.UUID, session: Session
     for label, value in facts:
         pdf.cell(0, 6, f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    heading = FontFace(fill_color=(230, 236, 244))
+    heading = heading_style()
     with pdf.table(
         headings_style=heading, col_widths=(10, 60, 40, 25, 15), line_height=6, text_align="LEFT"
     ) as table:

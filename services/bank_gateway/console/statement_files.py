@@ -5,18 +5,19 @@ totals. Text that a spreadsheet would read as a formula is neutralised (shared/e
 import csv
 import io
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from fastapi.responses import Response
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.bank_gateway.periods.schemas import Statement
 from shared.exports import append_row, csv_cell
-from shared.pdf import chinese_pdf
+from shared.pdf import chinese_pdf, heading_style
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # The 拨付清单's columns: (field, heading).
 FIRM_COLUMNS = [
@@ -191,7 +192,7 @@ def _pdf(statement: Statement) -> bytes:
     return bytes(pdf.output())
 
 
-def _pdf_table(pdf: FPDF, title: str, headings: list[str], rows: list[list[Any]]) -> None:
+def _pdf_table(pdf: "FPDF", title: str, headings: list[str], rows: list[list[Any]]) -> None:
     pdf.ln(3)
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
@@ -200,7 +201,7 @@ def _pdf_table(pdf: FPDF, title: str, headings: list[str], rows: list[list[Any]]
     numeric = [any(isinstance(r[i], Decimal) for r in rows) for i in range(len(headings))]
     widths = tuple(1 if n else 1.6 for n in numeric)
     align = tuple("RIGHT" if n else "LEFT" for n in numeric)
-    heading = FontFace(fill_color=(230, 236, 244))
+    heading = heading_style()
     with pdf.table(
         headings_style=heading, line_height=5, text_align=align, col_widths=widths
     ) as table:

@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fpdf.fonts import FontFace
 
 from services.loan_intake.applications import service
 from services.loan_intake.applications.schemas import ApplicationPublic
@@ -21,7 +20,7 @@ from shared.clock import shanghai_date
 from shared.db import SessionDep
 from shared.errors import AppError
 from shared.money import percent, yuan
-from shared.pdf import FONT, chinese_pdf
+from shared.pdf import FONT, chinese_pdf, heading_style
 from shared.web import problem_text, signed_in
 
 letter_pages = APIRouter(prefix="/portal", include_in_schema=False)
@@ -147,7 +146,7 @@ def _table(
     pdf: Any, headings: list[str], rows: list[tuple[str, ...]], *, widths: tuple[int, ...]
 ) -> None:
     # No bold face in the CJK font: headings are set apart by their fill.
-    heading = FontFace(fill_color=(230, 236, 244))
+    heading = heading_style()
     with pdf.table(
         headings_style=heading, col_widths=widths, text_align="LEFT", line_height=7
     ) as table:
