@@ -1,13 +1,16 @@
 """``make bench``: every load benchmark in one run, on PostgreSQL, each against its raw
 baseline in the same run; the figures go to bench/RESULTS.md.
 
-In order: intake under load (and the raw Starlette + asyncpg insert), single signed bank
-callbacks (and the raw insert of the same bodies), 10,000 bank events in bulk, and a
-what-if over 100,000 stored assessments. Each benchmark starts the services it needs as
-processes on fresh PostgreSQL databases at 127.0.0.1:5432 and drops them afterwards.
+In order: intake under load (beside the raw Starlette + asyncpg insert and the naive
+FastAPI + SQLModel peer), single signed bank callbacks (and the raw insert of the same
+bodies), 10,000 bank events in bulk, a what-if over 100,000 stored assessments, and the
+scale curve (the console's pages at 10k, 100k and 1M loans). Each benchmark starts the
+services it needs as processes (serve and worker each) on fresh PostgreSQL databases at
+127.0.0.1:5432 and drops them afterwards.
 
-    python -m bench.all            # the issues' sizes (about 8 minutes on 2 cores)
-    python -m bench.all --quick    # shorter runs and 20,000 assessments, to try it out
+    python -m bench.all                               # the issues' sizes (long: the 1M portfolio)
+    python -m bench.all --scale-sizes 10000 100000    # the curve to 100k
+    python -m bench.all --quick                       # short runs, 20,000 assessments, 10k loans
 """
 
 import argparse
@@ -163,6 +166,7 @@ def write(records: dict[str, dict[str, Any]], args: argparse.Namespace, took: fl
         f"held {whatif['worker_processes_mb']:.0f} MB together at peak, on top of the "
         "worker's own figure.",
         "",
+        *_scale_table(records.get("scale")),
         "Raw figures of this run, as the benchmarks recorded them:",
         "",
         "```json",
@@ -173,11 +177,42 @@ def write(records: dict[str, dict[str, Any]], args: argparse.Namespace, took: fl
     return "\n".join(lines)
 
 
+def _scale_table(record: dict[str, Any] | None) -> list[str]:
+    """The console's pages at each portfolio size (bench/scale.py): median ms (slowest)."""
+    if not record:
+        return []
+    sizes = sorted(record["pages"], key=int)
+    names = list(record["pages"][sizes[0]])
+    lines = [
+        "## Scale curve: the console's pages over the portfolio (PostgreSQL)",
+        "",
+        "Median ms of the reads (slowest in brackets); goal: under 300 ms at 1,000,000 loans, "
+        "growing no faster than the rows a page must read. `inf`: no answer within "
+        "the read's time-out.",
+        "",
+        "| page | " + " | ".join(f"{int(size):,} loans" for size in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
+    ]
+    for name in names:
+        cells = []
+        for size in sizes:
+            _, median, high = record["pages"][size].get(name, [None, None, None])
+            cells.append("" if median is None else f"{median:,.0f} ({high:,.0f})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="short runs, to try the command")
+    parser.add_argument(
+        "--scale-sizes",
+        nargs="+",
+        default=["10000", "100000", "1000000"],
+        help="portfolio sizes of the scale curve (bench/scale.py)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -199,6 +234,8 @@ def main() -> None:
             *(["--applications", "20000"] if args.quick else []),
             results=results,
         )
+        sizes = ["10000"] if args.quick else args.scale_sizes
+        run("bench.scale", "--sizes", *sizes, results=results)
         records = {
             r["benchmark"]: r
             for r in (json.loads(line) for line in results.read_text().splitlines())

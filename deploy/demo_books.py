@@ -247,11 +247,10 @@ def seed_books(keys_dir: Path, urls: dict[str, str]) -> str:
     _send(demo, bank, _lives(loans, lent, today))
     fund = demo.token("bank_gateway", "dave", Role.FUND)
     demo.until(
-        lambda: (
-            demo.http.get(
-                f"{urls['guarantee']}/v1/guarantees/{loans[0]}", headers=alice
-            ).status_code
+        lambda: all(
+            demo.http.get(f"{urls['guarantee']}/v1/guarantees/{loan}", headers=alice).status_code
             == 200
+            for loan in loans
         ),
         "备案 of the demo loans",
     )
