@@ -129,7 +129,8 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     if settings.three_way_interval_seconds > 0:
         workers.append(
             ThreeWayReconciler(
-                sessionmaker=app.state.read_sessionmaker,
+                sessionmaker=app.state.sessionmaker,
+                read_sessionmaker=app.state.read_sessionmaker,
                 guarantee=app.state.guarantee,
                 intake=app.state.intake,
                 interval_seconds=settings.three_way_interval_seconds,

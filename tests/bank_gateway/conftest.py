@@ -148,6 +148,7 @@ def gateway_settings(database_url: str, keys_dir: Path) -> Any:
         intake_url="http://intake",
         guarantee_url="http://guarantee",
         run_outbox_worker=False,
+        three_way_interval_seconds=0,  # the reconciler too: tests step it
         webhook_backoff_base_seconds=0.0,
         webhook_backoff_cap_seconds=0.0,
         session_cache_seconds=0,

@@ -1,16 +1,20 @@
 """The three-way reconciliation (三方对账, issue 15): the gateway's ledger against the
 guarantee service's guarantees, claims and payments and against the SME's application in
-loan_intake, per loan and in total. Read-only: it changes nothing anywhere. On demand
-(``GET /v1/reconciliation/three-way``) and on a schedule (the reconciler worker logs each
-run's differences). Never commits."""
+loan_intake, per loan and in total. It changes nothing it reconciles. On demand
+(``GET /v1/reconciliation/three-way``, a batch's console page) and, for the whole
+portfolio, by the reconciler worker on a schedule or when a clerk asks: those runs are kept
+(``three_way_runs``) and the console shows the last. Never commits."""
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bank_gateway.clients import GuaranteeClient, IntakeClient
 from services.bank_gateway.ledger import repository as repo
+from services.bank_gateway.ledger import three_way_repository as runs
 from services.bank_gateway.ledger.schemas import (
     ThreeWayDifference,
     ThreeWayReport,
@@ -88,3 +92,27 @@ def _add(totals: dict[str, int], loan: LedgerLoan, fund: FundLoanView | None) ->
         totals["fund_payout"] += to_fen(fund.payout)
         totals["fund_paid"] += to_fen(fund.paid)
         totals["fund_recovered"] += to_fen(fund.fund_recovered)
+
+
+@dataclass(frozen=True)
+class KeptRun:
+    """The last whole-portfolio reconciliation the worker kept, and one on its way."""
+
+    report: ThreeWayReport | None
+    requested_by: str | None
+    finished_at: datetime | None
+    error: str | None
+    waiting_since: datetime | None
+
+
+async def last_run(*, session: AsyncSession) -> KeptRun:
+    done, waiting = await runs.latest_runs(session=session)
+    if done is None:
+        return KeptRun(None, None, None, None, waiting)
+    report = ThreeWayReport.model_validate(done["report"]) if done["report"] else None
+    return KeptRun(report, done["requested_by"], done["finished_at"], done["error"], waiting)
+
+
+async def request_run(*, session: AsyncSession, requested_by: str) -> uuid.UUID:
+    """Ask the worker for a run of the whole portfolio (one waiting is enough)."""
+    return await runs.request_run(session=session, requested_by=requested_by)

@@ -1,9 +1,12 @@
-"""The three-way reconciliation on a schedule: every ``interval`` (6 hours unless set), the
-whole portfolio is reconciled (ledger/three_way.py) and the outcome logged and exported as
-metrics — differences to look into are a warning an operator's alerting picks up, those in
-flight only information. Nothing is written: the report is always asked for afresh."""
+"""The three-way reconciliation of the whole portfolio, run here and kept: every
+``interval`` (6 hours unless set) and whenever a clerk asks for one (the console's
+"立即对账", a queued row). Each run's report is kept for the console (reading every loan
+on every view does not scale, bench/README.md), its outcome logged and exported as
+metrics — differences to look into are a warning an operator's alerting picks up, those
+in flight only information."""
 
 import time
+import uuid
 
 import structlog
 from prometheus_client import Gauge
@@ -16,6 +19,8 @@ from services.bank_gateway.clients import (
     IntakeUnavailable,
 )
 from services.bank_gateway.ledger import three_way
+from services.bank_gateway.ledger import three_way_repository as runs
+from services.bank_gateway.ledger.schemas import ThreeWayReport
 from shared.jobs import Worker
 
 log = structlog.get_logger("bank_gateway.reconciliation")
@@ -27,17 +32,21 @@ DIFFERENCES = Gauge(
 
 
 class ThreeWayReconciler(Worker):
-    queue = "gateway.three_way"
+    queue = runs.QUEUE
 
     def __init__(
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession],
         guarantee: GuaranteeClient,
         intake: IntakeClient,
         interval_seconds: float,
     ) -> None:
         self._sessionmaker = sessionmaker
+        # The reconciliation only reads (and asks the other services over HTTP meanwhile):
+        # on SQLite a read session holds no write lock for those minutes.
+        self._read = read_sessionmaker
         self._guarantee = guarantee
         self._intake = intake
         self.interval = interval_seconds
@@ -45,23 +54,49 @@ class ThreeWayReconciler(Worker):
         self._next_run = time.monotonic() + min(interval_seconds, 300)
 
     async def step(self) -> int:
-        """One reconciliation of every lent loan when it is due; always 0 (nothing queued)."""
-        if time.monotonic() < self._next_run:
+        """The run a clerk asked for, or the scheduled one when due: 1 if one ran."""
+        run_id = await self._claim(scheduled=time.monotonic() >= self._next_run)
+        if run_id is None:
             return 0
         self._next_run = time.monotonic() + self.interval
-        await self.run()
-        return 0
+        await self._reconcile(run_id)
+        return 1
 
-    async def run(self) -> None:
-        """Reconcile now: log the outcome and set the gauges."""
+    async def run(self) -> ThreeWayReport | None:
+        """Reconcile now, as the schedule would; the report (None: a service was down)."""
+        run_id = await self._claim(scheduled=True)
+        assert run_id is not None
+        return await self._reconcile(run_id)
+
+    async def _claim(self, *, scheduled: bool) -> uuid.UUID | None:
+        async with self._sessionmaker() as session, session.begin():
+            return await runs.claim_run(session=session, scheduled=scheduled)
+
+    async def _finish(
+        self, run_id: uuid.UUID, report: ThreeWayReport | None, error: str | None
+    ) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            await runs.finish_run(
+                session=session,
+                run_id=run_id,
+                report=report.model_dump(mode="json") if report is not None else None,
+                error=error,
+            )
+
+    async def _reconcile(self, run_id: uuid.UUID) -> ThreeWayReport | None:
         try:
-            async with self._sessionmaker() as session:
+            async with self._read() as session:
                 report = await three_way.reconcile(
                     session=session, guarantee=self._guarantee, intake=self._intake
                 )
         except (GuaranteeUnavailable, IntakeUnavailable) as error:
             log.warning("reconciliation.three_way_unavailable", error=str(error))
-            return
+            await self._finish(run_id, None, f"对账所需的服务暂不可用：{error}")
+            return None
+        except Exception:
+            log.exception("reconciliation.three_way_failed")
+            await self._finish(run_id, None, "对账失败，已记录，请稍后重试")
+            raise
         to_look_into = len(report.differences) - report.in_flight
         DIFFERENCES.labels("to_look_into").set(to_look_into)
         DIFFERENCES.labels("in_flight").set(report.in_flight)
@@ -72,3 +107,5 @@ class ThreeWayReconciler(Worker):
             in_flight=report.in_flight,
             first=[f"{d.loan_id} {d.source} {d.what}" for d in report.differences[:5]],
         )
+        await self._finish(run_id, report, None)
+        return report

@@ -17,6 +17,7 @@ from services.bank_gateway.models.received_event import ReceivedEvent
 from services.bank_gateway.models.revoked_session import RevokedSession
 from services.bank_gateway.models.signing_secret import SigningSecret
 from services.bank_gateway.models.staff_account import StaffAccount
+from services.bank_gateway.models.three_way_run import ThreeWayRun
 from services.bank_gateway.models.throttle import ThrottleEntry
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "StaffAccount",
     "StatementLine",
     "SubsidyPayout",
+    "ThreeWayRun",
     "ThrottleEntry",
 ]
