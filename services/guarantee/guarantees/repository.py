@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.guarantee.models import Assessment, Guarantee
+from services.guarantee.models import Assessment, ExposureDelta, ExposureTotal, Guarantee
+from shared.db import dialect_insert
 
 _guarantees: sa.Table = Guarantee.__table__  # type: ignore[attr-defined]
 
@@ -77,43 +78,85 @@ async def guaranteed_volume(*, session: AsyncSession, batch_id: uuid.UUID) -> in
     return int(total or 0)
 
 
-_GROUP_COLUMNS = {
-    "enterprise": _guarantees.c.enterprise_uscc,
-    "batch": _guarantees.c.batch_id,
-    "bank": _guarantees.c.bank_code,
-    "policy_version": _guarantees.c.policy_version_id,
-}
+_totals = ExposureTotal.__table__  # type: ignore[attr-defined]
+_deltas = ExposureDelta.__table__  # type: ignore[attr-defined]
 
 
 async def exposure(
     *, session: AsyncSession, group: str, offset: int, limit: int
 ) -> tuple[list[tuple[str, int, int]], tuple[int, int, int]]:
     """在保余额 of guarantees in force (outstanding > 0) per key of ``group``, largest first:
-    (rows of (key, guarantees, outstanding fen), (keys, guarantees, outstanding fen) overall)."""
-    column = _GROUP_COLUMNS[group]
-    in_force = _guarantees.c.outstanding_fen > 0
-    outstanding = sa.func.sum(_guarantees.c.outstanding_fen)
+    (rows of (key, guarantees, outstanding fen), (keys, guarantees, outstanding fen) overall).
+    Read from the kept totals, the changes since folded in first (:func:`fold_exposure`)."""
+    await fold_exposure(session=session)
+    kept = sa.and_(_totals.c.group_kind == group, _totals.c.guarantees > 0)
     rows = await session.execute(
-        sa.select(column, sa.func.count(), outstanding)
-        .where(in_force)
-        .group_by(column)
-        .order_by(outstanding.desc(), column)
+        sa.select(_totals.c.key, _totals.c.guarantees, _totals.c.outstanding_fen)
+        .where(kept)
+        .order_by(_totals.c.outstanding_fen.desc(), _totals.c.key.desc())
         .offset(offset)
         .limit(limit)
     )
     totals = (
         await session.execute(
             sa.select(
-                sa.func.count(sa.distinct(column)),
                 sa.func.count(),
-                sa.func.coalesce(sa.func.sum(_guarantees.c.outstanding_fen), 0),
-            ).where(in_force)
+                sa.func.coalesce(sa.func.sum(_totals.c.guarantees), 0),
+                sa.func.coalesce(sa.func.sum(_totals.c.outstanding_fen), 0),
+            ).where(kept)
         )
     ).one()
+    as_key = _uuid_text if group in ("batch", "policy_version") else str
     return (
-        [(str(key), int(n), int(fen)) for key, n, fen in rows.all()],
+        [(as_key(key), int(n), int(fen)) for key, n, fen in rows.all()],
         (int(totals[0]), int(totals[1]), int(totals[2])),
     )
+
+
+async def fold_exposure(*, session: AsyncSession) -> int:
+    """Fold the moves the triggers appended (``ExposureDelta``) into the totals and delete
+    them: one folder at a time (on SQLite the writer already is). How many totals moved."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("exposure fold")))
+        )
+    last = await session.scalar(sa.select(sa.func.max(_deltas.c.id)))
+    if last is None:
+        return 0
+    moves = (
+        (
+            await session.execute(
+                sa.select(
+                    _deltas.c.group_kind,
+                    _deltas.c.key,
+                    sa.func.sum(_deltas.c.guarantees).label("guarantees"),
+                    sa.func.sum(_deltas.c.outstanding_fen).label("outstanding_fen"),
+                )
+                .where(_deltas.c.id <= last)
+                .group_by(_deltas.c.group_kind, _deltas.c.key)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    insert = dialect_insert(session, _totals)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[_totals.c.group_kind, _totals.c.key],
+            set_={
+                "guarantees": _totals.c.guarantees + insert.excluded.guarantees,
+                "outstanding_fen": _totals.c.outstanding_fen + insert.excluded.outstanding_fen,
+            },
+        ),
+        [dict(move) for move in moves],
+    )
+    await session.execute(sa.delete(_deltas).where(_deltas.c.id <= last))
+    return len(moves)
+
+
+def _uuid_text(stored: str) -> str:
+    # SQLite keeps a uuid as 32 hex digits, PostgreSQL's text has hyphens: one spelling out.
+    return str(uuid.UUID(stored))
 
 
 async def outstanding_of_firms(*, session: AsyncSession, usccs: list[str]) -> dict[str, int]:

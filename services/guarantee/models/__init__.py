@@ -12,7 +12,7 @@ from services.guarantee.models.claim import (
     ClaimPayment,
     Recovery,
 )
-from services.guarantee.models.guarantee import Guarantee
+from services.guarantee.models.guarantee import ExposureDelta, ExposureTotal, Guarantee
 from services.guarantee.models.policy_version import POLICY_STATUS_ZH, PolicyStatus, PolicyVersion
 from services.guarantee.models.whatif import WhatIfChange, WhatIfJob, WhatIfStatus
 
@@ -25,6 +25,8 @@ __all__ = [
     "ClaimDocument",
     "ClaimNoticeRow",
     "ClaimPayment",
+    "ExposureDelta",
+    "ExposureTotal",
     "Guarantee",
     "GuaranteeModel",
     "LapsedApplication",

@@ -60,3 +60,37 @@ class Guarantee(GuaranteeModel, table=True):
     released_on: date | None = None
     release_reason: str | None = Field(default=None, max_length=20)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ExposureTotal(GuaranteeModel, table=True):
+    """在保余额 per firm, batch, bank or policy version: the guarantees in force (outstanding
+    above 0) and their outstanding, as of the last fold of :class:`ExposureDelta` (migration
+    0014), so the report reads a page of these instead of grouping every guarantee."""
+
+    __tablename__ = "exposure_totals"
+    __table_args__ = (
+        sa.Index("ix_exposure_totals_largest", "group_kind", "outstanding_fen", "key"),
+    )
+
+    group_kind: str = Field(max_length=20, primary_key=True)
+    key: str = Field(max_length=64, primary_key=True)
+    guarantees: int
+    outstanding_fen: int = Field(sa_type=sa.BigInteger)
+
+
+class ExposureDelta(GuaranteeModel, table=True):
+    """A move of one :class:`ExposureTotal`, appended by the database triggers on
+    ``guarantees`` in the transaction that changes one; folded into the totals (and deleted)
+    before the report reads them. Append-only, so writers never wait on a total's row."""
+
+    __tablename__ = "exposure_deltas"
+
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),  # type: ignore[call-overload]
+    )
+    group_kind: str = Field(max_length=20)
+    key: str = Field(max_length=64)
+    guarantees: int
+    outstanding_fen: int = Field(sa_type=sa.BigInteger)
