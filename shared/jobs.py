@@ -182,6 +182,14 @@ def _forget_after_rollback(session: Session, transaction: SessionTransaction) ->
 # --- running -------------------------------------------------------------------------------
 
 
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    """Stop a loop of this module's and wait until it has; None to keep as its new task."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 class _Loop:
     """A worker in a loop of its own in this process (SQLite)."""
 
@@ -212,11 +220,7 @@ class _Loop:
                     await asyncio.wait_for(self._event.wait(), self.worker.interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        self._task = await _cancel(self._task)
 
 
 def libpq_url(database_url: str) -> str:
@@ -349,11 +353,7 @@ class _WalWatch:
                     runner.wake()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        self._task = await _cancel(self._task)
 
 
 class Workers:
