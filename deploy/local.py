@@ -303,10 +303,10 @@ def _print_welcome(stack: LocalStack, application: dict[str, object]) -> None:
     body = json.dumps(application, ensure_ascii=False)
     intake = stack.url("loan_intake")
     print()
-    print("批次贷 platform is running (Ctrl-C stops all three):")
+    print("批次贷 platform is running, each service with its worker (Ctrl-C stops them all):")
     for spec in SERVICES:
         print(f"  {spec.name:<13} {stack.url(spec.name)}   docs: {stack.url(spec.name)}/docs")
-    print(f"  logs          {stack.log_dir}/<service>.log")
+    print(f"  logs          {stack.log_dir}/<service>.log, <service>.worker.log (background)")
     print(
         f"  模拟一网通办   {stack.extra_env.get('INTAKE_OIDC_ISSUER', '')}   "
         "(development identity platform: verifies a firm in the portal)"
