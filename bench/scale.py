@@ -41,6 +41,12 @@ CLONED = {
     "guarantee": ("assessments", "guarantees", "claims"),
     "bank_gateway": ("batch_loans", "received_events"),
 }
+EXPOSURE_GROUPS = {
+    "enterprise": "enterprise_uscc",
+    "batch": "batch_id",
+    "bank": "bank_code",
+    "policy_version": "policy_version_id",
+}
 # uuid columns that name a loan's own rows (the rest — banks, policy versions — are shared).
 OWN_IDS = {"id", "loan_id", "application_id", "assessment_id", "guarantee_id", "update_id"}
 
@@ -99,17 +105,24 @@ async def clone(database: str, tables: tuple[str, ...], first: int, last: int) -
                     f" CROSS JOIN generate_series({start}, {end}) AS g"
                 )
         if "guarantees" in tables:
-            # The triggers appended a move per new guarantee and group: fold them now, as
-            # the fund's first report after a day's changes would (not a page's timing).
+            # The triggers appended a move per new guarantee and group: the kept totals are
+            # rebuilt as migration 0014 builds them (a bulk load, not a page's timing).
             await connection.execute(
-                "INSERT INTO exposure_totals (group_kind, key, guarantees, outstanding_fen)"
-                " SELECT group_kind, key, sum(guarantees), sum(outstanding_fen)"
-                " FROM exposure_deltas GROUP BY group_kind, key"
-                " ON CONFLICT (group_kind, key) DO UPDATE SET"
-                " guarantees = exposure_totals.guarantees + excluded.guarantees,"
-                " outstanding_fen = exposure_totals.outstanding_fen + excluded.outstanding_fen"
+                "DELETE FROM exposure_deltas; DELETE FROM exposure_totals;"
+                " DELETE FROM exposure_summaries"
             )
-            await connection.execute("DELETE FROM exposure_deltas")
+            for group, column in EXPOSURE_GROUPS.items():
+                await connection.execute(
+                    "INSERT INTO exposure_totals (group_kind, key, guarantees, outstanding_fen)"
+                    f" SELECT '{group}', {column}::text, count(*), sum(outstanding_fen)"
+                    f" FROM guarantees WHERE outstanding_fen > 0 GROUP BY {column}"
+                )
+                await connection.execute(
+                    "INSERT INTO exposure_summaries (group_kind, keys, guarantees,"
+                    f" outstanding_fen) SELECT '{group}', count(*), coalesce(sum(guarantees), 0),"
+                    " coalesce(sum(outstanding_fen), 0) FROM exposure_totals"
+                    f" WHERE group_kind = '{group}'"
+                )
         await connection.execute("ANALYZE")
     finally:
         await connection.close()

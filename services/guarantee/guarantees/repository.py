@@ -3,12 +3,19 @@
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.guarantee.models import Assessment, ExposureDelta, ExposureTotal, Guarantee
+from services.guarantee.models import (
+    Assessment,
+    ExposureDelta,
+    ExposureSummary,
+    ExposureTotal,
+    Guarantee,
+)
 from shared.db import dialect_insert
 
 _guarantees: sa.Table = Guarantee.__table__  # type: ignore[attr-defined]
@@ -80,6 +87,7 @@ async def guaranteed_volume(*, session: AsyncSession, batch_id: uuid.UUID) -> in
 
 _totals = ExposureTotal.__table__  # type: ignore[attr-defined]
 _deltas = ExposureDelta.__table__  # type: ignore[attr-defined]
+_summaries = ExposureSummary.__table__  # type: ignore[attr-defined]
 
 
 async def exposure(
@@ -97,15 +105,14 @@ async def exposure(
         .offset(offset)
         .limit(limit)
     )
-    totals = (
+    summary = (
         await session.execute(
             sa.select(
-                sa.func.count(),
-                sa.func.coalesce(sa.func.sum(_totals.c.guarantees), 0),
-                sa.func.coalesce(sa.func.sum(_totals.c.outstanding_fen), 0),
-            ).where(kept)
+                _summaries.c["keys"], _summaries.c.guarantees, _summaries.c.outstanding_fen
+            ).where(_summaries.c.group_kind == group)
         )
-    ).one()
+    ).first()
+    totals = summary or (0, 0, 0)
     as_key = _uuid_text if group in ("batch", "policy_version") else str
     return (
         [(as_key(key), int(n), int(fen)) for key, n, fen in rows.all()],
@@ -114,8 +121,9 @@ async def exposure(
 
 
 async def fold_exposure(*, session: AsyncSession) -> int:
-    """Fold the moves the triggers appended (``ExposureDelta``) into the totals and delete
-    them: one folder at a time (on SQLite the writer already is). How many totals moved."""
+    """Fold the moves the triggers appended (``ExposureDelta``) into the totals and each
+    group's summary, and delete them: one folder at a time (on SQLite the writer already
+    is). How many totals moved."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("exposure fold")))
@@ -139,6 +147,7 @@ async def fold_exposure(*, session: AsyncSession) -> int:
         .mappings()
         .all()
     )
+    before = await _counts_before(session, moves)
     insert = dialect_insert(session, _totals)
     await session.execute(
         insert.on_conflict_do_update(
@@ -150,8 +159,51 @@ async def fold_exposure(*, session: AsyncSession) -> int:
         ),
         [dict(move) for move in moves],
     )
+    await _move_summaries(session, moves, before)
     await session.execute(sa.delete(_deltas).where(_deltas.c.id <= last))
     return len(moves)
+
+
+async def _counts_before(session: AsyncSession, moves: Sequence[Any]) -> dict[tuple[str, str], int]:
+    """The guarantees in force of each moved key before the fold (absent: none)."""
+    found: dict[tuple[str, str], int] = {}
+    for group in {m["group_kind"] for m in moves}:
+        keys = [m["key"] for m in moves if m["group_kind"] == group]
+        rows = await session.execute(
+            sa.select(_totals.c.key, _totals.c.guarantees).where(
+                _totals.c.group_kind == group, _totals.c.key.in_(keys)
+            )
+        )
+        found.update({(group, key): int(n) for key, n in rows.all()})
+    return found
+
+
+async def _move_summaries(
+    session: AsyncSession, moves: Sequence[Any], before: dict[tuple[str, str], int]
+) -> None:
+    changes: dict[str, list[int]] = {}
+    for m in moves:
+        old = before.get((m["group_kind"], m["key"]), 0)
+        new = old + int(m["guarantees"])
+        change = changes.setdefault(m["group_kind"], [0, 0, 0])
+        change[0] += (new > 0) - (old > 0)
+        change[1] += int(m["guarantees"])
+        change[2] += int(m["outstanding_fen"])
+    insert = dialect_insert(session, _summaries)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[_summaries.c.group_kind],
+            set_={
+                "keys": _summaries.c["keys"] + insert.excluded["keys"],
+                "guarantees": _summaries.c.guarantees + insert.excluded.guarantees,
+                "outstanding_fen": _summaries.c.outstanding_fen + insert.excluded.outstanding_fen,
+            },
+        ),
+        [
+            {"group_kind": g, "keys": k, "guarantees": n, "outstanding_fen": fen}
+            for g, (k, n, fen) in changes.items()
+        ],
+    )
 
 
 def _uuid_text(stored: str) -> str:

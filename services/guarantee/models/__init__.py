@@ -12,7 +12,12 @@ from services.guarantee.models.claim import (
     ClaimPayment,
     Recovery,
 )
-from services.guarantee.models.guarantee import ExposureDelta, ExposureTotal, Guarantee
+from services.guarantee.models.guarantee import (
+    ExposureDelta,
+    ExposureSummary,
+    ExposureTotal,
+    Guarantee,
+)
 from services.guarantee.models.policy_version import POLICY_STATUS_ZH, PolicyStatus, PolicyVersion
 from services.guarantee.models.whatif import WhatIfChange, WhatIfJob, WhatIfStatus
 
@@ -26,6 +31,7 @@ __all__ = [
     "ClaimNoticeRow",
     "ClaimPayment",
     "ExposureDelta",
+    "ExposureSummary",
     "ExposureTotal",
     "Guarantee",
     "GuaranteeModel",

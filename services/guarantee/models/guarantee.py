@@ -78,6 +78,18 @@ class ExposureTotal(GuaranteeModel, table=True):
     outstanding_fen: int = Field(sa_type=sa.BigInteger)
 
 
+class ExposureSummary(GuaranteeModel, table=True):
+    """Per group: how many keys have guarantees in force, how many guarantees, their
+    outstanding — the report's totals line, kept with :class:`ExposureTotal` by the fold."""
+
+    __tablename__ = "exposure_summaries"
+
+    group_kind: str = Field(max_length=20, primary_key=True)
+    keys: int
+    guarantees: int
+    outstanding_fen: int = Field(sa_type=sa.BigInteger)
+
+
 class ExposureDelta(GuaranteeModel, table=True):
     """A move of one :class:`ExposureTotal`, appended by the database triggers on
     ``guarantees`` in the transaction that changes one; folded into the totals (and deleted)

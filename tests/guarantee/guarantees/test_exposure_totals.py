@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.guarantee.guarantees.repository import fold_exposure
-from services.guarantee.models import ExposureTotal, Guarantee
+from services.guarantee.models import ExposureSummary, ExposureTotal, Guarantee
 from tests.conftest import Tokens, make_uscc
 from tests.guarantee.factories import make_request
 
@@ -22,6 +22,7 @@ BATCHES = [uuid.uuid4() for _ in range(2)]
 BANKS = ["srcb", "bosc"]
 _guarantees = Guarantee.__table__  # type: ignore[attr-defined]
 _totals = ExposureTotal.__table__  # type: ignore[attr-defined]
+_summaries = ExposureSummary.__table__  # type: ignore[attr-defined]
 
 
 async def an_assessment(client: httpx.AsyncClient, tokens: Tokens) -> tuple[uuid.UUID, uuid.UUID]:
@@ -87,6 +88,19 @@ async def kept_and_summed(session: Any) -> tuple[dict[Any, Any], dict[Any, Any]]
         ).all()
     }
     summed = {}
+    summaries = {
+        g: (keys, n, fen)
+        for g, keys, n, fen in (
+            await session.execute(
+                sa.select(
+                    _summaries.c.group_kind,
+                    _summaries.c["keys"],
+                    _summaries.c.guarantees,
+                    _summaries.c.outstanding_fen,
+                )
+            )
+        ).all()
+    }
     for group, column in GROUPS.items():
         for key, n, fen in (
             await session.execute(
@@ -96,6 +110,13 @@ async def kept_and_summed(session: Any) -> tuple[dict[Any, Any], dict[Any, Any]]
             )
         ).all():
             summed[(group, str(key))] = (n, fen)
+        # The group's line of totals, kept with them.
+        in_group = [v for (g, _), v in summed.items() if g == group]
+        assert summaries.get(group, (0, 0, 0)) == (
+            len(in_group),
+            sum(n for n, _ in in_group),
+            sum(fen for _, fen in in_group),
+        )
     return kept, summed
 
 

@@ -109,6 +109,14 @@ def upgrade() -> None:
         'ix_exposure_totals_largest', 'exposure_totals', ['group_kind', 'outstanding_fen', 'key']
     )
     op.create_table(
+        'exposure_summaries',
+        sa.Column('group_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column('keys', sa.Integer(), nullable=False),
+        sa.Column('guarantees', sa.Integer(), nullable=False),
+        sa.Column('outstanding_fen', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('group_kind', name=op.f('pk_exposure_summaries')),
+    )
+    op.create_table(
         'exposure_deltas',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
         sa.Column('group_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -128,6 +136,11 @@ def upgrade() -> None:
             f" SELECT '{group}', CAST({column} AS TEXT), count(*), sum(outstanding_fen)"
             f" FROM guarantees WHERE outstanding_fen > 0 GROUP BY {column}"
         )
+        op.execute(
+            "INSERT INTO exposure_summaries (group_kind, keys, guarantees, outstanding_fen)"
+            f" SELECT '{group}', count(*), coalesce(sum(guarantees), 0),"
+            f" coalesce(sum(outstanding_fen), 0) FROM exposure_totals WHERE group_kind = '{group}'"
+        )
 
 
 def downgrade() -> None:
@@ -139,5 +152,6 @@ def downgrade() -> None:
         for name in ("insert", "update_old", "update_new", "delete"):
             op.execute(f"DROP TRIGGER guarantees_exposure_{name}")
     op.drop_table('exposure_deltas')
+    op.drop_table('exposure_summaries')
     op.drop_index('ix_exposure_totals_largest', table_name='exposure_totals')
     op.drop_table('exposure_totals')
