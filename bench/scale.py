@@ -11,12 +11,13 @@ the table gives the median and the slowest read in ms.
     .venv/bin/python -m bench.scale                         # 10k, 100k, 1M (≈ 20 GB, long)
     .venv/bin/python -m bench.scale --sizes 10000 100000    # the first two
 
-Creates ``picidai_scale_*`` databases on 127.0.0.1:5432 and drops them afterwards (``--keep``
+Creates ``picidai_scale_<pid>_*`` databases on 127.0.0.1:5432 and drops them afterwards (``--keep``
 keeps them). Traffic goes to 127.0.0.1 only.
 """
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import tempfile
@@ -269,7 +270,8 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=5)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    databases = {s.name: f"picidai_scale_{s.name}" for s in SERVICES}
+    # Named per run: two runs at once must not drop each other's databases.
+    databases = {s.name: f"picidai_scale_{os.getpid()}_{s.name}" for s in SERVICES}
     asyncio.run(create_databases(list(databases.values())))
     state = Path(tempfile.mkdtemp(prefix="picidai-scale-"))
     stack = LocalStack(
