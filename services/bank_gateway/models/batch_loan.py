@@ -19,7 +19,8 @@ class BatchLoan(GatewayModel, table=True):
     batch_id: uuid.UUID = Field(foreign_key="batches.id", index=True)
     # Unique: an application is never in two batches.
     application_id: uuid.UUID = Field(unique=True)
-    enterprise_uscc: str = Field(max_length=18)
+    # Indexed: the console names firms by it (a page of 在保余额, a firm's loans).
+    enterprise_uscc: str = Field(max_length=18, index=True)
     enterprise_name: str = Field(max_length=200)
     amount_fen: int = Field(sa_type=sa.BigInteger)
     term_months: int
