@@ -138,6 +138,6 @@ async def test_the_whole_portfolio_is_the_worker_s_kept_run_asked_for_in_the_con
         assert await reconciler.step() == 0
         done = await alice.get("/console/reports/three-way")
         assert "对账进行中" not in done.text and "立即对账" in done.text
-        checked = re.search(r"共核对 (\d+) 笔贷款（(.+?)发起）", done.text)
+        checked = re.search(r"共核对 (\d+) 笔贷款，由(.+?)发起。", done.text)
         assert checked is not None, done.text
         assert int(checked.group(1)) >= 1 and checked.group(2) == "张丽（经办）"
