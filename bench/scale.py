@@ -105,6 +105,12 @@ async def clone(database: str, tables: tuple[str, ...], first: int, last: int) -
                     f"INSERT INTO {table} ({names}) SELECT {values} FROM {template}"
                     f" CROSS JOIN generate_series({start}, {end}) AS g"
                 )
+        if "application_events" in tables:
+            # The copies' history is the past: the status texts of it were sent long ago.
+            await connection.execute(
+                "UPDATE notice_cursors SET last_event_id ="
+                " (SELECT coalesce(max(id), 0) FROM application_events)"
+            )
         if "guarantees" in tables:
             # The triggers appended a move per new guarantee and group: the kept totals are
             # rebuilt as migration 0014 builds them (a bulk load, not a page's timing).
