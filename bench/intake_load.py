@@ -278,23 +278,33 @@ def main() -> None:
     )
 
 
-def load_ours(
-    names: dict[str, str], bodies: list[dict], args: argparse.Namespace
-) -> tuple[Figures, dict[str, float], dict[str, list[float]]]:
-    state = Path(tempfile.mkdtemp(prefix="bench-"))
-    stack = LocalStack(
+def postgres_stack(
+    databases: dict[str, str], *, prefix: str, separate_workers: bool = True, **env: str
+) -> LocalStack:
+    """The three services on the given PostgreSQL databases (one per service, created by
+    :func:`create_databases`), on free ports, with a state directory of their own."""
+    state = Path(tempfile.mkdtemp(prefix=prefix))
+    return LocalStack(
         state_dir=state,
         database_urls={
-            n: f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}" for n, db in names.items()
+            n: f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}" for n, db in databases.items()
         },
         ports={s.name: free_port() for s in SERVICES},
         log_dir=state / "log",
-        separate_workers=True,
-        extra_env={
-            "INTAKE_LOG_JSON": "true",
-            "GUARANTEE_LOG_JSON": "true",
-            "GATEWAY_LOG_JSON": "true",
-        },
+        separate_workers=separate_workers,
+        extra_env=env,
+    )
+
+
+def load_ours(
+    names: dict[str, str], bodies: list[dict], args: argparse.Namespace
+) -> tuple[Figures, dict[str, float], dict[str, list[float]]]:
+    stack = postgres_stack(
+        names,
+        prefix="bench-",
+        INTAKE_LOG_JSON="true",
+        GUARANTEE_LOG_JSON="true",
+        GATEWAY_LOG_JSON="true",
     )
     stack.prepare()
     stack.start_all()

@@ -13,18 +13,17 @@ import collections
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from bench.intake_load import (
-    SERVER,
     cpu_seconds,
     create_databases,
     drop_databases,
+    postgres_stack,
     run_wrk,
 )
-from deploy.local import SERVICES, LocalStack, free_port
+from deploy.local import SERVICES
 from tests.conftest import Tokens, application_body, make_uscc
 
 # Frames worth naming: ours, and the libraries a request passes through.
@@ -107,21 +106,10 @@ def main() -> None:
     args = parser.parse_args()
     names = {s.name: f"picidai_profile_{s.name}" for s in SERVICES}
     asyncio.run(create_databases(list(names.values())))
-    state = Path(tempfile.mkdtemp(prefix="picidai-profile-"))
     rng = random.Random(2021)
     bodies = [application_body(make_uscc(rng=rng)) for _ in range(2000)]
-    stack = LocalStack(
-        state_dir=state,
-        database_urls={
-            n: f"{SERVER}/{db}".replace("postgresql:", "postgresql+asyncpg:")
-            for n, db in names.items()
-        },
-        ports={s.name: free_port() for s in SERVICES},
-        log_dir=state / "log",
-        separate_workers=True,
-        extra_env={"INTAKE_LOG_JSON": "true"},
-    )
-    collapsed = state / f"{args.process}.collapsed"
+    stack = postgres_stack(names, prefix="picidai-profile-", INTAKE_LOG_JSON="true")
+    collapsed = stack.state_dir / f"{args.process}.collapsed"
     try:
         stack.prepare()
         stack.start_all()

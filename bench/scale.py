@@ -20,17 +20,15 @@ import asyncio
 import os
 import re
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
 import httpx
 
 from bench import report
-from bench.intake_load import SERVER, create_databases, drop_databases
-from deploy.local import SERVICES, LocalStack, free_port
+from bench.intake_load import SERVER, create_databases, drop_databases, postgres_stack
+from deploy.local import SERVICES, LocalStack
 
 TEMPLATE_LOANS = 4  # what deploy/demo_books.py lends
 COPIES_PER_BATCH = 250  # 1,000 loans to a batch
@@ -279,15 +277,8 @@ def main() -> None:
     # Named per run: two runs at once must not drop each other's databases.
     databases = {s.name: f"picidai_scale_{os.getpid()}_{s.name}" for s in SERVICES}
     asyncio.run(create_databases(list(databases.values())))
-    state = Path(tempfile.mkdtemp(prefix="picidai-scale-"))
-    stack = LocalStack(
-        state_dir=state,
-        database_urls={
-            n: f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}" for n, db in databases.items()
-        },
-        ports={s.name: free_port() for s in SERVICES},
-        log_dir=state / "log",
-    )
+    # The demo books are lived with serve alone; the measured stack has its workers.
+    stack = postgres_stack(databases, prefix="picidai-scale-", separate_workers=False)
     results: dict[int, dict[str, list[float]]] = {}
     try:
         stack.prepare()
