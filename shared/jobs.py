@@ -183,7 +183,7 @@ def _forget_after_rollback(session: Session, transaction: SessionTransaction) ->
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:
-    """Stop a loop of this module's and wait until it has; None to keep as its new task."""
+    """Cancel one of this module's loops and wait until it has ended (None: the new task)."""
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
