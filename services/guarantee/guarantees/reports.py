@@ -4,12 +4,13 @@ firm, batch, bank or policy version. Reads only; never commits."""
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.guarantee.guarantees import fee_repository as fee_repo
 from services.guarantee.guarantees import repository as repo
+from services.guarantee.guarantees.fee_sums import month_number
 from services.guarantee.guarantees.schemas import (
     EnterpriseExposure,
     ExposureGroup,
@@ -26,7 +27,7 @@ from shared.contracts.guarantee import (
     FirmExposure,
     FirmsExposure,
 )
-from shared.money import from_fen, to_fen
+from shared.money import from_fen
 
 
 @dataclass(frozen=True)
@@ -67,59 +68,60 @@ def _month_days(month_from: str, month_to: str) -> tuple[date, date]:
 
 
 async def _subsidised_periods(
-    session: AsyncSession, first_day: date, last_day: date
+    session: AsyncSession, first_day: date, last_day: date, usccs: list[str] | None = None
 ) -> list[tuple[DuePeriod, int]]:
-    """The fee periods falling due between the days (a period is due on its first day),
-    each with the subsidy granted on it once the firm's annual cap is applied."""
+    """The fee periods falling due between the days (a period is due on its first day) — of
+    these firms only, if named — each with the subsidy granted on it once the firm's annual
+    cap is applied."""
     january = date(first_day.year, 1, 1)  # the cap counts the year's earlier months
-    periods = []
-    for guarantee in await repo.guarantees_with_periods_between(
-        session=session, first_day=january, last_day=last_day
-    ):
-        cap = guarantee.fee_subsidy_firm_annual_cap
-        for period in guarantee.schedule:
-            due = date.fromisoformat(period["period_from"])
-            if january <= due <= last_day:
-                periods.append(
-                    DuePeriod(
-                        due=due,
-                        issued_at=guarantee.issued_at,
-                        guarantee_id=guarantee.id,
-                        loan_id=guarantee.loan_id,
-                        uscc=guarantee.enterprise_uscc,
-                        bank_code=guarantee.bank_code,
-                        fee_fen=to_fen(Decimal(period["fee"])),
-                        subsidy_fen=to_fen(Decimal(period["subsidy"])),
-                        firm_annual_cap_fen=to_fen(Decimal(cap)) if cap is not None else None,
-                    )
-                )
+    periods = [
+        DuePeriod(
+            due=d.due,
+            issued_at=d.issued_at,
+            guarantee_id=d.guarantee_id,
+            loan_id=d.loan_id,
+            uscc=d.enterprise_uscc,
+            bank_code=d.bank_code,
+            fee_fen=d.fee_fen,
+            subsidy_fen=d.subsidy_fen,
+            firm_annual_cap_fen=d.cap_fen,
+        )
+        for d in await fee_repo.dues_between(
+            session=session, first_day=january, last_day=last_day, usccs=usccs
+        )
+    ]
     return [(p, granted) for p, granted in capped_per_firm(periods) if p.due >= first_day]
 
 
 async def fee_subsidies(
     *, session: AsyncSession, month_from: str, month_to: str
 ) -> FeeSubsidyReport:
-    """Fees and their subsidies falling due per month and bank, from each guarantee's
-    schedule, the firm's annual cap applied."""
+    """Fees and their subsidies falling due per month and bank, the firm's annual cap
+    applied: the kept sums, less what the cap takes from the few firms above the smallest
+    cap (their periods walked in order, :func:`capped_per_firm`)."""
+    await fee_repo.settle(session=session)
     first_day, last_day = _month_days(month_from, month_to)
-    totals: dict[tuple[str, str], list[int]] = {}
-    for p, granted in await _subsidised_periods(session, first_day, last_day):
-        row = totals.setdefault((p.due.strftime("%Y-%m"), p.bank_code), [0, 0, 0])
-        row[0] += 1
-        row[1] += p.fee_fen
-        row[2] += granted
+    sums = await fee_repo.month_sums(
+        session=session, first_month=month_number(first_day), last_month=month_number(last_day)
+    )
+    capped = await fee_repo.firms_over_smallest_cap(
+        session=session, years=list(range(first_day.year, last_day.year + 1))
+    )
+    if capped:
+        for p, granted in await _subsidised_periods(session, first_day, last_day, capped):
+            sums[(month_number(p.due), p.bank_code)][2] -= p.subsidy_fen - granted
     return FeeSubsidyReport(
         month_from=month_from,
         month_to=month_to,
         rows=[
             FeeSubsidyRow(
-                month=month_key,
+                month=f"{month // 100:04d}-{month % 100:02d}",
                 bank_code=bank,
                 periods=n,
                 fee=from_fen(fee),
                 fee_subsidy=from_fen(subsidy),
             )
-            for (month_key, bank), (n, fee, subsidy) in sorted(totals.items())
+            for (month, bank), (n, fee, subsidy) in sorted(sums.items())
         ],
     )
 
@@ -128,6 +130,7 @@ async def fee_lines(*, session: AsyncSession, month_from: str, month_to: str) ->
     """Per loan and month: the fee falling due, the district's subsidy of it (the firm's cap
     applied) and what the fund received from the firm that month (担保费实收, by the day
     the money arrived) — the fee lines of the bureau's statements."""
+    await fee_repo.settle(session=session)
     first_day, last_day = _month_days(month_from, month_to)
     lines: dict[tuple[str, uuid.UUID], list[Any]] = {}
 

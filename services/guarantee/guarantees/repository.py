@@ -45,18 +45,6 @@ async def guarantee_for_application(
     return (await session.execute(query)).scalars().first()
 
 
-async def guarantees_with_periods_between(
-    *, session: AsyncSession, first_day: date, last_day: date
-) -> Sequence[Guarantee]:
-    """Guarantees whose life overlaps the days: their schedules hold the periods due."""
-    result = await session.execute(
-        select(Guarantee).where(
-            Guarantee.disbursed_on <= last_day, Guarantee.maturity_on >= first_day
-        )
-    )
-    return result.scalars().all()
-
-
 async def guarantees_collected_between(
     *, session: AsyncSession, first_day: date, last_day: date
 ) -> Sequence[Guarantee]:

@@ -12,6 +12,7 @@ from services.guarantee.models.claim import (
     ClaimPayment,
     Recovery,
 )
+from services.guarantee.models.fee_sums import FeeDue, FeeMark, FeeSum
 from services.guarantee.models.guarantee import (
     ExposureDelta,
     ExposureSummary,
@@ -33,6 +34,9 @@ __all__ = [
     "ExposureDelta",
     "ExposureSummary",
     "ExposureTotal",
+    "FeeDue",
+    "FeeMark",
+    "FeeSum",
     "Guarantee",
     "GuaranteeModel",
     "LapsedApplication",
