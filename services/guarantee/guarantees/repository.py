@@ -16,6 +16,7 @@ from services.guarantee.models import (
     ExposureTotal,
     Guarantee,
 )
+from shared import tallies
 from shared.db import dialect_insert
 
 _guarantees: sa.Table = Guarantee.__table__  # type: ignore[attr-defined]
@@ -110,45 +111,29 @@ async def exposure(
 
 async def fold_exposure(*, session: AsyncSession) -> int:
     """Fold the moves the triggers appended (``ExposureDelta``) into the totals and each
-    group's summary, and delete them: one folder at a time (on SQLite the writer already
-    is). How many totals moved."""
+    group's summary: one folder at a time (on SQLite the writer already is), the moves taken
+    with ``DELETE … RETURNING`` (shared/tallies.py says why). How many totals moved."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("exposure fold")))
         )
-    last = await session.scalar(sa.select(sa.func.max(_deltas.c.id)))
-    if last is None:
-        return 0
-    moves = (
-        (
-            await session.execute(
-                sa.select(
-                    _deltas.c.group_kind,
-                    _deltas.c.key,
-                    sa.func.sum(_deltas.c.guarantees).label("guarantees"),
-                    sa.func.sum(_deltas.c.outstanding_fen).label("outstanding_fen"),
-                )
-                .where(_deltas.c.id <= last)
-                .group_by(_deltas.c.group_kind, _deltas.c.key)
-            )
+    taken = await session.execute(
+        sa.delete(_deltas).returning(
+            _deltas.c.group_kind, _deltas.c.key, _deltas.c.guarantees, _deltas.c.outstanding_fen
         )
-        .mappings()
-        .all()
     )
+    summed = tallies.add_up(((tuple(r[:2]), r[2:]) for r in taken.all()), 1, {})
+    moves = [
+        {"group_kind": g, "key": k, "guarantees": n, "outstanding_fen": fen}
+        for (g, k), (n, fen) in sorted(summed.items())
+    ]
+    if not moves:
+        return 0
     before = await _counts_before(session, moves)
-    insert = dialect_insert(session, _totals)
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[_totals.c.group_kind, _totals.c.key],
-            set_={
-                "guarantees": _totals.c.guarantees + insert.excluded.guarantees,
-                "outstanding_fen": _totals.c.outstanding_fen + insert.excluded.outstanding_fen,
-            },
-        ),
-        [dict(move) for move in moves],
+    await tallies.move_sums(
+        session, _totals, ("group_kind", "key"), ("guarantees", "outstanding_fen"), summed
     )
     await _move_summaries(session, moves, before)
-    await session.execute(sa.delete(_deltas).where(_deltas.c.id <= last))
     return len(moves)
 
 
