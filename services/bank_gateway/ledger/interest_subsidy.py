@@ -140,8 +140,17 @@ def months_of(life: LoanLife, first: date, last: date) -> dict[str, Month]:
     return months
 
 
+@dataclass(frozen=True)
+class Capped:
+    """Whose 贴息 a loan's months are, and the firm's annual cap in the loan's terms."""
+
+    loan_id: uuid.UUID
+    uscc: str
+    cap_fen: int | None
+
+
 def capped_per_firm(
-    lives: Iterable[tuple[LoanLife, dict[str, Month]]],
+    lives: Iterable[tuple[Capped, dict[str, Month]]],
 ) -> dict[tuple[uuid.UUID, str], Month]:
     """Each loan's months with the firm's annual cap applied: a firm's 贴息 is granted in
     month order (loans by id within a month) until its loan's cap for the calendar year is
@@ -153,11 +162,30 @@ def capped_per_firm(
     used: dict[tuple[str, str], int] = {}
     out = {}
     for month, loan_id, life, m in ordered:
-        cap = life.terms.firm_annual_cap_fen
-        if cap is not None:
+        if life.cap_fen is not None:
             key = (life.uscc, month[:4])
-            granted = max(0, min(m.subsidy_fen, cap - used.get(key, 0)))
+            granted = max(0, min(m.subsidy_fen, life.cap_fen - used.get(key, 0)))
             used[key] = used.get(key, 0) + granted
             m = Month(m.repayments, m.interest_fen, m.unsubsidised_fen, granted)
         out[(loan_id, month)] = m
     return out
+
+
+def capped(life: LoanLife) -> Capped:
+    return Capped(life.loan_id, life.uscc, life.terms.firm_annual_cap_fen)
+
+
+def kept_span(life: LoanLife) -> tuple[date, date, bool]:
+    """The days whose months are kept for the loan (the subsidy report's sums): from its
+    disbursal to its last payment and, by points, to the end of the 贴息 term — and whether
+    贴息 goes on after them (by points with no term, principal still outstanding)."""
+    last = max((paid_on for paid_on, _, _ in life.payments), default=life.disbursed_on)
+    still_open = False
+    if life.terms.points is not None:
+        end = _subsidy_end(life)
+        if end is not None:
+            last = max(last, end - timedelta(days=1))
+        else:
+            still_open = life.disbursed_fen > sum(p for _, p, _ in life.payments)
+    month_end = add_months(date(last.year, last.month, 1), 1) - timedelta(days=1)
+    return date(life.disbursed_on.year, life.disbursed_on.month, 1), month_end, still_open

@@ -15,15 +15,19 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.bank_gateway.ledger import interest_repository as interest_repo
 from services.bank_gateway.ledger import repository as repo
 from services.bank_gateway.ledger.interest_subsidy import (
-    LoanLife,
+    Capped,
     Month,
-    SubsidyTerms,
+    capped,
     capped_per_firm,
     months_of,
 )
+from services.bank_gateway.ledger.interest_sums import as_month, life_of, month_number, month_text
 from services.bank_gateway.models import BatchLoan
+from shared import tallies
+from shared.clock import add_months
 from shared.money import Money, from_fen
 
 
@@ -60,18 +64,8 @@ async def interest_by_loan(
     overdue = await repo.overdue_days(session=session, loan_ids={loan.id for loan, _ in loans})
     lives = []
     for loan, bank_code in loans:
-        assert loan.disbursed_on is not None
-        life = LoanLife(
-            loan_id=loan.id,
-            bank_code=bank_code,
-            uscc=loan.enterprise_uscc,
-            disbursed_on=loan.disbursed_on,
-            disbursed_fen=loan.disbursed_fen,
-            payments=tuple((date.fromisoformat(d), p, i) for d, p, i in loan.payments or []),
-            overdue_since=tuple(overdue.get(loan.id, [])),
-            terms=SubsidyTerms.of(loan.terms),
-        )
-        lives.append((life, months_of(life, january, last)))
+        life = life_of(loan, bank_code, overdue.get(loan.id, []))
+        lives.append((capped(life), months_of(life, january, last)))
     months = {
         (loan_id, month): m
         for (loan_id, month), m in capped_per_firm(lives).items()
@@ -80,24 +74,82 @@ async def interest_by_loan(
     return months, {loan.id: (loan, bank_code) for loan, bank_code in loans}
 
 
+Totals = dict[tuple[int, str], list[int]]
+
+
 async def interest_subsidies(
     *, session: AsyncSession, month_from: str, month_to: str
 ) -> dict[tuple[str, str], tuple[int, int, int, int]]:
-    """(month, bank code) → (repayments, interest fen, of it without 贴息, 贴息 fen)."""
-    months, loans = await interest_by_loan(
-        session=session, month_from=month_from, month_to=month_to
-    )
-    totals: dict[tuple[str, str], tuple[int, int, int, int]] = {}
-    for (loan_id, month), m in months.items():
-        key = (month, loans[loan_id][1])
-        n, interest, unsubsidised, subsidy = totals.get(key, (0, 0, 0, 0))
-        totals[key] = (
-            n + m.repayments,
-            interest + m.interest_fen,
-            unsubsidised + m.unsubsidised_fen,
-            subsidy + m.subsidy_fen,
+    """(month, bank code) → (repayments, interest fen, of it without 贴息, 贴息 fen): the
+    kept sums, with the months of open-ended loans after their kept ones walked, less what
+    the firms' annual caps take from the few firms above the smallest cap."""
+    await interest_repo.settle(session=session)
+    first, last = month_days(month_from, month_to)
+    lo, hi = month_number(month_from), month_number(month_to)
+    sums = await interest_repo.month_sums(session=session, first_month=lo, last_month=hi)
+    extra = await _after_kept(session, date(first.year, 1, 1), last)
+    for (life, month), m in extra.items():
+        if month >= month_from:
+            _add(sums, (month_number(month), life.bank_code), m, 1)
+    capped_firms = set(
+        await interest_repo.firms_over_smallest_cap(
+            session=session, years=list(range(first.year, last.year + 1))
         )
-    return totals
+    ) | {life.uscc for life, _ in extra}
+    if capped_firms:
+        await _cap(session, sums, sorted(capped_firms), extra, first, month_from, hi)
+    return {
+        (month_text(k[0]), k[1]): (v[0], v[1], v[2], v[3])
+        for k, v in sorted(sums.items())
+        if any(v)  # a month whose 贴息 a cap took whole and no repayment: no line
+    }
+
+
+def _add(sums: Totals, key: tuple[int, str], m: Month, sign: int) -> None:
+    tallies.add_up(
+        [(key, (m.repayments, m.interest_fen, m.unsubsidised_fen, m.subsidy_fen))], sign, sums
+    )
+
+
+async def _after_kept(session: AsyncSession, january: date, last: date) -> dict[Any, Month]:
+    """(life, "YYYY-MM") → month, of the open-ended loans' months after their kept ones."""
+    out = {}
+    for life, through in await interest_repo.open_lives(
+        session=session, before=last.year * 100 + last.month
+    ):
+        after = add_months(date.fromisoformat(f"{month_text(through)}-01"), 1)
+        for month, m in months_of(life, max(january, after), last).items():
+            out[(life, month)] = m
+    return out
+
+
+async def _cap(
+    session: AsyncSession,
+    sums: Totals,
+    usccs: list[str],
+    extra: dict[Any, Month],
+    first: date,
+    month_from: str,
+    hi: int,
+) -> None:
+    """Take off ``sums`` what the firms' annual caps take from their 贴息 (in month order)."""
+    months: dict[uuid.UUID, dict[str, Month]] = {}
+    whose: dict[uuid.UUID, tuple[Capped, str]] = {}
+    for row in await interest_repo.months_of_firms(
+        session=session, usccs=usccs, first_month=first.year * 100 + 1, last_month=hi
+    ):
+        loan_id, month, bank, uscc, m = as_month(row)
+        months.setdefault(loan_id, {})[month_text(month)] = m
+        whose[loan_id] = (Capped(loan_id, uscc, row["cap_fen"]), bank)
+    for (life, month), m in extra.items():
+        months.setdefault(life.loan_id, {})[month] = m
+        whose[life.loan_id] = (capped(life), life.bank_code)
+    granted = capped_per_firm((whose[loan_id][0], ms) for loan_id, ms in months.items())
+    for (loan_id, month), m in granted.items():
+        before = months[loan_id][month]
+        if month >= month_from and m.subsidy_fen != before.subsidy_fen:
+            key = (month_number(month), whose[loan_id][1])
+            sums[key][3] -= before.subsidy_fen - m.subsidy_fen
 
 
 def merge(

@@ -12,6 +12,12 @@ from services.bank_gateway.models.fiscal_period import (
     StatementLine,
     SubsidyPayout,
 )
+from services.bank_gateway.models.interest_sums import (
+    InterestMark,
+    InterestMonth,
+    InterestOpenLoan,
+    InterestSum,
+)
 from services.bank_gateway.models.partner_bank import PartnerBank
 from services.bank_gateway.models.received_event import ReceivedEvent
 from services.bank_gateway.models.revoked_session import RevokedSession
@@ -31,6 +37,10 @@ __all__ = [
     "DeliveryStatus",
     "FiscalPeriod",
     "GatewayModel",
+    "InterestMark",
+    "InterestMonth",
+    "InterestOpenLoan",
+    "InterestSum",
     "MoneyEntry",
     "PartnerBank",
     "ReceivedEvent",
