@@ -56,6 +56,10 @@ class BaseServiceSettings(BaseSettings):
     # A worker process's own Prometheus metrics (outbox backlogs, delivery outcomes) on this
     # port of ``host``, plain HTTP without a token: for the cluster's scraper only. None: off.
     worker_metrics_port: int | None = None
+    # A worker process touches this file every few seconds while its event loop turns: the
+    # evidence its liveness probe reads (k8s, compose), since a worker serves no HTTP and a
+    # metrics thread would answer even with the loop stuck. None: no file.
+    worker_heartbeat_file: Path | None = None
     # The audit log's sealer (shared/audit.py): how often it chains the new rows.
     run_audit_sealer: bool = True
     audit_seal_interval_seconds: float = 1.0

@@ -51,8 +51,12 @@ def test_the_kustomization_lists_every_manifest_and_the_essentials_are_there() -
         [container] = doc["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e.get("value") for e in container["env"]}
         if container["command"][-1] == "worker":
-            # Background work apart from the HTTP servers: no port, no HTTP probes.
+            # Background work apart from the HTTP servers: no port, no HTTP probes; alive
+            # while it touches the heartbeat file the probe reads.
             assert "ports" not in container and "readinessProbe" not in container
+            heartbeat = [v for k, v in env.items() if k.endswith("_WORKER_HEARTBEAT_FILE")]
+            assert heartbeat == ["/tmp/worker-alive"]
+            assert heartbeat[0] in " ".join(container["livenessProbe"]["exec"]["command"])
         else:
             assert container["command"][-1] == "serve"
             assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -122,6 +126,9 @@ def test_compose_runs_migrations_before_the_services_and_proxies_one_origin() ->
         assert services[name]["command"] == ["python", "-m", f"services.{name}", "serve"]
         worker = services[f"{name}_worker"]
         assert worker["command"] == ["python", "-m", f"services.{name}", "worker"]
+        heartbeat = [v for k, v in worker["environment"].items() if k.endswith("_HEARTBEAT_FILE")]
+        assert heartbeat == ["/tmp/worker-alive"]
+        assert heartbeat[0] in " ".join(worker["healthcheck"]["test"])
         for started in (services[name], worker):
             assert started["depends_on"]["migrate"]["condition"] == (
                 "service_completed_successfully"
