@@ -14,6 +14,7 @@ loan_intake has every loan's last change. Traffic goes to 127.0.0.1 only.
 import argparse
 import asyncio
 import json
+import signal
 import tempfile
 import time
 import uuid
@@ -27,6 +28,7 @@ from standardwebhooks import Webhook
 
 from bench import report
 from bench.intake_load import SERVER, create_databases, drop_databases, rss_mb
+from bench.profile import record, summarise
 from deploy.local import SERVICES, LocalStack, free_port
 from shared.clock import shanghai_today
 from tests.conftest import Tokens, application_body, make_uscc
@@ -213,7 +215,7 @@ async def send_bulk(
     return counts
 
 
-async def run(stack: LocalStack, loans_wanted: int) -> None:
+async def run(stack: LocalStack, loans_wanted: int, profile: bool = False) -> None:
     tokens = Tokens(stack.keys_dir)
     limits = httpx.Timeout(300.0)
     async with (
@@ -227,9 +229,17 @@ async def run(stack: LocalStack, loans_wanted: int) -> None:
             events += [repayment(loan, f"{loan}-r{n}", n + 1) for n in range(3)]
         gateway_pid = stack.processes["bank_gateway"].pid
         rss_before = rss_mb(gateway_pid)
+        collapsed = stack.state_dir / "bank_gateway.collapsed"
+        spy = record(gateway_pid, 600, collapsed) if profile else None
         started = time.perf_counter()
         counts = await send_bulk(gateway, opened, events)
         elapsed = time.perf_counter() - started
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+            spy.wait()
+            print("share of the gateway's samples with the frame on the stack:")
+            for share, frame in summarise(collapsed, 40):
+                print(f"  {share:5.1f} %  {frame}")
         rss_after = rss_mb(gateway_pid)
         print(
             f"\n{len(events):,} events in {-(-len(events) // BULK)} signed bulk requests: "
@@ -282,12 +292,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--loans", type=int, default=2000)
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the gateway during the bulk (root)"
+    )
     args = parser.parse_args()
     stack, databases = stack_on_postgres("cb")
     try:
         stack.prepare()
         stack.start_all()
-        asyncio.run(run(stack, args.loans))
+        asyncio.run(run(stack, args.loans, args.profile))
     finally:
         stack.stop_all()
         asyncio.run(drop_databases(databases))

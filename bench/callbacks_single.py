@@ -49,6 +49,7 @@ from bench.intake_load import (
     rss_mb,
     wrk,
 )
+from bench.profile import record, summarise
 from deploy.local import ROOT, LocalStack, free_port
 
 THREADS = 2
@@ -178,6 +179,9 @@ def main() -> None:
     parser.add_argument(
         "--per-thread", type=int, default=30_000, help="prepared requests per wrk thread"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the gateway during its run (root)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -226,6 +230,8 @@ def main() -> None:
             baseline.wait()
         # Fresh signatures (±5 minutes) and fresh ids for the gateway's run.
         files = prepare(opened, args.per_thread, directory)
+        collapsed = directory / "bank_gateway.collapsed"
+        spy = record(gateway_pid, args.duration, collapsed) if args.profile else None
         before = cpu_seconds(gateway_pid)
         gateway = run_wrk(
             "bank_gateway POST /v1/bank/events",
@@ -236,6 +242,8 @@ def main() -> None:
             args,
         )
         gateway.cpu_s = cpu_seconds(gateway_pid) - before
+        if spy is not None:
+            spy.wait()
         results.append(gateway)
         loaded = rss_mb(gateway_pid)
         time.sleep(1)
@@ -260,6 +268,10 @@ def main() -> None:
     print(f"\ntarget ratio ≥ 0.25, p99 < 100 ms: {'met' if met else 'NOT met'} ({ratio:.2f})")
     print(f"repayments applied in the ledger: {applied:,} (wrk counted {gateway.requests:,})")
     print(f"bank_gateway RSS {idle:.0f} → {loaded:.0f} MB")
+    if args.profile:
+        print("share of the gateway's samples with the frame on the stack:")
+        for share, frame in summarise(collapsed, 40):
+            print(f"  {share:5.1f} %  {frame}")
     report.record(
         "callbacks_single",
         connections=args.connections,

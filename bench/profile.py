@@ -89,6 +89,28 @@ def _short(frame: str, package: str) -> str:
     return f"{name} ({package}{path.split(package, 1)[-1]})"
 
 
+def record(pid: int, duration: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``pid`` for ``duration`` seconds into ``output`` (collapsed stacks)."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--duration",
+            str(duration),
+            "--output",
+            str(output),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -118,24 +140,7 @@ def main() -> None:
         url = stack.url("loan_intake") + "/v1/applications"
         run_wrk("warm-up", url, bodies, headers, connections=args.connections, duration=3)
         pid = stack.processes[args.process].pid
-        spy = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "py-spy"),
-                "record",
-                "--pid",
-                str(pid),
-                "--format",
-                "raw",
-                "--rate",
-                "200",
-                "--duration",
-                str(args.duration),
-                "--output",
-                str(collapsed),
-                "--nonblocking",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        spy = record(pid, args.duration, collapsed)
         time.sleep(0.5)
         before = cpu_seconds(pid)
         others = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
