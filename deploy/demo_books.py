@@ -16,7 +16,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from services.loan_intake.demo import DEMO_APPLICATION
-from services.loan_intake.uscc import check_character
+from shared.uscc import check_character
 from shared.auth import APPROVE_PERMISSION, ISSUERS, Role, TokenIssuer
 from shared.clock import add_months, shanghai_today, utcnow
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from services.loan_intake.uscc import ALPHABET, check_character
+from shared.uscc import ALPHABET, check_character
 from shared.auth import APPROVE_PERMISSION, ISSUERS, Role, TokenIssuer, generate_keypair
 from shared.migrate import upgrade
 

@@ -5,9 +5,9 @@ from typing import Any
 from services.loan_intake.config import SERVICE, get_settings
 from services.loan_intake.demo import DEMO_USCC, seed
 from services.loan_intake.main import audit_chains, create_app
-from services.loan_intake.uscc import validate_uscc
 from shared.auth import Role, TokenIssuer
 from shared.cli import ServiceCli
+from shared.uscc import validate_uscc
 
 
 def _token_args(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.loan_intake.uscc import (
+from shared.uscc import (
     ALPHABET,
     InvalidUSCC,
     check_character,

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from services.loan_intake.models import ApplicationStatus
-from services.loan_intake.uscc import InvalidUSCC, validate_uscc
 from shared.clock import shanghai_today
 from shared.contracts.assessment import Decision, EnterpriseFlags, ProposedTerms, Reason, Text
 from shared.money import Money
 from shared.sme import SmeSize, UnknownSector, resolve_sector
+from shared.uscc import InvalidUSCC, validate_uscc
 
 
 def _custom(code: str, zh: str, en: str) -> PydanticCustomError:

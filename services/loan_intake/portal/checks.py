@@ -4,8 +4,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from services.loan_intake.portal.forms import size_label
-from services.loan_intake.uscc import QINGPU_REGION, InvalidUSCC, region_of, validate_uscc
 from shared.money import TypedAmountInvalid, in_wan, parse_typed_amount, yuan
+from shared.uscc import QINGPU_REGION, InvalidUSCC, region_of, validate_uscc
 
 checks = APIRouter(prefix="/portal/check", include_in_schema=False)
 
