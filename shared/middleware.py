@@ -55,7 +55,8 @@ def _acceptable_request_id(value: str) -> bool:
 # Document uploads (a claim's papers, a firm's licence): the file itself (or the portal's
 # form carrying it), not JSON, and may be larger than a JSON document; every other write
 # stays under the small limit.
-UPLOAD_PATH = re.compile(r"^/(v1|portal)/[^?]+/(claim-)?documents$")
+# A file as the body (documents, claim papers, a reference list): its own type and size.
+UPLOAD_PATH = re.compile(r"^/(v1|portal)/[^?]+/(claim-)?documents$|^/v1/reference-lists/files$")
 
 
 def is_upload(scope: Scope) -> bool:

@@ -11,6 +11,7 @@ from services.guarantee.audit.router import audit
 from services.guarantee.claims.notices import ClaimNoticeSender
 from services.guarantee.claims.router import claims
 from services.guarantee.config import SERVICE, Settings, get_settings
+from services.guarantee.facts.router import reference_lists
 from services.guarantee.guarantees.router import guarantees
 from services.guarantee.models import AuditEntry
 from services.guarantee.policies.router import policies
@@ -36,6 +37,18 @@ def _gateway_client(
     return make_service_client(
         base_url=settings.gateway_url, token=token, transport=transport, timeout=httpx.Timeout(10)
     )
+
+
+ROUTERS = [
+    assessments,
+    policies,
+    reference_lists,
+    whatif_requests,
+    whatifs,
+    guarantees,
+    claims,
+    audit,
+]
 
 
 def create_app(
@@ -91,5 +104,5 @@ def create_app(
         ),
         settings=settings,
         lifespan=lifespan,
-        routers=[assessments, policies, whatif_requests, whatifs, guarantees, claims, audit],
+        routers=ROUTERS,
     )

@@ -93,3 +93,53 @@ requests = st.builds(
     st.one_of(st.none(), st.integers(0, 10**10).map(lambda fen: str(Decimal(fen) / 100))),
     st.dates(date(2026, 1, 1), AS_OF),
 )
+
+
+def list_file(usccs: list[str], name: str = "测试企业") -> bytes:
+    """A list as an issuer sends it: CSV with the usual Chinese headers."""
+    rows = [
+        "序号,统一社会信用代码,企业名称",
+        *(f"{i},{u},{name}{i}" for i, u in enumerate(usccs, 1)),
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+async def approved_list(
+    client: Any,
+    tokens: Any,
+    kind: str,
+    usccs: list[str],
+    *,
+    effective_from: date = date(2026, 1, 1),
+    batch: str | None = None,
+    expires_on: date | None = None,
+) -> dict[str, Any]:
+    """A list imported by alice, submitted, approved by carol (an approver): in force."""
+    alice = tokens.header(tokens.bureau("alice"))
+    carol = tokens.header(tokens.bureau("carol", approver=True))
+    imported = await client.post(
+        "/v1/reference-lists/files",
+        params={
+            "kind": kind,
+            "issuer": "上海市经济和信息化委员会",
+            "batch": batch or f"测试批次{uuid.uuid4().hex[:6]}",
+            "title": "测试名单",
+            "filename": "名单.csv",
+        },
+        content=list_file(usccs),
+        headers={**alice, "Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 201, imported.text
+    list_id = imported.json()["list"]["id"]
+    submitted = await client.post(
+        f"/v1/reference-lists/{list_id}/submission",
+        json={
+            "effective_from": effective_from.isoformat(),
+            "expires_on": expires_on.isoformat() if expires_on else None,
+        },
+        headers=alice,
+    )
+    assert submitted.status_code == 200, submitted.text
+    approved = await client.post(f"/v1/reference-lists/{list_id}/approval", json={}, headers=carol)
+    assert approved.status_code == 200, approved.text
+    return approved.json()

@@ -358,6 +358,44 @@ def cases(w: World) -> list[Case]:
             )
             for view in ("export", "diff")
         ),
+        # Reference lists: the bureau imports and approves; staff read; no one else.
+        Case(
+            guarantee,
+            "POST",
+            "/v1/reference-lists/files",
+            "/v1/reference-lists/files",
+            only(422, *STAFF),
+            PROBE,
+        ),
+        Case(guarantee, "GET", "/v1/reference-lists", "/v1/reference-lists", only(200, *STAFF)),
+        Case(
+            guarantee,
+            "GET",
+            "/v1/reference-lists/facts",
+            "/v1/reference-lists/facts?uscc=91310118MA1JL0000X",
+            only(200, *STAFF),
+        ),
+        *(
+            Case(
+                guarantee,
+                "GET",
+                f"/v1/reference-lists/{{list_id}}{view}",
+                f"/v1/reference-lists/{uuid.UUID(int=7)}{view}",
+                only(404, *STAFF),
+            )
+            for view in ("", "/entries")
+        ),
+        *(
+            Case(
+                guarantee,
+                "POST",
+                f"/v1/reference-lists/{{list_id}}/{step}",
+                f"/v1/reference-lists/{uuid.UUID(int=7)}/{step}",
+                only(422, *STAFF),
+                PROBE,
+            )
+            for step in ("submission", "approval", "rejection")
+        ),
         Case(guarantee, "GET", "/v1/whatif/{job_id}", f"/v1/whatif/{w.whatif}", only(200, *STAFF)),
         Case(
             guarantee,

@@ -21,12 +21,15 @@ from services.guarantee.assessments.exceptions import (
     AssessmentNotFound,
     AssessmentNotReplayable,
 )
+from services.guarantee.assessments.judging import judged, resolved_of_trace
 from services.guarantee.assessments.schemas import AssessmentPublic, AssessmentReplay
+from services.guarantee.facts import service as facts
+from services.guarantee.facts.kinds import ListKind
+from services.guarantee.facts.resolution import Listing, resolve
 from services.guarantee.models import Assessment, PolicyVersion
 from services.guarantee.policies import service as policies
 from services.guarantee.policies.compiler import DocumentInvalid
 from services.guarantee.policies.documents import compiled_policy
-from services.guarantee.policies.evaluation import evaluate
 from services.guarantee.policies.exceptions import NoPolicyInForce
 from services.guarantee.policies.fields import FirmExposure
 from shared.auth import Principal
@@ -106,9 +109,13 @@ def _assessed(
     principal: Principal,
     request_id: str | None,
     firm: FirmExposure,
+    listed: Mapping[ListKind, Listing],
 ) -> dict[str, Any]:
-    """A new assessment's row: the request assessed under ``policy``, its whole trace."""
-    evaluation = evaluate(compiled_policy(policy), request, firm)
+    """A new assessment's row: the request assessed under ``policy`` on the firm's facts as
+    the lists in force show them (``listed``), its whole trace."""
+    compiled = compiled_policy(policy)
+    resolved = resolve(request.enterprise.flags, listed, compiled.document.facts.unverified_benefit)
+    evaluation = judged(compiled, request, firm, resolved)
     log.info(
         "assessment.decided",
         request_id=request_id,
@@ -182,6 +189,21 @@ def _refused(request: AssessmentRequest, error: AppError) -> tuple[AssessmentBat
     ), False
 
 
+async def _again(
+    request: AssessmentRequest, fp: str, previous: Mapping[str, Any], versions: "_Policies"
+) -> tuple[AssessmentBatchOutcome, bool]:
+    """An application assessed before: its first assessment, or a conflict if it changed."""
+    if previous["fingerprint"] != fp:
+        when = f"{previous['created_at']:%Y-%m-%d %H:%M}"
+        return _refused(
+            request,
+            AssessmentConflict(f"申请 {request.application_id} 已于 {when} 评估，内容与本次不同"),
+        )
+    policy = await versions.by_id(previous["policy_version_id"])
+    result = to_result(previous, policy)
+    return AssessmentBatchOutcome(application_id=result.application_id, result=result), False
+
+
 async def _assess_all(
     *,
     session: AsyncSession,
@@ -197,27 +219,15 @@ async def _assess_all(
     versions = _Policies(session)
     # Each firm's room, read once under its lock; the batch's own new assessments added below.
     firms = await firms_exposure(session, {r.enterprise.uscc for r, _ in requests})
+    listed = await facts.listings(
+        session=session, wanted={(r.enterprise.uscc, r.as_of) for r, _ in requests}
+    )
     results: list[tuple[AssessmentBatchOutcome, bool]] = []
     for request, request_id in requests:
         fp = fingerprint(request)
         previous = existing.get(request.application_id)
-        if previous is not None and previous["fingerprint"] != fp:
-            when = f"{previous['created_at']:%Y-%m-%d %H:%M}"
-            results.append(
-                _refused(
-                    request,
-                    AssessmentConflict(
-                        f"申请 {request.application_id} 已于 {when} 评估，内容与本次不同"
-                    ),
-                )
-            )
-            continue
         if previous is not None:
-            policy = await versions.by_id(previous["policy_version_id"])
-            result = to_result(previous, policy)
-            results.append(
-                (AssessmentBatchOutcome(application_id=result.application_id, result=result), False)
-            )
+            results.append(await _again(request, fp, previous, versions))
             continue
         policy = await versions.in_force(request.as_of)
         if policy is None:
@@ -227,7 +237,9 @@ async def _assess_all(
             continue
         uscc = request.enterprise.uscc
         firm = firms[uscc]
-        assessment = _assessed(request, fp, policy, principal, request_id, firm)
+        assessment = _assessed(
+            request, fp, policy, principal, request_id, firm, listed[(uscc, request.as_of)]
+        )
         # Not yet in the table (inserted below): the next of this firm in the batch sees it.
         if assessment["decision"] != Decision.INELIGIBLE.value:
             firm = replace(firm, pending=firm.pending + request.loan.amount)
@@ -292,8 +304,17 @@ async def preview(*, session: AsyncSession, request: AssessmentRequest) -> Asses
     policy = await _Policies(session).in_force(request.as_of)
     if policy is None:
         raise NoPolicyInForce(f"{request.as_of} 没有生效的担保政策")
-    firm = (await _exposures(session, {request.enterprise.uscc}))[request.enterprise.uscc]
-    evaluation = evaluate(compiled_policy(policy), request, firm)
+    uscc = request.enterprise.uscc
+    firm = (await _exposures(session, {uscc}))[uscc]
+    compiled = compiled_policy(policy)
+    resolved = await facts.resolve_facts(
+        session=session,
+        uscc=uscc,
+        declared=request.enterprise.flags,
+        on=request.as_of,
+        unverified=compiled.document.facts.unverified_benefit,
+    )
+    evaluation = judged(compiled, request, firm, resolved)
     fields = evaluation.trace["fields"]
     return AssessmentPreview(
         decision=evaluation.decision,
@@ -329,7 +350,9 @@ async def replay(*, session: AsyncSession, assessment_id: uuid.UUID) -> Assessme
             f"评估 {assessment_id} 所用政策 v{policy.version} 为旧格式文档"
         ) from None
     firm = FirmExposure.of_trace(assessment.trace)
-    again = evaluate(compiled, AssessmentRequest.model_validate(assessment.request), firm)
+    request = AssessmentRequest.model_validate(assessment.request)
+    resolved = resolved_of_trace(assessment.trace, request.enterprise.flags)
+    again = judged(compiled, request, firm, resolved)
     replayed = {
         "decision": again.decision.value,
         "score": again.score,

@@ -20,6 +20,7 @@ from services.guarantee.models.guarantee import (
     Guarantee,
 )
 from services.guarantee.models.policy_version import POLICY_STATUS_ZH, PolicyStatus, PolicyVersion
+from services.guarantee.models.reference_list import ReferenceEntry, ReferenceList
 from services.guarantee.models.whatif import WhatIfChange, WhatIfJob, WhatIfStatus
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "PolicyStatus",
     "PolicyVersion",
     "Recovery",
+    "ReferenceEntry",
+    "ReferenceList",
     "WhatIfChange",
     "WhatIfJob",
     "WhatIfStatus",

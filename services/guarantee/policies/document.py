@@ -254,6 +254,17 @@ class Settlement(_Strict):
     )
 
 
+class FactRules(_Strict):
+    """How a firm's declared facts count against the reference lists in force (issue 18):
+    a list always wins over the firm's word; this says what a benefit the firm declares
+    (专精特新, 小巨人, 高新技术企业, 科技型中小企业) that no list in force shows is worth."""
+
+    unverified_benefit: Literal["ignore", "refer"] = Field(
+        "ignore",
+        description="ignore: assessed as not declared; refer: 转财政局复核 (certificate checked)",
+    )
+
+
 class PolicyDocument(_Strict):
     name: Text
     description: str = Field("", max_length=2000)
@@ -265,6 +276,7 @@ class PolicyDocument(_Strict):
     claims: ClaimTerms = ClaimTerms()
     bank_figures: BankFigures = BankFigures()
     settlement: Settlement = Settlement()
+    facts: FactRules = FactRules()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> "PolicyDocument":

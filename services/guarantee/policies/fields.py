@@ -2,7 +2,7 @@
 how they are derived from an assessment request, and the probe applications every
 expression must evaluate on before it is saved."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -116,6 +116,19 @@ class FirmExposure:
             outstanding=Decimal(fields.get("firm_outstanding") or 0),
             pending=Decimal(fields.get("firm_pending") or 0),
         )
+
+
+def as_assessed(
+    request: AssessmentRequest, facts: Sequence[Mapping[str, Any]] | None
+) -> AssessmentRequest:
+    """The request with the firm's facts as its assessment went by them — resolved against
+    the reference lists (facts/resolution.py) and kept in the trace — so a replay or a
+    what-if sees the firm as it was; as declared when there are none (assessed before)."""
+    if not facts:
+        return request
+    flags = request.enterprise.flags.model_copy(update={f["flag"]: bool(f["value"]) for f in facts})
+    enterprise = request.enterprise.model_copy(update={"flags": flags})
+    return request.model_copy(update={"enterprise": enterprise})
 
 
 def application_fields(

@@ -10,9 +10,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
+from services.guarantee.assessments.judging import judged, resolved_of_trace
 from services.guarantee.policies.compiler import CompiledPolicy, compile_policy
 from services.guarantee.policies.document import PolicyDocument
-from services.guarantee.policies.evaluation import Evaluation, evaluate
+from services.guarantee.policies.evaluation import Evaluation
 from services.guarantee.policies.fields import FirmExposure
 from shared.contracts.assessment import AssessmentRequest, Decision
 from shared.money import from_fen, to_fen
@@ -134,6 +135,7 @@ class Stored(NamedTuple):
     factors: list[dict[str, Any]] | None
     firm_outstanding: str | None = None
     firm_pending: str | None = None
+    facts: list[dict[str, Any]] | None = None
 
     @property
     def firm(self) -> FirmExposure:
@@ -154,7 +156,9 @@ def replay_chunk(
     comparison = Comparison()
     changes = []
     for row in rows:
-        after = evaluate(policy, AssessmentRequest.model_validate(row.request), row.firm)
+        request = AssessmentRequest.model_validate(row.request)
+        resolved = resolved_of_trace({"facts": row.facts}, request.enterprise.flags)
+        after = judged(policy, request, row.firm, resolved)
         comparison.total += 1
         comparison.before.add(row.decision, row.terms)
         after_terms = after.terms.model_dump(mode="json") if after.terms else None

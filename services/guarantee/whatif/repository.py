@@ -104,6 +104,8 @@ async def assessments_page(
         # The firm's exposure when it applied: the replay sees the firm as it was.
         c.trace["fields"]["firm_outstanding"].label("firm_outstanding"),
         c.trace["fields"]["firm_pending"].label("firm_pending"),
+        # And its facts as the reference lists showed them (issue 18).
+        c.trace["facts"].label("facts"),
     ).where(_period(period_from, period_to))
     if after is not None:
         query = query.where(sa.tuple_(c.as_of, c.id) > sa.tuple_(*after))

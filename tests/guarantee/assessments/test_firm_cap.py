@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Tokens, make_uscc
-from tests.guarantee.factories import make_request
+from tests.guarantee.factories import approved_list, make_request
 
 CAP = Decimal("10000000.00")
 
@@ -79,6 +79,7 @@ async def test_specialized_firms_have_the_higher_cap(
     guarantee_client: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     firm = make_uscc()
+    await approved_list(guarantee_client, tokens, "specialized_new", [firm])
     flags = {"enterprise__flags": {"specialized_new": True}}
     for _ in range(3):
         result = await assess(guarantee_client, tokens, firm, "9000000.00", **flags)

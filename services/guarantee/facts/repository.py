@@ -1,0 +1,152 @@
+"""Every query of reference lists and their entries."""
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.guarantee.facts.imports import Entry
+from services.guarantee.facts.kinds import ListKind
+from services.guarantee.facts.resolution import Listing
+from services.guarantee.models import ReferenceEntry, ReferenceList
+
+_entries: sa.Table = ReferenceEntry.__table__  # type: ignore[attr-defined]
+_lists: sa.Table = ReferenceList.__table__  # type: ignore[attr-defined]
+
+
+async def same_list(
+    *, session: AsyncSession, kind: str, issuer: str, batch: str, content_hash: str
+) -> ReferenceList | None:
+    """A list of the series with these very entries, not sent back (the file again)."""
+    result = await session.execute(
+        select(ReferenceList).where(
+            ReferenceList.kind == kind,
+            ReferenceList.issuer == issuer,
+            ReferenceList.batch == batch,
+            ReferenceList.content_hash == content_hash,
+            ReferenceList.status != "rejected",
+        )
+    )
+    return result.scalars().first()
+
+
+async def add(*, session: AsyncSession, kept: ReferenceList, entries: Sequence[Entry]) -> None:
+    """The list and its entries (one statement for all of them)."""
+    session.add(kept)
+    await session.flush()
+    if entries:
+        await session.execute(
+            sa.insert(_entries),
+            [
+                {
+                    "list_id": kept.id,
+                    "uscc": e.uscc,
+                    "name": e.name,
+                    "certificate_no": e.certificate_no,
+                    "valid_from": e.valid_from,
+                    "valid_to": e.valid_to,
+                }
+                for e in entries
+            ],
+        )
+
+
+async def get(
+    *, session: AsyncSession, list_id: uuid.UUID, lock: bool = False
+) -> ReferenceList | None:
+    query = select(ReferenceList).where(ReferenceList.id == list_id)
+    if lock:
+        query = query.with_for_update()
+    result = await session.execute(query.execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
+async def page(
+    *, session: AsyncSession, kind: str | None, status: str | None, offset: int, limit: int
+) -> tuple[Sequence[ReferenceList], int]:
+    where = []
+    if kind:
+        where.append(ReferenceList.kind == kind)
+    if status:
+        where.append(ReferenceList.status == status)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(_lists).where(*where))
+    result = await session.execute(
+        select(ReferenceList)
+        .where(*where)
+        .order_by(col(ReferenceList.created_at).desc(), col(ReferenceList.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), int(total or 0)
+
+
+async def entries_of(
+    *, session: AsyncSession, list_id: uuid.UUID, text: str, offset: int, limit: int
+) -> tuple[Sequence[ReferenceEntry], int]:
+    where = [ReferenceEntry.list_id == list_id]
+    if text:
+        where.append(
+            sa.or_(
+                col(ReferenceEntry.uscc).contains(text, autoescape=True),
+                col(ReferenceEntry.name).contains(text, autoescape=True),
+            )
+        )
+    total = await session.scalar(sa.select(sa.func.count()).select_from(_entries).where(*where))
+    result = await session.execute(
+        select(ReferenceEntry)
+        .where(*where)
+        .order_by(col(ReferenceEntry.uscc))
+        .offset(offset)
+        .limit(limit)
+    )
+    return result.scalars().all(), int(total or 0)
+
+
+async def approved_of_series(
+    *, session: AsyncSession, kind: str, issuer: str, batch: str
+) -> Sequence[ReferenceList]:
+    """The series' approved versions, in the order they were approved."""
+    result = await session.execute(
+        select(ReferenceList)
+        .where(
+            ReferenceList.kind == kind,
+            ReferenceList.issuer == issuer,
+            ReferenceList.batch == batch,
+            ReferenceList.status == "approved",
+        )
+        .order_by(col(ReferenceList.decided_at), col(ReferenceList.id))
+    )
+    return result.scalars().all()
+
+
+async def listings_of_firms(
+    *, session: AsyncSession, usccs: Collection[str], day: date
+) -> dict[str, dict[ListKind, Listing]]:
+    """Per firm, the lists in force on ``day`` it is on (its entry valid that day), one per
+    kind — facts/resolution.py ``list_in_force`` and ``entry_in_force`` as one query."""
+    found: dict[str, dict[ListKind, Listing]] = {u: {} for u in usccs}
+    if not usccs:
+        return found
+    lists, entries = _lists.c, _entries.c
+    result = await session.execute(
+        sa.select(entries.uscc, lists.id, lists.kind, lists.title, lists.issuer, lists.batch)
+        .join(_entries, entries.list_id == lists.id)
+        .where(
+            entries.uscc.in_(list(usccs)),
+            lists.status == "approved",
+            lists.effective_from <= day,
+            sa.or_(lists.expires_on.is_(None), lists.expires_on >= day),
+            sa.or_(lists.superseded_from.is_(None), lists.superseded_from > day),
+            sa.or_(entries.valid_from.is_(None), entries.valid_from <= day),
+            sa.or_(entries.valid_to.is_(None), entries.valid_to >= day),
+        )
+        .order_by(lists.effective_from.desc(), lists.id)
+    )
+    for uscc, list_id, kind, title, issuer, batch in result.all():
+        found[uscc].setdefault(
+            ListKind(kind), Listing(str(list_id), ListKind(kind), title, issuer, batch)
+        )
+    return found
