@@ -20,9 +20,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from shared.uscc import ALPHABET, check_character
 from shared.auth import APPROVE_PERMISSION, ISSUERS, Role, TokenIssuer, generate_keypair
 from shared.migrate import upgrade
+from shared.uscc import ALPHABET, check_character
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = {name: ROOT / "services" / name / "migrations" for name in ISSUERS}

@@ -120,12 +120,18 @@ class Desk:
         return code
 
     async def eligible_applications(
-        self, count: int, *, uscc: str | None = None, **overrides: Any
+        self, count: int, *, uscc: str | None = None, listed: str | None = None, **overrides: Any
     ) -> list[str]:
-        """``count`` applications, each of a new firm or all of ``uscc``."""
+        """``count`` applications, each of a new firm or all of ``uscc``; each firm first on an
+        approved reference list of kind ``listed`` if given (its declared benefit verified)."""
         ids = []
         for _ in range(count):
             uscc_of = uscc or make_uscc()
+            if listed is not None:
+                from tests.guarantee.factories import approved_list
+
+                async with asgi_client(self.guarantee_app, "http://guarantee") as fund:
+                    await approved_list(fund, self.tokens, listed, [uscc_of])
             response = await self.intake.client.post(
                 "/v1/applications",
                 json=application_body(uscc_of, **overrides),

@@ -109,7 +109,9 @@ async def test_staff_sign_in_and_what_a_page_lets_each_do(desk: Desk) -> None:
 
 async def test_the_subsidy_report_adds_fee_and_interest_subsidies(desk: Desk) -> None:
     code = await desk.register_bank()
-    applications = await desk.eligible_applications(1, enterprise__flags={"specialized_new": True})
+    applications = await desk.eligible_applications(
+        1, listed="specialized_new", enterprise__flags={"specialized_new": True}
+    )
     applications += await desk.eligible_applications(1)
     await open_batch_with(desk, code, applications)
     await desk.deliver()
@@ -231,7 +233,9 @@ async def test_interest_subsidy_is_rounded_once_per_loan_and_month(desk: Desk) -
     """Three repayments of 0.05 interest in one month at a 30 % share: 贴息 0.05 (0.15 ×
     30 % = 0.045), not three roundings of 0.015 (0.06)."""
     code = await desk.register_bank()
-    [application] = await desk.eligible_applications(1, enterprise__flags={"specialized_new": True})
+    [application] = await desk.eligible_applications(
+        1, listed="specialized_new", enterprise__flags={"specialized_new": True}
+    )
     await open_batch_with(desk, code, [application])
     await desk.deliver()
     bank = Bank(desk, code)

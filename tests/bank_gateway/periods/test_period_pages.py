@@ -26,6 +26,7 @@ async def specialised_and_ordinary(desk: Desk) -> tuple[Bank, list[str]]:
     bank, [special] = await bank_with_loans(
         desk,
         1,
+        listed="specialized_new",
         enterprise__flags={"specialized_new": True},
         enterprise__name="=HYPERLINK(1)专精特新公司",
     )
