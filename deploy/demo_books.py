@@ -16,9 +16,9 @@ import httpx
 from standardwebhooks import Webhook
 
 from services.loan_intake.demo import DEMO_APPLICATION
-from shared.uscc import check_character
 from shared.auth import APPROVE_PERMISSION, ISSUERS, Role, TokenIssuer
 from shared.clock import add_months, shanghai_today, utcnow
+from shared.uscc import check_character
 
 FIRMS = [
     ("上海青浦精密机械有限公司", "91310118DM0000001", True),
