@@ -87,6 +87,10 @@ async def test_an_sme_registers_applies_and_sees_its_decision(
     await page.wait_for_url(re.compile(r"/portal/applications/[0-9a-f-]{36}"))
     await expect(page.locator("#status")).to_have_text("符合条件", timeout=20_000)
     await expect(page.locator("#decision")).to_contain_text("各项准入条件均已满足")
+    # It declared 高新技术企业, which no list in force shows: said, and what it can do.
+    await expect(page.locator("#decision .facts")).to_contain_text(
+        "企业申报为高新技术企业，但评估日生效的名单中未见该企业，本次按未申报评估"
+    )
     terms = page.locator("#terms")
     await expect(terms).to_contain_text("80%（担保金额 ¥1,600,000.00）")
     await expect(terms).to_contain_text("企业实付担保费")

@@ -27,6 +27,7 @@ from shared.clock import shanghai_today
 from shared.contracts.assessment import USCC_PATTERN
 from shared.errors import (
     ApprovePermissionRequired,
+    FieldError,
     FourEyesRequired,
     ValidationFailed,
     problem_responses,
@@ -46,6 +47,10 @@ LIST_FILE = {
         },
     }
 }
+# A day as YYYY-MM-DD only: pydantic's date would also take "+0.0" as a timestamp.
+ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
 Header = Annotated[str | None, Query(max_length=100, description="The file's header for it")]
 
 
@@ -142,10 +147,30 @@ async def facts_of_firm(
     session: SessionDep,
     principal: StaffDep,
     uscc: Annotated[str, Query(pattern=USCC_PATTERN)],
-    on: Annotated[date | None, Query(description="Date (Asia/Shanghai); today if omitted")] = None,
+    on: Annotated[
+        str | None,
+        Query(pattern=ISO_DAY, description="YYYY-MM-DD (Asia/Shanghai); today if omitted"),
+    ] = None,
 ) -> FirmFacts:
     """Which lists in force on the day name the firm, fact by fact (as if it declared none)."""
-    return await firm_facts(session=session, uscc=uscc, on=on or shanghai_today())
+    return await firm_facts(session=session, uscc=uscc, on=_day(on) if on else shanghai_today())
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            f"日期 {text} 不存在",
+            errors=[
+                FieldError(
+                    field="query.on",
+                    message=f"日期 {text} 不存在",
+                    message_en="not a calendar day",
+                    code="date_invalid",
+                )
+            ],
+        ) from None
 
 
 @reference_lists.get(

@@ -227,7 +227,12 @@ async def application_page(
         application=application,
         billed=billed,
         billed_unavailable=billed_unavailable,
-        failed_rules=[r for r in application.reasons or [] if not r.passed],
+        # The policy's rules apart from the firm's facts as the issuers' lists show them
+        # (reasons ``fact.*``: verified and the list named, or declared and on no list).
+        failed_rules=[
+            r for r in application.reasons or [] if not r.passed and not _is_fact(r.code)
+        ],
+        facts=[r for r in application.reasons or [] if _is_fact(r.code)],
         subsidies_received=_subsidies_received(application),
         can_withdraw=ApplicationStatus.WITHDRAWN in TRANSITIONS[status],
         has_letter=status in WITH_LETTER and application.terms is not None,
@@ -289,3 +294,7 @@ async def withdraw(request: Request, application_id: uuid.UUID, session: Session
     except AppError as error:
         return refusal(request, principal, problem_text(error), 409)
     return RedirectResponse(f"{PREFIX}applications/{application_id}", status_code=303)
+
+
+def _is_fact(code: str) -> bool:
+    return code.startswith("fact.")

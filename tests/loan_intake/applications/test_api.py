@@ -64,7 +64,10 @@ async def test_submitted_application_is_accepted_then_assessed(
     assert application["status"] == "eligible"
     assert application["decision"] == "eligible"
     assert 60 <= application["score"] <= 100
-    assert all(r["passed"] for r in application["reasons"])
+    # Every rule passed; the 高新技术企业 it declared is on no list in force: said, not counted.
+    assert all(r["passed"] for r in application["reasons"] if not r["code"].startswith("fact."))
+    [unlisted] = [r for r in application["reasons"] if r["code"] == "fact.high_tech"]
+    assert "名单中未见该企业，本次按未申报评估" in unlisted["finding_zh"]
     assert {r["code"] for r in application["reasons"]} >= {
         "registered_in_district",
         "sme_class",
@@ -100,7 +103,7 @@ async def test_ineligible_application_names_the_rules_it_failed(
     ).json()
     assert application["status"] == "ineligible"
     failed = {r["code"]: r for r in application["reasons"] if not r["passed"]}
-    assert set(failed) == {"registered_in_district", "sector_not_excluded"}
+    assert set(failed) == {"registered_in_district", "sector_not_excluded", "fact.high_tech"}
     assert "浦东新区" in failed["registered_in_district"]["message_zh"]
     assert "房地产开发" in failed["sector_not_excluded"]["message_zh"]
     assert application["terms"] is None
@@ -121,8 +124,8 @@ async def test_land_and_liabilities_reach_the_policy(intake: IntakeHarness, toke
             response.headers["Location"], headers=tokens.header(tokens.sme(uscc))
         )
     ).json()
-    # 60 + 8 high-tech + 5 mature + 8 for 857 万元/亩 − 10 for a 94 % debt ratio
-    assert application["score"] == 71
+    # 60 + 5 mature + 8 for 857 万元/亩 − 10 for a 94 % debt ratio (高新 declared, on no list)
+    assert application["score"] == 63
     assert application["terms"]["guarantee_fee"] == "10138.89"
     negative = application_body(make_uscc(), enterprise__total_liabilities="-1.00")
     refused = await submit(intake, tokens, negative)
