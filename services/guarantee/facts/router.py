@@ -4,7 +4,7 @@ firm's facts as the lists in force on a day show them."""
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -17,6 +17,7 @@ from services.guarantee.facts.schemas import (
     ListDecision,
     ListEntryPage,
     ListImportResult,
+    ListStatus,
     ListSubmission,
     ReferenceListPage,
     ReferenceListPublic,
@@ -123,7 +124,7 @@ async def list_lists(
     session: SessionDep,
     principal: StaffDep,
     kind: ListKind | None = None,
-    status: Literal["draft", "pending_approval", "approved", "rejected"] | None = None,
+    status: ListStatus | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> ReferenceListPage:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.guarantee.facts.kinds import ListKind
+from services.guarantee.facts.resolution import Standing
 
 ListStatus = Literal["draft", "pending_approval", "approved", "rejected"]
 
@@ -101,9 +102,7 @@ class FactPublic(BaseModel):
     label_zh: str
     declared: bool
     value: bool = Field(description="What the assessment goes by")
-    standing: Literal[
-        "verified", "declared_only", "contradicted", "declared", "unchecked", "absent"
-    ]
+    standing: Standing
     standing_zh: str
     source: FactSource | None = None
 
