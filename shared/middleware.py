@@ -55,8 +55,11 @@ def _acceptable_request_id(value: str) -> bool:
 # Document uploads (a claim's papers, a firm's licence): the file itself (or the portal's
 # form carrying it), not JSON, and may be larger than a JSON document; every other write
 # stays under the small limit.
-# A file as the body (documents, claim papers, a reference list): its own type and size.
-UPLOAD_PATH = re.compile(r"^/(v1|portal)/[^?]+/(claim-)?documents$|^/v1/reference-lists/files$")
+# A file as the body (documents, claim papers, a reference list) or the console's form
+# carrying a list file: its own type and size.
+UPLOAD_PATH = re.compile(
+    r"^/(v1|portal)/[^?]+/(claim-)?documents$|^/(v1|console)/reference-lists/files$"
+)
 
 
 def is_upload(scope: Scope) -> bool:

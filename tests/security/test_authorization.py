@@ -923,6 +923,7 @@ async def test_pages_open_only_with_a_session_of_their_own(desk: Desk) -> None:
                 "policy_id",
                 "loan_id",
                 "document_id",
+                "list_id",
             ):
                 path = path.replace(f"{{{name}}}", str(uuid.uuid4()))
             path = path.replace("{uscc}", "91310118MA1JL0000X").replace("{key}", "2026-Q1")

@@ -47,6 +47,19 @@ class OnBehalf:
     async def put(self, client: httpx.AsyncClient, path: str, body: Any = None) -> Any:
         return await self._call(client, "PUT", path, json=body)
 
+    async def upload(
+        self, client: httpx.AsyncClient, path: str, content: bytes, media: str, **params: Any
+    ) -> Any:
+        """A file as the body (a reference list), its particulars as query parameters."""
+        return await self._call(
+            client,
+            "POST",
+            path,
+            content=content,
+            params=params,
+            headers={"Content-Type": media},
+        )
+
     async def raw(self, client: httpx.AsyncClient, path: str) -> httpx.Response:
         """The answer itself (a file to pass on), once it is not an error."""
         return await self._send(client, "GET", path)
@@ -62,8 +75,9 @@ class OnBehalf:
     async def _send(
         self, client: httpx.AsyncClient, method: str, path: str, **kw: Any
     ) -> httpx.Response:
+        headers = {**self._headers, **kw.pop("headers", {})}
         try:
-            response = await client.request(method, path, headers=self._headers, **kw)
+            response = await client.request(method, path, headers=headers, **kw)
         except httpx.HTTPError as error:
             raise ServiceUnavailable(f"无法连接相关服务：{type(error).__name__}") from error
         if response.status_code >= 400:

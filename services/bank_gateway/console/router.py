@@ -2,8 +2,8 @@
 with the signed-in person's own token, loan_intake's and the guarantee service's APIs.
 
 One router per part: sign-in, the inbox (with referred applications), batches,
-notifications, policies, fiscal periods and their statements, the subsidy report and
-在保余额; and the guarantee fund's claims desk.
+notifications, policies, reference lists (核验名单), fiscal periods and their statements,
+the subsidy report and 在保余额; and the guarantee fund's claims desk.
 """
 
 from fastapi import APIRouter
@@ -19,6 +19,7 @@ from services.bank_gateway.console.pages import PREFIX
 from services.bank_gateway.console.periods import period_pages
 from services.bank_gateway.console.policies import policy_pages
 from services.bank_gateway.console.reconciliation import reconciliation_pages
+from services.bank_gateway.console.reference_lists import list_pages
 from services.bank_gateway.console.reports import report_pages
 from services.bank_gateway.console.search import search_pages
 from services.bank_gateway.console.sign_in import sign_in_pages
@@ -35,6 +36,7 @@ for pages in (
     fee_pages,
     delivery_pages,
     policy_pages,
+    list_pages,
     period_pages,
     report_pages,
     reconciliation_pages,

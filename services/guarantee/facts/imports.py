@@ -40,6 +40,15 @@ class UnreadableFile(ValueError):
     """Not a CSV or Excel file we can read, or no header naming the required columns."""
 
 
+class MissingColumns(UnreadableFile):
+    """The header names no column for a required field: the clerk maps them (a preview
+    shows the header and what was found)."""
+
+    def __init__(self, message: str, header: list[str], found: dict[str, str]) -> None:
+        super().__init__(message)
+        self.header, self.found = header, found
+
+
 @dataclass(frozen=True)
 class Entry:
     uscc: str
@@ -62,6 +71,7 @@ class Parsed:
     columns: dict[str, str]  # field → the header it was read from
     entries: list[Entry]
     bad: list[BadRow]
+    header: list[str]  # the file's first row, for the clerk to map columns from
 
     @property
     def content_hash(self) -> str:
@@ -132,9 +142,11 @@ def find_columns(header: list[str], mapping: dict[str, str] | None = None) -> di
                 break
     missing = [FIELD_ZH[f] for f in REQUIRED if f not in found]
     if missing:
-        raise UnreadableFile(
+        raise MissingColumns(
             f"表头中找不到“{'、'.join(missing)}”列；表头为：{'、'.join(header[:12]) or '（空）'}。"
-            "请在列对应中指定"
+            "请在列对应中指定",
+            header,
+            {f: header[i] for f, i in found.items()},
         )
     return found
 
@@ -159,7 +171,7 @@ def parse(content: bytes, filename: str, mapping: dict[str, str] | None = None) 
         elif entry is not None:
             seen[entry.uscc] = number
             entries.append(entry)
-    return Parsed({f: table[0][i] for f, i in columns.items()}, entries, bad)
+    return Parsed({f: table[0][i] for f, i in columns.items()}, entries, bad, table[0])
 
 
 def day_of(text: str) -> date:

@@ -57,6 +57,11 @@ class ListImportResult(BaseModel):
 
     dry_run: bool
     columns: dict[str, str] = Field(description="Field → the file's header it was read from")
+    headers: list[str] = Field(default=[], description="The file's header row, to map from")
+    missing_columns: list[str] = Field(
+        default=[],
+        description="Required fields (uscc, name) no header names: a preview only; map them",
+    )
     rows: int
     sample: list[ListEntryPublic] = Field(description="The first entries, as read")
     bad_rows: list[BadRowPublic]

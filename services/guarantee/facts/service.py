@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.guarantee.facts import repository as repo
 from services.guarantee.facts.exceptions import ListFileInvalid, ListNotFound, ListStateConflict
-from services.guarantee.facts.imports import Parsed, UnreadableFile, parse
+from services.guarantee.facts.imports import (
+    REQUIRED,
+    MissingColumns,
+    Parsed,
+    UnreadableFile,
+    parse,
+)
 from services.guarantee.facts.kinds import KINDS, ListKind
 from services.guarantee.facts.resolution import (
     Listing,
@@ -94,10 +100,16 @@ async def import_list(
 ) -> ListImportResult:
     """The file read and checked; unless ``dry_run``, kept as a draft — all of it, or nothing
     when a row is bad (each one named). The same entries again: the list made before."""
-    parsed = _read(file)
+    try:
+        parsed = _read(file)
+    except ListFileInvalid as refused:
+        if dry_run and isinstance(refused.__cause__, MissingColumns):
+            return _unmapped(refused.__cause__)
+        raise
     preview = ListImportResult(
         dry_run=dry_run,
         columns=parsed.columns,
+        headers=parsed.header[:100],
         rows=len(parsed.entries) + len({b.row for b in parsed.bad}),
         sample=[ListEntryPublic(**e.__dict__) for e in parsed.entries[:SAMPLE]],
         bad_rows=[BadRowPublic(**b.__dict__) for b in parsed.bad],
@@ -139,6 +151,20 @@ async def import_list(
         file=kept.source_name,
     )
     return preview.model_copy(update={"list": public(kept, today), "created": True})
+
+
+def _unmapped(missing: MissingColumns) -> ListImportResult:
+    """A preview of a file whose required columns are not found: its header, to map from."""
+    return ListImportResult(
+        dry_run=True,
+        columns=missing.found,
+        headers=missing.header[:100],
+        missing_columns=[f for f in REQUIRED if f not in missing.found],
+        rows=0,
+        sample=[],
+        bad_rows=[],
+        content_hash="",
+    )
 
 
 def _rows_invalid(parsed: Parsed) -> ListFileInvalid:

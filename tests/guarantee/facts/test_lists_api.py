@@ -114,6 +114,19 @@ async def test_the_same_file_twice_is_one_list_and_excel_gbk_and_named_columns_r
     )
     assert unmapped.status_code == 422
     assert "找不到“统一社会信用代码、企业名称”列" in unmapped.json()["detail"]
+    # Previewed, the same file shows its header to map from, and what is missing.
+    preview = await guarantee_client.post(
+        "/v1/reference-lists/files",
+        params={**same, "dry_run": True},
+        content=text.encode("gbk"),
+        headers={**alice, **CSV},
+    )
+    assert preview.status_code == 200, preview.text
+    shown = preview.json()
+    assert (shown["headers"], shown["missing_columns"]) == (
+        ["单位代码", "单位全称"],
+        ["uscc", "name"],
+    )
 
 
 async def test_the_importer_may_not_approve_and_a_list_counts_only_once_approved(

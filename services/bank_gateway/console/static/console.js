@@ -13,6 +13,13 @@
       if (!window.confirm(question)) event.preventDefault();
     });
   });
+  // Importing a reference list: the kind's usual issuer filled in while the field is empty.
+  const kind = document.querySelector("#import select[name='kind']");
+  const issuer = document.querySelector("#import input[name='issuer']");
+  if (kind && issuer) kind.addEventListener("change", () => {
+    const usual = kind.selectedOptions[0] && kind.selectedOptions[0].dataset.issuer;
+    if (usual && !issuer.value) issuer.value = usual;
+  });
   // The structured policy editor: checked by the guarantee service as one types (nothing is
   // saved until 保存草稿); each problem shown next to its field and in the list above.
   const editor = document.getElementById("structured");
