@@ -15,7 +15,7 @@ from services.guarantee.facts.router import reference_lists
 from services.guarantee.guarantees.router import guarantees
 from services.guarantee.models import AuditEntry
 from services.guarantee.policies.router import policies
-from services.guarantee.whatif.router import whatif_requests, whatifs
+from services.guarantee.whatif.router import list_whatif_requests, whatif_requests, whatifs
 from services.guarantee.whatif.worker import WhatIfRunner
 from shared.app import create_service_app, run_workers, service_resources, session_checks
 from shared.audit import AuditChain, audit_log_chain
@@ -44,6 +44,7 @@ ROUTERS = [
     policies,
     reference_lists,
     whatif_requests,
+    list_whatif_requests,
     whatifs,
     guarantees,
     claims,

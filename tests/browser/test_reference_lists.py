@@ -32,6 +32,13 @@ async def choose(page: Page, title: str, batch: str, file: dict[str, object]) ->
     await page.click("#import button[type=submit]")
 
 
+async def apply(sme: Page) -> None:
+    await fill_application(sme, amount="2000000.00")
+    await sme.click("#apply button[type=submit]")
+    await sme.wait_for_url(re.compile(r"/portal/applications/[0-9a-f-]{36}"))
+    await expect(sme.locator("#status")).to_have_text("符合条件", timeout=20_000)
+
+
 async def test_a_clerk_imports_a_list_and_the_sme_sees_its_fact_verified(
     browser: Browser, stack: LocalStack
 ) -> None:
@@ -39,6 +46,13 @@ async def test_a_clerk_imports_a_list_and_the_sme_sees_its_fact_verified(
     broken = listed[:17] + ("1" if listed[17] != "1" else "2")
     batch = f"2026年第{uuid.uuid4().hex[:4]}批"
     title = f"2026年度高新技术企业名单（{batch}）"
+
+    # The firm applies declaring 高新技术企业 while no list shows it: not counted, and said.
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    sme = await context.new_page()
+    await register(sme, stack, listed, "上海青浦乙有限公司")
+    await apply(sme)
+    await expect(sme.locator("#decision .facts")).to_contain_text("名单中未见该企业")
 
     alice = await staff_page(browser, stack, "alice")
     await alice.click("nav >> text=核验名单")
@@ -90,6 +104,11 @@ async def test_a_clerk_imports_a_list_and_the_sme_sees_its_fact_verified(
     await alice.click("#entries button[type=submit]")
     await expect(alice.locator("#entries tbody tr")).to_have_count(1)
     await expect(alice.locator("#entries")).to_contain_text(listed)
+    # Before it counts: who would change were it in force — the firm's score.
+    await alice.click("#whatif button[type=submit]")
+    await expect(alice.locator("#whatif-status")).to_contain_text("100%", timeout=30_000)
+    await expect(alice.locator("#whatif")).to_contain_text("上海青浦乙有限公司")
+    await alice.screenshot(path=shot("console-list-whatif"), full_page=True)
     await alice.click("#list-actions button:has-text('提交审批')")
     await expect(alice.locator("#list-status")).to_have_text("待审批")
     await expect(alice.locator("#list-actions")).to_contain_text("另一位有审批权限")
@@ -101,14 +120,9 @@ async def test_a_clerk_imports_a_list_and_the_sme_sees_its_fact_verified(
     await expect(carol.locator("#list-status")).to_contain_text("现行有效")
     await carol.screenshot(path=shot("console-list-approved"), full_page=True)
 
-    # The SME on the list applies declaring 高新技术企业: verified, the list named.
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    sme = await context.new_page()
-    await register(sme, stack, listed, "上海青浦乙有限公司")
-    await fill_application(sme, amount="2000000.00")
-    await sme.click("#apply button[type=submit]")
-    await sme.wait_for_url(re.compile(r"/portal/applications/[0-9a-f-]{36}"))
-    await expect(sme.locator("#status")).to_have_text("符合条件", timeout=20_000)
+    # Applying again, now on a list in force: verified, the list named.
+    await sme.goto(stack.url("loan_intake") + "/portal/applications/new")
+    await apply(sme)
     facts = sme.locator("#decision .facts")
     await expect(facts).to_contain_text(f"高新技术企业：经《{title}》")
     await sme.screenshot(path=shot("portal-facts-verified"), full_page=True)

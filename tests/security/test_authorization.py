@@ -394,7 +394,7 @@ def cases(w: World) -> list[Case]:
                 only(422, *STAFF),
                 PROBE,
             )
-            for step in ("submission", "approval", "rejection")
+            for step in ("submission", "approval", "rejection", "whatif")
         ),
         Case(guarantee, "GET", "/v1/whatif/{job_id}", f"/v1/whatif/{w.whatif}", only(200, *STAFF)),
         Case(

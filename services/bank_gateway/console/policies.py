@@ -86,7 +86,7 @@ async def _version_page(
         yaml_text = await calls.text(
             calls.guarantee, f"/v1/policies/{policy_id}/export", format="yaml"
         )
-    whatif, changes, figures = await _whatif(calls, job)
+    whatif, changes, figures = await whatif_of(calls, job)
     today = shanghai_today()
     document = policy["document"]
     return render_page(
@@ -117,7 +117,7 @@ async def _version_page(
     )
 
 
-async def _whatif(calls: OnBehalf, job: uuid.UUID | None) -> tuple[Any, Any, Any]:
+async def whatif_of(calls: OnBehalf, job: uuid.UUID | None) -> tuple[Any, Any, Any]:
     if job is None:
         return None, None, None
     whatif = await calls.get(calls.guarantee, f"/v1/whatif/{job}")

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.bank_gateway.console import policies, policy_editor
 from services.bank_gateway.console.calls import CallFailed, OnBehalf
 from services.bank_gateway.console.pages import back, names, render_page, staff_member, to_login
 from shared.auth import Principal
@@ -274,6 +275,7 @@ async def one_list(
     list_id: uuid.UUID,
     q: str = Query("", max_length=100),
     page: int = Query(1, ge=1, le=10000),
+    job: uuid.UUID | None = None,
     done: str = "",
     error: str = "",
 ) -> Response:
@@ -297,6 +299,12 @@ async def one_list(
     people = await names(
         session, [kept.get(k) for k in ("created_by", "submitted_by", "decided_by")]
     )
+    whatif, changes, figures = await policies.whatif_of(calls, job)
+    rules: dict[str, Any] = {}
+    if whatif is not None:
+        policy = await calls.get(calls.guarantee, f"/v1/policies/{whatif['policy_version_id']}")
+        rules = policy["document"]
+    today = shanghai_today()
     return render_page(
         request,
         "reference_list.html",
@@ -308,7 +316,13 @@ async def one_list(
             page=page,
             page_size=PAGE,
             people=people,
-            today=shanghai_today().isoformat(),
+            today=today.isoformat(),
+            year_start=today.replace(month=1, day=1).isoformat(),
+            whatif=whatif,
+            changes=changes,
+            figures=figures,
+            decision_zh=policies.DECISION_ZH,
+            rule_label=lambda code: policy_editor.rule_label(rules, code),
             done=done,
             error=error,
         ),
@@ -331,6 +345,10 @@ async def act(request: Request, list_id: uuid.UUID, action: str) -> Response:
                 dates["expires_on"] = form["expires_on"]
             await calls.post(calls.guarantee, f"{base}/submission", dates)
             return back(here, done="已提交审批：须由另一位有审批权限的工作人员批准")
+        if action == "whatif":
+            period = {k: form.get(k) or None for k in ("period_from", "period_to")}
+            job = await calls.post(calls.guarantee, f"{base}/whatif", period)
+            return back(f"{here}?job={job['id']}#whatif", done="模拟已开始")
         if action in ("approval", "rejection"):
             await calls.post(
                 calls.guarantee, f"{base}/{action}", {"note": form.get("note") or None}

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from services.guarantee.facts.imports import Entry
 from services.guarantee.facts.kinds import ListKind
-from services.guarantee.facts.resolution import Listing
+from services.guarantee.facts.resolution import Listing, Named, Version
 from services.guarantee.models import ReferenceEntry, ReferenceList
 
 _entries: sa.Table = ReferenceEntry.__table__  # type: ignore[attr-defined]
@@ -148,5 +148,52 @@ async def listings_of_firms(
     for uscc, list_id, kind, title, issuer, batch in result.all():
         found[uscc].setdefault(
             ListKind(kind), Listing(str(list_id), ListKind(kind), title, issuer, batch)
+        )
+    return found
+
+
+async def naming_firms(
+    *, session: AsyncSession, kind: str, usccs: Collection[str], candidate: ReferenceList
+) -> dict[str, list[Named]]:
+    """Per firm, every list of ``kind`` naming it that could count on some day — approved
+    ones outside the candidate's series, and the candidate itself as if in force from any
+    day (``Named`` says on which days each counts)."""
+    found: dict[str, list[Named]] = {u: [] for u in usccs}
+    if not usccs:
+        return found
+    lists, entries = _lists.c, _entries.c
+    other_series = sa.and_(
+        lists.kind == kind,
+        lists.status == "approved",
+        sa.not_(sa.and_(lists.issuer == candidate.issuer, lists.batch == candidate.batch)),
+    )
+    result = await session.execute(
+        sa.select(
+            entries.uscc,
+            entries.valid_from,
+            entries.valid_to,
+            lists.id,
+            lists.title,
+            lists.issuer,
+            lists.batch,
+            lists.effective_from,
+            lists.expires_on,
+            lists.superseded_from,
+        )
+        .join(_entries, entries.list_id == lists.id)
+        .where(entries.uscc.in_(list(usccs)), sa.or_(lists.id == candidate.id, other_series))
+    )
+    for row in result.all():
+        trial = row.id == candidate.id
+        found[row.uscc].append(
+            Named(
+                Listing(str(row.id), ListKind(kind), row.title, row.issuer, row.batch),
+                # The candidate counts on every day tried; the others as they stand.
+                Version("approved", date.min, None, None)
+                if trial
+                else Version("approved", row.effective_from, row.expires_on, row.superseded_from),
+                row.valid_from,
+                row.valid_to,
+            )
         )
     return found

@@ -115,3 +115,43 @@ def superseded_from(effective: list[tuple[date, str]]) -> dict[str, date | None]
     for i, (_, (_, ident)) in enumerate(ordered):
         out[ident] = ordered[i + 1][1][0] if i + 1 < len(ordered) else None
     return out
+
+
+@dataclass(frozen=True)
+class Named:
+    """One list naming a firm, with what decides whether it counts on a day."""
+
+    listing: Listing
+    version: Version
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+def listing_on(named: list[Named], day: date) -> Listing | None:
+    """The list that counts for the firm on ``day`` among ``named`` (one kind): the latest
+    begun in force, as the assessment's own query picks it."""
+    counting = [
+        n
+        for n in named
+        if list_in_force(n.version, day) and entry_in_force(n.valid_from, n.valid_to, day)
+    ]
+    counting.sort(key=lambda n: (-(n.version.effective_from or day).toordinal(), n.listing.list_id))
+    return counting[0].listing if counting else None
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A list version tried as if in force (a what-if): for each (firm, day) replayed, the
+    list of its kind that would then count, or None. Plain data: it crosses processes."""
+
+    kind: ListKind
+    found: dict[tuple[str, date], Listing | None]
+
+    def applied(self, resolved: "Resolved", uscc: str, day: date) -> dict[ListKind, Listing]:
+        """The lists an assessment went by, with this kind's as the trial says."""
+        found = {f.source.kind: f.source for f in resolved.facts if f.source is not None}
+        found.pop(self.kind, None)
+        listing = self.found.get((uscc, day))
+        if listing is not None:
+            found[self.kind] = listing
+        return found

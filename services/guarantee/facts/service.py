@@ -23,9 +23,11 @@ from services.guarantee.facts.kinds import KINDS, ListKind
 from services.guarantee.facts.resolution import (
     Listing,
     Resolved,
+    Trial,
     Unverified,
     Version,
     list_in_force,
+    listing_on,
     resolve,
     superseded_from,
 )
@@ -323,3 +325,29 @@ async def listings(
         ).items():
             out[(uscc, day)] = found
     return out
+
+
+async def trial(
+    *, session: AsyncSession, list_id: uuid.UUID, wanted: Collection[tuple[str, date]]
+) -> Trial:
+    """The list version ``list_id`` tried as if in force (replacing its series): the list of
+    its kind that would count for each (firm, day)."""
+    candidate = await _load(session, list_id)
+    named = await repo.naming_firms(
+        session=session,
+        kind=candidate.kind,
+        usccs={uscc for uscc, _ in wanted},
+        candidate=candidate,
+    )
+    return Trial(
+        ListKind(candidate.kind),
+        {(uscc, day): listing_on(named[uscc], day) for uscc, day in wanted},
+    )
+
+
+async def tried_list(*, session: AsyncSession, list_id: uuid.UUID) -> ReferenceList:
+    """A list version that may be tried by what-if (any but one sent back)."""
+    kept = await _load(session, list_id)
+    if kept.status == "rejected":
+        raise ListStateConflict("已退回的名单不能用于模拟")
+    return kept

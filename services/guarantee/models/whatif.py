@@ -26,6 +26,9 @@ class WhatIfJob(GuaranteeModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     policy_version_id: uuid.UUID = Field(foreign_key="policy_versions.id", index=True)
     policy_hash: str = Field(max_length=64)
+    # A list version tried as if in force (replacing its series' earlier one), under the
+    # policy version above; None: the policy version itself is tried.
+    reference_list_id: uuid.UUID | None = Field(default=None, foreign_key="reference_lists.id")
     period_from: date
     period_to: date
     status: str = Field(max_length=20, index=True)

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from services.guarantee.assessments.judging import judged, resolved_of_trace
+from services.guarantee.facts.resolution import Trial, resolve
 from services.guarantee.policies.compiler import CompiledPolicy, compile_policy
 from services.guarantee.policies.document import PolicyDocument
 from services.guarantee.policies.evaluation import Evaluation
@@ -149,16 +150,44 @@ class Stored(NamedTuple):
         )
 
 
+def _replayed(
+    policy: CompiledPolicy, row: Stored, trial: Trial | None
+) -> tuple[Stored, Evaluation]:
+    """(the case before, after). A policy what-if: the stored assessment, and its input on
+    its facts under the tried policy. A list what-if: both under the one policy — the lists
+    the assessment went by, and the same with the tried list's kind as the trial says — so
+    only the list's effect shows."""
+    request = AssessmentRequest.model_validate(row.request)
+    resolved = resolved_of_trace({"facts": row.facts}, request.enterprise.flags)
+    if trial is None:
+        return row, judged(policy, request, row.firm, resolved)
+    declared, unverified = request.enterprise.flags, policy.document.facts.unverified_benefit
+    uscc = request.enterprise.uscc
+    went_by = {f.source.kind: f.source for f in resolved.facts if f.source is not None}
+    before = judged(policy, request, row.firm, resolve(declared, went_by, unverified))
+    tried = resolve(declared, trial.applied(resolved, uscc, row.as_of), unverified)
+    after = judged(policy, request, row.firm, tried)
+    return as_stored(row, before), after
+
+
+def as_stored(row: Stored, evaluation: Evaluation) -> Stored:
+    return row._replace(
+        decision=evaluation.decision.value,
+        score=evaluation.score,
+        terms=evaluation.terms.model_dump(mode="json") if evaluation.terms else None,
+        rules=evaluation.trace["rules"],
+        factors=evaluation.trace["factors"],
+    )
+
+
 def replay_chunk(
-    policy: CompiledPolicy, rows: Sequence[Stored], job_id: uuid.UUID
+    policy: CompiledPolicy, rows: Sequence[Stored], job_id: uuid.UUID, trial: Trial | None = None
 ) -> tuple[Comparison, list[dict[str, Any]]]:
     """Assess each row again: the chunk's comparison and the rows of its changed cases."""
     comparison = Comparison()
     changes = []
-    for row in rows:
-        request = AssessmentRequest.model_validate(row.request)
-        resolved = resolved_of_trace({"facts": row.facts}, request.enterprise.flags)
-        after = judged(policy, request, row.firm, resolved)
+    for stored in rows:
+        row, after = _replayed(policy, stored, trial)
         comparison.total += 1
         comparison.before.add(row.decision, row.terms)
         after_terms = after.terms.model_dump(mode="json") if after.terms else None
@@ -192,10 +221,14 @@ _worker_policies: dict[str, CompiledPolicy] = {}
 
 
 def replay_in_worker(
-    document: dict[str, Any], policy_hash: str, rows: Sequence[Stored], job_id: uuid.UUID
+    document: dict[str, Any],
+    policy_hash: str,
+    rows: Sequence[Stored],
+    job_id: uuid.UUID,
+    trial: Trial | None = None,
 ) -> tuple[Comparison, list[dict[str, Any]]]:
     policy = _worker_policies.get(policy_hash)
     if policy is None:
         policy = compile_policy(PolicyDocument.model_validate(document))
         _worker_policies[policy_hash] = policy
-    return replay_chunk(policy, rows, job_id)
+    return replay_chunk(policy, rows, job_id, trial)

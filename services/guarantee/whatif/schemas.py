@@ -20,6 +20,9 @@ class WhatIfCreate(BaseModel):
 class WhatIfJobPublic(BaseModel):
     id: uuid.UUID
     policy_version_id: uuid.UUID
+    reference_list_id: uuid.UUID | None = Field(
+        None, description="The list version tried as if in force (a list what-if)"
+    )
     period_from: date
     period_to: date
     status: WhatIfStatus

@@ -12,11 +12,14 @@ fee subsidy (sums in fen), and for each changed case the rules and factors that 
 """
 
 import uuid
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.guarantee.models import AuditEntry, WhatIfJob, WhatIfStatus
+from services.guarantee.facts import service as facts
+from services.guarantee.models import AuditEntry, PolicyVersion, WhatIfJob, WhatIfStatus
 from services.guarantee.policies import service as policies
+from services.guarantee.policies.exceptions import NoPolicyInForce
 from services.guarantee.whatif import repository as repo
 from services.guarantee.whatif.exceptions import WhatIfNotFound, WhatIfPeriodInvalid
 from services.guarantee.whatif.schemas import (
@@ -44,6 +47,7 @@ def public(job: WhatIfJob) -> WhatIfJobPublic:
     return WhatIfJobPublic(
         id=job.id,
         policy_version_id=job.policy_version_id,
+        reference_list_id=job.reference_list_id,
         period_from=job.period_from,
         period_to=job.period_to,
         status=WhatIfStatus(job.status),
@@ -60,9 +64,7 @@ def public(job: WhatIfJob) -> WhatIfJobPublic:
     )
 
 
-async def request_whatif(
-    *, session: AsyncSession, principal: Principal, policy_id: uuid.UUID, payload: WhatIfCreate
-) -> WhatIfJobPublic:
+def _check_period(payload: WhatIfCreate) -> None:
     if payload.period_to < payload.period_from or (
         (payload.period_to - payload.period_from).days > MAX_PERIOD_DAYS
     ):
@@ -78,10 +80,45 @@ async def request_whatif(
                 )
             ],
         )
+
+
+async def request_whatif(
+    *, session: AsyncSession, principal: Principal, policy_id: uuid.UUID, payload: WhatIfCreate
+) -> WhatIfJobPublic:
+    _check_period(payload)
     version = await policies.get_version(session=session, policy_id=policy_id)
+    return await _queue(session, principal, version, payload, None)
+
+
+async def request_list_whatif(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    list_id: uuid.UUID,
+    payload: WhatIfCreate,
+    today: date,
+) -> WhatIfJobPublic:
+    """The list version tried as if in force over the period (replacing its series), each
+    case judged under the policy in force today, with and without it."""
+    _check_period(payload)
+    tried = await facts.tried_list(session=session, list_id=list_id)
+    version = await policies.in_force(session=session, on=today)
+    if version is None:
+        raise NoPolicyInForce(f"{today} 没有生效的担保政策，无法模拟名单的影响")
+    return await _queue(session, principal, version, payload, tried.id)
+
+
+async def _queue(
+    session: AsyncSession,
+    principal: Principal,
+    version: PolicyVersion,
+    payload: WhatIfCreate,
+    list_id: uuid.UUID | None,
+) -> WhatIfJobPublic:
     job = WhatIfJob(
         policy_version_id=version.id,
         policy_hash=version.content_hash,
+        reference_list_id=list_id,
         period_from=payload.period_from,
         period_to=payload.period_to,
         status=WhatIfStatus.QUEUED,
@@ -99,6 +136,7 @@ async def request_whatif(
         detail={
             "policy_version_id": str(version.id),
             "version": version.version,
+            "reference_list_id": str(list_id) if list_id else None,
             "period_from": payload.period_from.isoformat(),
             "period_to": payload.period_to.isoformat(),
         },

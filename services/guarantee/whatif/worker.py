@@ -18,6 +18,8 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.guarantee.facts import service as facts
+from services.guarantee.facts.resolution import Trial
 from services.guarantee.models import WhatIfStatus
 from services.guarantee.policies import service as policies
 from services.guarantee.whatif import repository as repo
@@ -76,9 +78,10 @@ class WhatIfRunner(Worker):
                 return False
             job_id, policy_id = job.id, job.policy_version_id
             period = (job.period_from, job.period_to)
+            list_id = job.reference_list_id
         log.info("whatif.started", job_id=str(job_id))
         try:
-            summary = await self._replay(job_id, policy_id, *period)
+            summary = await self._replay(job_id, policy_id, *period, list_id=list_id)
         except Exception as error:
             log.exception("whatif.failed", job_id=str(job_id))
             async with self._sessionmaker() as session, session.begin():
@@ -111,8 +114,22 @@ class WhatIfRunner(Worker):
             )
         return [Stored(*row) for row in rows]
 
+    async def _trial(self, list_id: uuid.UUID | None, rows: list[Stored]) -> Trial | None:
+        """For a list what-if: the list of its kind each case would go by, were it in force."""
+        if list_id is None:
+            return None
+        wanted = {(row.request["enterprise"]["uscc"], row.as_of) for row in rows}
+        async with self._sessionmaker() as session, session.begin():
+            return await facts.trial(session=session, list_id=list_id, wanted=wanted)
+
     async def _replay(
-        self, job_id: uuid.UUID, policy_id: uuid.UUID, period_from: date, period_to: date
+        self,
+        job_id: uuid.UUID,
+        policy_id: uuid.UUID,
+        period_from: date,
+        period_to: date,
+        *,
+        list_id: uuid.UUID | None = None,
     ) -> dict[str, Any]:
         async with self._sessionmaker() as session, session.begin():
             version = await policies.get_version(session=session, policy_id=policy_id)
@@ -128,7 +145,7 @@ class WhatIfRunner(Worker):
             started = time.perf_counter()
             # Assessed elsewhere (worker processes, or a thread) while the next chunk is
             # read; no transaction stays open meanwhile.
-            work = self._assess(policy, rows, job_id)
+            work = self._assess(policy, rows, job_id, await self._trial(list_id, rows))
             following = await self._page(period, (rows[-1].as_of, rows[-1].id))
             read = time.perf_counter()
             done = await asyncio.gather(*work)
@@ -161,7 +178,11 @@ class WhatIfRunner(Worker):
         return summary
 
     def _assess(
-        self, policy: tuple[dict[str, Any], str], rows: list[Stored], job_id: uuid.UUID
+        self,
+        policy: tuple[dict[str, Any], str],
+        rows: list[Stored],
+        job_id: uuid.UUID,
+        trial: Trial | None,
     ) -> list[asyncio.Future[tuple[Comparison, list[dict[str, Any]]]]]:
         """The chunk cut in one part per worker process, each assessed there."""
         loop = asyncio.get_running_loop()
@@ -170,7 +191,13 @@ class WhatIfRunner(Worker):
         size = -(-len(rows) // max(self._processes, 1))
         return [
             loop.run_in_executor(
-                executor, replay_in_worker, document, policy_hash, rows[i : i + size], job_id
+                executor,
+                replay_in_worker,
+                document,
+                policy_hash,
+                rows[i : i + size],
+                job_id,
+                trial,
             )
             for i in range(0, len(rows), size)
         ]
