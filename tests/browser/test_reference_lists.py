@@ -119,6 +119,9 @@ async def test_a_clerk_imports_a_list_and_the_sme_sees_its_fact_verified(
     await carol.click("#list-actions button:has-text('批准')")
     await expect(carol.locator("#list-status")).to_contain_text("现行有效")
     await carol.screenshot(path=shot("console-list-approved"), full_page=True)
+    await carol.goto(stack.url("bank_gateway") + "/console/reference-lists/changes")
+    await expect(carol.locator("h1")).to_have_text("名单变动关注")
+    await expect(carol.locator("#changes-summary")).to_be_visible()
 
     # Applying again, now on a list in force: verified, the list named.
     await sme.goto(stack.url("loan_intake") + "/portal/applications/new")

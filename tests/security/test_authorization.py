@@ -371,6 +371,13 @@ def cases(w: World) -> list[Case]:
         Case(
             guarantee,
             "GET",
+            "/v1/reference-lists/changes",
+            "/v1/reference-lists/changes",
+            only(200, *STAFF),
+        ),
+        Case(
+            guarantee,
+            "GET",
             "/v1/reference-lists/facts",
             "/v1/reference-lists/facts?uscc=91310118MA1JL0000X",
             only(200, *STAFF),

@@ -63,6 +63,7 @@ def _context(**extra: Any) -> dict[str, Any]:
         "status_zh": STATUS_ZH,
         "status_tone": STATUS_TONES,
         "max_mb": MAX_LIST_BYTES // (1024 * 1024),
+        "flagged": None,
         **extra,
     }
 
@@ -93,12 +94,14 @@ async def lists(
         **{k: v for k, v in wanted.items() if v},
     )
     people = await names(session, [item["created_by"] for item in listed["items"]])
+    flagged = await calls.get(calls.guarantee, "/v1/reference-lists/changes", limit=1)
     return render_page(
         request,
         "reference_lists.html",
         principal,
         **_context(
             listed=listed,
+            flagged=flagged,
             page=page,
             page_size=PAGE,
             kind=wanted["kind"] or "",
@@ -265,6 +268,26 @@ async def _form_again(
             error=why,
             status_code=422,
         ),
+    )
+
+
+@list_pages.get("/changes")
+async def changes(
+    request: Request, session: SessionDep, page: int = Query(1, ge=1, le=1000)
+) -> Response:
+    """名单变动关注: firms with 在保余额 whose standing on the lists changed."""
+    principal = await staff_member(request)
+    if principal is None:
+        return to_login(request)
+    calls = OnBehalf(request)
+    flagged = await calls.get(
+        calls.guarantee, "/v1/reference-lists/changes", offset=(page - 1) * PAGE, limit=PAGE
+    )
+    return render_page(
+        request,
+        "listing_changes.html",
+        principal,
+        **_context(flagged=flagged, page=page, page_size=PAGE),
     )
 
 

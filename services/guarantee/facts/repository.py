@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from sqlmodel import col, select
 from services.guarantee.facts.imports import Entry
 from services.guarantee.facts.kinds import ListKind
 from services.guarantee.facts.resolution import Listing, Named, Version
-from services.guarantee.models import ReferenceEntry, ReferenceList
+from services.guarantee.models import Guarantee, GuaranteeBenefit, ReferenceEntry, ReferenceList
 
 _entries: sa.Table = ReferenceEntry.__table__  # type: ignore[attr-defined]
 _lists: sa.Table = ReferenceList.__table__  # type: ignore[attr-defined]
@@ -122,6 +123,18 @@ async def approved_of_series(
     return result.scalars().all()
 
 
+def _counting_on(day: date, lists: Any, entries: Any) -> list[Any]:
+    """A list in force on ``day`` and its entry valid then (resolution.py's rules in SQL)."""
+    return [
+        lists.status == "approved",
+        lists.effective_from <= day,
+        sa.or_(lists.expires_on.is_(None), lists.expires_on >= day),
+        sa.or_(lists.superseded_from.is_(None), lists.superseded_from > day),
+        sa.or_(entries.valid_from.is_(None), entries.valid_from <= day),
+        sa.or_(entries.valid_to.is_(None), entries.valid_to >= day),
+    ]
+
+
 async def listings_of_firms(
     *, session: AsyncSession, usccs: Collection[str], day: date
 ) -> dict[str, dict[ListKind, Listing]]:
@@ -134,15 +147,7 @@ async def listings_of_firms(
     result = await session.execute(
         sa.select(entries.uscc, lists.id, lists.kind, lists.title, lists.issuer, lists.batch)
         .join(_entries, entries.list_id == lists.id)
-        .where(
-            entries.uscc.in_(list(usccs)),
-            lists.status == "approved",
-            lists.effective_from <= day,
-            sa.or_(lists.expires_on.is_(None), lists.expires_on >= day),
-            sa.or_(lists.superseded_from.is_(None), lists.superseded_from > day),
-            sa.or_(entries.valid_from.is_(None), entries.valid_from <= day),
-            sa.or_(entries.valid_to.is_(None), entries.valid_to >= day),
-        )
+        .where(entries.uscc.in_(list(usccs)), *_counting_on(day, lists, entries))
         .order_by(lists.effective_from.desc(), lists.id)
     )
     for uscc, list_id, kind, title, issuer, batch in result.all():
@@ -197,3 +202,86 @@ async def naming_firms(
             )
         )
     return found
+
+
+def add_benefits(session: AsyncSession, benefits: Sequence[GuaranteeBenefit]) -> None:
+    session.add_all(benefits)
+
+
+_guarantees: sa.Table = Guarantee.__table__  # type: ignore[attr-defined]
+_benefits: sa.Table = GuaranteeBenefit.__table__  # type: ignore[attr-defined]
+
+
+async def barred_in_force(
+    *, session: AsyncSession, kinds: Collection[str], day: date
+) -> Sequence[sa.Row[Any]]:
+    """Firms with guarantees in force named by a barring list in force on ``day``: (uscc,
+    name, list id, kind, title, issuer, batch, outstanding in fen, guarantees)."""
+    lists, entries, g = _lists.c, _entries.c, _guarantees.c
+    result = await session.execute(
+        sa.select(
+            entries.uscc,
+            entries.name,
+            lists.id,
+            lists.kind,
+            lists.title,
+            lists.issuer,
+            lists.batch,
+            sa.func.sum(g.outstanding_fen),
+            sa.func.count(g.id),
+        )
+        .select_from(_lists)
+        .join(_entries, entries.list_id == lists.id)
+        .join(_guarantees, sa.and_(g.enterprise_uscc == entries.uscc, g.outstanding_fen > 0))
+        .where(lists.kind.in_(list(kinds)), *_counting_on(day, lists, entries))
+        .group_by(
+            entries.uscc,
+            entries.name,
+            lists.id,
+            lists.kind,
+            lists.title,
+            lists.issuer,
+            lists.batch,
+        )
+    )
+    return result.all()
+
+
+async def benefits_lapsed(*, session: AsyncSession, day: date) -> Sequence[sa.Row[Any]]:
+    """Guarantees in force issued on a benefit no list of its kind shows on ``day``, per firm
+    and kind: (uscc, kind, the list that verified it, its title, issuer, batch, the firm's
+    name there, outstanding in fen, guarantees)."""
+    lists, entries, g, b = _lists.c, _entries.c, _guarantees.c, _benefits.c
+    now_lists, now_entries = _lists.alias("now_lists"), _entries.alias("now_entries")
+    still = (
+        sa.select(sa.literal(1))
+        .select_from(now_lists)
+        .join(now_entries, now_entries.c.list_id == now_lists.c.id)
+        .where(
+            now_entries.c.uscc == b.enterprise_uscc,
+            now_lists.c.kind == b.kind,
+            *_counting_on(day, now_lists.c, now_entries.c),
+        )
+    )
+    result = await session.execute(
+        sa.select(
+            b.enterprise_uscc,
+            b.kind,
+            lists.id,
+            lists.title,
+            lists.issuer,
+            lists.batch,
+            sa.func.max(entries.name),
+            sa.func.sum(g.outstanding_fen),
+            sa.func.count(g.id),
+        )
+        .select_from(_benefits)
+        .join(_guarantees, sa.and_(g.id == b.guarantee_id, g.outstanding_fen > 0))
+        .join(_lists, lists.id == b.list_id)
+        .outerjoin(
+            _entries, sa.and_(entries.list_id == b.list_id, entries.uscc == b.enterprise_uscc)
+        )
+        .where(~sa.exists(still))
+        .group_by(b.enterprise_uscc, b.kind, lists.id, lists.title, lists.issuer, lists.batch)
+    )
+    return result.all()

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from services.guarantee.deps import BureauDep, SessionDep, StaffDep
-from services.guarantee.facts import service
+from services.guarantee.facts import changes, service
 from services.guarantee.facts.exceptions import ListFileInvalid, ListNotFound, ListStateConflict
 from services.guarantee.facts.kinds import ListKind
 from services.guarantee.facts.schemas import (
@@ -17,6 +17,7 @@ from services.guarantee.facts.schemas import (
     ListDecision,
     ListEntryPage,
     ListImportResult,
+    ListingChangePage,
     ListStatus,
     ListSubmission,
     ReferenceListPage,
@@ -136,6 +137,22 @@ async def list_lists(
         offset=offset,
         limit=limit,
         today=shanghai_today(),
+    )
+
+
+@reference_lists.get(
+    "/changes",
+    response_model=ListingChangePage,
+    responses=problem_responses(*AUTH_PROBLEMS),
+)
+async def listing_changes(
+    session: SessionDep, principal: StaffDep, offset: Offset = 0, limit: Limit = 50
+) -> ListingChangePage:
+    """Firms with 在保余额 whose standing on the lists changed since their guarantees were
+    issued — named by a barring list in force today, or on no list in force of a benefit
+    they were issued on — the largest exposure first, with what the policy makes of it."""
+    return await changes.listing_changes(
+        session=session, today=shanghai_today(), offset=offset, limit=limit
     )
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.guarantee.facts.kinds import ListKind
 from services.guarantee.facts.resolution import Standing
+from shared.money import Money
 
 ListStatus = Literal["draft", "pending_approval", "approved", "rejected"]
 
@@ -116,3 +117,29 @@ class FirmFacts(BaseModel):
     uscc: str
     on: date
     facts: list[FactPublic]
+
+
+ChangeKind = Literal["barred", "benefit_lapsed"]
+
+
+class ListingChange(BaseModel):
+    """A firm with guarantees in force whose standing on the lists changed since: named by a
+    barring list in force, or no longer on the list whose benefit its guarantees were issued on."""
+
+    uscc: str
+    name: str
+    change: ChangeKind
+    change_zh: str
+    kind: ListKind
+    kind_zh: str
+    source: FactSource = Field(description="The barring list; or the list that verified it")
+    outstanding: Money = Field(description="在保余额 of its guarantees in force (元)")
+    guarantees: int
+    what_follows_zh: str = Field(description="What the policy in force makes of it")
+
+
+class ListingChangePage(BaseModel):
+    on: date
+    total: int
+    outstanding: Money = Field(description="在保余额 of all the firms flagged (元)")
+    items: list[ListingChange]

@@ -39,7 +39,7 @@ from services.guarantee.facts.schemas import (
     ReferenceListPage,
     ReferenceListPublic,
 )
-from services.guarantee.models import AuditEntry, ReferenceList
+from services.guarantee.models import AuditEntry, GuaranteeBenefit, ReferenceList
 from shared import audit
 from shared.auth import Principal, require_approve_permission, same_person
 from shared.clock import utcnow
@@ -351,3 +351,31 @@ async def tried_list(*, session: AsyncSession, list_id: uuid.UUID) -> ReferenceL
     if kept.status == "rejected":
         raise ListStateConflict("已退回的名单不能用于模拟")
     return kept
+
+
+def benefits_of(trace: dict[str, Any]) -> list[tuple[ListKind, uuid.UUID]]:
+    """The benefits an assessment went by that a list verified: (kind, the list)."""
+    found = []
+    for fact in trace.get("facts") or []:
+        source = fact.get("source") or {}
+        if fact.get("standing") != "verified" or not source.get("list_id"):
+            continue
+        kind = ListKind(source["kind"])
+        if KINDS[kind].positive:
+            found.append((kind, uuid.UUID(str(source["list_id"]))))
+    return found
+
+
+async def record_benefits(
+    *, session: AsyncSession, guarantee_id: uuid.UUID, uscc: str, trace: dict[str, Any]
+) -> None:
+    """What the guarantee was issued on, to flag it when the firm drops off those lists."""
+    repo.add_benefits(
+        session,
+        [
+            GuaranteeBenefit(
+                guarantee_id=guarantee_id, kind=k.value, enterprise_uscc=uscc, list_id=i
+            )
+            for k, i in benefits_of(trace)
+        ],
+    )

@@ -14,7 +14,10 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.guarantee.assessments import recheck
 from services.guarantee.assessments import service as assessments
+from services.guarantee.facts import service as lists
+from services.guarantee.guarantees import issuing
 from services.guarantee.guarantees import repository as repo
 from services.guarantee.guarantees.exceptions import (
     ExposureCapExceeded,
@@ -26,17 +29,15 @@ from services.guarantee.guarantees.exceptions import (
     OutstandingInvalid,
     ReleaseInvalid,
 )
-from services.guarantee.guarantees.filing import FilingTerms, findings
+from services.guarantee.guarantees.filing import findings
 from services.guarantee.guarantees.schemas import (
     GuaranteePublic,
 )
-from services.guarantee.models import Assessment, AuditEntry, Guarantee, PolicyVersion
+from services.guarantee.models import Assessment, AuditEntry, Guarantee
 from services.guarantee.policies import service as policies
-from services.guarantee.policies.documents import compiled_policy
 from services.guarantee.policies.fees import (
     FeePeriod,
     FeeRules,
-    fee_rules,
     fee_schedule,
     released_schedule,
 )
@@ -49,7 +50,7 @@ from shared.contracts.guarantee import (
     GuaranteeRelease,
     ReleaseReason,
 )
-from shared.money import from_fen, round_to_fen, to_fen
+from shared.money import from_fen, to_fen
 
 
 def public(guarantee: Guarantee) -> GuaranteePublic:
@@ -85,47 +86,6 @@ def public(guarantee: Guarantee) -> GuaranteePublic:
     )
 
 
-def _fee_rules(policy: PolicyVersion, rate: str, share: str) -> FeeRules:
-    return fee_rules(compiled_policy(policy).document.terms, Decimal(rate), Decimal(share))
-
-
-def _frozen(filing: GuaranteeFiling, assessment: Assessment, policy: PolicyVersion) -> Guarantee:
-    """The guarantee of a filing, its terms frozen from the assessment, its fee schedule."""
-    terms = assessment.terms or {}
-    coverage = Decimal(terms["coverage_ratio"])
-    schedule = fee_schedule(
-        principal=filing.principal,
-        disbursed_on=filing.disbursed_on,
-        maturity_on=filing.maturity_on,
-        rules=_fee_rules(policy, terms["annual_fee_rate"], terms["fee_subsidy_share"]),
-    )
-    return Guarantee(
-        loan_id=filing.loan_id,
-        application_id=filing.application_id,
-        assessment_id=assessment.id,
-        batch_id=filing.batch_id,
-        bank_code=filing.bank_code,
-        policy_version_id=assessment.policy_version_id,
-        policy_hash=assessment.policy_hash,
-        filing=filing.model_dump(mode="json"),
-        principal_fen=to_fen(filing.principal),
-        guaranteed_fen=to_fen(round_to_fen(filing.principal * coverage)),
-        coverage_ratio=terms["coverage_ratio"],
-        annual_fee_rate=terms["annual_fee_rate"],
-        fee_subsidy_share=terms["fee_subsidy_share"],
-        interest_subsidy_share=terms["interest_subsidy_share"],
-        disbursed_on=filing.disbursed_on,
-        maturity_on=filing.maturity_on,
-        fee_fen=sum(to_fen(p.fee) for p in schedule),
-        fee_subsidy_fen=sum(to_fen(p.subsidy) for p in schedule),
-        schedule=[p.model_dump(mode="json") for p in schedule],
-        enterprise_uscc=assessment.request["enterprise"]["uscc"],
-        outstanding_fen=to_fen(filing.principal),
-        outstanding_on=filing.disbursed_on,
-        fee_subsidy_firm_annual_cap=terms.get("fee_subsidy_firm_annual_cap"),
-    )
-
-
 async def _within_firm_cap(
     session: AsyncSession, filing: GuaranteeFiling, assessment: Assessment
 ) -> None:
@@ -147,22 +107,6 @@ async def _within_firm_cap(
 _THE_LOAN = ("application_id", "batch_id", "bank_code", "principal", "disbursed_on", "maturity_on")
 
 
-def _filing_terms(policy: PolicyVersion, assessment: Assessment) -> FilingTerms:
-    """What the assessment's segment of its policy version allows the loan."""
-    compiled = compiled_policy(policy)
-    segment = (assessment.terms or {}).get("segment")
-    terms = next(
-        (s.terms for s in compiled.segments if s.spec.code == segment),
-        compiled.document.terms.default,
-    )
-    return FilingTerms(
-        max_term_months=terms.max_term_months,
-        max_annual_rate=terms.max_annual_rate,
-        maturity_grace_days=compiled.document.bank_figures.maturity_grace_days,
-        assessed_amount=Decimal(assessment.request["loan"]["amount"]),
-    )
-
-
 async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[GuaranteePublic, bool]:
     """The guarantee for this loan, issued now or before; (guarantee, issued now)."""
     facts = filing.model_dump(mode="json")
@@ -177,14 +121,31 @@ async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[Guar
     if assessment is None or assessment.decision == "ineligible" or not assessment.terms:
         raise NotAssessedEligible(f"申请 {filing.application_id} 没有可担保的评估")
     policy = await policies.get_version(session=session, policy_id=assessment.policy_version_id)
-    refused = findings(filing, _filing_terms(policy, assessment), today=shanghai_today())
+    today = shanghai_today()
+    refused = findings(filing, issuing.filing_terms(policy, assessment), today=today) or [
+        f"备案日（{today}）按生效名单重新核验：{finding}，按现行名单评估不符合条件"
+        for finding in await recheck.facts_changed_findings(
+            session=session,
+            assessment=assessment,
+            policy=policy,
+            principal=filing.principal,
+            on=today,
+        )
+    ]
     if refused:
         raise FilingRefused("；".join(refused))
     await _within_firm_cap(session, filing, assessment)
-    guarantee = _frozen(filing, assessment, policy)
+    guarantee = issuing.frozen(filing, assessment, policy)
     try:
         async with session.begin_nested():
             repo.add(session, guarantee)
+            await session.flush()
+            await lists.record_benefits(
+                session=session,
+                guarantee_id=guarantee.id,
+                uscc=guarantee.enterprise_uscc,
+                trace=assessment.trace,
+            )
             await session.flush()
     except IntegrityError:
         return await issue(session=session, filing=filing)  # filed twice at once
@@ -218,7 +179,7 @@ async def of_application(*, session: AsyncSession, application_id: uuid.UUID) ->
 
 async def _rules_of(session: AsyncSession, guarantee: Guarantee) -> FeeRules:
     policy = await policies.get_version(session=session, policy_id=guarantee.policy_version_id)
-    return _fee_rules(policy, guarantee.annual_fee_rate, guarantee.fee_subsidy_share)
+    return issuing.fee_rules_of(policy, guarantee.annual_fee_rate, guarantee.fee_subsidy_share)
 
 
 def _bill(guarantee: Guarantee, schedule: list[FeePeriod]) -> None:

@@ -20,7 +20,7 @@ from services.guarantee.models.guarantee import (
     Guarantee,
 )
 from services.guarantee.models.policy_version import POLICY_STATUS_ZH, PolicyStatus, PolicyVersion
-from services.guarantee.models.reference_list import ReferenceEntry, ReferenceList
+from services.guarantee.models.reference_list import GuaranteeBenefit, ReferenceEntry, ReferenceList
 from services.guarantee.models.whatif import WhatIfChange, WhatIfJob, WhatIfStatus
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "FeeMark",
     "FeeSum",
     "Guarantee",
+    "GuaranteeBenefit",
     "GuaranteeModel",
     "LapsedApplication",
     "PolicyStatus",

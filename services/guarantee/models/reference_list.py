@@ -62,3 +62,17 @@ class ReferenceEntry(GuaranteeModel, table=True):
     certificate_no: str | None = Field(default=None, max_length=100)
     valid_from: date | None = None
     valid_to: date | None = None
+
+
+class GuaranteeBenefit(GuaranteeModel, table=True):
+    """A benefit a guarantee was issued on, verified by a list (专精特新's cap, …): if the
+    firm later drops off every list of that kind while the guarantee is in force, the
+    console flags it (facts/changes) — written when the guarantee is issued."""
+
+    __tablename__ = "guarantee_benefits"
+    __table_args__ = (sa.Index("ix_guarantee_benefits_kind_firm", "kind", "enterprise_uscc"),)
+
+    guarantee_id: uuid.UUID = Field(foreign_key="guarantees.id", primary_key=True)
+    kind: str = Field(max_length=30, primary_key=True)
+    enterprise_uscc: str = Field(max_length=18)
+    list_id: uuid.UUID = Field(foreign_key="reference_lists.id")

@@ -263,6 +263,14 @@ class FactRules(_Strict):
         "ignore",
         description="ignore: assessed as not declared; refer: 转财政局复核 (certificate checked)",
     )
+    at_filing: Literal["recheck", "accept"] = Field(
+        "recheck",
+        description=(
+            "recheck: 备案日按当日生效名单重新核验 — a firm since added to a barring list, or "
+            "dropped from the list whose benefit its loan needs, is not guaranteed a new loan; "
+            "accept: the facts of the assessment stand"
+        ),
+    )
 
 
 class PolicyDocument(_Strict):
