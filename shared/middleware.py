@@ -52,13 +52,12 @@ def _acceptable_request_id(value: str) -> bool:
     return bool(_REQUEST_ID_SHAPE.match(value))
 
 
-# Document uploads (a claim's papers, a firm's licence): the file itself (or the portal's
-# form carrying it), not JSON, and may be larger than a JSON document; every other write
-# stays under the small limit.
-# A file as the body (documents, claim papers, a reference list) or the console's form
-# carrying a list file: its own type and size.
+# Uploads — a file as the body (documents, claim papers, a reference list) or a form
+# carrying one (the portal's papers and certificates, the console's list file): not JSON,
+# and may be larger than a JSON document; every other write stays under the small limit.
 UPLOAD_PATH = re.compile(
     r"^/(v1|portal)/[^?]+/(claim-)?documents$|^/(v1|console)/reference-lists/files$"
+    r"|^/portal/applications/[^/?]+/fact-reviews$"
 )
 
 

@@ -11,6 +11,7 @@ from services.guarantee.audit.router import audit
 from services.guarantee.claims.notices import ClaimNoticeSender
 from services.guarantee.claims.router import claims
 from services.guarantee.config import SERVICE, Settings, get_settings
+from services.guarantee.fact_reviews.router import fact_reviews
 from services.guarantee.facts.router import reference_lists
 from services.guarantee.guarantees.router import guarantees
 from services.guarantee.models import AuditEntry
@@ -43,6 +44,7 @@ ROUTERS = [
     assessments,
     policies,
     reference_lists,
+    fact_reviews,
     whatif_requests,
     list_whatif_requests,
     whatifs,

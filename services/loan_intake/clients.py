@@ -1,5 +1,6 @@
 """Typed client for the guarantee service."""
 
+import json
 import uuid
 from typing import Any
 
@@ -59,6 +60,26 @@ class GuaranteeClient:
             raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
         found: dict[str, Any] = response.json()
         return found
+
+    async def request_fact_review(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The firm's request that the bureau check its certificate (the pending one if
+        asked again)."""
+        response = await self._post("/v1/fact-reviews", json.dumps(body, ensure_ascii=False))
+        found: dict[str, Any] = response.json()
+        return found
+
+    async def fact_reviews_of(self, application_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The firm's requests for review on this application, pending first."""
+        try:
+            response = await self._http.get(
+                "/v1/fact-reviews", params={"application_id": str(application_id)}
+            )
+        except httpx.HTTPError as exc:
+            raise GuaranteeUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code != 200:
+            raise GuaranteeUnavailable(f"HTTP {response.status_code}: {response.text[:500]}")
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
 
     async def _post(
         self, path: str, body: str, headers: dict[str, str] | None = None

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -75,12 +75,40 @@ class LoanRequest(BaseModel):
     preferred_bank: Text | None = None
 
 
+CHECK_ZH = {"credit_report": "企业征信报告", "lawsuits": "涉诉信息"}
+
+
+class BankCheck(BaseModel):
+    """A check the lending bank made itself before it lent (见贷即保): the credit report
+    it pulled, the court records it searched — on a day, by a named person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: Literal["credit_report", "lawsuits"] = Field(
+        description="credit_report: 企业征信报告 (严重失信); lawsuits: 涉诉信息 (未决诉讼)"
+    )
+    result: Literal["clear", "adverse"] = Field(description="clear: nothing found")
+    checked_on: date
+    checked_by: Text = Field(min_length=2, max_length=100, description="Who checked (a name)")
+    reference: Text | None = Field(None, max_length=100, description="e.g. the report's number")
+
+
+class Attestation(BankCheck):
+    """A bank's check as the fund keeps it: which bank said so (the gateway's word, not the
+    bank's)."""
+
+    bank_code: str = Field(max_length=40)
+
+
 class AssessmentRequest(BaseModel):
     application_id: uuid.UUID
     submitted_at: datetime
     as_of: date = Field(description="The date whose policy applies (Asia/Shanghai)")
     enterprise: EnterpriseSnapshot
     loan: LoanRequest
+    attestations: list[Attestation] = Field(
+        default=[], max_length=10, description="A lending bank's own checks (见贷即保)"
+    )
 
 
 class Decision(StrEnum):

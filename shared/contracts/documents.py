@@ -11,7 +11,8 @@ class ApplicationDocumentPublic(BaseModel):
     id: uuid.UUID
     application_id: uuid.UUID
     kind: str = Field(
-        description="business_licence | financial_statements | tax_certificate | other"
+        description="business_licence | financial_statements | tax_certificate | "
+        "qualification_certificate | other"
     )
     kind_zh: str
     filename: str

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.assessment import BankCheck
+
 Reference = Field(
     pattern=r"^[\x21-\x7e]{1,64}$",
     description="The bank's own reference of the filing (1–64 visible ASCII characters): "
@@ -23,3 +25,5 @@ class BankFiledApplication(BaseModel):
     # Intake's ApplicationCreate (enterprise facts and the loan applied for): checked there,
     # where the rules for them live; its field errors come back to the bank as they are.
     application: dict[str, Any]
+    # The bank's own checks, which the assessment keeps as attested facts.
+    checks: list[BankCheck] = Field(default=[], max_length=10)

@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from deploy.local import LocalStack
+from tests.bank_gateway.conftest import PDF
 from tests.browser.conftest import shot
 from tests.browser.test_journey import staff_page
 from tests.browser.test_portal import fill_application, register
@@ -53,6 +54,17 @@ async def test_a_clerk_imports_a_list_and_the_sme_sees_its_fact_verified(
     await register(sme, stack, listed, "上海青浦乙有限公司")
     await apply(sme)
     await expect(sme.locator("#decision .facts")).to_contain_text("名单中未见该企业")
+    # It holds a certificate: it asks the bureau to review it.
+    await sme.click("#facts summary")
+    await sme.fill("#cert-high_tech", "GR202631000999")
+    await sme.set_input_files(
+        "#file-high_tech",
+        {"name": "高新证书.pdf", "mimeType": "application/pdf", "buffer": PDF},  # type: ignore[arg-type]
+    )
+    await sme.click("#facts button[type=submit]")
+    await expect(sme.locator("#fact-reviews")).to_contain_text("待财政局处理")
+    first_application = sme.url.split("?")[0]
+    await sme.screenshot(path=shot("portal-fact-review"), full_page=True)
 
     alice = await staff_page(browser, stack, "alice")
     await alice.click("nav >> text=核验名单")
@@ -129,5 +141,14 @@ async def test_a_clerk_imports_a_list_and_the_sme_sees_its_fact_verified(
     facts = sme.locator("#decision .facts")
     await expect(facts).to_contain_text(f"高新技术企业：经《{title}》")
     await sme.screenshot(path=shot("portal-facts-verified"), full_page=True)
+    # The review the firm asked for: the list now shows it; the certificate checked, accepted.
+    await carol.goto(stack.url("bank_gateway") + "/console/fact-reviews")
+    await carol.locator("#reviews a", has_text="上海青浦乙有限公司").first.click()
+    await expect(carol.locator("#review-actions")).to_contain_text("已列入《" + title)
+    await carol.screenshot(path=shot("console-fact-review"), full_page=True)
+    await carol.click("#review-actions button:has-text('复核通过')")
+    await expect(carol.locator("#review-status")).to_have_text("复核通过")
+    await sme.goto(first_application)
+    await expect(sme.locator("#fact-reviews")).to_contain_text("复核通过")
     for page in (alice, carol, sme):
         await page.context.close()

@@ -403,6 +403,27 @@ def cases(w: World) -> list[Case]:
             )
             for step in ("submission", "approval", "rejection", "whatif")
         ),
+        # A firm's request for review: sent by intake for the firm; the bureau decides.
+        Case(guarantee, "POST", "/v1/fact-reviews", "/v1/fact-reviews", only(422, "intake"), PROBE),
+        Case(guarantee, "GET", "/v1/fact-reviews", "/v1/fact-reviews", only(200, *STAFF, "intake")),
+        Case(
+            guarantee,
+            "GET",
+            "/v1/fact-reviews/{review_id}",
+            f"/v1/fact-reviews/{uuid.UUID(int=7)}",
+            only(404, *STAFF),
+        ),
+        *(
+            Case(
+                guarantee,
+                "POST",
+                f"/v1/fact-reviews/{{review_id}}/{step}",
+                f"/v1/fact-reviews/{uuid.UUID(int=7)}/{step}",
+                only(422, *STAFF),
+                PROBE,
+            )
+            for step in ("acceptance", "rejection")
+        ),
         Case(guarantee, "GET", "/v1/whatif/{job_id}", f"/v1/whatif/{w.whatif}", only(200, *STAFF)),
         Case(
             guarantee,
@@ -931,6 +952,7 @@ async def test_pages_open_only_with_a_session_of_their_own(desk: Desk) -> None:
                 "loan_id",
                 "document_id",
                 "list_id",
+                "review_id",
             ):
                 path = path.replace(f"{{{name}}}", str(uuid.uuid4()))
             path = path.replace("{uscc}", "91310118MA1JL0000X").replace("{key}", "2026-Q1")

@@ -64,6 +64,7 @@ def _context(**extra: Any) -> dict[str, Any]:
         "status_tone": STATUS_TONES,
         "max_mb": MAX_LIST_BYTES // (1024 * 1024),
         "flagged": None,
+        "waiting": None,
         **extra,
     }
 
@@ -95,6 +96,7 @@ async def lists(
     )
     people = await names(session, [item["created_by"] for item in listed["items"]])
     flagged = await calls.get(calls.guarantee, "/v1/reference-lists/changes", limit=1)
+    waiting = await calls.get(calls.guarantee, "/v1/fact-reviews", status="pending", limit=1)
     return render_page(
         request,
         "reference_lists.html",
@@ -102,6 +104,7 @@ async def lists(
         **_context(
             listed=listed,
             flagged=flagged,
+            waiting=waiting,
             page=page,
             page_size=PAGE,
             kind=wanted["kind"] or "",

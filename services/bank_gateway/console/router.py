@@ -13,6 +13,7 @@ from services.bank_gateway.console.batches import batch_pages
 from services.bank_gateway.console.claims import claim_pages
 from services.bank_gateway.console.deliveries import delivery_pages
 from services.bank_gateway.console.exposure import exposure_pages
+from services.bank_gateway.console.fact_reviews import review_pages
 from services.bank_gateway.console.fees import fee_pages
 from services.bank_gateway.console.inbox import inbox_pages
 from services.bank_gateway.console.pages import PREFIX
@@ -37,6 +38,7 @@ for pages in (
     delivery_pages,
     policy_pages,
     list_pages,
+    review_pages,
     period_pages,
     report_pages,
     reconciliation_pages,

@@ -4,11 +4,15 @@ import uuid
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from shared.contracts.assessment import Decision, ProposedTerms, Reason
+from shared.contracts.assessment import CHECK_ZH, BankCheck, Decision, ProposedTerms, Reason
 from shared.contracts.filing import Reference
 from shared.money import Money, Rate
+
+# A credit report older than this at the approval is not the bank's check of this loan.
+CHECK_MAX_AGE_DAYS = 90
 
 
 class FiledLoan(BaseModel):
@@ -37,6 +41,37 @@ class BankFiling(BaseModel):
         "annual_revenue, total_assets, established_on, flags …)"
     )
     loan: FiledLoan
+    checks: list[BankCheck] = Field(
+        default=[],
+        max_length=10,
+        description="The bank's own checks before it lent (征信, 涉诉), kept in the "
+        "assessment's trace as attested facts: each on a day no later than the approval "
+        f"and no more than {CHECK_MAX_AGE_DAYS} days before it",
+    )
+
+    @model_validator(mode="after")
+    def _checks_when_lent(self) -> "BankFiling":
+        approved = self.loan.approved_on
+        for check in self.checks:
+            if check.checked_on > approved or (approved - check.checked_on).days > (
+                CHECK_MAX_AGE_DAYS
+            ):
+                raise PydanticCustomError(
+                    "check_date",
+                    "checked_on must fall within {days} days up to approved_on",
+                    {
+                        "days": CHECK_MAX_AGE_DAYS,
+                        "message_zh": f"{CHECK_ZH[check.check]}的查询日 {check.checked_on} 须在"
+                        f"批准日 {approved} 之前 {CHECK_MAX_AGE_DAYS} 天内",
+                    },
+                )
+        if len({c.check for c in self.checks}) != len(self.checks):
+            raise PydanticCustomError(
+                "check_twice",
+                "each check at most once",
+                {"message_zh": "同一类核查只能报送一次"},
+            )
+        return self
 
 
 class FilingAccepted(BaseModel):

@@ -73,7 +73,10 @@ async def _application(
     try:
         return await intake.file_application(
             BankFiledApplication(
-                bank_code=caller.code, reference=filing.reference, application=body
+                bank_code=caller.code,
+                reference=filing.reference,
+                application=body,
+                checks=filing.checks,
             )
         )
     except IntakeUnavailable as error:
@@ -84,7 +87,7 @@ async def _application(
 
 
 def _findings(application: ApplicationForAllocation) -> str:
-    failed = [r.message_zh for r in application.reasons or [] if not r.passed]
+    failed = [r.finding_zh or r.message_zh for r in application.reasons or [] if not r.passed]
     verdict = DECISION_ZH.get(application.status, application.status)
     return f"担保评估结论：{verdict}" + (f"。原因：{'；'.join(failed)}" if failed else "")
 

@@ -12,7 +12,14 @@ from services.guarantee.facts.resolution import Fact, Listing, Resolved
 from services.guarantee.policies.compiler import CompiledPolicy
 from services.guarantee.policies.evaluation import Evaluation, evaluate
 from services.guarantee.policies.fields import FirmExposure, as_assessed
-from shared.contracts.assessment import AssessmentRequest, Decision, EnterpriseFlags, Reason
+from shared.contracts.assessment import (
+    CHECK_ZH,
+    AssessmentRequest,
+    Attestation,
+    Decision,
+    EnterpriseFlags,
+    Reason,
+)
 
 
 def fact_trace(resolved: Resolved) -> list[dict[str, Any]]:
@@ -33,6 +40,7 @@ def fact_trace(resolved: Resolved) -> list[dict[str, Any]]:
                 if f.source
                 else None
             ),
+            **({"attested": f.attestation.model_dump(mode="json")} if f.attestation else {}),
         }
         for f in resolved.facts
     ]
@@ -58,6 +66,7 @@ def resolved_of_trace(trace: dict[str, Any], declared: EnterpriseFlags) -> Resol
                 if f.get("source")
                 else None
             ),
+            attestation=Attestation.model_validate(f["attested"]) if f.get("attested") else None,
         )
         for f in trace.get("facts") or []
     ]
@@ -102,6 +111,8 @@ def fact_reasons(resolved: Resolved) -> list[Reason]:
                     finding_zh=f"申请未申报此项，但企业在{_named(f.source)}中",
                 )
             )
+        elif f.standing == "attested" and f.attestation is not None:
+            reasons.append(_attested(label, code, f.value, f.attestation))
         elif f.standing == "declared_only":
             then = (
                 "已转财政局核实证书"
@@ -118,6 +129,27 @@ def fact_reasons(resolved: Resolved) -> list[Reason]:
                 )
             )
     return reasons
+
+
+def _attested(label: str, code: str, found: bool, check: Attestation) -> Reason:
+    by = (
+        f"合作银行（{check.bank_code}）{check.checked_by}于 {check.checked_on} 查询"
+        f"{CHECK_ZH[check.check]}{f'（编号 {check.reference}）' if check.reference else ''}"
+    )
+    if not found:
+        return Reason(
+            code=code,
+            passed=True,
+            message_zh=f"{label}：经{by}，未见",
+            message_en=f"{code}: checked by the lending bank, nothing found",
+        )
+    return Reason(
+        code=code,
+        passed=False,
+        message_zh=f"{label}：以银行核查为准",
+        message_en=f"{code}: the lending bank's check found it",
+        finding_zh=f"{by}，发现企业{label}",
+    )
 
 
 def judged(

@@ -44,6 +44,7 @@ async def facts_changed_findings(
         declared=declared,
         on=on,
         unverified=rules.unverified_benefit,
+        attestations=request.attestations,
     )
     then = resolved_of_trace(assessment.trace, declared)
     if {(f.flag, f.value) for f in now.facts} == {(f.flag, f.value) for f in then.facts}:

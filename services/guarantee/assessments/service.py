@@ -25,7 +25,7 @@ from services.guarantee.assessments.judging import judged, resolved_of_trace
 from services.guarantee.assessments.schemas import AssessmentPublic, AssessmentReplay
 from services.guarantee.facts import service as facts
 from services.guarantee.facts.kinds import ListKind
-from services.guarantee.facts.resolution import Listing, resolve
+from services.guarantee.facts.resolution import Listing, attested_by_flag, resolve
 from services.guarantee.models import Assessment, PolicyVersion
 from services.guarantee.policies import service as policies
 from services.guarantee.policies.compiler import DocumentInvalid
@@ -52,7 +52,10 @@ log = structlog.get_logger("guarantee")
 
 
 def fingerprint(request: AssessmentRequest) -> str:
-    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    # Without attestations, as before they existed: a request re-sent across the upgrade
+    # is the same request.
+    unattested = {"attestations"} if not request.attestations else None
+    return hashlib.sha256(request.model_dump_json(exclude=unattested).encode()).hexdigest()
 
 
 def to_result(assessment: Mapping[str, Any], policy: PolicyVersion) -> AssessmentResult:
@@ -114,7 +117,12 @@ def _assessed(
     """A new assessment's row: the request assessed under ``policy`` on the firm's facts as
     the lists in force show them (``listed``), its whole trace."""
     compiled = compiled_policy(policy)
-    resolved = resolve(request.enterprise.flags, listed, compiled.document.facts.unverified_benefit)
+    resolved = resolve(
+        request.enterprise.flags,
+        listed,
+        compiled.document.facts.unverified_benefit,
+        attested_by_flag(request.attestations),
+    )
     evaluation = judged(compiled, request, firm, resolved)
     log.info(
         "assessment.decided",
@@ -313,6 +321,7 @@ async def preview(*, session: AsyncSession, request: AssessmentRequest) -> Asses
         declared=request.enterprise.flags,
         on=request.as_of,
         unverified=compiled.document.facts.unverified_benefit,
+        attestations=request.attestations,
     )
     evaluation = judged(compiled, request, firm, resolved)
     fields = evaluation.trace["fields"]

@@ -37,3 +37,7 @@ KINDS: dict[ListKind, Kind] = {
     ListKind.PHASE_OUT: Kind("phase_out_list", False, "“三高一低”企业淘汰名单", "青浦区经济委员会"),
 }
 BY_FLAG = {kind.flag: list_kind for list_kind, kind in KINDS.items()}
+
+# A lending bank's checks (shared/contracts/assessment.py ``BankCheck``), by the fact each
+# is evidence for.
+ATTESTED = {"credit_report": "bad_credit_2y", "lawsuits": "pending_lawsuit"}

@@ -285,3 +285,32 @@ async def benefits_lapsed(*, session: AsyncSession, day: date) -> Sequence[sa.Ro
         .group_by(b.enterprise_uscc, b.kind, lists.id, lists.title, lists.issuer, lists.batch)
     )
     return result.all()
+
+
+async def register_of(
+    *, session: AsyncSession, kind: str, issuer: str, batch: str
+) -> ReferenceList | None:
+    """The bureau's register of ``kind`` (one per kind), locked to add to it."""
+    result = await session.execute(
+        select(ReferenceList)
+        .where(
+            ReferenceList.kind == kind,
+            ReferenceList.issuer == issuer,
+            ReferenceList.batch == batch,
+        )
+        .with_for_update()
+    )
+    return result.scalars().first()
+
+
+async def put_entry(*, session: AsyncSession, entry: ReferenceEntry) -> int:
+    """The entry written (replacing the firm's earlier one); 1 if the firm is new to it."""
+    before = await session.get(ReferenceEntry, (entry.list_id, entry.uscc))
+    if before is None:
+        session.add(entry)
+        await session.flush()
+        return 1
+    for field in ("name", "certificate_no", "valid_from", "valid_to"):
+        setattr(before, field, getattr(entry, field))
+    await session.flush()
+    return 0

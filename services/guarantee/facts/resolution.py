@@ -10,17 +10,22 @@ applied (issue 18). Pure: the lists found for the firm in, each fact's standing 
   applies, the list named.
 - **declared** — a bar the firm itself declared; **unchecked** — a fact no list covers
   (重点产业, 未决诉讼): the firm's word stands; **absent** — neither ticked nor listed.
+- **attested** — a bar the lending bank checked itself (its credit report, the court
+  records: ``Attestation``) and the firm did not declare: the bank's finding stands, unless
+  a list names the firm (a list always wins).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from services.guarantee.facts.kinds import BY_FLAG, KINDS, ListKind
-from shared.contracts.assessment import EnterpriseFlags
+from services.guarantee.facts.kinds import ATTESTED, BY_FLAG, KINDS, ListKind
+from shared.contracts.assessment import Attestation, EnterpriseFlags
 
-Standing = Literal["verified", "declared_only", "contradicted", "declared", "unchecked", "absent"]
+Standing = Literal[
+    "verified", "declared_only", "contradicted", "declared", "attested", "unchecked", "absent"
+]
 Unverified = Literal["ignore", "refer"]
 
 
@@ -42,6 +47,7 @@ class Fact:
     value: bool  # what the assessment goes by
     standing: Standing
     source: Listing | None = None
+    attestation: Attestation | None = None
 
 
 @dataclass(frozen=True)
@@ -55,13 +61,26 @@ class Resolved:
         return [f for f in self.facts if f.standing == "declared_only" and f.value]
 
 
+def attested_by_flag(attestations: Iterable[Attestation]) -> dict[str, Attestation]:
+    """The bank's checks by the fact each is evidence for."""
+    return {ATTESTED[a.check]: a for a in attestations}
+
+
 def resolve(
-    declared: EnterpriseFlags, found: Mapping[ListKind, Listing], unverified: Unverified
+    declared: EnterpriseFlags,
+    found: Mapping[ListKind, Listing],
+    unverified: Unverified,
+    attested: Mapping[str, Attestation] | None = None,
 ) -> Resolved:
     facts = []
     for flag in EnterpriseFlags.model_fields:
         ticked = bool(getattr(declared, flag))
         kind = BY_FLAG.get(flag)
+        checked = (attested or {}).get(flag)
+        if checked is not None and not ticked and (kind is None or kind not in found):
+            value = checked.result == "adverse"
+            facts.append(Fact(flag, False, value, "attested", attestation=checked))
+            continue
         if kind is None:
             facts.append(Fact(flag, ticked, ticked, "unchecked" if ticked else "absent"))
             continue

@@ -3,13 +3,14 @@ take effect, approved by a second person — and a firm's declared facts resolve
 those in force on a day. Never commits."""
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.guarantee.facts import register
 from services.guarantee.facts import repository as repo
 from services.guarantee.facts.exceptions import ListFileInvalid, ListNotFound, ListStateConflict
 from services.guarantee.facts.imports import (
@@ -26,6 +27,7 @@ from services.guarantee.facts.resolution import (
     Trial,
     Unverified,
     Version,
+    attested_by_flag,
     list_in_force,
     listing_on,
     resolve,
@@ -43,7 +45,7 @@ from services.guarantee.models import AuditEntry, GuaranteeBenefit, ReferenceLis
 from shared import audit
 from shared.auth import Principal, require_approve_permission, same_person
 from shared.clock import utcnow
-from shared.contracts.assessment import EnterpriseFlags
+from shared.contracts.assessment import Attestation, EnterpriseFlags
 from shared.errors import FieldError, FourEyesRequired, ValidationFailed
 
 ENTITY = "reference_list"
@@ -91,6 +93,8 @@ class ListFile:
 
 
 def _read(file: ListFile) -> Parsed:
+    if register.is_register(file.issuer, file.batch):
+        raise ListFileInvalid(f"“{file.issuer}·{file.batch}”为财政局复核认定专用，请换一个批次名称")
     try:
         return parse(file.content, file.filename, file.columns or None)
     except UnreadableFile as error:
@@ -121,6 +125,10 @@ async def import_list(
         return preview
     if parsed.bad:
         raise _rows_invalid(parsed)
+    if register.is_register(file.issuer, file.batch):
+        raise ListFileInvalid(
+            f"“{file.issuer}·{file.batch}”为财政局复核认定专用，请换用名单的批次名称"
+        )
     if not parsed.entries:
         raise ListFileInvalid("名单中没有企业")
     before = await repo.same_list(
@@ -306,11 +314,17 @@ async def _rechain(session: AsyncSession, kept: ReferenceList) -> None:
 
 
 async def resolve_facts(
-    *, session: AsyncSession, uscc: str, declared: EnterpriseFlags, on: date, unverified: Unverified
+    *,
+    session: AsyncSession,
+    uscc: str,
+    declared: EnterpriseFlags,
+    on: date,
+    unverified: Unverified,
+    attestations: Sequence[Attestation] = (),
 ) -> Resolved:
     """The firm's facts on ``on``, each against the lists in force that day."""
     found = await repo.listings_of_firms(session=session, usccs=[uscc], day=on)
-    return resolve(declared, found[uscc], unverified)
+    return resolve(declared, found[uscc], unverified, attested_by_flag(attestations))
 
 
 async def listings(

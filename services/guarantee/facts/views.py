@@ -15,6 +15,7 @@ STANDING_ZH = {
     "declared_only": "仅企业申报，名单未见",
     "contradicted": "与申报不符（名单在册）",
     "declared": "企业自行申报",
+    "attested": "贷款银行核查",
     "unchecked": "无名单可核，按申报",
     "absent": "未申报、名单未见",
 }

@@ -12,6 +12,7 @@ from services.guarantee.models.claim import (
     ClaimPayment,
     Recovery,
 )
+from services.guarantee.models.fact_review import FactReview
 from services.guarantee.models.fee_sums import FeeDue, FeeMark, FeeSum
 from services.guarantee.models.guarantee import (
     ExposureDelta,
@@ -35,6 +36,7 @@ __all__ = [
     "ExposureDelta",
     "ExposureSummary",
     "ExposureTotal",
+    "FactReview",
     "FeeDue",
     "FeeMark",
     "FeeSum",

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from services.guarantee.assessments.judging import judged, resolved_of_trace
-from services.guarantee.facts.resolution import Trial, resolve
+from services.guarantee.facts.resolution import Trial, attested_by_flag, resolve
 from services.guarantee.policies.compiler import CompiledPolicy, compile_policy
 from services.guarantee.policies.document import PolicyDocument
 from services.guarantee.policies.evaluation import Evaluation
@@ -164,8 +164,9 @@ def _replayed(
     declared, unverified = request.enterprise.flags, policy.document.facts.unverified_benefit
     uscc = request.enterprise.uscc
     went_by = {f.source.kind: f.source for f in resolved.facts if f.source is not None}
-    before = judged(policy, request, row.firm, resolve(declared, went_by, unverified))
-    tried = resolve(declared, trial.applied(resolved, uscc, row.as_of), unverified)
+    attested = attested_by_flag(request.attestations)
+    before = judged(policy, request, row.firm, resolve(declared, went_by, unverified, attested))
+    tried = resolve(declared, trial.applied(resolved, uscc, row.as_of), unverified, attested)
     after = judged(policy, request, row.firm, tried)
     return as_stored(row, before), after
 

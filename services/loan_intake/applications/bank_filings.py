@@ -23,6 +23,7 @@ from services.loan_intake.applications.schemas import (
 )
 from services.loan_intake.models import ApplicationStatus
 from shared.auth import Principal
+from shared.contracts.assessment import Attestation
 from shared.contracts.filing import BankFiledApplication
 from shared.errors import ValidationFailed, field_errors_from_pydantic
 from shared.jobs import Worker
@@ -54,6 +55,10 @@ async def file(
             payload=payload,
             idempotency=submission.IdempotencyKey(key, SUBMISSION_STATUS),
             request_id=request_id,
+            attestations=[
+                Attestation(bank_code=filing.bank_code, **check.model_dump())
+                for check in filing.checks
+            ],
         )
     return await _assessed(sessionmaker, principal, submitted.application_id, handoff)
 

@@ -10,6 +10,7 @@ row on. An Idempotency-Key makes a retried submission answer as the first did.
 import hashlib
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ from shared.auth import Principal, Role, account_of
 from shared.clock import shanghai_date, utcnow
 from shared.contracts.assessment import (
     AssessmentRequest,
+    Attestation,
     EnterpriseSnapshot,
     LoanRequest,
 )
@@ -65,8 +67,11 @@ class Submission:
     replayed: bool
 
 
-def _fingerprint(payload: ApplicationCreate) -> str:
-    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+def _fingerprint(payload: ApplicationCreate, attestations: Sequence[Attestation] = ()) -> str:
+    text = payload.model_dump_json()
+    if attestations:  # a bank's checks are part of what it filed
+        text += "".join(a.model_dump_json() for a in attestations)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def _replay(session: AsyncSession, record: IdempotencyRecord, fingerprint: str) -> Submission:
@@ -99,6 +104,7 @@ def _rows(
     principal: Principal,
     request_id: str | None,
     now: datetime,
+    attestations: Sequence[Attestation] = (),
 ) -> _Rows:
     """The application (``assessing``), its history (submitted → assessing) and the
     outbox row that hands it to the guarantee service."""
@@ -144,9 +150,8 @@ def _rows(
             now,
         ),
     ]
-    return _Rows(
-        application, events, _outbox_row(payload, snapshot, application_id, request_id, now)
-    )
+    outbox = _outbox_row(payload, snapshot, application_id, request_id, now, attestations)
+    return _Rows(application, events, outbox)
 
 
 def _submitted_by_text(principal: Principal, payload: ApplicationCreate) -> str:
@@ -160,8 +165,10 @@ def assessment_request(
     snapshot: EnterpriseSnapshot,
     application_id: uuid.UUID,
     now: datetime,
+    attestations: Sequence[Attestation] = (),
 ) -> AssessmentRequest:
     return AssessmentRequest(
+        attestations=list(attestations),
         application_id=application_id,
         submitted_at=now,
         as_of=shanghai_date(now),
@@ -186,8 +193,9 @@ def _outbox_row(
     application_id: uuid.UUID,
     request_id: str | None,
     now: datetime,
+    attestations: Sequence[Attestation] = (),
 ) -> dict[str, Any]:
-    request = assessment_request(payload, snapshot, application_id, now)
+    request = assessment_request(payload, snapshot, application_id, now, attestations)
     return {
         "topic": repo.ASSESSMENT_TOPIC,
         "aggregate_id": application_id,
@@ -262,13 +270,15 @@ async def submit_application(
     payload: ApplicationCreate,
     idempotency: IdempotencyKey | None,
     request_id: str | None,
+    attestations: Sequence[Attestation] = (),
 ) -> Submission:
-    """Store an application, record its history and queue its assessment — one transaction."""
+    """Store an application, record its history and queue its assessment — one transaction.
+    ``attestations``: a lending bank's own checks (见贷即保), for the assessment to keep."""
     if principal.role is Role.SME and principal.tenant != payload.enterprise.uscc:
         raise NotYourEnterprise(
             f"您的账号属于 {principal.tenant}，不能为 {payload.enterprise.uscc} 提交申请"
         )
-    fingerprint = _fingerprint(payload)
+    fingerprint = _fingerprint(payload, attestations)
     if idempotency is not None:
         if not _IDEMPOTENCY_KEY.match(idempotency.key):
             raise InvalidIdempotencyKey("幂等键应为 1–200 个可见 ASCII 字符")
@@ -279,7 +289,7 @@ async def submit_application(
             return await _replay(session, record, fingerprint)
     now = utcnow()
     snapshot = _snapshot(payload)
-    rows = _rows(payload, snapshot, principal, request_id, now)
+    rows = _rows(payload, snapshot, principal, request_id, now, attestations)
     body = service.to_public(application=rows.application, events=rows.events).model_dump(
         mode="json"
     )

@@ -50,7 +50,7 @@ async def upload_document(
 ) -> DocumentPublic:
     """One paper of the application: the body is the file (PDF, JPEG or PNG, recognised by
     its content, at most 10 MB); ``kind``: business_licence, financial_statements,
-    tax_certificate or other."""
+    tax_certificate, qualification_certificate (sent with a request for review) or other."""
     document, created = await service.upload(
         session=session,
         principal=principal,

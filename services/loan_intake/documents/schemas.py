@@ -5,6 +5,7 @@ KINDS_ZH = {
     "business_licence": "营业执照",
     "financial_statements": "财务报表",
     "tax_certificate": "纳税证明",
+    "qualification_certificate": "资质证书（申请复核）",
     "other": "其他材料",
 }
 MAX_PER_APPLICATION = 20

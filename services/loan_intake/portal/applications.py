@@ -21,6 +21,7 @@ from services.loan_intake.clients import GuaranteeUnavailable
 from services.loan_intake.documents import service as documents
 from services.loan_intake.documents.schemas import KINDS_ZH
 from services.loan_intake.models import ApplicationStatus
+from services.loan_intake.portal import fact_reviews
 from services.loan_intake.portal.forms import (
     FLAGS,
     SECTOR_CHOICES,
@@ -243,6 +244,7 @@ async def application_page(
         can_upload=status not in CLOSED_TO_PAPERS,
         submitted=bool(submitted),
         flags=FLAGS,
+        **await fact_reviews.review_context(request, application),
     )
 
 

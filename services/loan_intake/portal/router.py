@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from services.loan_intake.portal.applications import application_pages
 from services.loan_intake.portal.checks import checks
 from services.loan_intake.portal.documents import document_pages
+from services.loan_intake.portal.fact_reviews import review_pages
 from services.loan_intake.portal.letters import letter_pages
 from services.loan_intake.portal.messages import message_pages
 from services.loan_intake.portal.pages import PREFIX
@@ -25,6 +26,7 @@ for pages in (
     application_pages,
     letter_pages,
     document_pages,
+    review_pages,
     message_pages,
     verify_pages,
     checks,

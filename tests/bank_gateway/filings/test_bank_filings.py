@@ -80,7 +80,7 @@ async def test_a_filing_the_fund_finds_ineligible_books_nothing(desk: Desk) -> N
     problem = refused.json()
     assert problem["type"] == "/problems/filing-ineligible"
     assert problem["detail"].startswith("担保评估结论：不符合条件。原因：")
-    assert "注册地须在青浦区（本企业：松江区）" in problem["detail"]
+    assert "企业注册地为松江区，不在青浦区" in problem["detail"]
     assert (await batch_of(desk, batch_id))["allocated"] == before["allocated"]
 
     # Outside the batch's window, or a maturity past the term: refused before anything.
@@ -128,3 +128,61 @@ async def test_a_document_nested_too_deeply_is_bad_input(desk: Desk) -> None:
         answer = await bank.send_raw(deep, path=path)
         assert answer.status_code == 400, (path, answer.text)
         assert answer.json()["type"] == "/problems/malformed-request"
+
+
+def credit_check(result: str, checked_on: str = "2022-11-15") -> dict[str, Any]:
+    return {
+        "check": "credit_report",
+        "result": result,
+        "checked_on": checked_on,
+        "checked_by": "信贷员 周敏",
+        "reference": "ZX-2022-1115-07",
+    }
+
+
+async def test_the_banks_own_checks_are_kept_as_attested_facts(
+    desk: Desk, guarantee_app: Any
+) -> None:
+    """The bank pulled the firm's credit report before lending: a clear one is kept in the
+    assessment's trace (who, when, which report) and shown; an adverse one refuses the
+    filing though the firm declared nothing; a stale one is refused as a claim."""
+    bank, _ = await bank_with_loans(desk, 1)
+    batch_id = desk.bank.of_type("batch.opened")[-1]["data"]["batch_id"]
+    clear = {**filing(batch_id, make_uscc(), "SRCB-CHK-1"), "checks": [credit_check("clear")]}
+    filed = await bank.send(clear, path="/v1/bank/filings")
+    assert filed.status_code == 201, filed.text
+    [shown] = [r for r in filed.json()["reasons"] if r["code"] == "fact.bad_credit_2y"]
+    assert shown["passed"]
+    assert shown["message_zh"].startswith(
+        "近两年企业、法定代表人或实际控制人有严重失信记录："
+        f"经合作银行（{bank.code}）信贷员 周敏于 2022-11-15 "
+        "查询企业征信报告（编号 ZX-2022-1115-07）"
+    )
+    async with asgi_client(guarantee_app, "http://guarantee") as guarantee:
+        application = await application_status(desk, filed.json()["application_id"])
+        kept = await guarantee.get(
+            f"/v1/assessments/{application['assessment_id']}",
+            headers=desk.tokens.header(desk.tokens.bureau()),
+        )
+        [fact] = [f for f in kept.json()["trace"]["facts"] if f["flag"] == "bad_credit_2y"]
+        assert fact["standing"] == "attested"
+        assert fact["attested"]["checked_by"] == "信贷员 周敏"
+        assert fact["attested"]["bank_code"] == bank.code
+        replay = await guarantee.get(
+            f"/v1/assessments/{application['assessment_id']}/replay",
+            headers=desk.tokens.header(desk.tokens.bureau()),
+        )
+        assert replay.json()["identical"] is True, replay.text
+
+    adverse = {**filing(batch_id, make_uscc(), "SRCB-CHK-2"), "checks": [credit_check("adverse")]}
+    refused = await bank.send(adverse, path="/v1/bank/filings")
+    assert refused.status_code == 422, refused.text
+    assert "发现企业近两年企业、法定代表人或实际控制人有严重失信记录" in refused.json()["detail"]
+
+    stale = {
+        **filing(batch_id, make_uscc(), "SRCB-CHK-3"),
+        "checks": [credit_check("clear", checked_on="2022-06-01")],
+    }
+    old = await bank.send(stale, path="/v1/bank/filings")
+    assert old.status_code == 422
+    assert "企业征信报告的查询日 2022-06-01 须在批准日 2022-11-20 之前 90 天内" in old.text

@@ -11,18 +11,19 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.guarantee.facts.kinds import KINDS, ListKind
+from services.guarantee.facts.kinds import ATTESTED, BY_FLAG, KINDS, ListKind
 from services.guarantee.facts.repository import listings_of_firms
 from services.guarantee.facts.resolution import (
     Listing,
     Version,
+    attested_by_flag,
     entry_in_force,
     list_in_force,
     resolve,
     superseded_from,
 )
 from services.guarantee.models import ReferenceEntry, ReferenceList
-from shared.contracts.assessment import EnterpriseFlags
+from shared.contracts.assessment import Attestation, EnterpriseFlags
 from tests.conftest import make_uscc
 
 START = date(2026, 1, 1)
@@ -167,3 +168,39 @@ def test_a_list_always_wins_and_a_benefit_declared_only_is_worth_what_the_policy
     assert [f for f in resolved.to_refer] == [
         f for f in resolved.facts if f.standing == "declared_only" and unverified == "refer"
     ]
+
+
+CHECKS = st.dictionaries(
+    st.sampled_from(["credit_report", "lawsuits"]), st.sampled_from(["clear", "adverse"])
+)
+
+
+@given(declared=FLAGS, listed=KINDS_FOUND, checks=CHECKS)
+def test_a_banks_check_counts_where_neither_the_firm_nor_a_list_says_otherwise(
+    declared: dict[str, bool], listed: set[ListKind], checks: dict[str, str]
+) -> None:
+    found = {k: Listing(str(uuid.uuid4()), k, "名单", "发布单位", "第一批") for k in listed}
+    attestations = [
+        Attestation(
+            check=check,  # type: ignore[arg-type]
+            result=result,  # type: ignore[arg-type]
+            checked_on=date(2026, 3, 1),
+            checked_by="信贷员",
+            bank_code="srcb",
+        )
+        for check, result in checks.items()
+    ]
+    without = resolve(EnterpriseFlags(**declared), found, "ignore")
+    resolved = resolve(EnterpriseFlags(**declared), found, "ignore", attested_by_flag(attestations))
+    for check, flag in ATTESTED.items():
+        fact = next(f for f in resolved.facts if f.flag == flag)
+        listed_bar = BY_FLAG.get(flag) in listed
+        if check in checks and not declared[flag] and not listed_bar:
+            # The bank's finding is what counts, and who found it is kept.
+            assert fact.standing == "attested" and fact.attestation is not None
+            assert fact.value == (checks[check] == "adverse")
+        else:  # the firm's own admission, or a list, wins over the bank's check
+            assert fact == next(f for f in without.facts if f.flag == flag)
+    # A bank's check never touches a benefit.
+    for flag in ("specialized_new", "little_giant", "high_tech", "tech_sme", "key_industry"):
+        assert getattr(resolved.flags, flag) == getattr(without.flags, flag)
