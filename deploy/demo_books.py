@@ -283,7 +283,42 @@ def seed_books(keys_dir: Path, urls: dict[str, str]) -> str:
             content=PDF + kind.encode(),
             headers={"Authorization": f"Bearer {bank_token}", "Content-Type": "application/pdf"},
         ).raise_for_status()
+    named = _courts_name_a_firm(demo, today)
     return (
         f"demo books: 4 loans of 青浦演示农商银行 lent {lent}, repaying monthly; one defaulted "
-        "and claimed (in the fund's inbox); fiscal periods to close at /console/periods"
+        "and claimed (in the fund's inbox); fiscal periods to close at /console/periods; "
+        f"{named} since named by the courts (/console/reference-lists/changes)"
     )
+
+
+def _courts_name_a_firm(demo: Demo, today: date) -> str:
+    """After the loans, the courts' 失信被执行人 list names one of the firms: imported by a
+    clerk, approved by another — the console flags the firm with its 在保余额."""
+    name, stem, _ = FIRMS[2]
+    uscc = stem + check_character(stem)
+    alice = demo.token("bank_gateway", "alice", Role.BUREAU)
+    carol = demo.token("bank_gateway", "carol", Role.BUREAU, permissions={APPROVE_PERMISSION})
+    made = demo.call(
+        "POST",
+        "guarantee",
+        "/v1/reference-lists/files",
+        {**alice, "Content-Type": "text/csv"},
+        params={
+            "kind": "dishonest_debtor",
+            "issuer": "最高人民法院",
+            "batch": f"{today:%Y年%m月}更新（演示）",
+            "title": "全国法院失信被执行人名单（青浦区企业，演示）",
+            "filename": "失信被执行人名单.csv",
+        },
+        content=f"序号,统一社会信用代码,企业名称\n1,{uscc},{name}\n".encode(),
+    )
+    kept = made["list"]["id"]
+    demo.call(
+        "POST",
+        "guarantee",
+        f"/v1/reference-lists/{kept}/submission",
+        alice,
+        json={"effective_from": today.isoformat()},
+    )
+    demo.call("POST", "guarantee", f"/v1/reference-lists/{kept}/approval", carol, json={})
+    return name

@@ -107,6 +107,9 @@ CONSOLE_PAGES = (
     ("/reports/exposure", "console-exposure"),
     ("/reports/three-way", "console-three-way"),
     ("/deliveries", "console-deliveries"),
+    ("/reference-lists", "console-reference-lists"),
+    ("/reference-lists/changes", "console-listing-changes"),
+    ("/fact-reviews?tab=all", "console-fact-reviews"),
 )
 
 
@@ -148,6 +151,7 @@ async def test_every_page_passes_axe_at_desktop_and_phone_width(
         for listing, pattern, name in (
             ("/batches", r"/console/batches/[0-9a-f-]{36}", "console-batch"),
             ("/policies", r"/console/policies/[0-9a-f-]{36}", "console-policy"),
+            ("/reference-lists", r"/console/reference-lists/[0-9a-f-]{36}", "console-list"),
         ):
             found += await checked(alice, await first_link(alice, console + listing, pattern), name)
         await alice.close()

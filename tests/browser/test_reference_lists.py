@@ -24,6 +24,7 @@ def csv_file(name: str, header: str, rows: list[str]) -> dict[str, object]:
 
 
 async def choose(page: Page, title: str, batch: str, file: dict[str, object]) -> None:
+    await page.wait_for_load_state("load")  # the page's script listens for the choice
     await page.select_option("#import select[name=kind]", "high_tech")
     # The kind's usual issuer is filled in for the clerk.
     await expect(page.locator("#issuer")).to_have_value("上海市高新技术企业认定管理工作领导小组")

@@ -476,7 +476,7 @@ def test_a_banks_own_loan_guaranteed_checked_and_released_early(
     elsewhere = filing(make_uscc(), "E2E-SONGJIANG", district="松江区")
     refused = signed_post(gateway + "/v1/bank/filings", token, secret, elsewhere)
     assert (refused.status_code, refused.json()["type"]) == (422, "/problems/filing-ineligible")
-    assert "注册地须在青浦区" in refused.json()["detail"]
+    assert "企业注册地为松江区，不在青浦区" in refused.json()["detail"]
 
     settled_on = lent_on + timedelta(days=28)
     greedy = {

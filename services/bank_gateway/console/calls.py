@@ -10,7 +10,7 @@ import httpx
 from fastapi import Request
 
 from shared.errors import AppError, ServiceUnavailable
-from shared.web import session_token
+from shared.web import problem_text, session_token
 
 
 class CallFailed(AppError):
@@ -30,6 +30,16 @@ class CallFailed(AppError):
             for e in self.problem.get("errors") or []
             if isinstance(e, dict)
         ]
+
+
+def refusal_text(failure: AppError) -> str:
+    """A refusal as the page says it: the problem and, for a field refusal, where."""
+    text = problem_text(failure)
+    if isinstance(failure, CallFailed):
+        where = "；".join(message for _, message in failure.field_messages[:8])
+        if where:
+            text += f"（{where}）"
+    return text
 
 
 class OnBehalf:

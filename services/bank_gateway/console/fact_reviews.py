@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.bank_gateway.console.calls import CallFailed, OnBehalf
+from services.bank_gateway.console.calls import OnBehalf, refusal_text
 from services.bank_gateway.console.pages import back, names, render_page, staff_member, to_login
 from shared.clock import shanghai_today
 from shared.db import SessionDep
@@ -97,10 +97,7 @@ async def decide(request: Request, review_id: uuid.UUID, action: str) -> Respons
     calls = OnBehalf(request)
     try:
         await calls.post(calls.guarantee, f"/v1/fact-reviews/{review_id}/{action}", body)
-    except CallFailed as failure:
-        where = "；".join(message for _, message in failure.field_messages[:4])
-        return back(here, error=f"{problem_text(failure)}{'（' + where + '）' if where else ''}")
     except AppError as failure:
-        return back(here, error=problem_text(failure))
+        return back(here, error=refusal_text(failure))
     said = "已通过：企业已列入财政局复核认定名单" if action == "acceptance" else "已退回企业"
     return back(here, done=said)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.bank_gateway.console import policies, policy_editor
-from services.bank_gateway.console.calls import CallFailed, OnBehalf
+from services.bank_gateway.console.calls import CallFailed, OnBehalf, refusal_text
 from services.bank_gateway.console.pages import back, names, render_page, staff_member, to_login
 from shared.auth import Principal
 from shared.clock import shanghai_today
@@ -381,9 +381,6 @@ async def act(request: Request, list_id: uuid.UUID, action: str) -> Response:
             )
             said = "已批准：自生效日起用于核验申报事项" if action == "approval" else "已退回"
             return back(here, done=said)
-    except CallFailed as failure:
-        where = "；".join(message for _, message in failure.field_messages[:8])
-        return back(here, error=f"{problem_text(failure)}{'（' + where + '）' if where else ''}")
     except AppError as failure:
-        return back(here, error=problem_text(failure))
+        return back(here, error=refusal_text(failure))
     return back(here, error=f"未知操作 {action}")

@@ -3,6 +3,7 @@ a firm added to 失信被执行人 since it was assessed, or dropped from the �
 its loan needs, is not guaranteed a new loan — when the policy says so
 (``facts.at_filing: recheck``). Never commits."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -11,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.guarantee.assessments.judging import judged, resolved_of_trace
 from services.guarantee.facts import service as facts
+from services.guarantee.facts.resolution import Resolved
 from services.guarantee.models import Assessment, PolicyVersion
 from services.guarantee.policies.compiler import DocumentInvalid
 from services.guarantee.policies.documents import compiled_policy
 from services.guarantee.policies.fields import FirmExposure
-from shared.contracts.assessment import AssessmentRequest, Decision
+from shared.contracts.assessment import AssessmentRequest, Decision, EnterpriseFlags
 
 
 async def facts_changed_findings(
@@ -46,6 +48,8 @@ async def facts_changed_findings(
         unverified=rules.unverified_benefit,
         attestations=request.attestations,
     )
+    if not assessment.trace.get("facts"):
+        now = _bars_only(now)
     then = resolved_of_trace(assessment.trace, declared)
     if {(f.flag, f.value) for f in now.facts} == {(f.flag, f.value) for f in then.facts}:
         return []
@@ -56,3 +60,14 @@ async def facts_changed_findings(
     if again.decision is not Decision.INELIGIBLE:
         return []
     return [r.finding_zh or r.message_zh for r in again.reasons if not r.passed]
+
+
+def _bars_only(resolved: Resolved) -> Resolved:
+    """For an assessment made before facts were checked against lists (it went by the
+    firm's word): a bar a list now names counts; a benefit no list shows says nothing new —
+    the lists may simply not have been imported when it was assessed."""
+    kept = [
+        replace(f, value=f.declared, standing="declared") if f.standing == "declared_only" else f
+        for f in resolved.facts
+    ]
+    return Resolved(EnterpriseFlags(**{f.flag: f.value for f in kept}), kept)

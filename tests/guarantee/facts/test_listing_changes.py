@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
+from services.guarantee.models import Assessment
 from tests.conftest import Tokens, make_uscc
 from tests.guarantee.factories import approved_list, make_request
 
@@ -111,3 +113,36 @@ async def test_firms_whose_lists_changed_are_flagged_and_new_loans_refused(
     over_the_ordinary_cap = await filed(guarantee_client, tokens, dropped_later)
     assert over_the_ordinary_cap.status_code == 422
     assert "超过单户上限" in over_the_ordinary_cap.json()["detail"]
+
+
+async def made_before_lists(app: Any, request: Any) -> None:
+    """The assessment as one made before facts were checked against lists: no facts kept."""
+    async with app.state.sessionmaker() as session, session.begin():
+        assessment = (
+            await session.execute(
+                sa.select(Assessment).where(Assessment.application_id == request.application_id)
+            )
+        ).scalar_one()
+        assessment.trace = {k: v for k, v in assessment.trace.items() if k != "facts"}
+
+
+async def test_an_assessment_from_before_the_lists_is_rechecked_for_bars_only(
+    guarantee_client: httpx.AsyncClient, guarantee_app: Any, tokens: Tokens
+) -> None:
+    """Assessed when the lists were not checked, filed now: a benefit no list shows is what
+    the firm said then (the lists may not have been imported); a bar a list names counts."""
+    benefit, debtor = make_uscc(), make_uscc()
+    # Eligible on the day (a list lapsed since) — then kept as if no list had been checked.
+    await approved_list(
+        guarantee_client, tokens, "specialized_new", [benefit], expires_on=date(2026, 11, 30)
+    )
+    declared = await assessed(
+        guarantee_client, tokens, benefit, "12000000.00", specialized_new=True
+    )
+    plain = await assessed(guarantee_client, tokens, debtor, "2000000.00")
+    for request in (declared, plain):
+        await made_before_lists(guarantee_app, request)
+    await approved_list(guarantee_client, tokens, "dishonest_debtor", [debtor])
+    assert (await filed(guarantee_client, tokens, declared)).status_code == 201
+    refused = await filed(guarantee_client, tokens, plain)
+    assert refused.status_code == 422 and "按生效名单重新核验" in refused.json()["detail"]
