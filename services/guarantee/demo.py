@@ -76,10 +76,10 @@ async def _demo_lists(session: AsyncSession) -> None:
             content_hash=digest,
             entries=len(entries),
             source_name="演示数据",
-            created_by="demo:seed",
-            submitted_by="demo:seed",
+            created_by="system:seed",
+            submitted_by="system:seed",
             submitted_at=approved_at,
-            decided_by="demo:seed-approver",
+            decided_by="system:seed",
             decided_at=approved_at,
         )
         await lists_repo.add(session=session, kept=kept, entries=entries)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.guarantee.facts import service as lists_service
 from services.guarantee.facts.kinds import ATTESTED, BY_FLAG, KINDS, ListKind
 from services.guarantee.facts.repository import listings_of_firms
 from services.guarantee.facts.resolution import (
@@ -126,6 +127,71 @@ async def test_the_query_counts_exactly_the_lists_the_rules_say_are_in_force(
                 for firm, kinds in found.items()
             }
             assert got == expected(lists, entries, day), day
+        ids = [r["id"] for r in lists]
+        await session.execute(sa.delete(_entries).where(_entries.c.list_id.in_(ids)))
+        await session.execute(sa.delete(_lists).where(_lists.c.id.in_(ids)))
+
+
+def named_in_trial(
+    lists: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    candidate: dict[str, Any],
+    firm: str,
+    day: date,
+) -> bool:
+    """The firm on a list of the candidate's kind that day, were the candidate in force in
+    place of its series: the candidate itself (its entries' own dates still apply), or an
+    approved list of another series in force."""
+    for r in lists:
+        if r["kind"] != candidate["kind"]:
+            continue
+        if r["id"] != candidate["id"]:
+            same_series = (r["issuer"], r["batch"]) == (candidate["issuer"], candidate["batch"])
+            version = Version(
+                r["status"], r["effective_from"], r["expires_on"], r["superseded_from"]
+            )
+            if same_series or not list_in_force(version, day):
+                continue
+        if any(
+            e["list_id"] == r["id"]
+            and e["uscc"] == firm
+            and entry_in_force(e["valid_from"], e["valid_to"], day)
+            for e in entries
+        ):
+            return True
+    return False
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    drawn=st.lists(LIST, min_size=1, max_size=6),
+    pick=st.integers(0, 5),
+    days=st.lists(DAY, min_size=1, max_size=4),
+)
+async def test_a_tried_list_counts_in_place_of_its_series_whatever_its_status(
+    guarantee_app: Any, drawn: list[Any], pick: int, days: list[date]
+) -> None:
+    """What-if over a list version (whatif with ``reference_list_id``): for each firm and
+    day, the query and the pure pick agree with the rules applied by hand."""
+    lists, entries = rows(drawn, uuid.uuid4().hex[:8])
+    candidate = lists[pick % len(lists)]
+    wanted = {(firm, day) for firm in FIRMS for day in days}
+    async with guarantee_app.state.sessionmaker() as session, session.begin():
+        await session.execute(sa.insert(_lists), lists)
+        if entries:
+            await session.execute(sa.insert(_entries), entries)
+        tried = await lists_service.trial(session=session, list_id=candidate["id"], wanted=wanted)
+        for firm, day in wanted:
+            got = tried.found[(firm, day)]
+            assert (got is not None) == named_in_trial(lists, entries, candidate, firm, day), (
+                firm,
+                day,
+            )
+            assert got is None or got.kind.value == candidate["kind"]
         ids = [r["id"] for r in lists]
         await session.execute(sa.delete(_entries).where(_entries.c.list_id.in_(ids)))
         await session.execute(sa.delete(_lists).where(_lists.c.id.in_(ids)))
