@@ -131,12 +131,19 @@ async def enterprise_page(
         exposure = await calls.get(calls.guarantee, f"/v1/guarantees/exposure/{uscc}")
     except AppError as failure:
         exposure_error = problem_text(failure)
+    listed = None  # the lists in force today naming the firm (None: not readable now)
+    try:
+        facts = await calls.get(calls.guarantee, "/v1/reference-lists/facts", uscc=uscc)
+        listed = [f for f in facts["facts"] if f["source"]]
+    except AppError:
+        listed = None
     payouts = await repo.subsidy_payouts_of(session=session, uscc=uscc)
     return render_page(
         request,
         "enterprise.html",
         principal,
         firm=firm,
+        listed=listed,
         exposure=exposure,
         exposure_error=exposure_error,
         payouts=[(p, from_fen(p.amount_fen)) for p in payouts],

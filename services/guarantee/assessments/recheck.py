@@ -51,7 +51,9 @@ async def facts_changed_findings(
     if not assessment.trace.get("facts"):
         now = _bars_only(now)
     then = resolved_of_trace(assessment.trace, declared)
-    if {(f.flag, f.value) for f in now.facts} == {(f.flag, f.value) for f in then.facts}:
+    went_by = {f.flag: f.value for f in then.facts}
+    changed = {f"fact.{f.flag}" for f in now.facts if went_by.get(f.flag) != f.value}
+    if not changed:
         return []
     lent = request.model_copy(
         update={"loan": request.loan.model_copy(update={"amount": principal})}
@@ -59,7 +61,12 @@ async def facts_changed_findings(
     again = judged(compiled, lent, FirmExposure.of_trace(assessment.trace), now)
     if again.decision is not Decision.INELIGIBLE:
         return []
-    return [r.finding_zh or r.message_zh for r in again.reasons if not r.passed]
+    # What changed and the rules it now fails (not what was already so when assessed).
+    return [
+        r.finding_zh or r.message_zh
+        for r in again.reasons
+        if not r.passed and (r.code in changed or not r.code.startswith("fact."))
+    ]
 
 
 def _bars_only(resolved: Resolved) -> Resolved:

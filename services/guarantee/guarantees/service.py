@@ -122,16 +122,17 @@ async def issue(*, session: AsyncSession, filing: GuaranteeFiling) -> tuple[Guar
         raise NotAssessedEligible(f"申请 {filing.application_id} 没有可担保的评估")
     policy = await policies.get_version(session=session, policy_id=assessment.policy_version_id)
     today = shanghai_today()
-    refused = findings(filing, issuing.filing_terms(policy, assessment), today=today) or [
-        f"备案日（{today}）按生效名单重新核验：{finding}，按现行名单评估不符合条件"
-        for finding in await recheck.facts_changed_findings(
+    refused = findings(filing, issuing.filing_terms(policy, assessment), today=today)
+    if not refused:
+        changed = await recheck.facts_changed_findings(
             session=session,
             assessment=assessment,
             policy=policy,
             principal=filing.principal,
             on=today,
         )
-    ]
+        if changed:
+            refused = [f"备案日（{today}）按生效名单重新核验，已不符合条件：{'；'.join(changed)}"]
     if refused:
         raise FilingRefused("；".join(refused))
     await _within_firm_cap(session, filing, assessment)

@@ -45,3 +45,6 @@ async def test_a_firm_named_after_it_was_lent_is_flagged_and_not_lent_again(
         assert "列入限制名单" in row and "失信被执行人名单" in row
         assert "¥2,000,000.00" in row  # the first loan's 在保余额, not the refused one's
         assert "新申请不予担保" in row
+        # The firm's own page names the list it is on.
+        firm_page = await alice.get(f"/console/enterprises/{firm}")
+        assert "严重失信记录：列入" in firm_page.text and "《测试名单》" in firm_page.text
