@@ -17,10 +17,7 @@ Prints CPU and wall milliseconds per filing, and for the rest.
 """
 
 import argparse
-import asyncio
 import logging
-import os
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime
@@ -30,8 +27,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.intake_load import SERVER, create_databases, drop_databases
-from bench.list_import import csv_of
+from bench.list_import import csv_of, on_fresh_guarantee_database
 from services.guarantee.assessments import recheck
 from services.guarantee.assessments import service as assessments
 from services.guarantee.facts import changes
@@ -46,7 +42,6 @@ from shared.auth import APPROVE_PERMISSION, Principal, Role
 from shared.contracts.assessment import AssessmentRequest
 from shared.contracts.guarantee import GuaranteeFiling
 from shared.db import make_engine, make_sessionmaker
-from shared.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 12, 6)
@@ -214,21 +209,9 @@ def main() -> None:
     parser.add_argument("--list-rows", type=int, default=10_000)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    migrations = ROOT / "services" / "guarantee" / "migrations"
-    if args.postgres:
-        name = f"picidai_bench_filings_{os.getpid()}"
-        asyncio.run(create_databases([name]))
-        url = SERVER.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-        try:
-            upgrade(migrations, url)
-            asyncio.run(run(url, args.filings, args.list_rows))
-        finally:
-            asyncio.run(drop_databases([name]))
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite+aiosqlite:///{directory}/guarantee.db"
-        upgrade(migrations, url)
-        asyncio.run(run(url, args.filings, args.list_rows))
+    on_fresh_guarantee_database(
+        args.postgres, "filings", lambda url: run(url, args.filings, args.list_rows)
+    )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -86,6 +88,28 @@ async def run(url: str, rows: int) -> None:
         await engine.dispose()
 
 
+def on_fresh_guarantee_database(
+    postgres: bool, label: str, run: Callable[[str], Coroutine[Any, Any, None]]
+) -> None:
+    """``run(url)`` on a guarantee database migrated for it: SQLite in a temporary
+    directory, or a PostgreSQL database at 127.0.0.1 made for it and dropped after."""
+    migrations = ROOT / "services" / "guarantee" / "migrations"
+    if postgres:
+        name = f"picidai_bench_{label}_{os.getpid()}"
+        asyncio.run(create_databases([name]))
+        url = SERVER.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+        try:
+            upgrade(migrations, url)
+            asyncio.run(run(url))
+        finally:
+            asyncio.run(drop_databases([name]))
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite+aiosqlite:///{directory}/guarantee.db"
+        upgrade(migrations, url)
+        asyncio.run(run(url))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -93,21 +117,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    migrations = ROOT / "services" / "guarantee" / "migrations"
-    if args.postgres:
-        name = f"picidai_bench_lists_{os.getpid()}"
-        asyncio.run(create_databases([name]))
-        url = SERVER.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-        try:
-            upgrade(migrations, url)
-            asyncio.run(run(url, args.rows))
-        finally:
-            asyncio.run(drop_databases([name]))
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite+aiosqlite:///{directory}/guarantee.db"
-        upgrade(migrations, url)
-        asyncio.run(run(url, args.rows))
+    on_fresh_guarantee_database(args.postgres, "lists", lambda url: run(url, args.rows))
 
 
 if __name__ == "__main__":
