@@ -26,6 +26,7 @@ from shared.web import multipart_form, problem_text, signed_in
 
 review_pages = APIRouter(prefix="/portal", include_in_schema=False)
 BENEFITS = ("specialized_new", "little_giant", "high_tech", "tech_sme")
+BARS = ("fact.bad_credit_2y", "fact.phase_out_list")
 
 
 def _back(application_id: uuid.UUID, **said: str) -> RedirectResponse:
@@ -114,6 +115,12 @@ async def review_context(request: Request, application: ApplicationPublic) -> di
     said = {
         "review_done": request.query_params.get("review", "")[:200],
         "review_error": request.query_params.get("review_error", "")[:200],
+        # A bar a list names (失信, 三高一低): corrected by the list's issuer, not by review.
+        "listed_bars": [
+            r.message_zh.split("：", 1)[0]
+            for r in application.reasons or []
+            if r.code in BARS and not r.passed and r.message_zh.endswith("：以名单为准")
+        ],
     }
     if not unverified:
         return {"fact_reviews": [], "reviewable": [], "reviews_unavailable": False, **said}

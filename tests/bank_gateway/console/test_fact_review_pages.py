@@ -11,13 +11,16 @@ import httpx
 from tests.bank_gateway.conftest import PDF, Desk
 from tests.bank_gateway.console.test_pages import csrf_of, signed_in
 from tests.conftest import asgi_client, make_uscc
+from tests.guarantee.factories import approved_list
 from tests.loan_intake.portal.test_pages import applied, registered
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 async def assessed_page(desk: Desk, portal: httpx.AsyncClient, uscc: str) -> httpx.Response:
-    sent = await applied(portal, uscc, "上海青浦复核测试有限公司", idempotency_key=make_uscc())
+    sent = await applied(
+        portal, uscc, "上海青浦复核测试有限公司", idempotency_key=make_uscc(), submit_anyway="1"
+    )
     assert sent.status_code == 303, sent.text
     await desk.intake.drain()
     return await portal.get(sent.headers["location"])
@@ -109,3 +112,15 @@ async def test_a_rejection_says_why_and_the_firm_may_ask_again(desk: Desk) -> No
         shown = await portal.get(application_url)
         assert f"财政局未认可：{why}" in shown.text
         assert "我是高新技术企业，申请复核" in shown.text  # may ask again
+
+
+async def test_a_firm_a_barring_list_names_is_told_whom_to_ask(desk: Desk) -> None:
+    """Not the bureau's to review: the list's issuer corrects it."""
+    uscc = make_uscc()
+    async with asgi_client(desk.guarantee_app, "http://guarantee") as fund:
+        await approved_list(fund, desk.tokens, "dishonest_debtor", [uscc])
+    async with asgi_client(desk.intake.app, "http://intake") as portal:
+        await registered(portal, uscc)
+        page = await assessed_page(desk, portal, uscc)
+        assert "不符合批次贷条件" in page.text
+        assert "请向名单的发布单位（如人民法院、区经济委员会）申请更正" in page.text
